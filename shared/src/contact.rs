@@ -1,0 +1,329 @@
+//! Contacts: the user directory that sign-in, queries and tokens read.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::password::PasswordHash;
+use crate::validation::{Invalid, optional_text, required_text};
+
+/// A contact's stable identifier; the `sub` of its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ContactId(Uuid);
+
+impl ContactId {
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Uuid::parse_str(value).ok().map(Self)
+    }
+}
+
+impl fmt::Display for ContactId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub id: ContactId,
+    pub profile: ContactProfile,
+    pub password_hash: Option<PasswordHash>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Everything about a contact an administrator may write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactProfile {
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_staff: bool,
+    pub is_sysadmin: bool,
+    /// Status code such as A (active), S (suspended), I (inactive), X (expired).
+    pub status: String,
+    pub member_type: String,
+    pub roles: Vec<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub external_id: Option<String>,
+}
+
+impl Contact {
+    /// Username lookups ignore case: `Bob` and `bob` are one account.
+    pub fn username_key(&self) -> String {
+        normalize_key(&self.profile.username)
+    }
+
+    pub fn email_key(&self) -> Option<String> {
+        (!self.profile.email.is_empty()).then(|| normalize_key(&self.profile.email))
+    }
+}
+
+pub fn normalize_key(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+/// A contact as written through the admin, before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactDraft {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub is_staff: bool,
+    #[serde(default)]
+    pub is_sysadmin: bool,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub member_type: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Write-only: hashed before it is stored.
+    #[serde(default)]
+    pub password: Option<crate::secret::SecretString>,
+}
+
+impl ContactDraft {
+    pub fn validate(&self) -> Result<ContactProfile, Invalid> {
+        let username = required_text("username", &self.username, 100)?;
+        if username.chars().any(char::is_whitespace) {
+            return Err(Invalid::new("username", "must not contain spaces"));
+        }
+        let email = optional_text("email", &self.email, 254)?;
+        if !email.is_empty() && !is_plausible_email(&email) {
+            return Err(Invalid::new(
+                "email",
+                format!("`{email}` is not an email address"),
+            ));
+        }
+        let first_name = optional_text("first_name", &self.first_name, 100)?;
+        let last_name = optional_text("last_name", &self.last_name, 100)?;
+        let status = match &self.status {
+            None => "A".to_owned(),
+            Some(s) => required_text("status", s, 20)?,
+        };
+        if !status
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Invalid::new(
+                "status",
+                "must be letters, digits or _ (for example A, S, I, X)",
+            ));
+        }
+        let member_type = optional_text("member_type", &self.member_type, 50)?;
+        let mut roles = Vec::with_capacity(self.roles.len());
+        for role in &self.roles {
+            let role = required_text("roles", role, 100)?;
+            if role.contains(',') {
+                return Err(Invalid::new(
+                    "roles",
+                    format!("`{role}` must not contain a comma"),
+                ));
+            }
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        let mut attributes = BTreeMap::new();
+        for (key, value) in &self.attributes {
+            let key = required_text("attributes", key, 100)?;
+            if !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(Invalid::new(
+                    "attributes",
+                    format!("attribute name `{key}` may only use letters, digits, _ and -"),
+                ));
+            }
+            attributes.insert(key, optional_text("attributes", value, 2000)?);
+        }
+        let external_id = match &self.external_id {
+            Some(v) if !v.trim().is_empty() => Some(optional_text("external_id", v, 255)?),
+            _ => None,
+        };
+        if let Some(password) = &self.password {
+            crate::password::check_strength(password).map_err(|m| Invalid::new("password", m))?;
+        }
+        Ok(ContactProfile {
+            username,
+            email,
+            first_name,
+            last_name,
+            is_staff: self.is_staff || self.is_sysadmin,
+            is_sysadmin: self.is_sysadmin,
+            status,
+            member_type,
+            roles,
+            attributes,
+            external_id,
+        })
+    }
+}
+
+/// Syntax only (one `@`, a dotted domain); deliverability is the mail system's job.
+pub fn is_plausible_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// The JSON shape of a contact on reads. The password hash never leaves the server.
+#[derive(Debug, Serialize)]
+pub struct ContactView<'a> {
+    pub id: ContactId,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub is_staff: bool,
+    pub is_sysadmin: bool,
+    pub status: &'a str,
+    pub member_type: &'a str,
+    pub roles: &'a [String],
+    pub attributes: &'a BTreeMap<String, String>,
+    pub external_id: Option<&'a str>,
+    pub has_password: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> From<&'a Contact> for ContactView<'a> {
+    fn from(c: &'a Contact) -> Self {
+        let p = &c.profile;
+        Self {
+            id: c.id,
+            username: &p.username,
+            email: &p.email,
+            first_name: &p.first_name,
+            last_name: &p.last_name,
+            is_staff: p.is_staff,
+            is_sysadmin: p.is_sysadmin,
+            status: &p.status,
+            member_type: &p.member_type,
+            roles: &p.roles,
+            attributes: &p.attributes,
+            external_id: p.external_id.as_deref(),
+            has_password: c.password_hash.is_some(),
+            created_at: crate::clock::rfc3339(c.created_at),
+            updated_at: crate::clock::rfc3339(c.updated_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> ContactDraft {
+        ContactDraft {
+            username: "bsmith".into(),
+            email: "bsmith@example.org".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_draft_gets_defaults() {
+        let p = draft().validate().unwrap();
+        assert_eq!(p.status, "A");
+        assert!(!p.is_staff);
+    }
+
+    #[test]
+    fn sysadmins_are_staff() {
+        let p = ContactDraft {
+            is_sysadmin: true,
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        assert!(p.is_staff);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let cases = [
+            (
+                ContactDraft {
+                    username: " ".into(),
+                    ..draft()
+                },
+                "username",
+            ),
+            (
+                ContactDraft {
+                    username: "a b".into(),
+                    ..draft()
+                },
+                "username",
+            ),
+            (
+                ContactDraft {
+                    email: "not-an-email".into(),
+                    ..draft()
+                },
+                "email",
+            ),
+            (
+                ContactDraft {
+                    status: Some("A!".into()),
+                    ..draft()
+                },
+                "status",
+            ),
+            (
+                ContactDraft {
+                    roles: vec!["a,b".into()],
+                    ..draft()
+                },
+                "roles",
+            ),
+            (
+                ContactDraft {
+                    password: Some(crate::secret::SecretString::new("short")),
+                    ..draft()
+                },
+                "password",
+            ),
+        ];
+        for (d, field) in cases {
+            assert_eq!(d.validate().unwrap_err().field, field);
+        }
+    }
+
+    #[test]
+    fn email_syntax() {
+        assert!(is_plausible_email("a@b.org"));
+        for bad in ["a", "@b.org", "a@b", "a@b@c.org", "a b@c.org", "a@.org"] {
+            assert!(!is_plausible_email(bad), "{bad}");
+        }
+    }
+}

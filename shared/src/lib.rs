@@ -1,0 +1,13 @@
+//! Gatehouse's common crate: the domain, storage, configuration and the web layer
+//! every function shares.
+
+pub mod clock;
+pub mod config;
+pub mod contact;
+pub mod password;
+pub mod query;
+pub mod registration;
+pub mod secret;
+pub mod session;
+pub mod store;
+pub mod validation;

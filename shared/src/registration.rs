@@ -1,0 +1,497 @@
+//! App registrations: the client apps Gatehouse signs members in to (the seed's "OIDC Client Apps").
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use url::{Host, Url};
+use uuid::Uuid;
+
+use crate::query::QueryPath;
+use crate::secret::{RandomError, SecretString};
+use crate::validation::{Invalid, required_text};
+
+/// The OAuth client ID: a generated UUID that never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientId(Uuid);
+
+impl ClientId {
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Uuid::parse_str(value).ok().map(Self)
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// How roles appear in the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleFormat {
+    /// `"roles": ["A", "B"]`
+    Array,
+    /// `"roles": "A,B"`
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// Always on.
+    AuthorizationCode,
+    Implicit,
+    PasswordConfidential,
+    PasswordPublic,
+}
+
+/// A redirect URL exactly as registered: matching is by exact string comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RedirectUrl(String);
+
+impl RedirectUrl {
+    pub fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
+        let value = value.trim();
+        let url = Url::parse(value)
+            .map_err(|e| Invalid::new(field, format!("`{value}` is not an absolute URL: {e}")))?;
+        if url.fragment().is_some() || value.contains('#') {
+            return Err(Invalid::new(
+                field,
+                format!("`{value}` must not contain a fragment (#)"),
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Invalid::new(
+                field,
+                format!("`{value}` must not contain a user name or password"),
+            ));
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => {
+                return Err(Invalid::new(
+                    field,
+                    format!(
+                        "`{value}` must use https (plain http is allowed only for localhost, 127.0.0.1 or [::1])"
+                    ),
+                ));
+            }
+            other => {
+                return Err(Invalid::new(
+                    field,
+                    format!("`{value}`: scheme `{other}` is not allowed; use https"),
+                ));
+            }
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// One line of the No Access Mapping: deny users whose `AccessRestrictionCode` is `code`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoAccessRule {
+    pub code: String,
+    /// Where to send them; `None` shows the built-in No Access page.
+    pub redirect: Option<Url>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoAccessMapping(Vec<NoAccessRule>);
+
+impl NoAccessMapping {
+    /// Parses the admin's text, one entry per line: `CODE` or `CODE|https://...`.
+    /// Errors name the line (1-based).
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        const FIELD: &str = "no_access_mapping";
+        let mut rules: Vec<NoAccessRule> = Vec::new();
+        for (index, raw) in text.lines().enumerate() {
+            let line_no = index + 1;
+            let line = raw.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let at = |message: String| Invalid::new(FIELD, format!("line {line_no}: {message}"));
+            let mut parts = line.split('|');
+            let code = parts.next().unwrap_or_default().trim();
+            let target = parts.next().map(str::trim);
+            if parts.next().is_some() {
+                return Err(at(
+                    "more than one | (URL-encode a | inside the URL as %7C)".into()
+                ));
+            }
+            if code.is_empty() {
+                return Err(at("the code before | is empty".into()));
+            }
+            if code.chars().any(char::is_whitespace) || code.len() > 100 {
+                return Err(at(format!(
+                    "code `{code}` must be at most 100 characters with no spaces"
+                )));
+            }
+            if rules.iter().any(|r| r.code == code) {
+                return Err(at(format!("code `{code}` is listed twice")));
+            }
+            let redirect = match target {
+                None => None,
+                Some("") => {
+                    return Err(at(
+                        "nothing after | (leave out the | to show the No Access page)".into(),
+                    ));
+                }
+                Some(t) => {
+                    let url = Url::parse(t)
+                        .map_err(|e| at(format!("`{t}` is not a fully qualified URL: {e}")))?;
+                    if url.scheme() != "https" {
+                        return Err(at(format!("`{t}` must begin with https://")));
+                    }
+                    if !url.username().is_empty() || url.password().is_some() {
+                        return Err(at(format!(
+                            "`{t}` must not contain a user name or password"
+                        )));
+                    }
+                    Some(url)
+                }
+            };
+            rules.push(NoAccessRule {
+                code: code.to_owned(),
+                redirect,
+            });
+        }
+        Ok(Self(rules))
+    }
+
+    pub fn rules(&self) -> &[NoAccessRule] {
+        &self.0
+    }
+
+    /// The rule denying this code, if any. Codes match exactly, as the seed says.
+    pub fn rule_for(&self, code: &str) -> Option<&NoAccessRule> {
+        self.0.iter().find(|r| r.code == code)
+    }
+
+    /// The canonical text form, one rule per line.
+    pub fn to_text(&self) -> String {
+        self.0
+            .iter()
+            .map(|r| match &r.redirect {
+                Some(url) => format!("{}|{}", r.code, url),
+                None => r.code.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Claims an ID token always sets itself; a profile field by one of these names is ignored.
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "sid",
+    "s_hash",
+    "cnf",
+    "typ",
+    "alg",
+    "kid",
+];
+
+/// A registration's fields an administrator writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationSettings {
+    pub name: String,
+    pub redirect_urls: Vec<RedirectUrl>,
+    pub profile_query: QueryPath,
+    pub id_token_fields: Vec<String>,
+    pub role_query: QueryPath,
+    pub role_format: RoleFormat,
+    pub no_access_mapping: NoAccessMapping,
+    /// Sorted, without duplicates, and always containing `AuthorizationCode`.
+    pub grant_types: Vec<GrantType>,
+}
+
+impl RegistrationSettings {
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub client_id: ClientId,
+    pub settings: RegistrationSettings,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// The per-client credentials, kept in the secret store (one secret per registration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecrets {
+    pub client_secret: SecretString,
+    pub jwt_signing_key: SecretString,
+}
+
+/// Both credentials are 64 characters from the CSPRNG, as in the seed's examples.
+pub const CREDENTIAL_LENGTH: usize = 64;
+
+impl ClientSecrets {
+    pub fn generate() -> Result<Self, RandomError> {
+        Ok(Self {
+            client_secret: SecretString::generate(CREDENTIAL_LENGTH)?,
+            jwt_signing_key: SecretString::generate(CREDENTIAL_LENGTH)?,
+        })
+    }
+}
+
+/// A registration as written through the admin, before validation.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationDraft {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub redirect_urls: Vec<String>,
+    #[serde(default)]
+    pub profile_query: String,
+    #[serde(default)]
+    pub id_token_fields: Vec<String>,
+    #[serde(default)]
+    pub role_query: String,
+    #[serde(default)]
+    pub role_format: Option<RoleFormat>,
+    #[serde(default)]
+    pub no_access_mapping: String,
+    #[serde(default)]
+    pub grant_types: Vec<GrantType>,
+}
+
+impl RegistrationDraft {
+    /// Checks the fields that need nothing but themselves; the handler then checks
+    /// that the queries exist and are of the right kind.
+    pub fn validate(&self) -> Result<RegistrationSettings, Invalid> {
+        let name = required_text("name", &self.name, 200)?;
+        let mut redirect_urls: Vec<RedirectUrl> = Vec::new();
+        for (i, raw) in self.redirect_urls.iter().enumerate() {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let url = RedirectUrl::parse(&format!("redirect_urls[{i}]"), raw)?;
+            if !redirect_urls.contains(&url) {
+                redirect_urls.push(url);
+            }
+        }
+        if redirect_urls.is_empty() {
+            return Err(Invalid::new(
+                "redirect_urls",
+                "at least one redirect URL is required",
+            ));
+        }
+        let profile_query = QueryPath::parse("profile_query", &self.profile_query)?;
+        let role_query = QueryPath::parse("role_query", &self.role_query)?;
+        let role_format = self.role_format.ok_or_else(|| {
+            Invalid::new(
+                "role_format",
+                "choose `array` (separate values) or `csv` (comma-separated string)",
+            )
+        })?;
+        let mut id_token_fields: Vec<String> = Vec::new();
+        for field in self.id_token_fields.iter().flat_map(|f| f.split(',')) {
+            let field = field.trim();
+            if field.is_empty() || id_token_fields.iter().any(|f| f == field) {
+                continue;
+            }
+            if field.len() > 100 || field.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(Invalid::new(
+                    "id_token_fields",
+                    format!("`{field}` is not a column name"),
+                ));
+            }
+            id_token_fields.push(field.to_owned());
+        }
+        let no_access_mapping = NoAccessMapping::parse(&self.no_access_mapping)?;
+        let mut grant_types = self.grant_types.clone();
+        grant_types.push(GrantType::AuthorizationCode);
+        grant_types.sort();
+        grant_types.dedup();
+        Ok(RegistrationSettings {
+            name,
+            redirect_urls,
+            profile_query,
+            id_token_fields,
+            role_query,
+            role_format,
+            no_access_mapping,
+            grant_types,
+        })
+    }
+}
+
+/// An ID token field the registration names but which will not be added, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IgnoredField {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Which of the registration's ID token fields are ignored against the profile query's columns.
+pub fn ignored_id_token_fields(
+    settings: &RegistrationSettings,
+    profile_columns: Option<&[String]>,
+) -> Vec<IgnoredField> {
+    settings
+        .id_token_fields
+        .iter()
+        .filter_map(|name| {
+            let reason = if RESERVED_CLAIMS.contains(&name.as_str()) {
+                format!("`{name}` is a reserved claim")
+            } else {
+                match profile_columns {
+                    None => format!("profile query {} does not exist", settings.profile_query),
+                    Some(columns) if !columns.iter().any(|c| c == name) => {
+                        format!("`{name}` is not a column of {}", settings.profile_query)
+                    }
+                    Some(_) => return None,
+                }
+            };
+            Some(IgnoredField {
+                name: name.clone(),
+                reason,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> RegistrationDraft {
+        RegistrationDraft {
+            name: "Example App Solutions".into(),
+            redirect_urls: vec!["https://thirdparty.example.org/sso/callback".into()],
+            profile_query: "$/SSO/ProfileData".into(),
+            role_query: "$/SSO/RoleData".into(),
+            role_format: Some(RoleFormat::Array),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn authorization_code_is_always_on() {
+        let s = draft().validate().unwrap();
+        assert_eq!(s.grant_types, vec![GrantType::AuthorizationCode]);
+        let s = RegistrationDraft {
+            grant_types: vec![GrantType::Implicit, GrantType::Implicit],
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            s.grant_types,
+            vec![GrantType::AuthorizationCode, GrantType::Implicit]
+        );
+    }
+
+    #[test]
+    fn redirect_url_rules() {
+        for ok in [
+            "https://a.example/cb",
+            "http://127.0.0.1:3000/cb",
+            "http://localhost/cb",
+            "http://[::1]:9/cb",
+        ] {
+            assert!(RedirectUrl::parse("r", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://a.example/cb",
+            "https://a.example/cb#frag",
+            "/relative",
+            "javascript:alert(1)",
+            "https://user:pw@a.example/cb",
+            "ftp://a.example/",
+        ] {
+            assert!(RedirectUrl::parse("r", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_access_mapping_parses_the_seed_example() {
+        let m =
+            NoAccessMapping::parse("S\nX|https://example.org/\nI|https://example.org/reactivate")
+                .unwrap();
+        assert_eq!(m.rules().len(), 3);
+        assert!(m.rule_for("S").unwrap().redirect.is_none());
+        assert_eq!(
+            m.rule_for("I").unwrap().redirect.as_ref().unwrap().as_str(),
+            "https://example.org/reactivate"
+        );
+        assert!(m.rule_for("A").is_none());
+        assert_eq!(NoAccessMapping::parse(&m.to_text()).unwrap(), m);
+    }
+
+    #[test]
+    fn no_access_mapping_errors_name_the_line() {
+        for (text, line) in [
+            ("S\nI|http://example.org/", "line 2"),
+            ("S\n\nI|https://a.example/|x", "line 3"),
+            ("|https://a.example/", "line 1"),
+            ("S\nS", "line 2"),
+            ("I|", "line 1"),
+            ("I|example.org", "line 1"),
+        ] {
+            let err = NoAccessMapping::parse(text).unwrap_err();
+            assert!(err.message.starts_with(line), "{text}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn ignored_fields_are_reported() {
+        let s = RegistrationDraft {
+            id_token_fields: vec!["first_name, sub,nope".into()],
+            ..draft()
+        }
+        .validate()
+        .unwrap();
+        let ignored = ignored_id_token_fields(&s, Some(&["first_name".to_owned()]));
+        let names: Vec<_> = ignored.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["sub", "nope"]);
+    }
+
+    #[test]
+    fn secrets_are_64_alphanumeric_characters() {
+        let s = ClientSecrets::generate().unwrap();
+        assert_eq!(s.client_secret.expose().len(), 64);
+        assert_ne!(s.client_secret, s.jwt_signing_key);
+    }
+}

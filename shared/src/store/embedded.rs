@@ -1,0 +1,566 @@
+//! The embedded backend: one SQLite file and a 0600 secrets file in a data directory.
+//!
+//! Calls run inline under a mutex: on a local file they take microseconds, well below
+//! what a hop to a blocking thread pool would cost, and this backend serves one process.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension as _, params};
+use time::{Duration, OffsetDateTime};
+
+use super::records::{
+    ContactRecord, QueryRecord, RegistrationRecord, SessionRecord, from_json, to_json,
+};
+use super::*;
+use crate::contact::normalize_key;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS contacts (
+    id TEXT PRIMARY KEY,
+    username_key TEXT NOT NULL UNIQUE,
+    email_key TEXT,
+    external_id TEXT UNIQUE,
+    search TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contacts_by_email ON contacts(email_key);
+CREATE TABLE IF NOT EXISTS queries (path TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS registrations (client_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_ends INTEGER NOT NULL);
+PRAGMA user_version = 1;
+";
+
+/// Opens (creating when needed) the database and secrets file in `data_dir`.
+pub fn open(data_dir: &Path) -> StoreResult<Stores> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
+        .map_err(|e| {
+            StoreError::Backend(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+    let conn = Connection::open(data_dir.join("gatehouse.sqlite3")).map_err(StoreError::backend)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+    )
+    .map_err(StoreError::backend)?;
+    conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+    let db = Arc::new(Database(Mutex::new(conn)));
+    let secrets = Arc::new(SecretsFile::open(data_dir.join("secrets.json"))?);
+    Ok(Stores {
+        contacts: db.clone(),
+        queries: db.clone(),
+        registrations: db.clone(),
+        sessions: db.clone(),
+        throttle: db,
+        secrets,
+    })
+}
+
+pub struct Database(Mutex<Connection>);
+
+impl Database {
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        match self.0.lock() {
+            Ok(guard) => guard,
+            // A panic mid-statement leaves SQLite consistent (the statement rolled back).
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::backend(e)
+}
+
+/// Maps a UNIQUE violation to a `Conflict` naming what is taken.
+fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> String) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(err, Some(message))
+            if err.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(describe(message))
+        }
+        _ => db_err(e),
+    }
+}
+
+fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> String + '_ {
+    move |message: &str| {
+        if message.contains("external_id") {
+            format!(
+                "external id `{}`",
+                contact.profile.external_id.as_deref().unwrap_or_default()
+            )
+        } else if message.contains("username_key") {
+            format!("username `{}`", contact.profile.username)
+        } else {
+            format!("contact id {}", contact.id)
+        }
+    }
+}
+
+fn search_text(contact: &Contact) -> String {
+    let p = &contact.profile;
+    normalize_key(&format!(
+        "{}\n{}\n{}\n{}",
+        p.username, p.email, p.first_name, p.last_name
+    ))
+}
+
+fn decode<R, T>(docs: Vec<String>) -> StoreResult<Vec<T>>
+where
+    R: for<'de> serde::Deserialize<'de>,
+    T: TryFrom<R, Error = StoreError>,
+{
+    docs.iter()
+        .map(|d| from_json::<R>(d).and_then(T::try_from))
+        .collect()
+}
+
+#[async_trait]
+impl ContactStore for Database {
+    async fn insert(&self, contact: &Contact) -> StoreResult<()> {
+        let doc = to_json(&ContactRecord::from(contact))?;
+        self.conn()
+            .execute(
+                "INSERT INTO contacts (id, username_key, email_key, external_id, search, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    contact.id.to_string(),
+                    contact.username_key(),
+                    contact.email_key(),
+                    contact.profile.external_id,
+                    search_text(contact),
+                    doc
+                ],
+            )
+            .map(drop)
+            .map_err(|e| conflict_or(e, contact_conflict(contact)))
+    }
+
+    async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM contacts WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from))
+            .transpose()
+    }
+
+    async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM contacts WHERE username_key = ?1",
+                [normalize_key(username)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from))
+            .transpose()
+    }
+
+    async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT doc FROM contacts WHERE email_key = ?1 ORDER BY username_key")
+            .map_err(db_err)?;
+        let docs = stmt
+            .query_map([normalize_key(email)], |r| r.get::<_, String>(0))
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(db_err)?;
+        docs.iter()
+            .map(|d| from_json::<ContactRecord>(d).map(Contact::from))
+            .collect()
+    }
+
+    async fn update(&self, contact: &Contact) -> StoreResult<()> {
+        let doc = to_json(&ContactRecord::from(contact))?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE contacts SET username_key = ?2, email_key = ?3, external_id = ?4, search = ?5, doc = ?6 WHERE id = ?1",
+                params![
+                    contact.id.to_string(),
+                    contact.username_key(),
+                    contact.email_key(),
+                    contact.profile.external_id,
+                    search_text(contact),
+                    doc
+                ],
+            )
+            .map_err(|e| conflict_or(e, contact_conflict(contact)))?;
+        if changed == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn delete(&self, id: ContactId) -> StoreResult<bool> {
+        let changed = self
+            .conn()
+            .execute("DELETE FROM contacts WHERE id = ?1", [id.to_string()])
+            .map_err(db_err)?;
+        Ok(changed > 0)
+    }
+
+    async fn list(&self, search: &str, limit: usize) -> StoreResult<Vec<Contact>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT doc FROM contacts WHERE instr(search, ?1) > 0 ORDER BY username_key LIMIT ?2")
+            .map_err(db_err)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let docs = stmt
+            .query_map(params![normalize_key(search), limit], |r| {
+                r.get::<_, String>(0)
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(db_err)?;
+        docs.iter()
+            .map(|d| from_json::<ContactRecord>(d).map(Contact::from))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl QueryStore for Database {
+    async fn insert(&self, query: &SavedQuery) -> StoreResult<()> {
+        let doc = to_json(&QueryRecord::from(query))?;
+        self.conn()
+            .execute(
+                "INSERT INTO queries (path, doc) VALUES (?1, ?2)",
+                params![query.path.as_str(), doc],
+            )
+            .map(drop)
+            .map_err(|e| conflict_or(e, |_| format!("query path {}", query.path)))
+    }
+
+    async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM queries WHERE path = ?1",
+                [path.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        doc.map(|d| from_json::<QueryRecord>(&d).and_then(SavedQuery::try_from))
+            .transpose()
+    }
+
+    async fn update(&self, query: &SavedQuery) -> StoreResult<()> {
+        let doc = to_json(&QueryRecord::from(query))?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE queries SET doc = ?2 WHERE path = ?1",
+                params![query.path.as_str(), doc],
+            )
+            .map_err(db_err)?;
+        if changed == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn delete(&self, path: &QueryPath) -> StoreResult<bool> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM queries WHERE path = ?1", [path.as_str()])
+            .map_err(db_err)?
+            > 0)
+    }
+
+    async fn list(&self) -> StoreResult<Vec<SavedQuery>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT doc FROM queries ORDER BY path")
+            .map_err(db_err)?;
+        let docs = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        decode::<QueryRecord, SavedQuery>(docs)
+    }
+}
+
+#[async_trait]
+impl RegistrationStore for Database {
+    async fn insert(&self, registration: &Registration) -> StoreResult<()> {
+        let doc = to_json(&RegistrationRecord::from(registration))?;
+        self.conn()
+            .execute(
+                "INSERT INTO registrations (client_id, doc) VALUES (?1, ?2)",
+                params![registration.client_id.to_string(), doc],
+            )
+            .map(drop)
+            .map_err(|e| conflict_or(e, |_| format!("client id {}", registration.client_id)))
+    }
+
+    async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM registrations WHERE client_id = ?1",
+                [client_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        doc.map(|d| from_json::<RegistrationRecord>(&d).and_then(Registration::try_from))
+            .transpose()
+    }
+
+    async fn update(&self, registration: &Registration) -> StoreResult<()> {
+        let doc = to_json(&RegistrationRecord::from(registration))?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE registrations SET doc = ?2 WHERE client_id = ?1",
+                params![registration.client_id.to_string(), doc],
+            )
+            .map_err(db_err)?;
+        if changed == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn delete(&self, client_id: ClientId) -> StoreResult<bool> {
+        Ok(self
+            .conn()
+            .execute(
+                "DELETE FROM registrations WHERE client_id = ?1",
+                [client_id.to_string()],
+            )
+            .map_err(db_err)?
+            > 0)
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Registration>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT doc FROM registrations")
+            .map_err(db_err)?;
+        let docs = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        let mut list = decode::<RegistrationRecord, Registration>(docs)?;
+        list.sort_by(|a, b| {
+            a.settings
+                .name
+                .to_lowercase()
+                .cmp(&b.settings.name.to_lowercase())
+        });
+        Ok(list)
+    }
+}
+
+#[async_trait]
+impl SessionStore for Database {
+    async fn insert(&self, session: &Session) -> StoreResult<()> {
+        let doc = to_json(&SessionRecord::from(session))?;
+        let conn = self.conn();
+        // Sweep expired sessions here so the table does not grow without bound.
+        conn.execute(
+            "DELETE FROM sessions WHERE expires_at <= ?1",
+            [session.auth_time.unix_timestamp()],
+        )
+        .map_err(db_err)?;
+        conn.execute(
+            "INSERT INTO sessions (id, expires_at, doc) VALUES (?1, ?2, ?3)",
+            params![
+                session.id.as_str(),
+                session.expires_at.unix_timestamp(),
+                doc
+            ],
+        )
+        .map(drop)
+        .map_err(db_err)
+    }
+
+    async fn get(&self, id: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<Session>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM sessions WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        let session = doc
+            .map(|d| from_json::<SessionRecord>(&d).map(Session::from))
+            .transpose()?;
+        Ok(session.filter(|s| s.is_live(now)))
+    }
+
+    async fn delete(&self, id: &TokenDigest) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])
+            .map(drop)
+            .map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl ThrottleStore for Database {
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> StoreResult<u32> {
+        let now_s = now.unix_timestamp();
+        let ends = (now + window).unix_timestamp();
+        // One statement, so two racing failures both count.
+        let failures: i64 = self
+            .conn()
+            .query_row(
+                "INSERT INTO throttle (key, failures, window_ends) VALUES (?1, 1, ?3)
+                 ON CONFLICT(key) DO UPDATE SET
+                   failures = CASE WHEN window_ends <= ?2 THEN 1 ELSE failures + 1 END,
+                   window_ends = CASE WHEN window_ends <= ?2 THEN ?3 ELSE window_ends END
+                 RETURNING failures",
+                params![key, now_s, ends],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+    }
+
+    async fn failures(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(u32, OffsetDateTime)>> {
+        let row: Option<(i64, i64)> = self
+            .conn()
+            .query_row(
+                "SELECT failures, window_ends FROM throttle WHERE key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_err)?;
+        Ok(row
+            .filter(|(_, ends)| *ends > now.unix_timestamp())
+            .map(|(n, ends)| {
+                (
+                    u32::try_from(n).unwrap_or(u32::MAX),
+                    crate::clock::from_unix(ends),
+                )
+            }))
+    }
+
+    async fn clear(&self, key: &str) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM throttle WHERE key = ?1", [key])
+            .map(drop)
+            .map_err(db_err)
+    }
+}
+
+/// Secrets as a JSON object in a file only the owner can read, rewritten atomically.
+pub struct SecretsFile {
+    path: PathBuf,
+    values: Mutex<BTreeMap<String, SecretString>>,
+}
+
+impl SecretsFile {
+    pub fn open(path: PathBuf) -> StoreResult<Self> {
+        let values = match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                StoreError::Backend(format!(
+                    "secrets file {} is unreadable: {e}",
+                    path.display()
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => {
+                return Err(StoreError::Backend(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        Ok(Self {
+            path,
+            values: Mutex::new(values),
+        })
+    }
+
+    fn values(&self) -> MutexGuard<'_, BTreeMap<String, SecretString>> {
+        match self.values.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Writes a temporary 0600 file and renames it over the old one: a crash leaves either.
+    fn persist(&self, values: &BTreeMap<String, SecretString>) -> StoreResult<()> {
+        let tmp = self.path.with_extension("json.tmp");
+        let json = serde_json::to_vec_pretty(values).map_err(StoreError::backend)?;
+        let write = || -> std::io::Result<()> {
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            file.write_all(&json)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &self.path)
+        };
+        write()
+            .map_err(|e| StoreError::Backend(format!("cannot write {}: {e}", self.path.display())))
+    }
+}
+
+#[async_trait]
+impl SecretStore for SecretsFile {
+    async fn get(&self, name: &str) -> StoreResult<Option<SecretString>> {
+        Ok(self.values().get(name).cloned())
+    }
+
+    async fn put(&self, name: &str, value: &SecretString) -> StoreResult<()> {
+        let mut values = self.values();
+        let mut next = values.clone();
+        next.insert(name.to_owned(), value.clone());
+        self.persist(&next)?;
+        *values = next;
+        Ok(())
+    }
+
+    async fn delete(&self, name: &str) -> StoreResult<()> {
+        let mut values = self.values();
+        if values.contains_key(name) {
+            let mut next = values.clone();
+            next.remove(name);
+            self.persist(&next)?;
+            *values = next;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,162 @@
+//! Storage behind small traits returning our own types. Two backends implement them:
+//! [`embedded`] (SQLite + a 0600 secrets file) and [`aws`] (DynamoDB + Secrets Manager).
+//! Both pass the one suite in [`suite`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+use crate::config::Backend;
+use crate::contact::{Contact, ContactId};
+use crate::query::{QueryPath, SavedQuery};
+use crate::registration::{ClientId, ClientSecrets, Registration};
+use crate::secret::{SecretString, TokenDigest};
+use crate::session::Session;
+
+pub mod aws;
+pub mod embedded;
+pub(crate) mod records;
+#[cfg(feature = "test-suite")]
+pub mod suite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value is taken; the text names it for the user (e.g. "username `bob`").
+    #[error("{0} is already taken")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    /// The backend failed. The text is for logs only, never for a response.
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn backend(e: impl std::fmt::Display) -> Self {
+        Self::Backend(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// Fails with `Conflict` when the username (any case) or external id is taken.
+    async fn insert(&self, contact: &Contact) -> StoreResult<()>;
+    async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>>;
+    async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>>;
+    /// Every contact with this email (any case), through an index.
+    async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>>;
+    /// Replaces the contact; `NotFound` if it is gone, `Conflict` as for insert.
+    async fn update(&self, contact: &Contact) -> StoreResult<()>;
+    /// Returns whether there was such a contact.
+    async fn delete(&self, id: ContactId) -> StoreResult<bool>;
+    /// Contacts whose username, email or names contain `search` (any case), by username.
+    async fn list(&self, search: &str, limit: usize) -> StoreResult<Vec<Contact>>;
+}
+
+#[async_trait]
+pub trait QueryStore: Send + Sync {
+    /// Fails with `Conflict` when the path exists.
+    async fn insert(&self, query: &SavedQuery) -> StoreResult<()>;
+    async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>>;
+    async fn update(&self, query: &SavedQuery) -> StoreResult<()>;
+    async fn delete(&self, path: &QueryPath) -> StoreResult<bool>;
+    async fn list(&self) -> StoreResult<Vec<SavedQuery>>;
+}
+
+#[async_trait]
+pub trait RegistrationStore: Send + Sync {
+    async fn insert(&self, registration: &Registration) -> StoreResult<()>;
+    async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>>;
+    async fn update(&self, registration: &Registration) -> StoreResult<()>;
+    async fn delete(&self, client_id: ClientId) -> StoreResult<bool>;
+    async fn list(&self) -> StoreResult<Vec<Registration>>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert(&self, session: &Session) -> StoreResult<()>;
+    /// The session, unless it has expired at `now` (expiry is checked on read; TTL deletes late).
+    async fn get(&self, id: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<Session>>;
+    async fn delete(&self, id: &TokenDigest) -> StoreResult<()>;
+}
+
+/// Counts failures per key (an account, a client) in a fixed window.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Records one failure and returns the failures in the current window, this one included.
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> StoreResult<u32>;
+    /// Failures in the current window, and when that window ends.
+    async fn failures(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(u32, OffsetDateTime)>>;
+    async fn clear(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Named secrets. Names are relative; each backend adds its own prefix.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    async fn get(&self, name: &str) -> StoreResult<Option<SecretString>>;
+    /// Creates or replaces.
+    async fn put(&self, name: &str, value: &SecretString) -> StoreResult<()>;
+    async fn delete(&self, name: &str) -> StoreResult<()>;
+}
+
+/// Every store the functions use, chosen by configuration.
+#[derive(Clone)]
+pub struct Stores {
+    pub contacts: Arc<dyn ContactStore>,
+    pub queries: Arc<dyn QueryStore>,
+    pub registrations: Arc<dyn RegistrationStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub throttle: Arc<dyn ThrottleStore>,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+impl Stores {
+    pub async fn open(backend: &Backend) -> StoreResult<Self> {
+        match backend {
+            Backend::Embedded { data_dir } => embedded::open(data_dir),
+            Backend::Aws(settings) => Ok(aws::open(settings).await),
+        }
+    }
+
+    /// The registration's client secret and JWT signing key.
+    pub async fn client_secrets(&self, client_id: ClientId) -> StoreResult<Option<ClientSecrets>> {
+        match self.secrets.get(&client_secret_name(client_id)).await? {
+            None => Ok(None),
+            Some(json) => serde_json::from_str(json.expose())
+                .map(Some)
+                .map_err(StoreError::backend),
+        }
+    }
+
+    pub async fn put_client_secrets(
+        &self,
+        client_id: ClientId,
+        secrets: &ClientSecrets,
+    ) -> StoreResult<()> {
+        let json = serde_json::to_string(secrets).map_err(StoreError::backend)?;
+        self.secrets
+            .put(&client_secret_name(client_id), &SecretString::new(json))
+            .await
+    }
+
+    pub async fn delete_client_secrets(&self, client_id: ClientId) -> StoreResult<()> {
+        self.secrets.delete(&client_secret_name(client_id)).await
+    }
+}
+
+/// One secret per registration holds both of its credentials.
+pub fn client_secret_name(client_id: ClientId) -> String {
+    format!("client/{client_id}")
+}

@@ -1,0 +1,232 @@
+//! The stored form of each item, one serde shape for both backends. Each backend keeps the
+//! record as a JSON document next to the few attributes it indexes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, StoreResult};
+use crate::clock::from_unix;
+use crate::contact::{Contact, ContactId, ContactProfile};
+use crate::password::PasswordHash;
+use crate::query::{Column, ContactField, QueryKind, QueryPath, SavedQuery};
+use crate::registration::{
+    ClientId, GrantType, NoAccessMapping, RedirectUrl, Registration, RegistrationSettings,
+    RoleFormat,
+};
+use crate::secret::{SecretString, TokenDigest};
+use crate::session::Session;
+
+pub fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(StoreError::backend)
+}
+
+pub fn from_json<T: for<'de> Deserialize<'de>>(doc: &str) -> StoreResult<T> {
+    serde_json::from_str(doc)
+        .map_err(|e| StoreError::Backend(format!("unreadable stored record: {e}")))
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ContactRecord {
+    id: ContactId,
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    is_staff: bool,
+    is_sysadmin: bool,
+    status: String,
+    member_type: String,
+    roles: Vec<String>,
+    attributes: BTreeMap<String, String>,
+    external_id: Option<String>,
+    password_hash: Option<PasswordHash>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<&Contact> for ContactRecord {
+    fn from(c: &Contact) -> Self {
+        let p = c.profile.clone();
+        Self {
+            id: c.id,
+            username: p.username,
+            email: p.email,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            is_staff: p.is_staff,
+            is_sysadmin: p.is_sysadmin,
+            status: p.status,
+            member_type: p.member_type,
+            roles: p.roles,
+            attributes: p.attributes,
+            external_id: p.external_id,
+            password_hash: c.password_hash.clone(),
+            created_at: c.created_at.unix_timestamp(),
+            updated_at: c.updated_at.unix_timestamp(),
+        }
+    }
+}
+
+impl From<ContactRecord> for Contact {
+    fn from(r: ContactRecord) -> Self {
+        Self {
+            id: r.id,
+            profile: ContactProfile {
+                username: r.username,
+                email: r.email,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                is_staff: r.is_staff,
+                is_sysadmin: r.is_sysadmin,
+                status: r.status,
+                member_type: r.member_type,
+                roles: r.roles,
+                attributes: r.attributes,
+                external_id: r.external_id,
+            },
+            password_hash: r.password_hash,
+            created_at: from_unix(r.created_at),
+            updated_at: from_unix(r.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct QueryRecord {
+    path: String,
+    kind: QueryKind,
+    columns: Vec<(String, String)>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<&SavedQuery> for QueryRecord {
+    fn from(q: &SavedQuery) -> Self {
+        Self {
+            path: q.path.to_string(),
+            kind: q.kind,
+            columns: q
+                .columns
+                .iter()
+                .map(|c| (c.source.name(), c.alias.clone()))
+                .collect(),
+            created_at: q.created_at.unix_timestamp(),
+            updated_at: q.updated_at.unix_timestamp(),
+        }
+    }
+}
+
+impl TryFrom<QueryRecord> for SavedQuery {
+    type Error = StoreError;
+    fn try_from(r: QueryRecord) -> StoreResult<Self> {
+        let columns = r
+            .columns
+            .into_iter()
+            .map(|(source, alias)| {
+                Ok(Column {
+                    source: ContactField::parse(&source).map_err(StoreError::Backend)?,
+                    alias,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Self {
+            path: QueryPath::parse("path", &r.path).map_err(StoreError::backend)?,
+            kind: r.kind,
+            columns,
+            created_at: from_unix(r.created_at),
+            updated_at: from_unix(r.updated_at),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct RegistrationRecord {
+    client_id: ClientId,
+    name: String,
+    redirect_urls: Vec<RedirectUrl>,
+    profile_query: String,
+    id_token_fields: Vec<String>,
+    role_query: String,
+    role_format: RoleFormat,
+    no_access_mapping: String,
+    grant_types: Vec<GrantType>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<&Registration> for RegistrationRecord {
+    fn from(r: &Registration) -> Self {
+        let s = r.settings.clone();
+        Self {
+            client_id: r.client_id,
+            name: s.name,
+            redirect_urls: s.redirect_urls,
+            profile_query: s.profile_query.to_string(),
+            id_token_fields: s.id_token_fields,
+            role_query: s.role_query.to_string(),
+            role_format: s.role_format,
+            no_access_mapping: s.no_access_mapping.to_text(),
+            grant_types: s.grant_types,
+            created_at: r.created_at.unix_timestamp(),
+            updated_at: r.updated_at.unix_timestamp(),
+        }
+    }
+}
+
+impl TryFrom<RegistrationRecord> for Registration {
+    type Error = StoreError;
+    fn try_from(r: RegistrationRecord) -> StoreResult<Self> {
+        Ok(Self {
+            client_id: r.client_id,
+            settings: RegistrationSettings {
+                name: r.name,
+                redirect_urls: r.redirect_urls,
+                profile_query: QueryPath::parse("profile_query", &r.profile_query)
+                    .map_err(StoreError::backend)?,
+                id_token_fields: r.id_token_fields,
+                role_query: QueryPath::parse("role_query", &r.role_query)
+                    .map_err(StoreError::backend)?,
+                role_format: r.role_format,
+                no_access_mapping: NoAccessMapping::parse(&r.no_access_mapping)
+                    .map_err(StoreError::backend)?,
+                grant_types: r.grant_types,
+            },
+            created_at: from_unix(r.created_at),
+            updated_at: from_unix(r.updated_at),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct SessionRecord {
+    id: TokenDigest,
+    contact_id: ContactId,
+    csrf_token: SecretString,
+    auth_time: i64,
+    expires_at: i64,
+}
+
+impl From<&Session> for SessionRecord {
+    fn from(s: &Session) -> Self {
+        Self {
+            id: s.id.clone(),
+            contact_id: s.contact_id,
+            csrf_token: s.csrf_token.clone(),
+            auth_time: s.auth_time.unix_timestamp(),
+            expires_at: s.expires_at.unix_timestamp(),
+        }
+    }
+}
+
+impl From<SessionRecord> for Session {
+    fn from(r: SessionRecord) -> Self {
+        Self {
+            id: r.id,
+            contact_id: r.contact_id,
+            csrf_token: r.csrf_token,
+            auth_time: from_unix(r.auth_time),
+            expires_at: from_unix(r.expires_at),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The domain's answer to bad input: which field, and what is wrong with it.
+
+/// Input that breaks a rule. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Trims a required text field and refuses it when empty or too long.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Invalid::new(field, "is required"));
+    }
+    optional_text(field, value, max)
+}
+
+/// Trims an optional text field and refuses it when too long or containing control characters.
+pub fn optional_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
