@@ -1,13 +1,18 @@
 //! Gatehouse's common crate: the domain, storage, configuration and the web layer
 //! every function shares.
 
+pub mod app;
 pub mod clock;
 pub mod config;
 pub mod contact;
+pub mod lambda;
+pub mod local_signin;
 pub mod password;
 pub mod query;
 pub mod registration;
+pub mod routes;
 pub mod secret;
 pub mod session;
 pub mod store;
 pub mod validation;
+pub mod web;

@@ -1,1 +1,9 @@
-fn main() {}
+//! The authorize Lambda.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    gatehouse::lambda::run(
+        |state, req| async move { gatehouse_authorize::handle(&state, req).await },
+    )
+    .await
+}

@@ -1,1 +1,49 @@
-fn main() {}
+//! `cargo run`: Gatehouse on one local port with embedded storage.
+
+use std::sync::Arc;
+
+use gatehouse::app::{AppState, FirstAdmin, ensure_first_admin, init_tracing};
+use gatehouse::clock::SystemClock;
+use gatehouse::config::Config;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    init_tracing(&config.log_format);
+    let listener = gatehouse_server::bind(config.listen).await?;
+    let state = Arc::new(AppState::new(config, Arc::new(SystemClock)).await?);
+    let first_admin = ensure_first_admin(&state).await?;
+    let config = &state.config;
+    println!("Gatehouse is running at {}", config.url("/"));
+    println!("  sign in:  {}", config.url("/signin"));
+    println!("  admin:    {}", config.url("/admin"));
+    match first_admin {
+        FirstAdmin::CreatedWithGeneratedPassword(password) => {
+            println!(
+                "  first administrator: {} / {}",
+                config.admin_username,
+                password.expose()
+            );
+            println!("  (this password is shown only now; change it in the admin)");
+        }
+        FirstAdmin::CreatedWithConfiguredPassword => {
+            println!(
+                "  first administrator: {} (password from GATEHOUSE_ADMIN_PASSWORD)",
+                config.admin_username
+            );
+        }
+        FirstAdmin::Existing => println!("  administrator: {}", config.admin_username),
+    }
+    gatehouse_server::serve(state, listener).await;
+    Ok(())
+}

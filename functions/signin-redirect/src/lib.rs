@@ -1,1 +1,29 @@
+//! The sign-in screens: local username/password sign-in and sign-out.
+//! (Redirecting to an upstream identity provider joins here when OIDC is configured.)
 
+mod signin;
+mod signout;
+
+use gatehouse::app::AppState;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::path;
+use gatehouse::web::response::see_other;
+use gatehouse::web::{Method, Request, Response, StatusCode};
+
+pub async fn handle(state: &AppState, req: Request) -> Response {
+    let now = state.now();
+    let result = match (req.method(), path(&req)) {
+        (&Method::GET, "/") => Ok(see_other("/signin")),
+        (&Method::GET | &Method::HEAD, "/signin") => signin::show(state, &req, now).await,
+        (&Method::POST, "/signin") => signin::submit(state, &req, now).await,
+        (&Method::GET | &Method::HEAD, "/signout") => signout::show(state, &req, now).await,
+        (&Method::POST, "/signout") => signout::submit(state, &req, now).await,
+        (_, "/" | "/signin" | "/signout") => Err(PageError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Not allowed",
+            "This page does not accept that kind of request.",
+        )),
+        _ => Err(PageError::not_found()),
+    };
+    result.unwrap_or_else(PageError::into_response)
+}

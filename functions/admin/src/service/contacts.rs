@@ -1,0 +1,132 @@
+//! Contacts: the directory administrators keep.
+
+use gatehouse::app::AppState;
+use gatehouse::contact::{Contact, ContactDraft, ContactId};
+use gatehouse::password::PasswordHash;
+use gatehouse::secret::SecretString;
+use gatehouse::store::StoreError;
+use gatehouse::validation::Invalid;
+use time::OffsetDateTime;
+
+use super::{AdminError, AdminResult, conflict};
+
+pub const LIST_LIMIT: usize = 200;
+
+async fn hash(password: SecretString) -> AdminResult<PasswordHash> {
+    tokio::task::spawn_blocking(move || PasswordHash::create(&password))
+        .await
+        .map_err(|_| AdminError::Hash)?
+        .map_err(|_| AdminError::Hash)
+}
+
+pub async fn get(state: &AppState, id: ContactId) -> AdminResult<Contact> {
+    state
+        .stores
+        .contacts
+        .get(id)
+        .await?
+        .ok_or(AdminError::NotFound("contact"))
+}
+
+pub async fn list(state: &AppState, search: &str) -> AdminResult<Vec<Contact>> {
+    Ok(state
+        .stores
+        .contacts
+        .list(search.trim(), LIST_LIMIT)
+        .await?)
+}
+
+pub async fn create(
+    state: &AppState,
+    draft: &ContactDraft,
+    now: OffsetDateTime,
+) -> AdminResult<Contact> {
+    let profile = draft.validate()?;
+    let password_hash = match &draft.password {
+        Some(p) => Some(hash(p.clone()).await?),
+        None => None,
+    };
+    let contact = Contact {
+        id: ContactId::new_random(),
+        profile,
+        password_hash,
+        created_at: now,
+        updated_at: now,
+    };
+    state
+        .stores
+        .contacts
+        .insert(&contact)
+        .await
+        .map_err(conflict)?;
+    tracing::info!(contact = %contact.id, "contact created");
+    Ok(contact)
+}
+
+/// Replaces the contact's profile; its password changes only when one is given.
+pub async fn update(
+    state: &AppState,
+    acting: &Contact,
+    id: ContactId,
+    draft: &ContactDraft,
+    now: OffsetDateTime,
+) -> AdminResult<Contact> {
+    let existing = get(state, id).await?;
+    let profile = draft.validate()?;
+    if acting.id == id && !profile.is_sysadmin {
+        return Err(Invalid::new(
+            "is_sysadmin",
+            "you cannot remove your own system administrator rights",
+        )
+        .into());
+    }
+    let password_hash = match &draft.password {
+        Some(p) => Some(hash(p.clone()).await?),
+        None => existing.password_hash.clone(),
+    };
+    let contact = Contact {
+        profile,
+        password_hash,
+        updated_at: now,
+        ..existing
+    };
+    state
+        .stores
+        .contacts
+        .update(&contact)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AdminError::NotFound("contact"),
+            other => conflict(other),
+        })?;
+    tracing::info!(contact = %id, "contact updated");
+    Ok(contact)
+}
+
+pub async fn set_password(
+    state: &AppState,
+    id: ContactId,
+    password: SecretString,
+    now: OffsetDateTime,
+) -> AdminResult<Contact> {
+    gatehouse::password::check_strength(&password).map_err(|m| Invalid::new("password", m))?;
+    let mut contact = get(state, id).await?;
+    contact.password_hash = Some(hash(password).await?);
+    contact.updated_at = now;
+    state.stores.contacts.update(&contact).await?;
+    tracing::info!(contact = %id, "password set by an administrator");
+    Ok(contact)
+}
+
+pub async fn delete(state: &AppState, acting: &Contact, id: ContactId) -> AdminResult<()> {
+    if acting.id == id {
+        return Err(AdminError::Conflict(
+            "you cannot delete your own account".into(),
+        ));
+    }
+    if !state.stores.contacts.delete(id).await? {
+        return Err(AdminError::NotFound("contact"));
+    }
+    tracing::info!(contact = %id, "contact deleted");
+    Ok(())
+}

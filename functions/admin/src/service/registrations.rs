@@ -1,0 +1,191 @@
+//! App registrations: create, change, delete, and regenerate their credentials.
+
+use gatehouse::app::AppState;
+use gatehouse::query::QueryKind;
+use gatehouse::registration::{
+    ClientId, ClientSecrets, IgnoredField, Registration, RegistrationDraft, RegistrationSettings,
+    ignored_id_token_fields,
+};
+use gatehouse::secret::SecretString;
+use gatehouse::store::StoreError;
+use gatehouse::validation::Invalid;
+use time::OffsetDateTime;
+
+use super::{AdminError, AdminResult};
+
+/// A registration with its credentials and the ID token fields that will be ignored.
+#[derive(Debug)]
+pub struct RegistrationDetails {
+    pub registration: Registration,
+    pub secrets: Option<ClientSecrets>,
+    pub ignored_id_token_fields: Vec<IgnoredField>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    ClientSecret,
+    JwtSigningKey,
+}
+
+/// Both queries must exist and be of the right kind.
+async fn check_queries(state: &AppState, settings: &RegistrationSettings) -> AdminResult<()> {
+    for (field, path, kind) in [
+        ("profile_query", &settings.profile_query, QueryKind::Profile),
+        ("role_query", &settings.role_query, QueryKind::Role),
+    ] {
+        match state.stores.queries.get(path).await? {
+            None => {
+                return Err(Invalid::new(
+                    field,
+                    format!("query {path} does not exist: create it under Queries first"),
+                )
+                .into());
+            }
+            Some(q) if q.kind != kind => {
+                let wanted = gatehouse::query::kind_name(kind);
+                return Err(
+                    Invalid::new(field, format!("query {path} is not a {wanted} query")).into(),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+pub async fn details(
+    state: &AppState,
+    registration: Registration,
+) -> AdminResult<RegistrationDetails> {
+    let secrets = state.stores.client_secrets(registration.client_id).await?;
+    let columns: Option<Vec<String>> = state
+        .stores
+        .queries
+        .get(&registration.settings.profile_query)
+        .await?
+        .map(|q| q.columns.into_iter().map(|c| c.alias).collect());
+    let ignored_id_token_fields =
+        ignored_id_token_fields(&registration.settings, columns.as_deref());
+    Ok(RegistrationDetails {
+        registration,
+        secrets,
+        ignored_id_token_fields,
+    })
+}
+
+pub async fn get(state: &AppState, client_id: ClientId) -> AdminResult<RegistrationDetails> {
+    let registration = state
+        .stores
+        .registrations
+        .get(client_id)
+        .await?
+        .ok_or(AdminError::NotFound("registration"))?;
+    details(state, registration).await
+}
+
+pub async fn list(state: &AppState) -> AdminResult<Vec<RegistrationDetails>> {
+    let mut out = Vec::new();
+    for registration in state.stores.registrations.list().await? {
+        out.push(details(state, registration).await?);
+    }
+    Ok(out)
+}
+
+pub async fn create(
+    state: &AppState,
+    draft: &RegistrationDraft,
+    now: OffsetDateTime,
+) -> AdminResult<RegistrationDetails> {
+    let settings = draft.validate()?;
+    check_queries(state, &settings).await?;
+    let registration = Registration {
+        client_id: ClientId::new_random(),
+        settings,
+        created_at: now,
+        updated_at: now,
+    };
+    // Secrets first: a registration must never exist without its credentials.
+    state
+        .stores
+        .put_client_secrets(registration.client_id, &ClientSecrets::generate()?)
+        .await?;
+    if let Err(e) = state.stores.registrations.insert(&registration).await {
+        let _ = state
+            .stores
+            .delete_client_secrets(registration.client_id)
+            .await;
+        return Err(e.into());
+    }
+    tracing::info!(client_id = %registration.client_id, "registration created");
+    details(state, registration).await
+}
+
+pub async fn update(
+    state: &AppState,
+    client_id: ClientId,
+    draft: &RegistrationDraft,
+    now: OffsetDateTime,
+) -> AdminResult<RegistrationDetails> {
+    let existing = state
+        .stores
+        .registrations
+        .get(client_id)
+        .await?
+        .ok_or(AdminError::NotFound("registration"))?;
+    let settings = draft.validate()?;
+    check_queries(state, &settings).await?;
+    let registration = Registration {
+        settings,
+        updated_at: now,
+        ..existing
+    };
+    state
+        .stores
+        .registrations
+        .update(&registration)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AdminError::NotFound("registration"),
+            other => other.into(),
+        })?;
+    tracing::info!(%client_id, "registration updated");
+    details(state, registration).await
+}
+
+/// Deleting stops the app's SSO at once; its credentials go with it.
+pub async fn delete(state: &AppState, client_id: ClientId) -> AdminResult<()> {
+    if !state.stores.registrations.delete(client_id).await? {
+        return Err(AdminError::NotFound("registration"));
+    }
+    state.stores.delete_client_secrets(client_id).await?;
+    tracing::info!(%client_id, "registration deleted");
+    Ok(())
+}
+
+pub async fn regenerate(
+    state: &AppState,
+    client_id: ClientId,
+    which: Credential,
+    now: OffsetDateTime,
+) -> AdminResult<RegistrationDetails> {
+    let mut registration = state
+        .stores
+        .registrations
+        .get(client_id)
+        .await?
+        .ok_or(AdminError::NotFound("registration"))?;
+    let mut secrets = match state.stores.client_secrets(client_id).await? {
+        Some(secrets) => secrets,
+        None => ClientSecrets::generate()?,
+    };
+    let fresh = SecretString::generate(gatehouse::registration::CREDENTIAL_LENGTH)?;
+    match which {
+        Credential::ClientSecret => secrets.client_secret = fresh,
+        Credential::JwtSigningKey => secrets.jwt_signing_key = fresh,
+    }
+    state.stores.put_client_secrets(client_id, &secrets).await?;
+    registration.updated_at = now;
+    state.stores.registrations.update(&registration).await?;
+    tracing::info!(%client_id, credential = ?which, "credential regenerated");
+    details(state, registration).await
+}

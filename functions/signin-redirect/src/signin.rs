@@ -1,0 +1,151 @@
+//! `/signin`: the form, and checking what it sends.
+
+use gatehouse::app::AppState;
+use gatehouse::contact::Contact;
+use gatehouse::local_signin::{self, SigninError};
+use gatehouse::session::Session;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::{form, query, same_origin_path};
+use gatehouse::web::response::{html_page, see_other, with_cookie};
+use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok, session_cookie, signed_in};
+use gatehouse::web::{Request, Response, StatusCode};
+use maud::{Markup, html};
+use time::OffsetDateTime;
+
+/// Where a signed-in user goes when no `return_to` was given.
+fn home_for(contact: &Contact) -> &'static str {
+    if contact.profile.is_sysadmin {
+        "/admin"
+    } else {
+        "/signin"
+    }
+}
+
+pub async fn show(
+    state: &AppState,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Response, PageError> {
+    let params = query(req);
+    let return_to = same_origin_path(params.text("return_to"));
+    if let Some(user) = signed_in(state, req, now).await? {
+        return Ok(match return_to {
+            Some(target) => see_other(target),
+            None => signed_in_page(&user.contact, user.session.csrf_token.expose()),
+        });
+    }
+    form_page(state, req, StatusCode::OK, return_to, "", None)
+}
+
+pub async fn submit(
+    state: &AppState,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Response, PageError> {
+    let params = form(req);
+    let return_to = same_origin_path(params.text("return_to"));
+    let identifier = params.text("username");
+    if !login_csrf_ok(state, req, params.text(CSRF_FIELD)) {
+        let message = "Your sign-in form expired. Please try again.";
+        return form_page(
+            state,
+            req,
+            StatusCode::FORBIDDEN,
+            return_to,
+            identifier,
+            Some(message),
+        );
+    }
+    let contact = match local_signin::verify_password(
+        state,
+        identifier,
+        params.text("password"),
+        now,
+    )
+    .await
+    {
+        Ok(contact) => contact,
+        Err(SigninError::InvalidCredentials) => {
+            let message = "The username or password is incorrect.";
+            return form_page(
+                state,
+                req,
+                StatusCode::UNAUTHORIZED,
+                return_to,
+                identifier,
+                Some(message),
+            );
+        }
+        Err(SigninError::Throttled { until }) => {
+            let minutes = ((until - now).whole_seconds() + 59) / 60;
+            let message = format!("Too many failed attempts. Try again in {minutes} minute(s).");
+            return form_page(
+                state,
+                req,
+                StatusCode::TOO_MANY_REQUESTS,
+                return_to,
+                identifier,
+                Some(&message),
+            );
+        }
+        Err(SigninError::Store(e)) => return Err(e.into()),
+    };
+    // A fresh session id at every sign-in defeats session fixation.
+    let (session, token) = Session::start(contact.id, now)?;
+    state.stores.sessions.insert(&session).await?;
+    tracing::info!(contact = %contact.id, "signed in with password");
+    let target = return_to.unwrap_or_else(|| home_for(&contact));
+    Ok(with_cookie(
+        see_other(target),
+        &session_cookie(&state.config, &token),
+    ))
+}
+
+fn form_page(
+    state: &AppState,
+    req: &Request,
+    status: StatusCode,
+    return_to: Option<&str>,
+    identifier: &str,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let csrf = login_csrf(state, req)?;
+    let body = html! {
+        h1 { "Sign in" }
+        p.hint { "to " (state.config.org_name) }
+        @if let Some(error) = error { p.flash.error role="alert" { (error) } }
+        form method="post" action="/signin" {
+            input type="hidden" name=(CSRF_FIELD) value=(csrf.token);
+            @if let Some(target) = return_to { input type="hidden" name="return_to" value=(target); }
+            label for="username" { "Username or email" }
+            input #username type="text" name="username" value=(identifier) autocomplete="username" required autofocus;
+            label for="password" { "Password" }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            div.actions { button type="submit" { "Sign in" } }
+        }
+    };
+    let response = html_page(status, "Sign in", body);
+    Ok(match csrf.set_cookie {
+        Some(cookie) => with_cookie(response, &cookie),
+        None => response,
+    })
+}
+
+fn signed_in_page(contact: &Contact, csrf: &str) -> Response {
+    let name = format!(
+        "{} {}",
+        contact.profile.first_name, contact.profile.last_name
+    );
+    let body: Markup = html! {
+        h1 { "You are signed in" }
+        p { "Signed in as " strong { (name.trim()) } " (" (contact.profile.username) ")." }
+        div.actions {
+            @if contact.profile.is_sysadmin { a.button href="/admin" { "Open the administration" } }
+            form method="post" action="/signout" {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                button.secondary type="submit" { "Sign out" }
+            }
+        }
+    };
+    html_page(StatusCode::OK, "Signed in", body)
+}

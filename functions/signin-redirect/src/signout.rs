@@ -1,0 +1,56 @@
+//! `/signout`: ends the Gatehouse session. A GET only shows a button, so a link
+//! on another site cannot sign anyone out.
+
+use gatehouse::app::AppState;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::form;
+use gatehouse::web::response::{html_page, see_other, with_cookie};
+use gatehouse::web::session::{CSRF_FIELD, clear_session_cookie, signed_in};
+use gatehouse::web::{Request, Response, StatusCode};
+use maud::html;
+use time::OffsetDateTime;
+
+pub async fn show(
+    state: &AppState,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Response, PageError> {
+    let Some(user) = signed_in(state, req, now).await? else {
+        return Ok(see_other("/signin"));
+    };
+    let body = html! {
+        h1 { "Sign out" }
+        p { "Sign out of " (state.config.org_name) "?" }
+        form method="post" action="/signout" {
+            input type="hidden" name=(CSRF_FIELD) value=(user.session.csrf_token.expose());
+            div.actions { button type="submit" { "Sign out" } }
+        }
+    };
+    Ok(html_page(StatusCode::OK, "Sign out", body))
+}
+
+pub async fn submit(
+    state: &AppState,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<Response, PageError> {
+    let Some(user) = signed_in(state, req, now).await? else {
+        return Ok(with_cookie(
+            see_other("/signin"),
+            &clear_session_cookie(&state.config),
+        ));
+    };
+    if !user.csrf_ok(form(req).get(CSRF_FIELD)) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Sign-out not confirmed",
+            "The sign-out form expired. Please try again.",
+        ));
+    }
+    state.stores.sessions.delete(&user.session.id).await?;
+    tracing::info!(contact = %user.contact.id, "signed out");
+    Ok(with_cookie(
+        see_other("/signin"),
+        &clear_session_cookie(&state.config),
+    ))
+}

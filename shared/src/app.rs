@@ -1,0 +1,125 @@
+//! The state every handler receives: configuration, stores and the clock, built once per process.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError, LogFormat};
+use crate::contact::{Contact, ContactId, ContactProfile};
+use crate::password::PasswordHash;
+use crate::secret::SecretString;
+use crate::store::{StoreError, Stores};
+
+pub struct AppState {
+    pub config: Config,
+    pub stores: Stores,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot create the first administrator: {0}")]
+    Bootstrap(String),
+}
+
+impl AppState {
+    pub async fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let stores = Stores::open(&config.backend).await?;
+        Ok(Self {
+            config,
+            stores,
+            clock,
+        })
+    }
+
+    pub async fn from_env() -> Result<Self, StartupError> {
+        Self::new(Config::from_env()?, Arc::new(SystemClock)).await
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+/// How the first administrator came to be, for the start-up banner.
+#[derive(Debug)]
+pub enum FirstAdmin {
+    /// Already there: nothing to print.
+    Existing,
+    /// Created with the password from `GATEHOUSE_ADMIN_PASSWORD`.
+    CreatedWithConfiguredPassword,
+    /// Created with a generated password, shown once.
+    CreatedWithGeneratedPassword(SecretString),
+}
+
+/// Creates the first system administrator unless a contact with that username exists.
+pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupError> {
+    let config = &state.config;
+    if state
+        .stores
+        .contacts
+        .find_by_username(&config.admin_username)
+        .await?
+        .is_some()
+    {
+        return Ok(FirstAdmin::Existing);
+    }
+    let (password, outcome) = match &config.admin_password {
+        Some(p) => (p.clone(), FirstAdmin::CreatedWithConfiguredPassword),
+        None => {
+            let p =
+                SecretString::generate(24).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+            (p.clone(), FirstAdmin::CreatedWithGeneratedPassword(p))
+        }
+    };
+    let hash = tokio::task::spawn_blocking(move || PasswordHash::create(&password))
+        .await
+        .map_err(|e| StartupError::Bootstrap(e.to_string()))?
+        .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+    let now = state.now();
+    let admin = Contact {
+        id: ContactId::new_random(),
+        profile: ContactProfile {
+            username: config.admin_username.clone(),
+            email: String::new(),
+            first_name: "System".into(),
+            last_name: "Administrator".into(),
+            is_staff: true,
+            is_sysadmin: true,
+            status: "A".into(),
+            member_type: "STAFF".into(),
+            roles: vec!["SysAdmin".into()],
+            attributes: Default::default(),
+            external_id: None,
+        },
+        password_hash: Some(hash),
+        created_at: now,
+        updated_at: now,
+    };
+    match state.stores.contacts.insert(&admin).await {
+        Ok(()) => Ok(outcome),
+        // Another instance starting at the same moment won the race.
+        Err(StoreError::Conflict(_)) => Ok(FirstAdmin::Existing),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Readable logs locally, JSON under Lambda (CloudWatch). `RUST_LOG` filters.
+pub fn init_tracing(format: &LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(false)
+            .without_time()
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

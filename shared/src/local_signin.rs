@@ -1,0 +1,98 @@
+//! Signing in with a local username (or email) and password, throttled per account.
+
+use time::{Duration, OffsetDateTime};
+
+use crate::app::AppState;
+use crate::contact::Contact;
+use crate::password;
+use crate::store::StoreError;
+
+/// After this many failures in [`FAILURE_WINDOW`] the account refuses passwords until the window ends.
+pub const MAX_FAILURES: u32 = 5;
+pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigninError {
+    /// Unknown user, wrong password or no password set: deliberately one answer.
+    #[error("the username or password is incorrect")]
+    InvalidCredentials,
+    #[error("too many failed attempts")]
+    Throttled { until: OffsetDateTime },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A username, or an email that belongs to exactly one contact.
+pub async fn find_contact(
+    state: &AppState,
+    identifier: &str,
+) -> Result<Option<Contact>, StoreError> {
+    let identifier = identifier.trim();
+    if identifier.is_empty() {
+        return Ok(None);
+    }
+    if let Some(contact) = state.stores.contacts.find_by_username(identifier).await? {
+        return Ok(Some(contact));
+    }
+    if identifier.contains('@') {
+        let mut matches = state.stores.contacts.find_by_email(identifier).await?;
+        if matches.len() == 1 {
+            return Ok(matches.pop());
+        }
+    }
+    Ok(None)
+}
+
+/// The throttle key for an account: its id when known, else the name typed, so probing
+/// unknown names is throttled the same way.
+fn throttle_key(contact: Option<&Contact>, identifier: &str) -> String {
+    match contact {
+        Some(c) => format!("signin:{}", c.id),
+        None => format!(
+            "signin:unknown:{}",
+            crate::contact::normalize_key(identifier)
+        ),
+    }
+}
+
+pub async fn verify_password(
+    state: &AppState,
+    identifier: &str,
+    password: &str,
+    now: OffsetDateTime,
+) -> Result<Contact, SigninError> {
+    let contact = find_contact(state, identifier).await?;
+    let key = throttle_key(contact.as_ref(), identifier);
+    if let Some((failures, until)) = state.stores.throttle.failures(&key, now).await? {
+        if failures >= MAX_FAILURES {
+            return Err(SigninError::Throttled { until });
+        }
+    }
+    let hash = contact.as_ref().and_then(|c| c.password_hash.clone());
+    let presented = password.to_owned();
+    // argon2 is CPU-bound for tens of milliseconds: keep it off the async workers.
+    let verified = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => hash.verify(&presented),
+        None => {
+            password::verify_against_nothing(&presented);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    match contact {
+        Some(contact) if verified => {
+            state.stores.throttle.clear(&key).await?;
+            Ok(contact)
+        }
+        _ => {
+            let failures = state
+                .stores
+                .throttle
+                .record_failure(&key, now, FAILURE_WINDOW)
+                .await?;
+            tracing::info!(failures, "password sign-in failed");
+            Err(SigninError::InvalidCredentials)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The one place errors become HTTP: JSON for the admin API, friendly pages for people.
+//! Internal details go to the log, never into a response.
+
+use serde_json::json;
+
+use super::response::{html_page, json_response};
+use super::{Response, StatusCode};
+use crate::secret::RandomError;
+use crate::store::StoreError;
+use crate::validation::Invalid;
+
+/// An admin API error: `{"error": message, "code": code, "field": field?}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in as a system administrator first",
+        )
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed here",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; it has been logged",
+        )
+    }
+
+    pub fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.message, "code": self.code });
+        if let Some(field) = self.field {
+            body["field"] = json!(field);
+        }
+        json_response(self.status, &body)
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid",
+            message: e.to_string(),
+            field: Some(e.field),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self::conflict(format!("{what} is already taken")),
+            StoreError::NotFound => Self::not_found("the item"),
+            StoreError::Backend(detail) => {
+                tracing::error!(error = %detail, "storage failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<RandomError> for ApiError {
+    fn from(e: RandomError) -> Self {
+        tracing::error!(error = %e, "random generation failed");
+        Self::internal()
+    }
+}
+
+/// An error shown to a person as a page.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub title: String,
+    pub message: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, title: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            title: title.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is nothing at this address.",
+        )
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "Something is wrong with this request",
+            message,
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Something went wrong on our side. It has been logged; please try again in a moment.",
+        )
+    }
+
+    pub fn into_response(self) -> Response {
+        let body = maud::html! {
+            h1 { (self.title) }
+            p.error-message { (self.message) }
+            p { a href="/signin" { "Go to the sign-in page" } }
+        };
+        html_page(self.status, &self.title, body)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self::new(
+                StatusCode::CONFLICT,
+                "Already taken",
+                format!("{what} is already taken."),
+            ),
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Backend(detail) => {
+                tracing::error!(error = %detail, "storage failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<RandomError> for PageError {
+    fn from(e: RandomError) -> Self {
+        tracing::error!(error = %e, "random generation failed");
+        Self::internal()
+    }
+}
