@@ -30,11 +30,7 @@ pub enum StartupError {
 impl AppState {
     pub async fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let stores = Stores::open(&config.backend).await?;
-        Ok(Self {
-            config,
-            stores,
-            clock,
-        })
+        Ok(Self { config, stores, clock })
     }
 
     pub async fn from_env() -> Result<Self, StartupError> {
@@ -60,20 +56,13 @@ pub enum FirstAdmin {
 /// Creates the first system administrator unless a contact with that username exists.
 pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupError> {
     let config = &state.config;
-    if state
-        .stores
-        .contacts
-        .find_by_username(&config.admin_username)
-        .await?
-        .is_some()
-    {
+    if state.stores.contacts.find_by_username(&config.admin_username).await?.is_some() {
         return Ok(FirstAdmin::Existing);
     }
     let (password, outcome) = match &config.admin_password {
         Some(p) => (p.clone(), FirstAdmin::CreatedWithConfiguredPassword),
         None => {
-            let p =
-                SecretString::generate(24).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+            let p = SecretString::generate(24).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
             (p.clone(), FirstAdmin::CreatedWithGeneratedPassword(p))
         }
     };
@@ -115,11 +104,7 @@ pub fn init_tracing(format: &LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(false)
-            .without_time()
-            .try_init(),
+        LogFormat::Json => builder.json().with_current_span(false).without_time().try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

@@ -16,10 +16,7 @@ pub struct ConfigError {
 }
 
 fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        var,
-        reason: reason.into(),
-    }
+    ConfigError { var, reason: reason.into() }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,12 +66,9 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
 
         let listen = match get("GATEHOUSE_LISTEN") {
-            Some(v) => v.parse::<SocketAddr>().map_err(|_| {
-                bad(
-                    "GATEHOUSE_LISTEN",
-                    format!("`{v}` is not an address like 127.0.0.1:8080"),
-                )
-            })?,
+            Some(v) => v
+                .parse::<SocketAddr>()
+                .map_err(|_| bad("GATEHOUSE_LISTEN", format!("`{v}` is not an address like 127.0.0.1:8080")))?,
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
 
@@ -92,10 +86,7 @@ impl Config {
             Some(v) if v.chars().count() < crate::password::MIN_LENGTH => {
                 return Err(bad(
                     "GATEHOUSE_ADMIN_PASSWORD",
-                    format!(
-                        "must be at least {} characters",
-                        crate::password::MIN_LENGTH
-                    ),
+                    format!("must be at least {} characters", crate::password::MIN_LENGTH),
                 ));
             }
             other => other.map(SecretString::new),
@@ -103,15 +94,11 @@ impl Config {
 
         let backend = match get("GATEHOUSE_BACKEND").as_deref() {
             None | Some("embedded") => Backend::Embedded {
-                data_dir: PathBuf::from(
-                    get("GATEHOUSE_DATA_DIR").unwrap_or_else(|| "./.gatehouse".to_owned()),
-                ),
+                data_dir: PathBuf::from(get("GATEHOUSE_DATA_DIR").unwrap_or_else(|| "./.gatehouse".to_owned())),
             },
             Some("aws") => Backend::Aws(AwsSettings {
-                table_prefix: get("GATEHOUSE_TABLE_PREFIX")
-                    .unwrap_or_else(|| "gatehouse-".to_owned()),
-                secret_prefix: get("GATEHOUSE_SECRET_PREFIX")
-                    .unwrap_or_else(|| "gatehouse/".to_owned()),
+                table_prefix: get("GATEHOUSE_TABLE_PREFIX").unwrap_or_else(|| "gatehouse-".to_owned()),
+                secret_prefix: get("GATEHOUSE_SECRET_PREFIX").unwrap_or_else(|| "gatehouse/".to_owned()),
                 endpoint_url: match get("GATEHOUSE_AWS_ENDPOINT_URL") {
                     Some(v) => Some(
                         Url::parse(&v)
@@ -122,10 +109,7 @@ impl Config {
                 },
             }),
             Some(other) => {
-                return Err(bad(
-                    "GATEHOUSE_BACKEND",
-                    format!("`{other}` is neither `embedded` nor `aws`"),
-                ));
+                return Err(bad("GATEHOUSE_BACKEND", format!("`{other}` is neither `embedded` nor `aws`")));
             }
         };
 
@@ -135,22 +119,11 @@ impl Config {
             None if lookup("AWS_LAMBDA_FUNCTION_NAME").is_some() => LogFormat::Json,
             None => LogFormat::Text,
             Some(other) => {
-                return Err(bad(
-                    "GATEHOUSE_LOG_FORMAT",
-                    format!("`{other}` is neither `json` nor `text`"),
-                ));
+                return Err(bad("GATEHOUSE_LOG_FORMAT", format!("`{other}` is neither `json` nor `text`")));
             }
         };
 
-        Ok(Self {
-            listen,
-            issuer,
-            org_name,
-            admin_username,
-            admin_password,
-            backend,
-            log_format,
-        })
+        Ok(Self { listen, issuer, org_name, admin_username, admin_password, backend, log_format })
     }
 
     /// Cookies get the `Secure` flag and the `__Host-` prefix only over https.
@@ -178,10 +151,7 @@ fn parse_issuer(value: &str) -> Result<Url, ConfigError> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if crate::registration::is_loopback(&url) => Ok(url),
-        "http" => Err(bad(
-            VAR,
-            "must use https (plain http is allowed only for loopback addresses)",
-        )),
+        "http" => Err(bad(VAR, "must use https (plain http is allowed only for loopback addresses)")),
         other => Err(bad(VAR, format!("scheme `{other}` is not http(s)"))),
     }
 }
@@ -192,10 +162,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -236,9 +203,7 @@ mod tests {
         ])
         .unwrap();
         assert!(c.is_https());
-        let Backend::Aws(aws) = c.backend else {
-            panic!("expected aws")
-        };
+        let Backend::Aws(aws) = c.backend else { panic!("expected aws") };
         assert_eq!(aws.table_prefix, "t-");
         assert_eq!(aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000/"));
     }

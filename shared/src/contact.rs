@@ -111,10 +111,7 @@ impl ContactDraft {
         }
         let email = optional_text("email", &self.email, 254)?;
         if !email.is_empty() && !is_plausible_email(&email) {
-            return Err(Invalid::new(
-                "email",
-                format!("`{email}` is not an email address"),
-            ));
+            return Err(Invalid::new("email", format!("`{email}` is not an email address")));
         }
         let first_name = optional_text("first_name", &self.first_name, 100)?;
         let last_name = optional_text("last_name", &self.last_name, 100)?;
@@ -122,24 +119,15 @@ impl ContactDraft {
             None => "A".to_owned(),
             Some(s) => required_text("status", s, 20)?,
         };
-        if !status
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(Invalid::new(
-                "status",
-                "must be letters, digits or _ (for example A, S, I, X)",
-            ));
+        if !status.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Invalid::new("status", "must be letters, digits or _ (for example A, S, I, X)"));
         }
         let member_type = optional_text("member_type", &self.member_type, 50)?;
         let mut roles = Vec::with_capacity(self.roles.len());
         for role in &self.roles {
             let role = required_text("roles", role, 100)?;
             if role.contains(',') {
-                return Err(Invalid::new(
-                    "roles",
-                    format!("`{role}` must not contain a comma"),
-                ));
+                return Err(Invalid::new("roles", format!("`{role}` must not contain a comma")));
             }
             if !roles.contains(&role) {
                 roles.push(role);
@@ -148,10 +136,7 @@ impl ContactDraft {
         let mut attributes = BTreeMap::new();
         for (key, value) in &self.attributes {
             let key = required_text("attributes", key, 100)?;
-            if !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
                 return Err(Invalid::new(
                     "attributes",
                     format!("attribute name `{key}` may only use letters, digits, _ and -"),
@@ -243,11 +228,7 @@ mod tests {
     use super::*;
 
     fn draft() -> ContactDraft {
-        ContactDraft {
-            username: "bsmith".into(),
-            email: "bsmith@example.org".into(),
-            ..Default::default()
-        }
+        ContactDraft { username: "bsmith".into(), email: "bsmith@example.org".into(), ..Default::default() }
     }
 
     #[test]
@@ -259,60 +240,19 @@ mod tests {
 
     #[test]
     fn sysadmins_are_staff() {
-        let p = ContactDraft {
-            is_sysadmin: true,
-            ..draft()
-        }
-        .validate()
-        .unwrap();
+        let p = ContactDraft { is_sysadmin: true, ..draft() }.validate().unwrap();
         assert!(p.is_staff);
     }
 
     #[test]
     fn bad_fields_are_named() {
         let cases = [
-            (
-                ContactDraft {
-                    username: " ".into(),
-                    ..draft()
-                },
-                "username",
-            ),
-            (
-                ContactDraft {
-                    username: "a b".into(),
-                    ..draft()
-                },
-                "username",
-            ),
-            (
-                ContactDraft {
-                    email: "not-an-email".into(),
-                    ..draft()
-                },
-                "email",
-            ),
-            (
-                ContactDraft {
-                    status: Some("A!".into()),
-                    ..draft()
-                },
-                "status",
-            ),
-            (
-                ContactDraft {
-                    roles: vec!["a,b".into()],
-                    ..draft()
-                },
-                "roles",
-            ),
-            (
-                ContactDraft {
-                    password: Some(crate::secret::SecretString::new("short")),
-                    ..draft()
-                },
-                "password",
-            ),
+            (ContactDraft { username: " ".into(), ..draft() }, "username"),
+            (ContactDraft { username: "a b".into(), ..draft() }, "username"),
+            (ContactDraft { email: "not-an-email".into(), ..draft() }, "email"),
+            (ContactDraft { status: Some("A!".into()), ..draft() }, "status"),
+            (ContactDraft { roles: vec!["a,b".into()], ..draft() }, "roles"),
+            (ContactDraft { password: Some(crate::secret::SecretString::new("short")), ..draft() }, "password"),
         ];
         for (d, field) in cases {
             assert_eq!(d.validate().unwrap_err().field, field);

@@ -23,10 +23,7 @@ pub enum SigninError {
 }
 
 /// A username, or an email that belongs to exactly one contact.
-pub async fn find_contact(
-    state: &AppState,
-    identifier: &str,
-) -> Result<Option<Contact>, StoreError> {
+pub async fn find_contact(state: &AppState, identifier: &str) -> Result<Option<Contact>, StoreError> {
     let identifier = identifier.trim();
     if identifier.is_empty() {
         return Ok(None);
@@ -48,10 +45,7 @@ pub async fn find_contact(
 fn throttle_key(contact: Option<&Contact>, identifier: &str) -> String {
     match contact {
         Some(c) => format!("signin:{}", c.id),
-        None => format!(
-            "signin:unknown:{}",
-            crate::contact::normalize_key(identifier)
-        ),
+        None => format!("signin:unknown:{}", crate::contact::normalize_key(identifier)),
     }
 }
 
@@ -63,10 +57,10 @@ pub async fn verify_password(
 ) -> Result<Contact, SigninError> {
     let contact = find_contact(state, identifier).await?;
     let key = throttle_key(contact.as_ref(), identifier);
-    if let Some((failures, until)) = state.stores.throttle.failures(&key, now).await? {
-        if failures >= MAX_FAILURES {
-            return Err(SigninError::Throttled { until });
-        }
+    if let Some((failures, until)) = state.stores.throttle.failures(&key, now).await?
+        && failures >= MAX_FAILURES
+    {
+        return Err(SigninError::Throttled { until });
     }
     let hash = contact.as_ref().and_then(|c| c.password_hash.clone());
     let presented = password.to_owned();
@@ -86,11 +80,7 @@ pub async fn verify_password(
             Ok(contact)
         }
         _ => {
-            let failures = state
-                .stores
-                .throttle
-                .record_failure(&key, now, FAILURE_WINDOW)
-                .await?;
+            let failures = state.stores.throttle.record_failure(&key, now, FAILURE_WINDOW).await?;
             tracing::info!(failures, "password sign-in failed");
             Err(SigninError::InvalidCredentials)
         }

@@ -45,9 +45,7 @@ impl PasswordHash {
 
     pub fn verify(&self, password: &str) -> bool {
         match PhcHash::new(&self.0) {
-            Ok(parsed) => Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
         }
     }
@@ -56,8 +54,7 @@ impl PasswordHash {
 /// Spends the same time as a real check, so unknown usernames cannot be told apart by timing.
 pub fn verify_against_nothing(password: &str) {
     static DUMMY: std::sync::OnceLock<Option<PasswordHash>> = std::sync::OnceLock::new();
-    if let Some(hash) = DUMMY
-        .get_or_init(|| PasswordHash::create(&SecretString::new("gatehouse-dummy-password")).ok())
+    if let Some(hash) = DUMMY.get_or_init(|| PasswordHash::create(&SecretString::new("gatehouse-dummy-password")).ok())
     {
         let _ = hash.verify(password);
     }

@@ -18,25 +18,18 @@ impl QueryPath {
     pub fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
         let value = value.trim();
         let Some(rest) = value.strip_prefix("$/") else {
-            return Err(Invalid::new(
-                field,
-                format!("`{value}` must be a fully qualified path starting with $/"),
-            ));
+            return Err(Invalid::new(field, format!("`{value}` must be a fully qualified path starting with $/")));
         };
         if value.len() > 250 {
             return Err(Invalid::new(field, "must be at most 250 characters"));
         }
         let segments_ok = rest.split('/').all(|s| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
         });
         if !segments_ok || rest.split('/').any(|s| s == "." || s == "..") {
             return Err(Invalid::new(
                 field,
-                format!(
-                    "`{value}` must be $/ followed by /-separated names of letters, digits, spaces, _, - or ."
-                ),
+                format!("`{value}` must be $/ followed by /-separated names of letters, digits, spaces, _, - or ."),
             ));
         }
         Ok(Self(value.to_owned()))
@@ -127,10 +120,7 @@ impl ContactField {
             "external_id" => Self::ExternalId,
             other => match other.strip_prefix("attributes.") {
                 Some(name)
-                    if !name.is_empty()
-                        && name
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+                    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
                 {
                     Self::Attribute(name.to_owned())
                 }
@@ -174,11 +164,7 @@ impl ContactField {
         use serde_json::Value;
         let p = &contact.profile;
         let text = |s: &str| {
-            if s.is_empty() {
-                Value::Null
-            } else {
-                Value::String(s.to_owned())
-            }
+            if s.is_empty() { Value::Null } else { Value::String(s.to_owned()) }
         };
         match self {
             Self::Id => Value::String(contact.id.to_string()),
@@ -262,32 +248,21 @@ impl QueryDraft {
             return Err(Invalid::new("columns", "a query needs at least one column"));
         }
         if self.kind == QueryKind::Role && self.columns.len() != 1 {
-            return Err(Invalid::new(
-                "columns",
-                "a role query must have exactly one column",
-            ));
+            return Err(Invalid::new("columns", "a role query must have exactly one column"));
         }
         let mut columns: Vec<Column> = Vec::with_capacity(self.columns.len());
         for (i, draft) in self.columns.iter().enumerate() {
             let field = format!("columns[{i}]");
-            let source = ContactField::parse(draft.source.trim())
-                .map_err(|m| Invalid::new(format!("{field}.source"), m))?;
+            let source =
+                ContactField::parse(draft.source.trim()).map_err(|m| Invalid::new(format!("{field}.source"), m))?;
             let alias = draft.alias.trim();
-            let alias = if alias.is_empty() {
-                source.name()
-            } else {
-                alias.to_owned()
-            };
+            let alias = if alias.is_empty() { source.name() } else { alias.to_owned() };
             check_alias(&alias).map_err(|m| Invalid::new(format!("{field}.alias"), m))?;
             if columns.iter().any(|c| c.alias == alias) {
-                return Err(Invalid::new(
-                    format!("{field}.alias"),
-                    format!("alias `{alias}` is used twice"),
-                ));
+                return Err(Invalid::new(format!("{field}.alias"), format!("alias `{alias}` is used twice")));
             }
-            if let Some(parent) = columns
-                .iter()
-                .find(|c| is_nested_under(&c.alias, &alias) || is_nested_under(&alias, &c.alias))
+            if let Some(parent) =
+                columns.iter().find(|c| is_nested_under(&c.alias, &alias) || is_nested_under(&alias, &c.alias))
             {
                 return Err(Invalid::new(
                     format!("{field}.alias"),
@@ -299,36 +274,25 @@ impl QueryDraft {
             }
             columns.push(Column { source, alias });
         }
-        Ok(QueryDefinition {
-            path,
-            kind: self.kind,
-            columns,
-        })
+        Ok(QueryDefinition { path, kind: self.kind, columns })
     }
 }
 
 fn is_nested_under(child: &str, parent: &str) -> bool {
-    child
-        .strip_prefix(parent)
-        .is_some_and(|rest| rest.starts_with('.'))
+    child.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.'))
 }
 
 fn check_alias(alias: &str) -> Result<(), String> {
     if alias.len() > 100 {
         return Err("must be at most 100 characters".into());
     }
-    let ok = alias.split('.').all(|part| {
-        !part.is_empty()
-            && part
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    });
+    let ok = alias
+        .split('.')
+        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{alias}` must be names of letters, digits, _ or -, optionally joined by dots"
-        ))
+        Err(format!("`{alias}` must be names of letters, digits, _ or -, optionally joined by dots"))
     }
 }
 
@@ -338,11 +302,7 @@ pub enum RunError {
     #[error("query {0} does not exist")]
     NoSuchQuery(String),
     #[error("query {path} is a {actual} query, not a {expected} query")]
-    WrongKind {
-        path: String,
-        expected: &'static str,
-        actual: &'static str,
-    },
+    WrongKind { path: String, expected: &'static str, actual: &'static str },
     #[error("query {path} returned no row for username `{username}`: it must return exactly one")]
     NoRow { path: String, username: String },
 }
@@ -360,10 +320,7 @@ pub type ProfileRow = Vec<(String, serde_json::Value)>;
 impl QueryDefinition {
     /// A profile query's single row for this contact.
     pub fn profile_row(&self, contact: &Contact) -> ProfileRow {
-        self.columns
-            .iter()
-            .map(|c| (c.alias.clone(), c.source.value(contact)))
-            .collect()
+        self.columns.iter().map(|c| (c.alias.clone(), c.source.value(contact))).collect()
     }
 
     /// A role query's rows: one per value of its single column.
@@ -372,10 +329,9 @@ impl QueryDefinition {
             return Vec::new();
         };
         match column.source.value(contact) {
-            serde_json::Value::Array(items) => items
-                .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
+            serde_json::Value::Array(items) => {
+                items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+            }
             serde_json::Value::String(s) => vec![s],
             serde_json::Value::Bool(b) => vec![b.to_string()],
             _ => Vec::new(),
@@ -385,11 +341,7 @@ impl QueryDefinition {
 
 impl SavedQuery {
     pub fn definition(&self) -> QueryDefinition {
-        QueryDefinition {
-            path: self.path.clone(),
-            kind: self.kind,
-            columns: self.columns.clone(),
-        }
+        QueryDefinition { path: self.path.clone(), kind: self.kind, columns: self.columns.clone() }
     }
 
     pub fn expect_kind(&self, expected: QueryKind) -> Result<(), RunError> {
@@ -412,10 +364,7 @@ impl SavedQuery {
             columns: self
                 .columns
                 .iter()
-                .map(|c| ColumnDraft {
-                    source: c.source.name(),
-                    alias: c.alias.clone(),
-                })
+                .map(|c| ColumnDraft { source: c.source.name(), alias: c.alias.clone() })
                 .collect(),
         }
     }
@@ -432,9 +381,7 @@ pub fn nest(row: &ProfileRow) -> serde_json::Map<String, serde_json::Value> {
                 target.insert(part.to_owned(), value.clone());
                 break;
             }
-            let entry = target
-                .entry(part.to_owned())
-                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            let entry = target.entry(part.to_owned()).or_insert_with(|| serde_json::Value::Object(Default::default()));
             if !entry.is_object() {
                 *entry = serde_json::Value::Object(Default::default());
             }
@@ -457,13 +404,7 @@ mod tests {
             path: "$/SSO/ProfileData".into(),
             kind,
             parameter: "username".into(),
-            columns: columns
-                .iter()
-                .map(|(s, a)| ColumnDraft {
-                    source: (*s).into(),
-                    alias: (*a).into(),
-                })
-                .collect(),
+            columns: columns.iter().map(|(s, a)| ColumnDraft { source: (*s).into(), alias: (*a).into() }).collect(),
         }
     }
 
@@ -477,30 +418,13 @@ mod tests {
 
     #[test]
     fn validation_names_the_bad_column() {
-        let err = draft(
-            QueryKind::Profile,
-            &[("first_name", "given_name"), ("nope", "x")],
-        )
-        .validate()
-        .unwrap_err();
+        let err = draft(QueryKind::Profile, &[("first_name", "given_name"), ("nope", "x")]).validate().unwrap_err();
         assert_eq!(err.field, "columns[1].source");
-        let err = draft(
-            QueryKind::Profile,
-            &[("first_name", "a"), ("last_name", "a")],
-        )
-        .validate()
-        .unwrap_err();
+        let err = draft(QueryKind::Profile, &[("first_name", "a"), ("last_name", "a")]).validate().unwrap_err();
         assert_eq!(err.field, "columns[1].alias");
-        let err = draft(
-            QueryKind::Profile,
-            &[("first_name", "a"), ("last_name", "a.b")],
-        )
-        .validate()
-        .unwrap_err();
+        let err = draft(QueryKind::Profile, &[("first_name", "a"), ("last_name", "a.b")]).validate().unwrap_err();
         assert!(err.message.contains("clashes"));
-        let err = draft(QueryKind::Role, &[("roles", "Role"), ("status", "s")])
-            .validate()
-            .unwrap_err();
+        let err = draft(QueryKind::Role, &[("roles", "Role"), ("status", "s")]).validate().unwrap_err();
         assert_eq!(err.field, "columns");
         let mut d = draft(QueryKind::Profile, &[("email", "")]);
         d.parameter = "id".into();
@@ -509,9 +433,7 @@ mod tests {
 
     #[test]
     fn empty_alias_defaults_to_source_name() {
-        let def = draft(QueryKind::Profile, &[("attributes.company", "")])
-            .validate()
-            .unwrap();
+        let def = draft(QueryKind::Profile, &[("attributes.company", "")]).validate().unwrap();
         assert_eq!(def.columns[0].alias, "attributes.company");
     }
 

@@ -60,19 +60,13 @@ pub struct RedirectUrl(String);
 impl RedirectUrl {
     pub fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
         let value = value.trim();
-        let url = Url::parse(value)
-            .map_err(|e| Invalid::new(field, format!("`{value}` is not an absolute URL: {e}")))?;
+        let url =
+            Url::parse(value).map_err(|e| Invalid::new(field, format!("`{value}` is not an absolute URL: {e}")))?;
         if url.fragment().is_some() || value.contains('#') {
-            return Err(Invalid::new(
-                field,
-                format!("`{value}` must not contain a fragment (#)"),
-            ));
+            return Err(Invalid::new(field, format!("`{value}` must not contain a fragment (#)")));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Invalid::new(
-                field,
-                format!("`{value}` must not contain a user name or password"),
-            ));
+            return Err(Invalid::new(field, format!("`{value}` must not contain a user name or password")));
         }
         match url.scheme() {
             "https" => {}
@@ -80,16 +74,11 @@ impl RedirectUrl {
             "http" => {
                 return Err(Invalid::new(
                     field,
-                    format!(
-                        "`{value}` must use https (plain http is allowed only for localhost, 127.0.0.1 or [::1])"
-                    ),
+                    format!("`{value}` must use https (plain http is allowed only for localhost, 127.0.0.1 or [::1])"),
                 ));
             }
             other => {
-                return Err(Invalid::new(
-                    field,
-                    format!("`{value}`: scheme `{other}` is not allowed; use https"),
-                ));
+                return Err(Invalid::new(field, format!("`{value}`: scheme `{other}` is not allowed; use https")));
             }
         }
         Ok(Self(value.to_owned()))
@@ -137,17 +126,13 @@ impl NoAccessMapping {
             let code = parts.next().unwrap_or_default().trim();
             let target = parts.next().map(str::trim);
             if parts.next().is_some() {
-                return Err(at(
-                    "more than one | (URL-encode a | inside the URL as %7C)".into()
-                ));
+                return Err(at("more than one | (URL-encode a | inside the URL as %7C)".into()));
             }
             if code.is_empty() {
                 return Err(at("the code before | is empty".into()));
             }
             if code.chars().any(char::is_whitespace) || code.len() > 100 {
-                return Err(at(format!(
-                    "code `{code}` must be at most 100 characters with no spaces"
-                )));
+                return Err(at(format!("code `{code}` must be at most 100 characters with no spaces")));
             }
             if rules.iter().any(|r| r.code == code) {
                 return Err(at(format!("code `{code}` is listed twice")));
@@ -155,28 +140,20 @@ impl NoAccessMapping {
             let redirect = match target {
                 None => None,
                 Some("") => {
-                    return Err(at(
-                        "nothing after | (leave out the | to show the No Access page)".into(),
-                    ));
+                    return Err(at("nothing after | (leave out the | to show the No Access page)".into()));
                 }
                 Some(t) => {
-                    let url = Url::parse(t)
-                        .map_err(|e| at(format!("`{t}` is not a fully qualified URL: {e}")))?;
+                    let url = Url::parse(t).map_err(|e| at(format!("`{t}` is not a fully qualified URL: {e}")))?;
                     if url.scheme() != "https" {
                         return Err(at(format!("`{t}` must begin with https://")));
                     }
                     if !url.username().is_empty() || url.password().is_some() {
-                        return Err(at(format!(
-                            "`{t}` must not contain a user name or password"
-                        )));
+                        return Err(at(format!("`{t}` must not contain a user name or password")));
                     }
                     Some(url)
                 }
             };
-            rules.push(NoAccessRule {
-                code: code.to_owned(),
-                redirect,
-            });
+            rules.push(NoAccessRule { code: code.to_owned(), redirect });
         }
         Ok(Self(rules))
     }
@@ -312,18 +289,12 @@ impl RegistrationDraft {
             }
         }
         if redirect_urls.is_empty() {
-            return Err(Invalid::new(
-                "redirect_urls",
-                "at least one redirect URL is required",
-            ));
+            return Err(Invalid::new("redirect_urls", "at least one redirect URL is required"));
         }
         let profile_query = QueryPath::parse("profile_query", &self.profile_query)?;
         let role_query = QueryPath::parse("role_query", &self.role_query)?;
         let role_format = self.role_format.ok_or_else(|| {
-            Invalid::new(
-                "role_format",
-                "choose `array` (separate values) or `csv` (comma-separated string)",
-            )
+            Invalid::new("role_format", "choose `array` (separate values) or `csv` (comma-separated string)")
         })?;
         let mut id_token_fields: Vec<String> = Vec::new();
         for field in self.id_token_fields.iter().flat_map(|f| f.split(',')) {
@@ -332,10 +303,7 @@ impl RegistrationDraft {
                 continue;
             }
             if field.len() > 100 || field.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(Invalid::new(
-                    "id_token_fields",
-                    format!("`{field}` is not a column name"),
-                ));
+                return Err(Invalid::new("id_token_fields", format!("`{field}` is not a column name")));
             }
             id_token_fields.push(field.to_owned());
         }
@@ -384,10 +352,7 @@ pub fn ignored_id_token_fields(
                     Some(_) => return None,
                 }
             };
-            Some(IgnoredField {
-                name: name.clone(),
-                reason,
-            })
+            Some(IgnoredField { name: name.clone(), reason })
         })
         .collect()
 }
@@ -411,26 +376,15 @@ mod tests {
     fn authorization_code_is_always_on() {
         let s = draft().validate().unwrap();
         assert_eq!(s.grant_types, vec![GrantType::AuthorizationCode]);
-        let s = RegistrationDraft {
-            grant_types: vec![GrantType::Implicit, GrantType::Implicit],
-            ..draft()
-        }
-        .validate()
-        .unwrap();
-        assert_eq!(
-            s.grant_types,
-            vec![GrantType::AuthorizationCode, GrantType::Implicit]
-        );
+        let s = RegistrationDraft { grant_types: vec![GrantType::Implicit, GrantType::Implicit], ..draft() }
+            .validate()
+            .unwrap();
+        assert_eq!(s.grant_types, vec![GrantType::AuthorizationCode, GrantType::Implicit]);
     }
 
     #[test]
     fn redirect_url_rules() {
-        for ok in [
-            "https://a.example/cb",
-            "http://127.0.0.1:3000/cb",
-            "http://localhost/cb",
-            "http://[::1]:9/cb",
-        ] {
+        for ok in ["https://a.example/cb", "http://127.0.0.1:3000/cb", "http://localhost/cb", "http://[::1]:9/cb"] {
             assert!(RedirectUrl::parse("r", ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -447,15 +401,10 @@ mod tests {
 
     #[test]
     fn no_access_mapping_parses_the_seed_example() {
-        let m =
-            NoAccessMapping::parse("S\nX|https://example.org/\nI|https://example.org/reactivate")
-                .unwrap();
+        let m = NoAccessMapping::parse("S\nX|https://example.org/\nI|https://example.org/reactivate").unwrap();
         assert_eq!(m.rules().len(), 3);
         assert!(m.rule_for("S").unwrap().redirect.is_none());
-        assert_eq!(
-            m.rule_for("I").unwrap().redirect.as_ref().unwrap().as_str(),
-            "https://example.org/reactivate"
-        );
+        assert_eq!(m.rule_for("I").unwrap().redirect.as_ref().unwrap().as_str(), "https://example.org/reactivate");
         assert!(m.rule_for("A").is_none());
         assert_eq!(NoAccessMapping::parse(&m.to_text()).unwrap(), m);
     }
@@ -477,12 +426,8 @@ mod tests {
 
     #[test]
     fn ignored_fields_are_reported() {
-        let s = RegistrationDraft {
-            id_token_fields: vec!["first_name, sub,nope".into()],
-            ..draft()
-        }
-        .validate()
-        .unwrap();
+        let s =
+            RegistrationDraft { id_token_fields: vec!["first_name, sub,nope".into()], ..draft() }.validate().unwrap();
         let ignored = ignored_id_token_fields(&s, Some(&["first_name".to_owned()]));
         let names: Vec<_> = ignored.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["sub", "nope"]);

@@ -37,19 +37,11 @@ pub struct Route {
 }
 
 const fn route(method: &'static str, path: &'static str, function: Function) -> Route {
-    Route {
-        method,
-        path,
-        function,
-    }
+    Route { method, path, function }
 }
 
 pub const ROUTES: &[Route] = &[
-    route(
-        "GET",
-        "/.well-known/openid-configuration",
-        Function::Discovery,
-    ),
+    route("GET", "/.well-known/openid-configuration", Function::Discovery),
     route("GET", "/jwks", Function::Discovery),
     route("GET", "/", Function::SigninRedirect),
     route("GET", "/signin", Function::SigninRedirect),
@@ -70,9 +62,7 @@ pub const ROUTES: &[Route] = &[
 impl Route {
     fn matches_path(&self, path: &str) -> bool {
         match self.path.strip_suffix("{proxy+}") {
-            Some(prefix) => path
-                .strip_prefix(prefix)
-                .is_some_and(|rest| !rest.is_empty()),
+            Some(prefix) => path.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty()),
             None => self.path == path,
         }
     }
@@ -96,18 +86,9 @@ mod tests {
 
     #[test]
     fn resolves_exact_and_proxy_routes() {
-        assert_eq!(
-            resolve("GET", "/signin"),
-            Some((Function::SigninRedirect, true))
-        );
-        assert_eq!(
-            resolve("DELETE", "/signin"),
-            Some((Function::SigninRedirect, false))
-        );
-        assert_eq!(
-            resolve("DELETE", "/admin/api/contacts/x"),
-            Some((Function::Admin, true))
-        );
+        assert_eq!(resolve("GET", "/signin"), Some((Function::SigninRedirect, true)));
+        assert_eq!(resolve("DELETE", "/signin"), Some((Function::SigninRedirect, false)));
+        assert_eq!(resolve("DELETE", "/admin/api/contacts/x"), Some((Function::Admin, true)));
         assert_eq!(resolve("GET", "/admin"), Some((Function::Admin, true)));
         assert_eq!(resolve("GET", "/nowhere"), None);
         assert_eq!(resolve("GET", "/adminx"), None);

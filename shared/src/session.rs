@@ -21,10 +21,7 @@ pub struct Session {
 
 impl Session {
     /// A new session for `contact_id`, and the token to put in the cookie.
-    pub fn start(
-        contact_id: ContactId,
-        now: OffsetDateTime,
-    ) -> Result<(Self, OpaqueToken), RandomError> {
+    pub fn start(contact_id: ContactId, now: OffsetDateTime) -> Result<(Self, OpaqueToken), RandomError> {
         let token = OpaqueToken::generate()?;
         let session = Self {
             id: token.digest(),

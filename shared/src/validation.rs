@@ -10,10 +10,7 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -30,10 +27,7 @@ pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Inv
 pub fn optional_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
     let value = value.trim();
     if value.chars().count() > max {
-        return Err(Invalid::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(Invalid::new(field, format!("must be at most {max} characters")));
     }
     if value.chars().any(char::is_control) {
         return Err(Invalid::new(field, "must not contain control characters"));

@@ -19,11 +19,7 @@ fn uuid_like() -> String {
 async fn embedded_backend_passes_the_store_suite() {
     for (name, check) in suite::ALL {
         let dir = temp_dir(name);
-        let stores = Stores::open(&Backend::Embedded {
-            data_dir: dir.clone(),
-        })
-        .await
-        .unwrap();
+        let stores = Stores::open(&Backend::Embedded { data_dir: dir.clone() }).await.unwrap();
         check(&stores).await;
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -32,25 +28,13 @@ async fn embedded_backend_passes_the_store_suite() {
 #[tokio::test]
 async fn secrets_file_is_private_and_survives_reopening() {
     let dir = temp_dir("reopen");
-    let backend = Backend::Embedded {
-        data_dir: dir.clone(),
-    };
+    let backend = Backend::Embedded { data_dir: dir.clone() };
     let stores = Stores::open(&backend).await.unwrap();
-    stores
-        .secrets
-        .put("k", &gatehouse::secret::SecretString::new("v"))
-        .await
-        .unwrap();
+    stores.secrets.put("k", &gatehouse::secret::SecretString::new("v")).await.unwrap();
     drop(stores);
-    let mode = std::fs::metadata(dir.join("secrets.json"))
-        .unwrap()
-        .permissions()
-        .mode();
+    let mode = std::fs::metadata(dir.join("secrets.json")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let reopened = Stores::open(&backend).await.unwrap();
-    assert_eq!(
-        reopened.secrets.get("k").await.unwrap().unwrap().expose(),
-        "v"
-    );
+    assert_eq!(reopened.secrets.get("k").await.unwrap().unwrap().expose(), "v");
     std::fs::remove_dir_all(&dir).unwrap();
 }

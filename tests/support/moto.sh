@@ -50,11 +50,14 @@ except urllib.error.HTTPError:
 PY
 }
 
+# The recorded PID, if that process is still our moto_server (not a reused PID).
 running_pid() {
     [[ -f "$pid_file" ]] || return 1
     local pid
     pid="$(cat "$pid_file")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q "$venv/bin/moto_server" || return 1
+    echo "$pid"
 }
 
 free_port() {

@@ -29,18 +29,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("  admin:    {}", config.url("/admin"));
     match first_admin {
         FirstAdmin::CreatedWithGeneratedPassword(password) => {
-            println!(
-                "  first administrator: {} / {}",
-                config.admin_username,
-                password.expose()
-            );
+            println!("  first administrator: {} / {}", config.admin_username, password.expose());
             println!("  (this password is shown only now; change it in the admin)");
         }
         FirstAdmin::CreatedWithConfiguredPassword => {
-            println!(
-                "  first administrator: {} (password from GATEHOUSE_ADMIN_PASSWORD)",
-                config.admin_username
-            );
+            println!("  first administrator: {} (password from GATEHOUSE_ADMIN_PASSWORD)", config.admin_username);
         }
         FirstAdmin::Existing => println!("  administrator: {}", config.admin_username),
     }

@@ -14,18 +14,10 @@ use time::OffsetDateTime;
 
 /// Where a signed-in user goes when no `return_to` was given.
 fn home_for(contact: &Contact) -> &'static str {
-    if contact.profile.is_sysadmin {
-        "/admin"
-    } else {
-        "/signin"
-    }
+    if contact.profile.is_sysadmin { "/admin" } else { "/signin" }
 }
 
-pub async fn show(
-    state: &AppState,
-    req: &Request,
-    now: OffsetDateTime,
-) -> Result<Response, PageError> {
+pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
     let params = query(req);
     let return_to = same_origin_path(params.text("return_to"));
     if let Some(user) = signed_in(state, req, now).await? {
@@ -37,56 +29,24 @@ pub async fn show(
     form_page(state, req, StatusCode::OK, return_to, "", None)
 }
 
-pub async fn submit(
-    state: &AppState,
-    req: &Request,
-    now: OffsetDateTime,
-) -> Result<Response, PageError> {
+pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
     let params = form(req);
     let return_to = same_origin_path(params.text("return_to"));
     let identifier = params.text("username");
     if !login_csrf_ok(state, req, params.text(CSRF_FIELD)) {
         let message = "Your sign-in form expired. Please try again.";
-        return form_page(
-            state,
-            req,
-            StatusCode::FORBIDDEN,
-            return_to,
-            identifier,
-            Some(message),
-        );
+        return form_page(state, req, StatusCode::FORBIDDEN, return_to, identifier, Some(message));
     }
-    let contact = match local_signin::verify_password(
-        state,
-        identifier,
-        params.text("password"),
-        now,
-    )
-    .await
-    {
+    let contact = match local_signin::verify_password(state, identifier, params.text("password"), now).await {
         Ok(contact) => contact,
         Err(SigninError::InvalidCredentials) => {
             let message = "The username or password is incorrect.";
-            return form_page(
-                state,
-                req,
-                StatusCode::UNAUTHORIZED,
-                return_to,
-                identifier,
-                Some(message),
-            );
+            return form_page(state, req, StatusCode::UNAUTHORIZED, return_to, identifier, Some(message));
         }
         Err(SigninError::Throttled { until }) => {
             let minutes = ((until - now).whole_seconds() + 59) / 60;
             let message = format!("Too many failed attempts. Try again in {minutes} minute(s).");
-            return form_page(
-                state,
-                req,
-                StatusCode::TOO_MANY_REQUESTS,
-                return_to,
-                identifier,
-                Some(&message),
-            );
+            return form_page(state, req, StatusCode::TOO_MANY_REQUESTS, return_to, identifier, Some(&message));
         }
         Err(SigninError::Store(e)) => return Err(e.into()),
     };
@@ -95,10 +55,7 @@ pub async fn submit(
     state.stores.sessions.insert(&session).await?;
     tracing::info!(contact = %contact.id, "signed in with password");
     let target = return_to.unwrap_or_else(|| home_for(&contact));
-    Ok(with_cookie(
-        see_other(target),
-        &session_cookie(&state.config, &token),
-    ))
+    Ok(with_cookie(see_other(target), &session_cookie(&state.config, &token)))
 }
 
 fn form_page(
@@ -132,10 +89,7 @@ fn form_page(
 }
 
 fn signed_in_page(contact: &Contact, csrf: &str) -> Response {
-    let name = format!(
-        "{} {}",
-        contact.profile.first_name, contact.profile.last_name
-    );
+    let name = format!("{} {}", contact.profile.first_name, contact.profile.last_name);
     let body: Markup = html! {
         h1 { "You are signed in" }
         p { "Signed in as " strong { (name.trim()) } " (" (contact.profile.username) ")." }

@@ -10,11 +10,7 @@ use gatehouse::web::{Request, Response, StatusCode};
 use maud::html;
 use time::OffsetDateTime;
 
-pub async fn show(
-    state: &AppState,
-    req: &Request,
-    now: OffsetDateTime,
-) -> Result<Response, PageError> {
+pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
     let Some(user) = signed_in(state, req, now).await? else {
         return Ok(see_other("/signin"));
     };
@@ -29,16 +25,9 @@ pub async fn show(
     Ok(html_page(StatusCode::OK, "Sign out", body))
 }
 
-pub async fn submit(
-    state: &AppState,
-    req: &Request,
-    now: OffsetDateTime,
-) -> Result<Response, PageError> {
+pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
     let Some(user) = signed_in(state, req, now).await? else {
-        return Ok(with_cookie(
-            see_other("/signin"),
-            &clear_session_cookie(&state.config),
-        ));
+        return Ok(with_cookie(see_other("/signin"), &clear_session_cookie(&state.config)));
     };
     if !user.csrf_ok(form(req).get(CSRF_FIELD)) {
         return Err(PageError::new(
@@ -49,8 +38,5 @@ pub async fn submit(
     }
     state.stores.sessions.delete(&user.session.id).await?;
     tracing::info!(contact = %user.contact.id, "signed out");
-    Ok(with_cookie(
-        see_other("/signin"),
-        &clear_session_cookie(&state.config),
-    ))
+    Ok(with_cookie(see_other("/signin"), &clear_session_cookie(&state.config)))
 }

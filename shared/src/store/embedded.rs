@@ -14,9 +14,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension as _, params};
 use time::{Duration, OffsetDateTime};
 
-use super::records::{
-    ContactRecord, QueryRecord, RegistrationRecord, SessionRecord, from_json, to_json,
-};
+use super::records::{ContactRecord, QueryRecord, RegistrationRecord, SessionRecord, from_json, to_json};
 use super::*;
 use crate::contact::normalize_key;
 
@@ -34,7 +32,15 @@ CREATE TABLE IF NOT EXISTS queries (path TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS registrations (client_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_ends INTEGER NOT NULL);
-PRAGMA user_version = 1;
+CREATE TABLE IF NOT EXISTS grants (key TEXT PRIMARY KEY, doc TEXT NOT NULL, used_by TEXT, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_families (family TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS consents (
+    contact_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (contact_id, client_id)
+);
+PRAGMA user_version = 2;
 ";
 
 /// Opens (creating when needed) the database and secrets file in `data_dir`.
@@ -43,17 +49,10 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
         .recursive(true)
         .mode(0o700)
         .create(data_dir)
-        .map_err(|e| {
-            StoreError::Backend(format!(
-                "cannot create data directory {}: {e}",
-                data_dir.display()
-            ))
-        })?;
+        .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display())))?;
     let conn = Connection::open(data_dir.join("gatehouse.sqlite3")).map_err(StoreError::backend)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
-    )
-    .map_err(StoreError::backend)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+        .map_err(StoreError::backend)?;
     conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
     let db = Arc::new(Database(Mutex::new(conn)));
     let secrets = Arc::new(SecretsFile::open(data_dir.join("secrets.json"))?);
@@ -86,9 +85,7 @@ fn db_err(e: rusqlite::Error) -> StoreError {
 /// Maps a UNIQUE violation to a `Conflict` naming what is taken.
 fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> String) -> StoreError {
     match &e {
-        rusqlite::Error::SqliteFailure(err, Some(message))
-            if err.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
+        rusqlite::Error::SqliteFailure(err, Some(message)) if err.code == rusqlite::ErrorCode::ConstraintViolation => {
             StoreError::Conflict(describe(message))
         }
         _ => db_err(e),
@@ -98,10 +95,7 @@ fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> String) -> StoreEr
 fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> String + '_ {
     move |message: &str| {
         if message.contains("external_id") {
-            format!(
-                "external id `{}`",
-                contact.profile.external_id.as_deref().unwrap_or_default()
-            )
+            format!("external id `{}`", contact.profile.external_id.as_deref().unwrap_or_default())
         } else if message.contains("username_key") {
             format!("username `{}`", contact.profile.username)
         } else {
@@ -112,10 +106,7 @@ fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> String + '_ {
 
 fn search_text(contact: &Contact) -> String {
     let p = &contact.profile;
-    normalize_key(&format!(
-        "{}\n{}\n{}\n{}",
-        p.username, p.email, p.first_name, p.last_name
-    ))
+    normalize_key(&format!("{}\n{}\n{}\n{}", p.username, p.email, p.first_name, p.last_name))
 }
 
 fn decode<R, T>(docs: Vec<String>) -> StoreResult<Vec<T>>
@@ -123,9 +114,7 @@ where
     R: for<'de> serde::Deserialize<'de>,
     T: TryFrom<R, Error = StoreError>,
 {
-    docs.iter()
-        .map(|d| from_json::<R>(d).and_then(T::try_from))
-        .collect()
+    docs.iter().map(|d| from_json::<R>(d).and_then(T::try_from)).collect()
 }
 
 #[async_trait]
@@ -151,43 +140,30 @@ impl ContactStore for Database {
     async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
         let doc: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT doc FROM contacts WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
+            .query_row("SELECT doc FROM contacts WHERE id = ?1", [id.to_string()], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from))
-            .transpose()
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
     }
 
     async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {
         let doc: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT doc FROM contacts WHERE username_key = ?1",
-                [normalize_key(username)],
-                |r| r.get(0),
-            )
+            .query_row("SELECT doc FROM contacts WHERE username_key = ?1", [normalize_key(username)], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from))
-            .transpose()
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
     }
 
     async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT doc FROM contacts WHERE email_key = ?1 ORDER BY username_key")
-            .map_err(db_err)?;
+        let mut stmt =
+            conn.prepare("SELECT doc FROM contacts WHERE email_key = ?1 ORDER BY username_key").map_err(db_err)?;
         let docs = stmt
             .query_map([normalize_key(email)], |r| r.get::<_, String>(0))
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(db_err)?;
-        docs.iter()
-            .map(|d| from_json::<ContactRecord>(d).map(Contact::from))
-            .collect()
+        docs.iter().map(|d| from_json::<ContactRecord>(d).map(Contact::from)).collect()
     }
 
     async fn update(&self, contact: &Contact) -> StoreResult<()> {
@@ -206,18 +182,11 @@ impl ContactStore for Database {
                 ],
             )
             .map_err(|e| conflict_or(e, contact_conflict(contact)))?;
-        if changed == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn delete(&self, id: ContactId) -> StoreResult<bool> {
-        let changed = self
-            .conn()
-            .execute("DELETE FROM contacts WHERE id = ?1", [id.to_string()])
-            .map_err(db_err)?;
+        let changed = self.conn().execute("DELETE FROM contacts WHERE id = ?1", [id.to_string()]).map_err(db_err)?;
         Ok(changed > 0)
     }
 
@@ -228,14 +197,10 @@ impl ContactStore for Database {
             .map_err(db_err)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let docs = stmt
-            .query_map(params![normalize_key(search), limit], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_map(params![normalize_key(search), limit], |r| r.get::<_, String>(0))
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(db_err)?;
-        docs.iter()
-            .map(|d| from_json::<ContactRecord>(d).map(Contact::from))
-            .collect()
+        docs.iter().map(|d| from_json::<ContactRecord>(d).map(Contact::from)).collect()
     }
 }
 
@@ -244,10 +209,7 @@ impl QueryStore for Database {
     async fn insert(&self, query: &SavedQuery) -> StoreResult<()> {
         let doc = to_json(&QueryRecord::from(query))?;
         self.conn()
-            .execute(
-                "INSERT INTO queries (path, doc) VALUES (?1, ?2)",
-                params![query.path.as_str(), doc],
-            )
+            .execute("INSERT INTO queries (path, doc) VALUES (?1, ?2)", params![query.path.as_str(), doc])
             .map(drop)
             .map_err(|e| conflict_or(e, |_| format!("query path {}", query.path)))
     }
@@ -255,50 +217,29 @@ impl QueryStore for Database {
     async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
         let doc: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT doc FROM queries WHERE path = ?1",
-                [path.as_str()],
-                |r| r.get(0),
-            )
+            .query_row("SELECT doc FROM queries WHERE path = ?1", [path.as_str()], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        doc.map(|d| from_json::<QueryRecord>(&d).and_then(SavedQuery::try_from))
-            .transpose()
+        doc.map(|d| from_json::<QueryRecord>(&d).and_then(SavedQuery::try_from)).transpose()
     }
 
     async fn update(&self, query: &SavedQuery) -> StoreResult<()> {
         let doc = to_json(&QueryRecord::from(query))?;
         let changed = self
             .conn()
-            .execute(
-                "UPDATE queries SET doc = ?2 WHERE path = ?1",
-                params![query.path.as_str(), doc],
-            )
+            .execute("UPDATE queries SET doc = ?2 WHERE path = ?1", params![query.path.as_str(), doc])
             .map_err(db_err)?;
-        if changed == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn delete(&self, path: &QueryPath) -> StoreResult<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM queries WHERE path = ?1", [path.as_str()])
-            .map_err(db_err)?
-            > 0)
+        Ok(self.conn().execute("DELETE FROM queries WHERE path = ?1", [path.as_str()]).map_err(db_err)? > 0)
     }
 
     async fn list(&self) -> StoreResult<Vec<SavedQuery>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT doc FROM queries ORDER BY path")
-            .map_err(db_err)?;
-        let docs = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(db_err)?;
+        let mut stmt = conn.prepare("SELECT doc FROM queries ORDER BY path").map_err(db_err)?;
+        let docs = stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)?;
         decode::<QueryRecord, SavedQuery>(docs)
     }
 }
@@ -319,15 +260,10 @@ impl RegistrationStore for Database {
     async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
         let doc: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT doc FROM registrations WHERE client_id = ?1",
-                [client_id.to_string()],
-                |r| r.get(0),
-            )
+            .query_row("SELECT doc FROM registrations WHERE client_id = ?1", [client_id.to_string()], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        doc.map(|d| from_json::<RegistrationRecord>(&d).and_then(Registration::try_from))
-            .transpose()
+        doc.map(|d| from_json::<RegistrationRecord>(&d).and_then(Registration::try_from)).transpose()
     }
 
     async fn update(&self, registration: &Registration) -> StoreResult<()> {
@@ -339,40 +275,23 @@ impl RegistrationStore for Database {
                 params![registration.client_id.to_string(), doc],
             )
             .map_err(db_err)?;
-        if changed == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
     async fn delete(&self, client_id: ClientId) -> StoreResult<bool> {
         Ok(self
             .conn()
-            .execute(
-                "DELETE FROM registrations WHERE client_id = ?1",
-                [client_id.to_string()],
-            )
+            .execute("DELETE FROM registrations WHERE client_id = ?1", [client_id.to_string()])
             .map_err(db_err)?
             > 0)
     }
 
     async fn list(&self) -> StoreResult<Vec<Registration>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT doc FROM registrations")
-            .map_err(db_err)?;
-        let docs = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(db_err)?;
+        let mut stmt = conn.prepare("SELECT doc FROM registrations").map_err(db_err)?;
+        let docs = stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)?;
         let mut list = decode::<RegistrationRecord, Registration>(docs)?;
-        list.sort_by(|a, b| {
-            a.settings
-                .name
-                .to_lowercase()
-                .cmp(&b.settings.name.to_lowercase())
-        });
+        list.sort_by_key(|a| a.settings.name.to_lowercase());
         Ok(list)
     }
 }
@@ -383,18 +302,11 @@ impl SessionStore for Database {
         let doc = to_json(&SessionRecord::from(session))?;
         let conn = self.conn();
         // Sweep expired sessions here so the table does not grow without bound.
-        conn.execute(
-            "DELETE FROM sessions WHERE expires_at <= ?1",
-            [session.auth_time.unix_timestamp()],
-        )
-        .map_err(db_err)?;
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [session.auth_time.unix_timestamp()])
+            .map_err(db_err)?;
         conn.execute(
             "INSERT INTO sessions (id, expires_at, doc) VALUES (?1, ?2, ?3)",
-            params![
-                session.id.as_str(),
-                session.expires_at.unix_timestamp(),
-                doc
-            ],
+            params![session.id.as_str(), session.expires_at.unix_timestamp(), doc],
         )
         .map(drop)
         .map_err(db_err)
@@ -403,35 +315,21 @@ impl SessionStore for Database {
     async fn get(&self, id: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<Session>> {
         let doc: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT doc FROM sessions WHERE id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
+            .query_row("SELECT doc FROM sessions WHERE id = ?1", [id.as_str()], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        let session = doc
-            .map(|d| from_json::<SessionRecord>(&d).map(Session::from))
-            .transpose()?;
+        let session = doc.map(|d| from_json::<SessionRecord>(&d).map(Session::from)).transpose()?;
         Ok(session.filter(|s| s.is_live(now)))
     }
 
     async fn delete(&self, id: &TokenDigest) -> StoreResult<()> {
-        self.conn()
-            .execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])
-            .map(drop)
-            .map_err(db_err)
+        self.conn().execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()]).map(drop).map_err(db_err)
     }
 }
 
 #[async_trait]
 impl ThrottleStore for Database {
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: OffsetDateTime,
-        window: Duration,
-    ) -> StoreResult<u32> {
+    async fn record_failure(&self, key: &str, now: OffsetDateTime, window: Duration) -> StoreResult<u32> {
         let now_s = now.unix_timestamp();
         let ends = (now + window).unix_timestamp();
         // One statement, so two racing failures both count.
@@ -450,35 +348,196 @@ impl ThrottleStore for Database {
         Ok(u32::try_from(failures).unwrap_or(u32::MAX))
     }
 
-    async fn failures(
-        &self,
-        key: &str,
-        now: OffsetDateTime,
-    ) -> StoreResult<Option<(u32, OffsetDateTime)>> {
+    async fn failures(&self, key: &str, now: OffsetDateTime) -> StoreResult<Option<(u32, OffsetDateTime)>> {
         let row: Option<(i64, i64)> = self
             .conn()
-            .query_row(
-                "SELECT failures, window_ends FROM throttle WHERE key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT failures, window_ends FROM throttle WHERE key = ?1", [key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .map_err(db_err)?;
         Ok(row
             .filter(|(_, ends)| *ends > now.unix_timestamp())
-            .map(|(n, ends)| {
-                (
-                    u32::try_from(n).unwrap_or(u32::MAX),
-                    crate::clock::from_unix(ends),
-                )
-            }))
+            .map(|(n, ends)| (u32::try_from(n).unwrap_or(u32::MAX), crate::clock::from_unix(ends))))
     }
 
     async fn clear(&self, key: &str) -> StoreResult<()> {
+        self.conn().execute("DELETE FROM throttle WHERE key = ?1", [key]).map(drop).map_err(db_err)
+    }
+}
+
+impl Database {
+    fn put_grant<T: serde::Serialize>(&self, key: &str, grant: &T, expires_at: OffsetDateTime) -> StoreResult<()> {
+        let doc = to_json(grant)?;
+        let conn = self.conn();
+        // Sweep what has expired so the table does not grow without bound.
+        conn.execute(
+            "DELETE FROM grants WHERE expires_at <= ?1 AND key LIKE 'code#%'",
+            [expires_at.unix_timestamp() - 3600],
+        )
+        .map_err(db_err)?;
+        conn.execute(
+            "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
+            params![key, doc, expires_at.unix_timestamp()],
+        )
+        .map(drop)
+        .map_err(|e| conflict_or(e, |_| "token".to_owned()))
+    }
+
+    /// Marks the item used by `marker` if it is unused and unexpired; else says why not.
+    fn spend(&self, key: &str, marker: &str, now: OffsetDateTime) -> StoreResult<Result<String, Option<String>>> {
+        let conn = self.conn();
+        let fresh: Option<String> = conn
+            .query_row(
+                "UPDATE grants SET used_by = ?2 WHERE key = ?1 AND used_by IS NULL AND expires_at > ?3 RETURNING doc",
+                params![key, marker, now.unix_timestamp()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        if let Some(doc) = fresh {
+            return Ok(Ok(doc));
+        }
+        let used: Option<Option<String>> = conn
+            .query_row(
+                "SELECT used_by FROM grants WHERE key = ?1 AND expires_at > ?2",
+                params![key, now.unix_timestamp()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        Ok(Err(used.flatten()))
+    }
+}
+
+#[async_trait]
+impl GrantStore for Database {
+    async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()> {
+        self.put_grant(&format!("code#{}", code.as_str()), grant, grant.expires_at)
+    }
+
+    async fn redeem_code(
+        &self,
+        code: &TokenDigest,
+        family: &FamilyId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Redeemed<AuthCode>> {
+        let key = format!("code#{}", code.as_str());
+        Ok(match self.spend(&key, family.as_str(), now)? {
+            Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
+            Err(Some(first)) => Redeemed::Replayed {
+                family: Some(serde_json::from_value(serde_json::Value::String(first)).map_err(StoreError::backend)?),
+            },
+            Err(None) => Redeemed::Unknown,
+        })
+    }
+
+    async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
+        self.put_grant(&format!("access#{}", token.as_str()), grant, grant.expires_at)
+    }
+
+    async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM grants WHERE key = ?1 AND expires_at > ?2",
+                params![format!("access#{}", token.as_str()), now.unix_timestamp()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        doc.map(|d| from_json(&d)).transpose()
+    }
+
+    async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
+        self.put_grant(&format!("refresh#{}", token.as_str()), grant, grant.expires_at)
+    }
+
+    async fn redeem_refresh_token(
+        &self,
+        token: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Redeemed<TokenGrant>> {
+        let key = format!("refresh#{}", token.as_str());
+        Ok(match self.spend(&key, "spent", now)? {
+            Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
+            Err(Some(_)) => {
+                let doc: String = self
+                    .conn()
+                    .query_row("SELECT doc FROM grants WHERE key = ?1", [&key], |r| r.get(0))
+                    .map_err(db_err)?;
+                Redeemed::Replayed { family: Some(from_json::<TokenGrant>(&doc)?.family) }
+            }
+            Err(None) => Redeemed::Unknown,
+        })
+    }
+
+    async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()> {
         self.conn()
-            .execute("DELETE FROM throttle WHERE key = ?1", [key])
+            .execute(
+                "INSERT INTO revoked_families (family, until) VALUES (?1, ?2)
+                 ON CONFLICT(family) DO UPDATE SET until = max(until, excluded.until)",
+                params![family.as_str(), until.unix_timestamp()],
+            )
             .map(drop)
             .map_err(db_err)
+    }
+
+    async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM revoked_families WHERE family = ?1 AND until > ?2",
+                params![family.as_str(), now.unix_timestamp()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        Ok(found.is_some())
+    }
+
+    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT doc FROM consents WHERE contact_id = ?1 AND client_id = ?2",
+                params![contact.to_string(), client_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        doc.map(|d| from_json(&d)).transpose()
+    }
+
+    async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
+        let doc = to_json(consent)?;
+        self.conn()
+            .execute(
+                "INSERT INTO consents (contact_id, client_id, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(contact_id, client_id) DO UPDATE SET doc = excluded.doc",
+                params![consent.contact_id.to_string(), consent.client_id, doc],
+            )
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "DELETE FROM consents WHERE contact_id = ?1 AND client_id = ?2",
+                params![contact.to_string(), client_id],
+            )
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT doc FROM consents WHERE contact_id = ?1 ORDER BY client_id").map_err(db_err)?;
+        let docs: Vec<String> =
+            stmt.query_map([contact.to_string()], |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)?;
+        docs.iter().map(|d| from_json(d)).collect()
     }
 }
 
@@ -491,24 +550,14 @@ pub struct SecretsFile {
 impl SecretsFile {
     pub fn open(path: PathBuf) -> StoreResult<Self> {
         let values = match fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                StoreError::Backend(format!(
-                    "secrets file {} is unreadable: {e}",
-                    path.display()
-                ))
-            })?,
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Backend(format!("secrets file {} is unreadable: {e}", path.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => {
-                return Err(StoreError::Backend(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
+                return Err(StoreError::Backend(format!("cannot read {}: {e}", path.display())));
             }
         };
-        Ok(Self {
-            path,
-            values: Mutex::new(values),
-        })
+        Ok(Self { path, values: Mutex::new(values) })
     }
 
     fn values(&self) -> MutexGuard<'_, BTreeMap<String, SecretString>> {
@@ -523,18 +572,12 @@ impl SecretsFile {
         let tmp = self.path.with_extension("json.tmp");
         let json = serde_json::to_vec_pretty(values).map_err(StoreError::backend)?;
         let write = || -> std::io::Result<()> {
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
+            let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             file.write_all(&json)?;
             file.sync_all()?;
             fs::rename(&tmp, &self.path)
         };
-        write()
-            .map_err(|e| StoreError::Backend(format!("cannot write {}: {e}", self.path.display())))
+        write().map_err(|e| StoreError::Backend(format!("cannot write {}: {e}", self.path.display())))
     }
 }
 

@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
+use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
 use crate::secret::{SecretString, TokenDigest};
@@ -87,19 +88,38 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     /// Records one failure and returns the failures in the current window, this one included.
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: OffsetDateTime,
-        window: Duration,
-    ) -> StoreResult<u32>;
+    async fn record_failure(&self, key: &str, now: OffsetDateTime, window: Duration) -> StoreResult<u32>;
     /// Failures in the current window, and when that window ends.
-    async fn failures(
-        &self,
-        key: &str,
-        now: OffsetDateTime,
-    ) -> StoreResult<Option<(u32, OffsetDateTime)>>;
+    async fn failures(&self, key: &str, now: OffsetDateTime) -> StoreResult<Option<(u32, OffsetDateTime)>>;
     async fn clear(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Codes, tokens, token families and consents. Single-use items are spent with a
+/// conditional write, so two racing requests get exactly one `Fresh`.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()>;
+    /// Spends the code, recording `family` as what its use issued.
+    async fn redeem_code(
+        &self,
+        code: &TokenDigest,
+        family: &FamilyId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Redeemed<AuthCode>>;
+    async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
+    /// The grant, unless expired.
+    async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
+    async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
+    /// Spends a refresh token (they rotate on every use).
+    async fn redeem_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime)
+    -> StoreResult<Redeemed<TokenGrant>>;
+    /// Every token of the family stops working, until `until` (past their lifetimes).
+    async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;
+    async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool>;
+    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>>;
+    async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
+    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()>;
+    async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>>;
 }
 
 /// Named secrets. Names are relative; each backend adds its own prefix.
@@ -134,21 +154,13 @@ impl Stores {
     pub async fn client_secrets(&self, client_id: ClientId) -> StoreResult<Option<ClientSecrets>> {
         match self.secrets.get(&client_secret_name(client_id)).await? {
             None => Ok(None),
-            Some(json) => serde_json::from_str(json.expose())
-                .map(Some)
-                .map_err(StoreError::backend),
+            Some(json) => serde_json::from_str(json.expose()).map(Some).map_err(StoreError::backend),
         }
     }
 
-    pub async fn put_client_secrets(
-        &self,
-        client_id: ClientId,
-        secrets: &ClientSecrets,
-    ) -> StoreResult<()> {
+    pub async fn put_client_secrets(&self, client_id: ClientId, secrets: &ClientSecrets) -> StoreResult<()> {
         let json = serde_json::to_string(secrets).map_err(StoreError::backend)?;
-        self.secrets
-            .put(&client_secret_name(client_id), &SecretString::new(json))
-            .await
+        self.secrets.put(&client_secret_name(client_id), &SecretString::new(json)).await
     }
 
     pub async fn delete_client_secrets(&self, client_id: ClientId) -> StoreResult<()> {

@@ -11,8 +11,7 @@ use crate::contact::{Contact, ContactId, ContactProfile};
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind, QueryPath, SavedQuery};
 use crate::registration::{
-    ClientId, GrantType, NoAccessMapping, RedirectUrl, Registration, RegistrationSettings,
-    RoleFormat,
+    ClientId, GrantType, NoAccessMapping, RedirectUrl, Registration, RegistrationSettings, RoleFormat,
 };
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
@@ -22,8 +21,7 @@ pub fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
 }
 
 pub fn from_json<T: for<'de> Deserialize<'de>>(doc: &str) -> StoreResult<T> {
-    serde_json::from_str(doc)
-        .map_err(|e| StoreError::Backend(format!("unreadable stored record: {e}")))
+    serde_json::from_str(doc).map_err(|e| StoreError::Backend(format!("unreadable stored record: {e}")))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,11 +104,7 @@ impl From<&SavedQuery> for QueryRecord {
         Self {
             path: q.path.to_string(),
             kind: q.kind,
-            columns: q
-                .columns
-                .iter()
-                .map(|c| (c.source.name(), c.alias.clone()))
-                .collect(),
+            columns: q.columns.iter().map(|c| (c.source.name(), c.alias.clone())).collect(),
             created_at: q.created_at.unix_timestamp(),
             updated_at: q.updated_at.unix_timestamp(),
         }
@@ -124,10 +118,7 @@ impl TryFrom<QueryRecord> for SavedQuery {
             .columns
             .into_iter()
             .map(|(source, alias)| {
-                Ok(Column {
-                    source: ContactField::parse(&source).map_err(StoreError::Backend)?,
-                    alias,
-                })
+                Ok(Column { source: ContactField::parse(&source).map_err(StoreError::Backend)?, alias })
             })
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Self {
@@ -182,14 +173,11 @@ impl TryFrom<RegistrationRecord> for Registration {
             settings: RegistrationSettings {
                 name: r.name,
                 redirect_urls: r.redirect_urls,
-                profile_query: QueryPath::parse("profile_query", &r.profile_query)
-                    .map_err(StoreError::backend)?,
+                profile_query: QueryPath::parse("profile_query", &r.profile_query).map_err(StoreError::backend)?,
                 id_token_fields: r.id_token_fields,
-                role_query: QueryPath::parse("role_query", &r.role_query)
-                    .map_err(StoreError::backend)?,
+                role_query: QueryPath::parse("role_query", &r.role_query).map_err(StoreError::backend)?,
                 role_format: r.role_format,
-                no_access_mapping: NoAccessMapping::parse(&r.no_access_mapping)
-                    .map_err(StoreError::backend)?,
+                no_access_mapping: NoAccessMapping::parse(&r.no_access_mapping).map_err(StoreError::backend)?,
                 grant_types: r.grant_types,
             },
             created_at: from_unix(r.created_at),

@@ -8,9 +8,7 @@ use super::*;
 use crate::contact::ContactProfile;
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
-use crate::registration::{
-    GrantType, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat,
-};
+use crate::registration::{GrantType, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
 use crate::secret::OpaqueToken;
 
 const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -31,9 +29,7 @@ fn contact(username: &str, email: &str) -> Contact {
             attributes: BTreeMap::from([("company".to_owned(), "Acme".to_owned())]),
             external_id: None,
         },
-        password_hash: Some(PasswordHash::from_stored(
-            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        )),
+        password_hash: Some(PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into())),
         created_at: T0,
         updated_at: T0,
     }
@@ -43,112 +39,47 @@ pub async fn contacts(stores: &Stores) {
     let store = &stores.contacts;
     let bob = contact("bsmith", "Bob.Smith@Example.org");
     store.insert(&bob).await.unwrap();
-    assert_eq!(
-        store.get(bob.id).await.unwrap().as_ref(),
-        Some(&bob),
-        "a contact reads back as written"
-    );
-    assert_eq!(
-        store
-            .find_by_username("BSMITH")
-            .await
-            .unwrap()
-            .map(|c| c.id),
-        Some(bob.id),
-        "usernames ignore case"
-    );
-    assert_eq!(
-        store
-            .find_by_email("bob.smith@example.org")
-            .await
-            .unwrap()
-            .len(),
-        1,
-        "emails ignore case"
-    );
+    assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&bob), "a contact reads back as written");
+    assert_eq!(store.find_by_username("BSMITH").await.unwrap().map(|c| c.id), Some(bob.id), "usernames ignore case");
+    assert_eq!(store.find_by_email("bob.smith@example.org").await.unwrap().len(), 1, "emails ignore case");
     assert!(store.find_by_username("nobody").await.unwrap().is_none());
     assert!(store.get(ContactId::new_random()).await.unwrap().is_none());
 
     let twin = contact("BSmith", "other@example.org");
-    assert!(
-        matches!(store.insert(&twin).await, Err(StoreError::Conflict(_))),
-        "username taken in any case"
-    );
-    assert!(
-        store.get(twin.id).await.unwrap().is_none(),
-        "a refused insert stores nothing"
-    );
+    assert!(matches!(store.insert(&twin).await, Err(StoreError::Conflict(_))), "username taken in any case");
+    assert!(store.get(twin.id).await.unwrap().is_none(), "a refused insert stores nothing");
 
     let mut alice = contact("alice", "bob.smith@example.org");
     alice.profile.external_id = Some("ext-1".into());
     store.insert(&alice).await.unwrap();
-    assert_eq!(
-        store
-            .find_by_email("BOB.SMITH@example.org")
-            .await
-            .unwrap()
-            .len(),
-        2,
-        "an email may be shared"
-    );
+    assert_eq!(store.find_by_email("BOB.SMITH@example.org").await.unwrap().len(), 2, "an email may be shared");
     let mut ext_twin = contact("carol", "");
     ext_twin.profile.external_id = Some("ext-1".into());
-    assert!(
-        matches!(store.insert(&ext_twin).await, Err(StoreError::Conflict(_))),
-        "external ids are unique"
-    );
+    assert!(matches!(store.insert(&ext_twin).await, Err(StoreError::Conflict(_))), "external ids are unique");
 
     let mut renamed = bob.clone();
     renamed.profile.username = "robert".into();
     renamed.profile.email = "robert@example.org".into();
     renamed.updated_at = T0 + Duration::minutes(1);
     store.update(&renamed).await.unwrap();
-    assert!(
-        store.find_by_username("bsmith").await.unwrap().is_none(),
-        "the old username is released"
-    );
-    assert_eq!(
-        store.find_by_username("Robert").await.unwrap().as_ref(),
-        Some(&renamed)
-    );
-    assert_eq!(
-        store
-            .find_by_email("bob.smith@example.org")
-            .await
-            .unwrap()
-            .len(),
-        1,
-        "the old email is unindexed"
-    );
+    assert!(store.find_by_username("bsmith").await.unwrap().is_none(), "the old username is released");
+    assert_eq!(store.find_by_username("Robert").await.unwrap().as_ref(), Some(&renamed));
+    assert_eq!(store.find_by_email("bob.smith@example.org").await.unwrap().len(), 1, "the old email is unindexed");
     store.insert(&contact("bsmith", "")).await.unwrap();
 
     let mut clash = renamed.clone();
     clash.profile.username = "ALICE".into();
-    assert!(matches!(
-        store.update(&clash).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert_eq!(
-        store.get(bob.id).await.unwrap().as_ref(),
-        Some(&renamed),
-        "a refused update changes nothing"
-    );
+    assert!(matches!(store.update(&clash).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&renamed), "a refused update changes nothing");
 
-    assert!(matches!(
-        store.update(&contact("ghost", "")).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.update(&contact("ghost", "")).await, Err(StoreError::NotFound)));
 
     let all = store.list("", 100).await.unwrap();
     let names: Vec<_> = all.iter().map(|c| c.profile.username.as_str()).collect();
     assert_eq!(names, ["alice", "bsmith", "robert"], "listed by username");
     let found = store.list("ROBERT@", 100).await.unwrap();
     assert_eq!(found.len(), 1, "search matches email text in any case");
-    assert_eq!(
-        store.list("", 2).await.unwrap().len(),
-        2,
-        "limit is honoured"
-    );
+    assert_eq!(store.list("", 2).await.unwrap().len(), 2, "limit is honoured");
 
     assert!(store.delete(alice.id).await.unwrap());
     assert!(!store.delete(alice.id).await.unwrap());
@@ -161,14 +92,8 @@ fn saved_query(path: &str, kind: QueryKind) -> SavedQuery {
         path: QueryPath::parse("path", path).unwrap(),
         kind,
         columns: vec![
-            Column {
-                source: ContactField::FirstName,
-                alias: "given_name".into(),
-            },
-            Column {
-                source: ContactField::Attribute("company".into()),
-                alias: "org.name".into(),
-            },
+            Column { source: ContactField::FirstName, alias: "given_name".into() },
+            Column { source: ContactField::Attribute("company".into()), alias: "org.name".into() },
         ],
         created_at: T0,
         updated_at: T0,
@@ -180,30 +105,15 @@ pub async fn queries(stores: &Stores) {
     let q = saved_query("$/SSO/ProfileData", QueryKind::Profile);
     store.insert(&q).await.unwrap();
     assert_eq!(store.get(&q.path).await.unwrap().as_ref(), Some(&q));
-    assert!(matches!(
-        store.insert(&q).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.insert(&q).await, Err(StoreError::Conflict(_))));
     let mut changed = q.clone();
     changed.columns.pop();
     changed.updated_at = T0 + Duration::hours(1);
     store.update(&changed).await.unwrap();
     assert_eq!(store.get(&q.path).await.unwrap().as_ref(), Some(&changed));
-    assert!(matches!(
-        store.update(&saved_query("$/Nope", QueryKind::Role)).await,
-        Err(StoreError::NotFound)
-    ));
-    store
-        .insert(&saved_query("$/SSO/A", QueryKind::Role))
-        .await
-        .unwrap();
-    let paths: Vec<_> = store
-        .list()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|q| q.path.to_string())
-        .collect();
+    assert!(matches!(store.update(&saved_query("$/Nope", QueryKind::Role)).await, Err(StoreError::NotFound)));
+    store.insert(&saved_query("$/SSO/A", QueryKind::Role)).await.unwrap();
+    let paths: Vec<_> = store.list().await.unwrap().into_iter().map(|q| q.path.to_string()).collect();
     assert_eq!(paths, ["$/SSO/A", "$/SSO/ProfileData"]);
     assert!(store.delete(&q.path).await.unwrap());
     assert!(!store.delete(&q.path).await.unwrap());
@@ -220,8 +130,7 @@ fn registration(name: &str) -> Registration {
             id_token_fields: vec!["given_name".into()],
             role_query: QueryPath::parse("r", "$/SSO/RoleData").unwrap(),
             role_format: RoleFormat::Csv,
-            no_access_mapping: NoAccessMapping::parse("S\nI|https://example.org/reactivate")
-                .unwrap(),
+            no_access_mapping: NoAccessMapping::parse("S\nI|https://example.org/reactivate").unwrap(),
             grant_types: vec![GrantType::AuthorizationCode, GrantType::PasswordPublic],
         },
         created_at: T0,
@@ -234,34 +143,15 @@ pub async fn registrations(stores: &Stores) {
     let r = registration("Zeta App");
     store.insert(&r).await.unwrap();
     assert_eq!(store.get(r.client_id).await.unwrap().as_ref(), Some(&r));
-    assert!(matches!(
-        store.insert(&r).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.insert(&r).await, Err(StoreError::Conflict(_))));
     let mut changed = r.clone();
     changed.settings.name = "Zeta App 2".into();
     store.update(&changed).await.unwrap();
-    assert_eq!(
-        store.get(r.client_id).await.unwrap().as_ref(),
-        Some(&changed)
-    );
-    assert!(matches!(
-        store.update(&registration("ghost")).await,
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(store.get(r.client_id).await.unwrap().as_ref(), Some(&changed));
+    assert!(matches!(store.update(&registration("ghost")).await, Err(StoreError::NotFound)));
     store.insert(&registration("alpha app")).await.unwrap();
-    let names: Vec<_> = store
-        .list()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.settings.name)
-        .collect();
-    assert_eq!(
-        names,
-        ["alpha app", "Zeta App 2"],
-        "listed by name, ignoring case"
-    );
+    let names: Vec<_> = store.list().await.unwrap().into_iter().map(|r| r.settings.name).collect();
+    assert_eq!(names, ["alpha app", "Zeta App 2"], "listed by name, ignoring case");
     assert!(store.delete(r.client_id).await.unwrap());
     assert!(store.get(r.client_id).await.unwrap().is_none());
     assert!(!store.delete(r.client_id).await.unwrap());
@@ -271,23 +161,10 @@ pub async fn sessions(stores: &Stores) {
     let store = &stores.sessions;
     let (session, token) = Session::start(ContactId::new_random(), T0).unwrap();
     store.insert(&session).await.unwrap();
-    assert_eq!(
-        store.get(&token.digest(), T0).await.unwrap().as_ref(),
-        Some(&session)
-    );
+    assert_eq!(store.get(&token.digest(), T0).await.unwrap().as_ref(), Some(&session));
+    assert!(store.get(&OpaqueToken::generate().unwrap().digest(), T0).await.unwrap().is_none());
     assert!(
-        store
-            .get(&OpaqueToken::generate().unwrap().digest(), T0)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .get(&token.digest(), session.expires_at)
-            .await
-            .unwrap()
-            .is_none(),
+        store.get(&token.digest(), session.expires_at).await.unwrap().is_none(),
         "an expired session is not returned even before the backend deletes it"
     );
     store.delete(&token.digest()).await.unwrap();
@@ -299,36 +176,11 @@ pub async fn throttle(stores: &Stores) {
     let window = Duration::minutes(15);
     assert!(store.failures("acct", T0).await.unwrap().is_none());
     assert_eq!(store.record_failure("acct", T0, window).await.unwrap(), 1);
-    assert_eq!(
-        store
-            .record_failure("acct", T0 + Duration::minutes(1), window)
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        store
-            .failures("acct", T0 + Duration::minutes(2))
-            .await
-            .unwrap(),
-        Some((2, T0 + window))
-    );
-    assert!(
-        store.failures("other", T0).await.unwrap().is_none(),
-        "keys are separate"
-    );
-    assert!(
-        store.failures("acct", T0 + window).await.unwrap().is_none(),
-        "the window ends"
-    );
-    assert_eq!(
-        store
-            .record_failure("acct", T0 + window, window)
-            .await
-            .unwrap(),
-        1,
-        "a new window starts at one"
-    );
+    assert_eq!(store.record_failure("acct", T0 + Duration::minutes(1), window).await.unwrap(), 2);
+    assert_eq!(store.failures("acct", T0 + Duration::minutes(2)).await.unwrap(), Some((2, T0 + window)));
+    assert!(store.failures("other", T0).await.unwrap().is_none(), "keys are separate");
+    assert!(store.failures("acct", T0 + window).await.unwrap().is_none(), "the window ends");
+    assert_eq!(store.record_failure("acct", T0 + window, window).await.unwrap(), 1, "a new window starts at one");
     store.clear("acct").await.unwrap();
     assert!(store.failures("acct", T0 + window).await.unwrap().is_none());
 }
@@ -336,32 +188,10 @@ pub async fn throttle(stores: &Stores) {
 pub async fn secrets(stores: &Stores) {
     let store = &stores.secrets;
     assert!(store.get("x/one").await.unwrap().is_none());
-    store
-        .put("x/one", &SecretString::new("first"))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .get("x/one")
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_owned())
-            .as_deref(),
-        Some("first")
-    );
-    store
-        .put("x/one", &SecretString::new("second"))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .get("x/one")
-            .await
-            .unwrap()
-            .map(|s| s.expose().to_owned())
-            .as_deref(),
-        Some("second")
-    );
+    store.put("x/one", &SecretString::new("first")).await.unwrap();
+    assert_eq!(store.get("x/one").await.unwrap().map(|s| s.expose().to_owned()).as_deref(), Some("first"));
+    store.put("x/one", &SecretString::new("second")).await.unwrap();
+    assert_eq!(store.get("x/one").await.unwrap().map(|s| s.expose().to_owned()).as_deref(), Some("second"));
     store.delete("x/one").await.unwrap();
     assert!(store.get("x/one").await.unwrap().is_none());
     store.delete("x/one").await.unwrap();
@@ -374,11 +204,11 @@ pub async fn secrets(stores: &Stores) {
     assert!(stores.client_secrets(client).await.unwrap().is_none());
 }
 
+/// One check of the suite, run against fresh stores.
+pub type Check = for<'a> fn(&'a Stores) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
 /// Every check in turn; a backend's test opens fresh stores for each.
-pub const ALL: &[(
-    &str,
-    for<'a> fn(&'a Stores) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>,
-)] = &[
+pub const ALL: &[(&str, Check)] = &[
     ("contacts", |s| Box::pin(contacts(s))),
     ("queries", |s| Box::pin(queries(s))),
     ("registrations", |s| Box::pin(registrations(s))),

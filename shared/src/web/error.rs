@@ -20,12 +20,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
+        Self { status, code, message: message.into(), field: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -33,11 +28,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -45,11 +36,7 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "sign in as a system administrator first",
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "sign in as a system administrator first")
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -57,19 +44,11 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this method is not allowed here",
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here")
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "something went wrong on our side; it has been logged",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
     }
 
     pub fn into_response(self) -> Response {
@@ -83,12 +62,7 @@ impl ApiError {
 
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "invalid",
-            message: e.to_string(),
-            field: Some(e.field),
-        }
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", message: e.to_string(), field: Some(e.field) }
     }
 }
 
@@ -122,27 +96,15 @@ pub struct PageError {
 
 impl PageError {
     pub fn new(status: StatusCode, title: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            title: title.into(),
-            message: message.into(),
-        }
+        Self { status, title: title.into(), message: message.into() }
     }
 
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "Page not found",
-            "There is nothing at this address.",
-        )
+        Self::new(StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.")
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "Something is wrong with this request",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "Something is wrong with this request", message)
     }
 
     pub fn internal() -> Self {
@@ -166,11 +128,9 @@ impl PageError {
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => Self::new(
-                StatusCode::CONFLICT,
-                "Already taken",
-                format!("{what} is already taken."),
-            ),
+            StoreError::Conflict(what) => {
+                Self::new(StatusCode::CONFLICT, "Already taken", format!("{what} is already taken."))
+            }
             StoreError::NotFound => Self::not_found(),
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "storage failed");

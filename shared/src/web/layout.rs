@@ -50,9 +50,7 @@ dl.fields dd { margin: 0; }
 
 fn style_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()))
-    })
+    HASH.get_or_init(|| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes())))
 }
 
 /// No scripts, no plugins, no framing; only the layout's own style block.

@@ -15,21 +15,13 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn parse(encoded: &str) -> Self {
-        Self(
-            url::form_urlencoded::parse(encoded.as_bytes())
-                .into_owned()
-                .collect(),
-        )
+        Self(url::form_urlencoded::parse(encoded.as_bytes()).into_owned().collect())
     }
 
     /// The value of a parameter that appears once. A repeated one reads as absent,
     /// so `a=1&a=2` cannot smuggle a second value past a check.
     pub fn get<'a>(&'a self, name: &str) -> Option<&'a str> {
-        let mut values = self
-            .0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str());
+        let mut values = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
         match (values.next(), values.next()) {
             (Some(v), None) => Some(v),
             _ => None,
@@ -42,14 +34,16 @@ impl Params {
     }
 
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn is_repeated(&self, name: &str) -> bool {
         self.all(name).count() > 1
+    }
+
+    /// Every pair, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -66,17 +60,11 @@ pub fn body_bytes(req: &Request) -> &[u8] {
 }
 
 fn content_type(req: &Request) -> &str {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+    req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }
 
 fn media_type_is(req: &Request, expected: &str) -> bool {
-    content_type(req)
-        .split(';')
-        .next()
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case(expected))
+    content_type(req).split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case(expected))
 }
 
 /// An `application/x-www-form-urlencoded` body; anything else reads as no parameters.
@@ -95,10 +83,7 @@ pub fn is_form(req: &Request) -> bool {
 /// A JSON body, refused with a clear message when it is not JSON or not the expected shape.
 pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     if !media_type_is(req, "application/json") {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "send a JSON body with Content-Type: application/json",
-        ));
+        return Err(ApiError::bad_request("invalid_request", "send a JSON body with Content-Type: application/json"));
     }
     serde_json::from_slice(body_bytes(req))
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid: {e}")))
@@ -124,10 +109,7 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 pub fn bearer_token(req: &Request) -> Option<&str> {
     let value = header(req, header::AUTHORIZATION.as_str())?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 /// HTTP Basic credentials (RFC 6749 §2.3.1 form-encodes each part before base64).
@@ -137,27 +119,18 @@ pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (user, pass) = decoded.split_once(':')?;
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
     Some((unescape(user)?, unescape(pass)?))
 }
 
 /// The request path without a trailing slash (except for `/` itself).
 pub fn path(req: &Request) -> &str {
     let path = req.uri().path();
-    if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    }
+    if path.len() > 1 { path.trim_end_matches('/') } else { path }
 }
 
 #[cfg(test)]
@@ -180,10 +153,7 @@ mod tests {
             .body(Body::Empty)
             .unwrap();
         assert_eq!(cookie(&req, "gatehouse_session"), Some("abc"));
-        assert_eq!(
-            basic_credentials(&req),
-            Some(("user:1".to_owned(), "pass".to_owned()))
-        );
+        assert_eq!(basic_credentials(&req), Some(("user:1".to_owned(), "pass".to_owned())));
     }
 }
 
@@ -203,14 +173,7 @@ mod return_to_tests {
     fn only_local_paths_pass() {
         use super::same_origin_path as ok;
         assert_eq!(ok("/authorize?client_id=1"), Some("/authorize?client_id=1"));
-        for bad in [
-            "https://evil.example/",
-            "//evil.example",
-            "/\\evil.example",
-            "evil",
-            "/a\r\nb",
-            "",
-        ] {
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "evil", "/a\r\nb", ""] {
             assert_eq!(ok(bad), None, "{bad:?}");
         }
     }

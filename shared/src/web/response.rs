@@ -12,14 +12,8 @@ fn base(status: StatusCode, content_type: &'static str, body: Body) -> Response 
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -29,11 +23,7 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Re
         Ok(text) => base(status, "application/json", Body::Text(text)),
         Err(e) => {
             tracing::error!(error = %e, "response serialisation failed");
-            base(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "application/json",
-                Body::Text(r#"{"error":"internal"}"#.into()),
-            )
+            base(StatusCode::INTERNAL_SERVER_ERROR, "application/json", Body::Text(r#"{"error":"internal"}"#.into()))
         }
     }
 }
@@ -55,19 +45,11 @@ pub fn html_page(status: StatusCode, title: &str, body: Markup) -> Response {
 
 /// An HTML document, never framed, scripts off, styles only the layout's own.
 pub fn html(status: StatusCode, document: Markup) -> Response {
-    let mut response = base(
-        status,
-        "text/html; charset=utf-8",
-        Body::Text(document.into_string()),
-    );
+    let mut response = base(status, "text/html; charset=utf-8", Body::Text(document.into_string()));
     if let Ok(csp) = HeaderValue::from_str(&layout::content_security_policy()) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
     }
-    response
-        .headers_mut()
-        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response.headers_mut().insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 

@@ -18,19 +18,11 @@ pub const CSRF_FIELD: &str = "csrf_token";
 
 /// Over https the `__Host-` prefix pins the cookie to this host, path `/`, and `Secure`.
 pub fn session_cookie_name(config: &Config) -> &'static str {
-    if config.is_https() {
-        "__Host-gatehouse_session"
-    } else {
-        "gatehouse_session"
-    }
+    if config.is_https() { "__Host-gatehouse_session" } else { "gatehouse_session" }
 }
 
 fn login_csrf_cookie_name(config: &Config) -> &'static str {
-    if config.is_https() {
-        "__Host-gatehouse_csrf"
-    } else {
-        "gatehouse_csrf"
-    }
+    if config.is_https() { "__Host-gatehouse_csrf" } else { "gatehouse_csrf" }
 }
 
 fn cookie_attributes(config: &Config, max_age: i64) -> String {
@@ -48,11 +40,7 @@ pub fn session_cookie(config: &Config, token: &OpaqueToken) -> String {
 }
 
 pub fn clear_session_cookie(config: &Config) -> String {
-    format!(
-        "{}=; {}",
-        session_cookie_name(config),
-        cookie_attributes(config, 0)
-    )
+    format!("{}=; {}", session_cookie_name(config), cookie_attributes(config, 0))
 }
 
 /// A signed-in user: the live session and the contact it belongs to.
@@ -75,11 +63,7 @@ impl SignedIn {
 }
 
 /// The session behind the request's cookie, if it is live and its contact still exists.
-pub async fn signed_in(
-    state: &AppState,
-    req: &Request,
-    now: OffsetDateTime,
-) -> StoreResult<Option<SignedIn>> {
+pub async fn signed_in(state: &AppState, req: &Request, now: OffsetDateTime) -> StoreResult<Option<SignedIn>> {
     let Some(value) = cookie(req, session_cookie_name(&state.config)) else {
         return Ok(None);
     };
@@ -104,20 +88,11 @@ pub struct LoginCsrf {
 pub fn login_csrf(state: &AppState, req: &Request) -> Result<LoginCsrf, RandomError> {
     let name = login_csrf_cookie_name(&state.config);
     match cookie(req, name) {
-        Some(existing) if existing.len() >= 32 => Ok(LoginCsrf {
-            token: existing.to_owned(),
-            set_cookie: None,
-        }),
+        Some(existing) if existing.len() >= 32 => Ok(LoginCsrf { token: existing.to_owned(), set_cookie: None }),
         _ => {
             let token = SecretString::generate(43)?.expose().to_owned();
-            let set_cookie = format!(
-                "{name}={token}; {}",
-                cookie_attributes(&state.config, 60 * 60 * 2)
-            );
-            Ok(LoginCsrf {
-                token,
-                set_cookie: Some(set_cookie),
-            })
+            let set_cookie = format!("{name}={token}; {}", cookie_attributes(&state.config, 60 * 60 * 2));
+            Ok(LoginCsrf { token, set_cookie: Some(set_cookie) })
         }
     }
 }

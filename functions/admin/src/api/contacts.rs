@@ -36,25 +36,17 @@ pub async fn route(
     match (req.method(), tail) {
         (&Method::GET, [] | [""]) => {
             let contacts = service::list(state, query(req).text("search")).await?;
-            Ok(ok_json(
-                &json!({ "contacts": contacts.iter().map(ContactView::from).collect::<Vec<_>>() }),
-            ))
+            Ok(ok_json(&json!({ "contacts": contacts.iter().map(ContactView::from).collect::<Vec<_>>() })))
         }
         (&Method::POST, [] | [""]) => {
             let draft: ContactDraft = json(req)?;
-            Ok(created(&ContactView::from(
-                &service::create(state, &draft, now).await?,
-            )))
+            Ok(created(&ContactView::from(&service::create(state, &draft, now).await?)))
         }
-        (&Method::GET, [id]) => Ok(ok_json(&ContactView::from(
-            &service::get(state, contact_id(id)?).await?,
-        ))),
+        (&Method::GET, [id]) => Ok(ok_json(&ContactView::from(&service::get(state, contact_id(id)?).await?))),
         (&Method::PUT, [id]) => {
             let id = contact_id(id)?;
             let draft: ContactDraft = json(req)?;
-            Ok(ok_json(&ContactView::from(
-                &service::update(state, acting, id, &draft, now).await?,
-            )))
+            Ok(ok_json(&ContactView::from(&service::update(state, acting, id, &draft, now).await?)))
         }
         (&Method::DELETE, [id]) => {
             service::delete(state, acting, contact_id(id)?).await?;

@@ -17,10 +17,7 @@ const OPENAPI: &str = include_str!("../../openapi.json");
 /// `rest` is the path after `/admin/api/`.
 pub async fn handle(state: &AppState, req: &Request, rest: &str) -> Response {
     if rest == "openapi.json" && *req.method() == Method::GET {
-        return json_response(
-            StatusCode::OK,
-            &serde_json::from_str::<serde_json::Value>(OPENAPI).unwrap_or_default(),
-        );
+        return json_response(StatusCode::OK, &serde_json::from_str::<serde_json::Value>(OPENAPI).unwrap_or_default());
     }
     let now = state.now();
     let result = match api_admin(state, req, now).await {
@@ -31,13 +28,7 @@ pub async fn handle(state: &AppState, req: &Request, rest: &str) -> Response {
                 ["registrations", tail @ ..] => registrations::route(state, req, tail, now).await,
                 ["contacts", tail @ ..] => contacts::route(state, &admin, req, tail, now).await,
                 ["queries", ..] => {
-                    queries::route(
-                        state,
-                        req,
-                        rest.trim_start_matches("queries").trim_start_matches('/'),
-                        now,
-                    )
-                    .await
+                    queries::route(state, req, rest.trim_start_matches("queries").trim_start_matches('/'), now).await
                 }
                 _ => Err(ApiError::not_found("this API path")),
             }

@@ -37,26 +37,18 @@ struct ValidateBody {
 }
 
 fn decode_path(encoded: &str) -> Result<QueryPath, ApiError> {
-    let decoded =
-        url::form_urlencoded::parse(format!("p={}", encoded.replace('+', "%2B")).as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
+    let decoded = url::form_urlencoded::parse(format!("p={}", encoded.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
     QueryPath::parse("path", &decoded).map_err(|_| ApiError::not_found("query"))
 }
 
-pub async fn route(
-    state: &AppState,
-    req: &Request,
-    rest: &str,
-    now: OffsetDateTime,
-) -> Result<Response, ApiError> {
+pub async fn route(state: &AppState, req: &Request, rest: &str, now: OffsetDateTime) -> Result<Response, ApiError> {
     match (req.method(), rest) {
         (&Method::GET, "") => {
             let list = service::list(state).await?;
-            Ok(ok_json(
-                &json!({ "queries": list.iter().map(view).collect::<Vec<_>>() }),
-            ))
+            Ok(ok_json(&json!({ "queries": list.iter().map(view).collect::<Vec<_>>() })))
         }
         (&Method::POST, "") => {
             let draft: QueryDraft = json(req)?;
@@ -64,15 +56,11 @@ pub async fn route(
         }
         (&Method::POST, "validate") => validate(state, json(req)?).await,
         (_, "" | "validate") => Err(ApiError::method_not_allowed()),
-        (&Method::GET, path) => Ok(ok_json(&view(
-            &service::get(state, &decode_path(path)?).await?,
-        ))),
+        (&Method::GET, path) => Ok(ok_json(&view(&service::get(state, &decode_path(path)?).await?))),
         (&Method::PUT, path) => {
             let path = decode_path(path)?;
             let draft: QueryDraft = json(req)?;
-            Ok(ok_json(&view(
-                &service::update(state, &path, &draft, now).await?,
-            )))
+            Ok(ok_json(&view(&service::update(state, &path, &draft, now).await?)))
         }
         (&Method::DELETE, path) => {
             service::delete(state, &decode_path(path)?).await?;
@@ -86,21 +74,10 @@ async fn validate(state: &AppState, body: ValidateBody) -> Result<Response, ApiE
     let definition = match body.columns {
         Some(columns) => {
             let kind = body.kind.ok_or_else(|| {
-                ApiError::from(gatehouse::validation::Invalid::new(
-                    "kind",
-                    "choose `profile` or `role`",
-                ))
+                ApiError::from(gatehouse::validation::Invalid::new("kind", "choose `profile` or `role`"))
             })?;
-            let parameter = body
-                .parameter
-                .unwrap_or_else(|| gatehouse::query::PARAMETER.to_owned());
-            QueryDraft {
-                path: body.path,
-                kind,
-                parameter,
-                columns,
-            }
-            .validate()?
+            let parameter = body.parameter.unwrap_or_else(|| gatehouse::query::PARAMETER.to_owned());
+            QueryDraft { path: body.path, kind, parameter, columns }.validate()?
         }
         None => {
             let path = QueryPath::parse("path", &body.path)?;

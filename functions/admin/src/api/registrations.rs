@@ -38,18 +38,11 @@ fn client_id(segment: &str) -> Result<ClientId, ApiError> {
     ClientId::parse(segment).ok_or_else(|| ApiError::not_found("registration"))
 }
 
-pub async fn route(
-    state: &AppState,
-    req: &Request,
-    tail: &[&str],
-    now: OffsetDateTime,
-) -> Result<Response, ApiError> {
+pub async fn route(state: &AppState, req: &Request, tail: &[&str], now: OffsetDateTime) -> Result<Response, ApiError> {
     match (req.method(), tail) {
         (&Method::GET, [] | [""]) => {
             let list = service::list(state).await?;
-            Ok(ok_json(
-                &json!({ "registrations": list.iter().map(view).collect::<Vec<_>>() }),
-            ))
+            Ok(ok_json(&json!({ "registrations": list.iter().map(view).collect::<Vec<_>>() })))
         }
         (&Method::POST, [] | [""]) => {
             let draft: RegistrationDraft = json(req)?;
@@ -59,20 +52,18 @@ pub async fn route(
         (&Method::PUT, [id]) => {
             let id = client_id(id)?;
             let draft: RegistrationDraft = json(req)?;
-            Ok(ok_json(&view(
-                &service::update(state, id, &draft, now).await?,
-            )))
+            Ok(ok_json(&view(&service::update(state, id, &draft, now).await?)))
         }
         (&Method::DELETE, [id]) => {
             service::delete(state, client_id(id)?).await?;
             Ok(no_content())
         }
-        (&Method::POST, [id, "regenerate-secret"]) => Ok(ok_json(&view(
-            &service::regenerate(state, client_id(id)?, Credential::ClientSecret, now).await?,
-        ))),
-        (&Method::POST, [id, "regenerate-signing-key"]) => Ok(ok_json(&view(
-            &service::regenerate(state, client_id(id)?, Credential::JwtSigningKey, now).await?,
-        ))),
+        (&Method::POST, [id, "regenerate-secret"]) => {
+            Ok(ok_json(&view(&service::regenerate(state, client_id(id)?, Credential::ClientSecret, now).await?)))
+        }
+        (&Method::POST, [id, "regenerate-signing-key"]) => {
+            Ok(ok_json(&view(&service::regenerate(state, client_id(id)?, Credential::JwtSigningKey, now).await?)))
+        }
         (_, [] | [""] | [_] | [_, "regenerate-secret" | "regenerate-signing-key"]) => {
             Err(ApiError::method_not_allowed())
         }

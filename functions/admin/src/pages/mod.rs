@@ -27,9 +27,5 @@ pub async fn handle(state: &AppState, req: &Request, path: &str) -> Response {
         )
         .into_response();
     }
-    html_page(
-        StatusCode::OK,
-        "Administration",
-        html! { h1 { "Administration" } },
-    )
+    html_page(StatusCode::OK, "Administration", html! { h1 { "Administration" } })
 }

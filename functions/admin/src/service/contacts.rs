@@ -20,45 +20,21 @@ async fn hash(password: SecretString) -> AdminResult<PasswordHash> {
 }
 
 pub async fn get(state: &AppState, id: ContactId) -> AdminResult<Contact> {
-    state
-        .stores
-        .contacts
-        .get(id)
-        .await?
-        .ok_or(AdminError::NotFound("contact"))
+    state.stores.contacts.get(id).await?.ok_or(AdminError::NotFound("contact"))
 }
 
 pub async fn list(state: &AppState, search: &str) -> AdminResult<Vec<Contact>> {
-    Ok(state
-        .stores
-        .contacts
-        .list(search.trim(), LIST_LIMIT)
-        .await?)
+    Ok(state.stores.contacts.list(search.trim(), LIST_LIMIT).await?)
 }
 
-pub async fn create(
-    state: &AppState,
-    draft: &ContactDraft,
-    now: OffsetDateTime,
-) -> AdminResult<Contact> {
+pub async fn create(state: &AppState, draft: &ContactDraft, now: OffsetDateTime) -> AdminResult<Contact> {
     let profile = draft.validate()?;
     let password_hash = match &draft.password {
         Some(p) => Some(hash(p.clone()).await?),
         None => None,
     };
-    let contact = Contact {
-        id: ContactId::new_random(),
-        profile,
-        password_hash,
-        created_at: now,
-        updated_at: now,
-    };
-    state
-        .stores
-        .contacts
-        .insert(&contact)
-        .await
-        .map_err(conflict)?;
+    let contact = Contact { id: ContactId::new_random(), profile, password_hash, created_at: now, updated_at: now };
+    state.stores.contacts.insert(&contact).await.map_err(conflict)?;
     tracing::info!(contact = %contact.id, "contact created");
     Ok(contact)
 }
@@ -74,31 +50,17 @@ pub async fn update(
     let existing = get(state, id).await?;
     let profile = draft.validate()?;
     if acting.id == id && !profile.is_sysadmin {
-        return Err(Invalid::new(
-            "is_sysadmin",
-            "you cannot remove your own system administrator rights",
-        )
-        .into());
+        return Err(Invalid::new("is_sysadmin", "you cannot remove your own system administrator rights").into());
     }
     let password_hash = match &draft.password {
         Some(p) => Some(hash(p.clone()).await?),
         None => existing.password_hash.clone(),
     };
-    let contact = Contact {
-        profile,
-        password_hash,
-        updated_at: now,
-        ..existing
-    };
-    state
-        .stores
-        .contacts
-        .update(&contact)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AdminError::NotFound("contact"),
-            other => conflict(other),
-        })?;
+    let contact = Contact { profile, password_hash, updated_at: now, ..existing };
+    state.stores.contacts.update(&contact).await.map_err(|e| match e {
+        StoreError::NotFound => AdminError::NotFound("contact"),
+        other => conflict(other),
+    })?;
     tracing::info!(contact = %id, "contact updated");
     Ok(contact)
 }
@@ -120,9 +82,7 @@ pub async fn set_password(
 
 pub async fn delete(state: &AppState, acting: &Contact, id: ContactId) -> AdminResult<()> {
     if acting.id == id {
-        return Err(AdminError::Conflict(
-            "you cannot delete your own account".into(),
-        ));
+        return Err(AdminError::Conflict("you cannot delete your own account".into()));
     }
     if !state.stores.contacts.delete(id).await? {
         return Err(AdminError::NotFound("contact"));

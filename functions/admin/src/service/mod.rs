@@ -48,19 +48,13 @@ impl From<AdminError> for ApiError {
 impl From<AdminError> for PageError {
     fn from(e: AdminError) -> Self {
         match e {
-            AdminError::Invalid(invalid) => PageError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Please check the form",
-                invalid.to_string(),
-            ),
-            AdminError::NotFound(what) => PageError::new(
-                StatusCode::NOT_FOUND,
-                "Not found",
-                format!("The {what} does not exist (any more)."),
-            ),
-            AdminError::Conflict(message) => {
-                PageError::new(StatusCode::CONFLICT, "Cannot do that", message)
+            AdminError::Invalid(invalid) => {
+                PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "Please check the form", invalid.to_string())
             }
+            AdminError::NotFound(what) => {
+                PageError::new(StatusCode::NOT_FOUND, "Not found", format!("The {what} does not exist (any more)."))
+            }
+            AdminError::Conflict(message) => PageError::new(StatusCode::CONFLICT, "Cannot do that", message),
             AdminError::Store(store) => store.into(),
             AdminError::Random(random) => random.into(),
             AdminError::Hash => PageError::internal(),

@@ -10,12 +10,7 @@ use time::OffsetDateTime;
 use super::{AdminError, AdminResult, conflict};
 
 pub async fn get(state: &AppState, path: &QueryPath) -> AdminResult<SavedQuery> {
-    state
-        .stores
-        .queries
-        .get(path)
-        .await?
-        .ok_or(AdminError::NotFound("query"))
+    state.stores.queries.get(path).await?.ok_or(AdminError::NotFound("query"))
 }
 
 pub async fn list(state: &AppState) -> AdminResult<Vec<SavedQuery>> {
@@ -42,25 +37,10 @@ async fn users_of(state: &AppState, path: &QueryPath) -> AdminResult<Vec<(String
         .collect())
 }
 
-pub async fn create(
-    state: &AppState,
-    draft: &QueryDraft,
-    now: OffsetDateTime,
-) -> AdminResult<SavedQuery> {
+pub async fn create(state: &AppState, draft: &QueryDraft, now: OffsetDateTime) -> AdminResult<SavedQuery> {
     let def = draft.validate()?;
-    let query = SavedQuery {
-        path: def.path,
-        kind: def.kind,
-        columns: def.columns,
-        created_at: now,
-        updated_at: now,
-    };
-    state
-        .stores
-        .queries
-        .insert(&query)
-        .await
-        .map_err(conflict)?;
+    let query = SavedQuery { path: def.path, kind: def.kind, columns: def.columns, created_at: now, updated_at: now };
+    state.stores.queries.insert(&query).await.map_err(conflict)?;
     tracing::info!(path = %query.path, "query created");
     Ok(query)
 }
@@ -75,34 +55,20 @@ pub async fn update(
     let existing = get(state, path).await?;
     let def = draft.validate()?;
     if &def.path != path {
-        return Err(Invalid::new(
-            "path",
-            "a query's path cannot be changed; create a new query instead",
-        )
-        .into());
+        return Err(Invalid::new("path", "a query's path cannot be changed; create a new query instead").into());
     }
-    if def.kind != existing.kind {
-        if let Some((name, _)) = users_of(state, path).await?.into_iter().next() {
-            return Err(AdminError::Conflict(format!(
-                "{path} is used by registration `{name}`, so its kind cannot change"
-            )));
-        }
+    if def.kind != existing.kind
+        && let Some((name, _)) = users_of(state, path).await?.into_iter().next()
+    {
+        return Err(AdminError::Conflict(format!(
+            "{path} is used by registration `{name}`, so its kind cannot change"
+        )));
     }
-    let query = SavedQuery {
-        kind: def.kind,
-        columns: def.columns,
-        updated_at: now,
-        ..existing
-    };
-    state
-        .stores
-        .queries
-        .update(&query)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AdminError::NotFound("query"),
-            other => other.into(),
-        })?;
+    let query = SavedQuery { kind: def.kind, columns: def.columns, updated_at: now, ..existing };
+    state.stores.queries.update(&query).await.map_err(|e| match e {
+        StoreError::NotFound => AdminError::NotFound("query"),
+        other => other.into(),
+    })?;
     tracing::info!(%path, "query updated");
     Ok(query)
 }
@@ -128,26 +94,13 @@ pub enum Preview {
 }
 
 /// Runs a definition for `username`: exactly one row for a profile query, the role rows for a role query.
-pub async fn preview(
-    state: &AppState,
-    def: &QueryDefinition,
-    username: &str,
-) -> AdminResult<Preview> {
-    let contact = state
-        .stores
-        .contacts
-        .find_by_username(username)
-        .await?
-        .ok_or_else(|| {
-            Invalid::new(
-                "username",
-                format!(
-                    "{} returned no row for username `{}`: it must return exactly one",
-                    def.path,
-                    username.trim()
-                ),
-            )
-        })?;
+pub async fn preview(state: &AppState, def: &QueryDefinition, username: &str) -> AdminResult<Preview> {
+    let contact = state.stores.contacts.find_by_username(username).await?.ok_or_else(|| {
+        Invalid::new(
+            "username",
+            format!("{} returned no row for username `{}`: it must return exactly one", def.path, username.trim()),
+        )
+    })?;
     Ok(match def.kind {
         QueryKind::Profile => Preview::Profile(nest(&def.profile_row(&contact))),
         QueryKind::Role => Preview::Roles(def.role_rows(&contact)),

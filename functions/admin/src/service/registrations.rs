@@ -35,17 +35,13 @@ async fn check_queries(state: &AppState, settings: &RegistrationSettings) -> Adm
     ] {
         match state.stores.queries.get(path).await? {
             None => {
-                return Err(Invalid::new(
-                    field,
-                    format!("query {path} does not exist: create it under Queries first"),
-                )
-                .into());
+                return Err(
+                    Invalid::new(field, format!("query {path} does not exist: create it under Queries first")).into()
+                );
             }
             Some(q) if q.kind != kind => {
                 let wanted = gatehouse::query::kind_name(kind);
-                return Err(
-                    Invalid::new(field, format!("query {path} is not a {wanted} query")).into(),
-                );
+                return Err(Invalid::new(field, format!("query {path} is not a {wanted} query")).into());
             }
             Some(_) => {}
         }
@@ -53,10 +49,7 @@ async fn check_queries(state: &AppState, settings: &RegistrationSettings) -> Adm
     Ok(())
 }
 
-pub async fn details(
-    state: &AppState,
-    registration: Registration,
-) -> AdminResult<RegistrationDetails> {
+pub async fn details(state: &AppState, registration: Registration) -> AdminResult<RegistrationDetails> {
     let secrets = state.stores.client_secrets(registration.client_id).await?;
     let columns: Option<Vec<String>> = state
         .stores
@@ -64,22 +57,12 @@ pub async fn details(
         .get(&registration.settings.profile_query)
         .await?
         .map(|q| q.columns.into_iter().map(|c| c.alias).collect());
-    let ignored_id_token_fields =
-        ignored_id_token_fields(&registration.settings, columns.as_deref());
-    Ok(RegistrationDetails {
-        registration,
-        secrets,
-        ignored_id_token_fields,
-    })
+    let ignored_id_token_fields = ignored_id_token_fields(&registration.settings, columns.as_deref());
+    Ok(RegistrationDetails { registration, secrets, ignored_id_token_fields })
 }
 
 pub async fn get(state: &AppState, client_id: ClientId) -> AdminResult<RegistrationDetails> {
-    let registration = state
-        .stores
-        .registrations
-        .get(client_id)
-        .await?
-        .ok_or(AdminError::NotFound("registration"))?;
+    let registration = state.stores.registrations.get(client_id).await?.ok_or(AdminError::NotFound("registration"))?;
     details(state, registration).await
 }
 
@@ -98,22 +81,11 @@ pub async fn create(
 ) -> AdminResult<RegistrationDetails> {
     let settings = draft.validate()?;
     check_queries(state, &settings).await?;
-    let registration = Registration {
-        client_id: ClientId::new_random(),
-        settings,
-        created_at: now,
-        updated_at: now,
-    };
+    let registration = Registration { client_id: ClientId::new_random(), settings, created_at: now, updated_at: now };
     // Secrets first: a registration must never exist without its credentials.
-    state
-        .stores
-        .put_client_secrets(registration.client_id, &ClientSecrets::generate()?)
-        .await?;
+    state.stores.put_client_secrets(registration.client_id, &ClientSecrets::generate()?).await?;
     if let Err(e) = state.stores.registrations.insert(&registration).await {
-        let _ = state
-            .stores
-            .delete_client_secrets(registration.client_id)
-            .await;
+        let _ = state.stores.delete_client_secrets(registration.client_id).await;
         return Err(e.into());
     }
     tracing::info!(client_id = %registration.client_id, "registration created");
@@ -126,28 +98,14 @@ pub async fn update(
     draft: &RegistrationDraft,
     now: OffsetDateTime,
 ) -> AdminResult<RegistrationDetails> {
-    let existing = state
-        .stores
-        .registrations
-        .get(client_id)
-        .await?
-        .ok_or(AdminError::NotFound("registration"))?;
+    let existing = state.stores.registrations.get(client_id).await?.ok_or(AdminError::NotFound("registration"))?;
     let settings = draft.validate()?;
     check_queries(state, &settings).await?;
-    let registration = Registration {
-        settings,
-        updated_at: now,
-        ..existing
-    };
-    state
-        .stores
-        .registrations
-        .update(&registration)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AdminError::NotFound("registration"),
-            other => other.into(),
-        })?;
+    let registration = Registration { settings, updated_at: now, ..existing };
+    state.stores.registrations.update(&registration).await.map_err(|e| match e {
+        StoreError::NotFound => AdminError::NotFound("registration"),
+        other => other.into(),
+    })?;
     tracing::info!(%client_id, "registration updated");
     details(state, registration).await
 }
@@ -168,12 +126,8 @@ pub async fn regenerate(
     which: Credential,
     now: OffsetDateTime,
 ) -> AdminResult<RegistrationDetails> {
-    let mut registration = state
-        .stores
-        .registrations
-        .get(client_id)
-        .await?
-        .ok_or(AdminError::NotFound("registration"))?;
+    let mut registration =
+        state.stores.registrations.get(client_id).await?.ok_or(AdminError::NotFound("registration"))?;
     let mut secrets = match state.stores.client_secrets(client_id).await? {
         Some(secrets) => secrets,
         None => ClientSecrets::generate()?,

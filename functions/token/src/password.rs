@@ -1,0 +1,113 @@
+//! `grant_type=password` (ROPC): only where the registration enables it, confidential (client
+//! authenticated) or public (client ID only); throttled per account and per client.
+
+use gatehouse::app::AppState;
+use gatehouse::grants::{FamilyId, TokenGrant};
+use gatehouse::local_signin::{self, SigninError};
+use gatehouse::oidc::error::ErrorCode;
+use gatehouse::oidc::issue::{self, Authorization, IssueOptions, Profile};
+use gatehouse::oidc::scope::{Scope, Scopes};
+use gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME;
+use gatehouse::registration::GrantType;
+use gatehouse::secret::OpaqueToken;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use crate::client::Client;
+use crate::response::TokenError;
+
+/// A client guessing passwords for many accounts is stopped after this many failures per window.
+pub const MAX_CLIENT_FAILURES: u32 = 30;
+pub const CLIENT_WINDOW: Duration = Duration::minutes(15);
+
+fn invalid_grant(description: &str) -> TokenError {
+    TokenError::new(ErrorCode::InvalidGrant, description)
+}
+
+fn slow_down() -> TokenError {
+    TokenError::new(ErrorCode::TemporarilyUnavailable, "too many failed attempts; try again later")
+}
+
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    username: &str,
+    password: &str,
+    scope: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Value, TokenError> {
+    let scope = Scopes::parse(scope.unwrap_or("openid"));
+    let public_client = match client {
+        Client::Admin if !scope.contains(Scope::Admin) => {
+            return Err(TokenError::new(ErrorCode::InvalidScope, "the gatehouse-admin client only grants scope=admin"));
+        }
+        Client::Admin => true,
+        Client::App { .. } if scope.contains(Scope::Admin) => {
+            return Err(TokenError::new(ErrorCode::InvalidScope, "the admin scope is not available to client apps"));
+        }
+        Client::App { registration, authenticated } => {
+            let settings = &registration.settings;
+            match (authenticated, settings.allows(GrantType::PasswordConfidential), settings.allows(GrantType::PasswordPublic)) {
+                (true, true, _) => false,
+                (_, _, true) => true,
+                (false, true, false) => return Err(TokenError::new(ErrorCode::InvalidClient, "ROPC (Confidential) needs client authentication")),
+                _ => return Err(TokenError::new(ErrorCode::UnauthorizedClient, "the password grant is not enabled for this application")),
+            }
+        }
+    };
+
+    let client_key = format!("token-client:{}", client.id());
+    if let Some((failures, _)) = state.stores.throttle.failures(&client_key, now).await? {
+        if failures >= MAX_CLIENT_FAILURES {
+            return Err(slow_down());
+        }
+    }
+    let contact = match local_signin::verify_password(state, username, password, now).await {
+        Ok(contact) => contact,
+        Err(SigninError::InvalidCredentials) => {
+            state.stores.throttle.record_failure(&client_key, now, CLIENT_WINDOW).await?;
+            return Err(invalid_grant("the username or password is incorrect"));
+        }
+        Err(SigninError::Throttled { .. }) => return Err(slow_down()),
+        Err(SigninError::Store(e)) => return Err(e.into()),
+    };
+    let family = FamilyId::generate()?;
+
+    let Client::App { registration, .. } = client else {
+        if !contact.profile.is_sysadmin {
+            return Err(invalid_grant("only system administrators may get admin API tokens"));
+        }
+        let grant = TokenGrant {
+            client_id: client.id(),
+            contact_id: contact.id,
+            scope: scope.clone(),
+            family,
+            auth_time: now,
+            expires_at: now + ACCESS_TOKEN_LIFETIME,
+            public_client: true,
+        };
+        let minted = issue::mint(state, &grant, true, now).await?;
+        tracing::info!(contact = %contact.id, "admin API token issued");
+        return Ok(json!({
+            "access_token": minted.access_token.expose(),
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
+            "refresh_token": minted.refresh_token.as_ref().map(OpaqueToken::expose),
+            "scope": scope.to_string(),
+        }));
+    };
+    let profile = Profile::load(state, registration, &contact).await?;
+    if profile.denied_by(registration).is_some() {
+        return Err(invalid_grant("this account does not have access to the application"));
+    }
+    let auth = Authorization { registration, contact: &contact, scope: scope.clone(), nonce: None, auth_time: now, sid: None };
+    let options = IssueOptions {
+        family,
+        with_refresh: true,
+        public_client,
+        with_id_token: scope.contains(Scope::Openid),
+        code: None,
+        profile: Some(&profile),
+    };
+    Ok(issue::issue_tokens(state, &auth, options, now).await?.to_json())
+}

@@ -1,0 +1,80 @@
+//! Token endpoint answers: `no-store` always; RFC 6749 §5.2 errors.
+
+use gatehouse::oidc::error::{ErrorCode, OAuthError};
+use gatehouse::oidc::issue::IssueError;
+use gatehouse::store::StoreError;
+use gatehouse::web::response::json_response;
+use gatehouse::web::{Response, StatusCode};
+use lambda_http::http::HeaderValue;
+use serde_json::{Value, json};
+
+/// Why a token request failed: a protocol error, or something on our side.
+#[derive(Debug)]
+pub enum TokenError {
+    OAuth(OAuthError),
+    /// invalid_client via HTTP Basic: answer 401 with `WWW-Authenticate: Basic`.
+    BasicAuthFailed,
+    Internal(String),
+}
+
+impl TokenError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self::OAuth(OAuthError::new(code, description))
+    }
+}
+
+impl From<StoreError> for TokenError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<IssueError> for TokenError {
+    fn from(e: IssueError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<gatehouse::secret::RandomError> for TokenError {
+    fn from(e: gatehouse::secret::RandomError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+fn with_no_store(mut response: Response) -> Response {
+    response.headers_mut().insert("pragma", HeaderValue::from_static("no-cache"));
+    response
+}
+
+pub fn tokens(body: &Value) -> Response {
+    with_no_store(json_response(StatusCode::OK, body))
+}
+
+pub fn error_response(error: OAuthError, basic: bool) -> Response {
+    let status = match error.code {
+        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut response = with_no_store(json_response(status, &json!({ "error": error.code.as_str(), "error_description": error.description })));
+    if status == StatusCode::UNAUTHORIZED {
+        let challenge = if basic { r#"Basic realm="gatehouse""# } else { r#"Bearer realm="gatehouse""# };
+        response.headers_mut().insert("www-authenticate", HeaderValue::from_static(challenge));
+    }
+    response
+}
+
+pub fn token_error(e: TokenError) -> Response {
+    match e {
+        TokenError::OAuth(error) => {
+            tracing::info!(error = error.code.as_str(), description = %error.description, "token request refused");
+            error_response(error, false)
+        }
+        TokenError::BasicAuthFailed => error_response(OAuthError::new(ErrorCode::InvalidClient, "client authentication failed"), true),
+        TokenError::Internal(detail) => {
+            tracing::error!(error = %detail, "token request failed");
+            error_response(OAuthError::new(ErrorCode::ServerError, "something went wrong on our side; it has been logged"), false)
+        }
+    }
+}

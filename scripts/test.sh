@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine too: installs what the tests need (Debian's
+# chromium, npm packages, a Python venv with moto), starts moto, then runs the Rust tests on
+# both storage backends, the lints, and the browser tests against a local server.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work="$root/tests/.work"
+mkdir -p "$work"
+log() { printf '\n== %s\n' "$*"; }
+
+log "installing test tools"
+bash tests/support/chromium.sh || exit 1
+(cd tests && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+eval "$(bash tests/support/moto.sh start)" || exit 1
+
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  bash tests/support/moto.sh stop >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+failures=()
+
+# Adds a Rust suite's counts from its "test result:" lines.
+count_cargo() {
+  local p f
+  p=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$1" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$1" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+# Adds a node --test run's counts from its "# pass N" / "# fail N" lines.
+count_node() {
+  local p f
+  p=$(grep -Eo '^# pass [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')
+  f=$(grep -Eo '^# fail [0-9]+' "$1" | awk '{s+=$3} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+log "formatting and lints"
+if ! cargo fmt --all -- --check; then failures+=("cargo fmt"); fi
+if ! cargo clippy --workspace --all-targets --quiet -- -D warnings; then failures+=("cargo clippy"); fi
+
+log "Rust tests (embedded and AWS backends)"
+cargo test --workspace --no-fail-fast 2>&1 | tee "$work/cargo-test.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("cargo test")
+count_cargo "$work/cargo-test.log"
+
+log "browser tests against a local server"
+cargo build --quiet -p gatehouse-server || failures+=("server build")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+data_dir=$(mktemp -d)
+export GATEHOUSE_URL="http://127.0.0.1:$port"
+export GATEHOUSE_ADMIN_PASSWORD="browser-test-admin-password"
+GATEHOUSE_LISTEN="127.0.0.1:$port" GATEHOUSE_DATA_DIR="$data_dir" ./target/debug/gatehouse-server >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do curl -fs "$GATEHOUSE_URL/signin" >/dev/null && break; sleep 0.1; done
+(cd tests && node --test --test-reporter=tap browser/) 2>&1 | tee "$work/browser.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("browser tests")
+count_node "$work/browser.log"
+
+log "summary"
+if [ "${#failures[@]}" -gt 0 ]; then
+  printf 'failed steps: %s\n' "${failures[*]}"
+  [ "$failed" -eq 0 ] && failed=${#failures[@]}
+fi
+echo "$passed passed, $failed failed"
+[ "${#failures[@]}" -eq 0 ] && [ "$failed" -eq 0 ]

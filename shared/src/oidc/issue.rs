@@ -1,0 +1,260 @@
+//! Issuing: what the authorize and token functions share — the member's profile from the
+//! registration's queries, the No Access check, and minting codes and tokens.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::app::AppState;
+use crate::contact::Contact;
+use crate::grants::{AuthCode, FamilyId, TokenGrant};
+use crate::oidc::scope::{Scope, Scopes};
+use crate::oidc::signing::{SECRET_NAME, SigningConfig, SigningError};
+use crate::oidc::tokens::{ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims};
+use crate::query::{QueryKind, nest};
+use crate::registration::{NoAccessRule, Registration, RoleFormat};
+use crate::secret::{OpaqueToken, RandomError, SecretString};
+use crate::store::StoreError;
+
+/// The profile column the No Access Mapping is checked against.
+pub const ACCESS_RESTRICTION_COLUMN: &str = "AccessRestrictionCode";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// The registration's queries are missing or broken: an administrator must fix them.
+    #[error("{0}")]
+    Misconfigured(String),
+}
+
+/// The member as the registration's queries describe them.
+pub struct Profile {
+    /// (alias, value) in column order.
+    pub row: Vec<(String, Value)>,
+    pub roles: Vec<String>,
+}
+
+impl Profile {
+    pub async fn load(state: &AppState, registration: &Registration, contact: &Contact) -> Result<Self, IssueError> {
+        let s = &registration.settings;
+        let profile = state.stores.queries.get(&s.profile_query).await?;
+        let profile = profile
+            .filter(|q| q.kind == QueryKind::Profile)
+            .ok_or_else(|| IssueError::Misconfigured(format!("profile query {} is missing", s.profile_query)))?;
+        let roles = state.stores.queries.get(&s.role_query).await?;
+        let roles = roles
+            .filter(|q| q.kind == QueryKind::Role)
+            .ok_or_else(|| IssueError::Misconfigured(format!("role query {} is missing", s.role_query)))?;
+        Ok(Self { row: profile.definition().profile_row(contact), roles: roles.definition().role_rows(contact) })
+    }
+
+    /// The No Access rule that denies this member, if any.
+    pub fn denied_by<'r>(&self, registration: &'r Registration) -> Option<&'r NoAccessRule> {
+        let code = self.row.iter().find(|(alias, _)| alias == ACCESS_RESTRICTION_COLUMN)?.1.as_str()?;
+        registration.settings.no_access_mapping.rule_for(code)
+    }
+
+    /// The `roles` claim in the registration's format.
+    pub fn roles_claim(&self, format: RoleFormat) -> Value {
+        match format {
+            RoleFormat::Array => json!(self.roles),
+            RoleFormat::Csv => json!(self.roles.join(",")),
+        }
+    }
+
+    /// `/userinfo`: the columns (dotted aliases nest) and `roles`; `sub` cannot be overridden.
+    pub fn userinfo(&self, registration: &Registration, contact: &Contact) -> Value {
+        let mut claims = nest(&self.row);
+        claims.insert("roles".into(), self.roles_claim(registration.settings.role_format));
+        claims.insert("sub".into(), json!(contact.id));
+        Value::Object(claims)
+    }
+
+    /// The registration's ID token additional profile fields that are columns.
+    pub fn id_token_extras(&self, registration: &Registration) -> Map<String, Value> {
+        let mut extras = Map::new();
+        for field in &registration.settings.id_token_fields {
+            if let Some((alias, value)) = self.row.iter().find(|(alias, _)| alias == field) {
+                extras.insert(alias.clone(), value.clone());
+            }
+        }
+        extras
+    }
+}
+
+/// The signing setting and keys; HS512 with no keys when never configured.
+pub async fn signing_config(state: &AppState) -> Result<SigningConfig, StoreError> {
+    match state.stores.secrets.get(SECRET_NAME).await? {
+        None => Ok(SigningConfig::default()),
+        Some(json) => serde_json::from_str(json.expose()).map_err(StoreError::backend),
+    }
+}
+
+pub async fn save_signing_config(state: &AppState, config: &SigningConfig) -> Result<(), StoreError> {
+    let json = serde_json::to_string(config).map_err(StoreError::backend)?;
+    state.stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await
+}
+
+/// What the member authorized, ready to turn into a code or tokens.
+pub struct Authorization<'a> {
+    pub registration: &'a Registration,
+    pub contact: &'a Contact,
+    pub scope: Scopes,
+    pub nonce: Option<String>,
+    pub auth_time: OffsetDateTime,
+    /// The browser session (`sid`), when there was one.
+    pub sid: Option<String>,
+}
+
+pub async fn issue_code(
+    state: &AppState,
+    auth: &Authorization<'_>,
+    redirect_uri: &str,
+    code_challenge: Option<String>,
+    now: OffsetDateTime,
+) -> Result<OpaqueToken, IssueError> {
+    let code = OpaqueToken::generate()?;
+    let grant = AuthCode {
+        client_id: auth.registration.client_id.to_string(),
+        contact_id: auth.contact.id,
+        redirect_uri: redirect_uri.to_owned(),
+        scope: auth.scope.clone(),
+        nonce: auth.nonce.clone(),
+        code_challenge,
+        auth_time: auth.auth_time,
+        sid: auth.sid.clone().unwrap_or_default(),
+        expires_at: now + CODE_LIFETIME,
+    };
+    state.stores.grants.put_code(&code.digest(), &grant).await?;
+    Ok(code)
+}
+
+/// The tokens of one response.
+pub struct TokenSet {
+    pub access_token: OpaqueToken,
+    pub refresh_token: Option<OpaqueToken>,
+    pub id_token: Option<String>,
+    pub scope: Scopes,
+    pub expires_in: i64,
+}
+
+impl TokenSet {
+    pub fn to_json(&self) -> Value {
+        let mut body = json!({
+            "access_token": self.access_token.expose(),
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": self.scope.to_string(),
+        });
+        if let Some(refresh) = &self.refresh_token {
+            body["refresh_token"] = json!(refresh.expose());
+        }
+        if let Some(id) = &self.id_token {
+            body["id_token"] = json!(id);
+        }
+        body
+    }
+}
+
+pub struct IssueOptions<'a> {
+    pub family: FamilyId,
+    pub with_refresh: bool,
+    pub public_client: bool,
+    pub with_id_token: bool,
+    /// The code being exchanged, for `c_hash` in implicit/hybrid responses.
+    pub code: Option<&'a str>,
+    pub profile: Option<&'a Profile>,
+}
+
+/// One access token and, when asked, a refresh token of the same family.
+pub struct Minted {
+    pub access_token: OpaqueToken,
+    pub refresh_token: Option<OpaqueToken>,
+}
+
+/// Stores and returns fresh tokens for `grant` (whose `expires_at` is the access token's).
+pub async fn mint(state: &AppState, grant: &TokenGrant, with_refresh: bool, now: OffsetDateTime) -> Result<Minted, IssueError> {
+    let access_token = OpaqueToken::generate()?;
+    state.stores.grants.put_access_token(&access_token.digest(), grant).await?;
+    let refresh_token = if with_refresh {
+        let token = OpaqueToken::generate()?;
+        let refresh = TokenGrant { expires_at: now + REFRESH_TOKEN_LIFETIME, ..grant.clone() };
+        state.stores.grants.put_refresh_token(&token.digest(), &refresh).await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(Minted { access_token, refresh_token })
+}
+
+/// Mints an access token, optionally a refresh token and an ID token.
+pub async fn issue_tokens(
+    state: &AppState,
+    auth: &Authorization<'_>,
+    options: IssueOptions<'_>,
+    now: OffsetDateTime,
+) -> Result<TokenSet, IssueError> {
+    let grant = TokenGrant {
+        client_id: auth.registration.client_id.to_string(),
+        contact_id: auth.contact.id,
+        scope: auth.scope.clone(),
+        family: options.family.clone(),
+        auth_time: auth.auth_time,
+        expires_at: now + ACCESS_TOKEN_LIFETIME,
+        public_client: options.public_client,
+    };
+    let minted = mint(state, &grant, options.with_refresh, now).await?;
+    let id_token = if options.with_id_token {
+        Some(id_token(state, auth, Some(minted.access_token.expose()), options.code, options.profile, now).await?)
+    } else {
+        None
+    };
+    Ok(TokenSet {
+        access_token: minted.access_token,
+        refresh_token: minted.refresh_token,
+        id_token,
+        scope: auth.scope.clone(),
+        expires_in: ACCESS_TOKEN_LIFETIME.whole_seconds(),
+    })
+}
+
+/// A signed ID token for this authorization.
+pub async fn id_token(
+    state: &AppState,
+    auth: &Authorization<'_>,
+    access_token: Option<&str>,
+    code: Option<&str>,
+    profile: Option<&Profile>,
+    now: OffsetDateTime,
+) -> Result<String, IssueError> {
+    let signing = signing_config(state).await?;
+    let secrets = state
+        .stores
+        .client_secrets(auth.registration.client_id)
+        .await?
+        .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?;
+    let alg = signing.algorithm;
+    let facts = IdTokenFacts {
+        issuer: state.config.issuer_str(),
+        client_id: auth.registration.client_id,
+        contact: auth.contact,
+        auth_time: auth.auth_time,
+        nonce: auth.nonce.as_deref(),
+        at_hash: access_token.map(|t| alg.half_hash(t)),
+        c_hash: code.map(|c| alg.half_hash(c)),
+        sid: auth.sid.as_deref(),
+        now,
+    };
+    let extras = profile.map(|p| p.id_token_extras(auth.registration)).unwrap_or_default();
+    let mut claims = id_token_claims(&facts, extras);
+    if auth.scope.contains(Scope::Roles) {
+        if let Some(profile) = profile {
+            claims["roles"] = profile.roles_claim(auth.registration.settings.role_format);
+        }
+    }
+    Ok(signing.sign(&claims, &secrets.jwt_signing_key)?)
+}

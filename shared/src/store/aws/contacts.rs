@@ -1,0 +1,408 @@
+//! Contacts. Besides each contact's item (`contact#<id>`), the table holds one marker item
+//! per claimed username (`username#<lowercased username>`) and external id
+//! (`external#<external id>`), each naming its contact. Every write changes the contact and
+//! its markers in one transaction whose conditions refuse a marker that exists, so a username
+//! or external id can never be claimed twice, even by racing writers.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+
+use super::{DOC, Item, MAX_ATTEMPTS, back_off, schema, sdk_error, string, string_attribute};
+use crate::contact::{Contact, ContactId, normalize_key};
+use crate::store::records::{ContactRecord, from_json, to_json};
+use crate::store::{ContactStore, StoreError, StoreResult};
+
+const PK: &str = schema::CONTACTS.partition_key;
+const EMAIL_KEY: &str = schema::CONTACTS_BY_EMAIL.partition_key;
+/// Lowercased username, email and names, for `list`'s substring search.
+const SEARCH: &str = "search";
+/// On a marker: the id of the contact that holds the username or external id.
+const CONTACT_ID: &str = "contact_id";
+const CONTACT_PREFIX: &str = "contact#";
+
+pub struct ContactsTable {
+    pub client: Client,
+    pub table: String,
+}
+
+fn contact_key(id: ContactId) -> String {
+    format!("{CONTACT_PREFIX}{id}")
+}
+
+fn username_key(username_key: &str) -> String {
+    format!("username#{username_key}")
+}
+
+fn external_key(external_id: &str) -> String {
+    format!("external#{external_id}")
+}
+
+fn search_text(contact: &Contact) -> String {
+    let p = &contact.profile;
+    normalize_key(&format!("{}\n{}\n{}\n{}", p.username, p.email, p.first_name, p.last_name))
+}
+
+fn decode(item: &Item) -> StoreResult<Contact> {
+    from_json::<ContactRecord>(string_attribute(item, DOC)?).map(Contact::from)
+}
+
+/// What one action in a contact transaction does, to explain why the transaction failed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Writes or deletes the contact's own item.
+    Contact,
+    ClaimUsername,
+    ClaimExternalId,
+    /// Deletes a marker the contact no longer needs.
+    Release,
+}
+
+/// Why a contact transaction was refused.
+enum Refusal {
+    /// The contact's item was not as the condition expected (absent, present, or changed).
+    ContactCondition,
+    UsernameTaken,
+    ExternalIdTaken,
+    /// Another transaction touched the same items at the same time: try again.
+    Contended,
+    Failed(StoreError),
+}
+
+impl ContactsTable {
+    async fn get_item(&self, pk: String) -> StoreResult<Option<Item>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, string(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", &self.table, e))?;
+        Ok(output.item)
+    }
+
+    /// Puts `item` on condition that no item has its key.
+    fn put_new(&self, item: Item) -> StoreResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn delete(&self, pk: String) -> StoreResult<TransactWriteItem> {
+        let delete =
+            Delete::builder().table_name(&self.table).key(PK, string(pk)).build().map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Puts a marker for `pk` naming `contact`, on condition that no such marker exists.
+    fn claim(&self, pk: String, contact: ContactId) -> StoreResult<TransactWriteItem> {
+        let item = Item::from([(PK.to_owned(), string(pk)), (CONTACT_ID.to_owned(), string(contact.to_string()))]);
+        self.put_new(item)
+    }
+
+    /// Puts the contact's item; `only_if` is `None` for a new contact (it must not exist),
+    /// or the stored document it must still have.
+    fn put_contact(&self, contact: &Contact, doc: &str, only_if: Option<&str>) -> StoreResult<TransactWriteItem> {
+        let mut item = Item::from([
+            (PK.to_owned(), string(contact_key(contact.id))),
+            (DOC.to_owned(), string(doc)),
+            (SEARCH.to_owned(), string(search_text(contact))),
+        ]);
+        // An empty key is not allowed in an index, and an unset one keeps the contact out of it.
+        if let Some(email) = contact.email_key() {
+            item.insert(EMAIL_KEY.to_owned(), string(email));
+        }
+        let Some(old_doc) = only_if else {
+            return self.put_new(item);
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_exists(#pk) AND #doc = :old_doc")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#doc", DOC)
+            .expression_attribute_values(":old_doc", string(old_doc))
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Deletes the contact's item if it still has `old_doc`.
+    fn delete_contact(&self, id: ContactId, old_doc: &str) -> StoreResult<TransactWriteItem> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key(PK, string(contact_key(id)))
+            .condition_expression("#doc = :old_doc")
+            .expression_attribute_names("#doc", DOC)
+            .expression_attribute_values(":old_doc", string(old_doc))
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    async fn transact(&self, actions: Vec<(Role, TransactWriteItem)>) -> Result<(), Refusal> {
+        let (roles, items): (Vec<Role>, Vec<TransactWriteItem>) = actions.into_iter().unzip();
+        let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
+            return Err(Refusal::Failed(sdk_error("TransactWriteItems", &self.table, err)));
+        };
+        // One reason per action, in order; "None" for the actions that were fine.
+        let codes: Vec<&str> = cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+        Err(refusal(&roles, &codes).unwrap_or_else(|| {
+            Refusal::Failed(StoreError::Backend(format!(
+                "TransactWriteItems on {} was cancelled ({}): {}",
+                self.table,
+                codes.join(", "),
+                DisplayErrorContext(&err)
+            )))
+        }))
+    }
+
+    /// The contact's item and its decoded contact.
+    async fn current(&self, id: ContactId) -> StoreResult<Option<(String, Contact)>> {
+        let Some(item) = self.get_item(contact_key(id)).await? else {
+            return Ok(None);
+        };
+        let doc = string_attribute(&item, DOC)?.to_owned();
+        let contact = from_json::<ContactRecord>(&doc).map(Contact::from)?;
+        Ok(Some((doc, contact)))
+    }
+
+    fn taken(contact: &Contact, refusal: &Refusal) -> Option<StoreError> {
+        match refusal {
+            Refusal::UsernameTaken => Some(StoreError::Conflict(format!("username `{}`", contact.profile.username))),
+            Refusal::ExternalIdTaken => Some(StoreError::Conflict(format!(
+                "external id `{}`",
+                contact.profile.external_id.as_deref().unwrap_or_default()
+            ))),
+            _ => None,
+        }
+    }
+}
+
+/// Explains a cancelled transaction from its per-action reason codes; `None` when the
+/// codes say nothing this module handles (throttling, validation...).
+fn refusal(roles: &[Role], codes: &[&str]) -> Option<Refusal> {
+    for (role, code) in roles.iter().zip(codes) {
+        if *code == "ConditionalCheckFailed" {
+            match role {
+                Role::Contact => return Some(Refusal::ContactCondition),
+                Role::ClaimUsername => return Some(Refusal::UsernameTaken),
+                Role::ClaimExternalId => return Some(Refusal::ExternalIdTaken),
+                // Releases carry no condition; a failure there is not ours to explain.
+                Role::Release => {}
+            }
+        }
+    }
+    codes.contains(&"TransactionConflict").then_some(Refusal::Contended)
+}
+
+fn gave_up(action: &str, id: ContactId) -> StoreError {
+    StoreError::Backend(format!("{action} of contact {id} kept racing other writes for {MAX_ATTEMPTS} attempts"))
+}
+
+#[async_trait]
+impl ContactStore for ContactsTable {
+    async fn insert(&self, contact: &Contact) -> StoreResult<()> {
+        let doc = to_json(&ContactRecord::from(contact))?;
+        let mut actions = vec![
+            (Role::Contact, self.put_contact(contact, &doc, None)?),
+            (Role::ClaimUsername, self.claim(username_key(&contact.username_key()), contact.id)?),
+        ];
+        if let Some(external_id) = &contact.profile.external_id {
+            actions.push((Role::ClaimExternalId, self.claim(external_key(external_id), contact.id)?));
+        }
+        for attempt in 0..MAX_ATTEMPTS {
+            let refusal = match self.transact(actions.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(refusal) => refusal,
+            };
+            if let Some(conflict) = Self::taken(contact, &refusal) {
+                return Err(conflict);
+            }
+            match refusal {
+                Refusal::ContactCondition => {
+                    return Err(StoreError::Conflict(format!("contact id {}", contact.id)));
+                }
+                Refusal::Failed(e) => return Err(e),
+                _ => back_off(attempt).await,
+            }
+        }
+        Err(gave_up("insert", contact.id))
+    }
+
+    async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
+        self.get_item(contact_key(id)).await?.map(|item| decode(&item)).transpose()
+    }
+
+    async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {
+        let Some(marker) = self.get_item(username_key(&normalize_key(username))).await? else {
+            return Ok(None);
+        };
+        let id = string_attribute(&marker, CONTACT_ID)?;
+        let id = ContactId::parse(id)
+            .ok_or_else(|| StoreError::Backend(format!("username marker names a bad contact id `{id}`")))?;
+        self.get(id).await
+    }
+
+    async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(schema::CONTACTS_BY_EMAIL.name)
+            .key_condition_expression("#email_key = :email_key")
+            .expression_attribute_names("#email_key", EMAIL_KEY)
+            .expression_attribute_values(":email_key", string(normalize_key(email)))
+            .into_paginator()
+            .send();
+        let mut contacts = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("Query", &self.table, e))?;
+            for item in page.items() {
+                contacts.push(decode(item)?);
+            }
+        }
+        contacts.sort_by_cached_key(Contact::username_key);
+        Ok(contacts)
+    }
+
+    async fn update(&self, contact: &Contact) -> StoreResult<()> {
+        let doc = to_json(&ContactRecord::from(contact))?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some((old_doc, old)) = self.current(contact.id).await? else {
+                return Err(StoreError::NotFound);
+            };
+            // The condition on the old document guarantees the markers released are its own.
+            let mut actions = vec![(Role::Contact, self.put_contact(contact, &doc, Some(&old_doc))?)];
+            let (old_username, new_username) = (old.username_key(), contact.username_key());
+            if old_username != new_username {
+                actions.push((Role::Release, self.delete(username_key(&old_username))?));
+                actions.push((Role::ClaimUsername, self.claim(username_key(&new_username), contact.id)?));
+            }
+            let (old_external, new_external) = (&old.profile.external_id, &contact.profile.external_id);
+            if old_external != new_external {
+                if let Some(old_external) = old_external {
+                    actions.push((Role::Release, self.delete(external_key(old_external))?));
+                }
+                if let Some(new_external) = new_external {
+                    actions.push((Role::ClaimExternalId, self.claim(external_key(new_external), contact.id)?));
+                }
+            }
+            let refusal = match self.transact(actions).await {
+                Ok(()) => return Ok(()),
+                Err(refusal) => refusal,
+            };
+            if let Some(conflict) = Self::taken(contact, &refusal) {
+                return Err(conflict);
+            }
+            match refusal {
+                Refusal::Failed(e) => return Err(e),
+                // Changed or deleted since we read it: read again.
+                _ => back_off(attempt).await,
+            }
+        }
+        Err(gave_up("update", contact.id))
+    }
+
+    async fn delete(&self, id: ContactId) -> StoreResult<bool> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some((old_doc, old)) = self.current(id).await? else {
+                return Ok(false);
+            };
+            let mut actions = vec![
+                (Role::Contact, self.delete_contact(id, &old_doc)?),
+                (Role::Release, self.delete(username_key(&old.username_key()))?),
+            ];
+            if let Some(external_id) = &old.profile.external_id {
+                actions.push((Role::Release, self.delete(external_key(external_id))?));
+            }
+            match self.transact(actions).await {
+                Ok(()) => return Ok(true),
+                Err(Refusal::Failed(e)) => return Err(e),
+                Err(_) => back_off(attempt).await,
+            }
+        }
+        Err(gave_up("delete", id))
+    }
+
+    async fn list(&self, search: &str, limit: usize) -> StoreResult<Vec<Contact>> {
+        let search = normalize_key(search);
+        let mut request = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .projection_expression("#doc")
+            .expression_attribute_names("#doc", DOC)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":contact", string(CONTACT_PREFIX));
+        // Markers share the table; only contact items have the prefix.
+        request = if search.is_empty() {
+            request.filter_expression("begins_with(#pk, :contact)")
+        } else {
+            request
+                .filter_expression("begins_with(#pk, :contact) AND contains(#search, :search)")
+                .expression_attribute_names("#search", SEARCH)
+                .expression_attribute_values(":search", string(search))
+        };
+        let mut pages = request.into_paginator().send();
+        let mut contacts = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("Scan", &self.table, e))?;
+            for item in page.items() {
+                contacts.push(decode(item)?);
+            }
+        }
+        // DynamoDB scans in no order, so the whole match set is sorted before the limit.
+        contacts.sort_by_cached_key(Contact::username_key);
+        contacts.truncate(limit);
+        Ok(contacts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn explain(roles: &[Role], codes: &[&str]) -> &'static str {
+        match refusal(roles, codes) {
+            Some(Refusal::ContactCondition) => "contact",
+            Some(Refusal::UsernameTaken) => "username",
+            Some(Refusal::ExternalIdTaken) => "external id",
+            Some(Refusal::Contended) => "contended",
+            Some(Refusal::Failed(_)) | None => "unexplained",
+        }
+    }
+
+    #[test]
+    fn cancellations_name_the_failed_condition() {
+        let insert = [Role::Contact, Role::ClaimUsername, Role::ClaimExternalId];
+        assert_eq!(explain(&insert, &["None", "ConditionalCheckFailed", "None"]), "username");
+        assert_eq!(explain(&insert, &["None", "None", "ConditionalCheckFailed"]), "external id");
+        assert_eq!(explain(&insert, &["ConditionalCheckFailed", "None", "None"]), "contact");
+        assert_eq!(
+            explain(&insert, &["TransactionConflict", "None", "None"]),
+            "contended",
+            "a race with another transaction is retried"
+        );
+        assert_eq!(
+            explain(&insert, &["None", "TransactionConflict", "ConditionalCheckFailed"]),
+            "external id",
+            "a definite refusal wins over contention"
+        );
+        assert_eq!(explain(&insert, &["ThrottlingError", "None", "None"]), "unexplained");
+    }
+}

@@ -1,0 +1,183 @@
+//! Saved queries and registrations: one item per record, keyed by one string attribute.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use super::{DOC, Item, sdk_error, string, string_attribute};
+use crate::query::{QueryPath, SavedQuery};
+use crate::registration::{ClientId, Registration};
+use crate::store::records::{QueryRecord, RegistrationRecord, from_json, to_json};
+use crate::store::{QueryStore, RegistrationStore, StoreError, StoreResult};
+
+/// A table of `{<key>: <id>, doc: <record JSON>}` items.
+pub struct DocumentTable {
+    pub client: Client,
+    pub table: String,
+    pub key: &'static str,
+}
+
+impl DocumentTable {
+    /// Adds the item; `Conflict(taken)` when its key exists.
+    async fn insert(&self, id: &str, doc: String, taken: impl FnOnce() -> String) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.key, string(id))
+            .item(DOC, string(doc))
+            .condition_expression("attribute_not_exists(#key)")
+            .expression_attribute_names("#key", self.key)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict(taken()))
+            }
+            Err(e) => Err(sdk_error("PutItem", &self.table, e)),
+        }
+    }
+
+    async fn get(&self, id: &str) -> StoreResult<Option<String>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(self.key, string(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("GetItem", &self.table, e))?;
+        output.item().map(|item| string_attribute(item, DOC).map(str::to_owned)).transpose()
+    }
+
+    /// Replaces the item; `NotFound` when there is none.
+    async fn update(&self, id: &str, doc: String) -> StoreResult<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.key, string(id))
+            .item(DOC, string(doc))
+            .condition_expression("attribute_exists(#key)")
+            .expression_attribute_names("#key", self.key)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(StoreError::NotFound)
+            }
+            Err(e) => Err(sdk_error("PutItem", &self.table, e)),
+        }
+    }
+
+    /// Returns whether there was such an item.
+    async fn delete(&self, id: &str) -> StoreResult<bool> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(self.key, string(id))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteItem", &self.table, e))?;
+        Ok(output.attributes().is_some_and(|old| !old.is_empty()))
+    }
+
+    /// Every record, in no particular order.
+    async fn all_docs(&self) -> StoreResult<Vec<String>> {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .projection_expression("#doc")
+            .expression_attribute_names("#doc", DOC)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut docs = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("Scan", &self.table, e))?;
+            for item in page.items() {
+                docs.push(doc_of(item)?);
+            }
+        }
+        Ok(docs)
+    }
+}
+
+fn doc_of(item: &Item) -> StoreResult<String> {
+    string_attribute(item, DOC).map(str::to_owned)
+}
+
+pub struct QueriesTable(pub DocumentTable);
+
+fn decode_query(doc: &str) -> StoreResult<SavedQuery> {
+    from_json::<QueryRecord>(doc).and_then(SavedQuery::try_from)
+}
+
+#[async_trait]
+impl QueryStore for QueriesTable {
+    async fn insert(&self, query: &SavedQuery) -> StoreResult<()> {
+        let doc = to_json(&QueryRecord::from(query))?;
+        self.0.insert(query.path.as_str(), doc, || format!("query path {}", query.path)).await
+    }
+
+    async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
+        self.0.get(path.as_str()).await?.map(|doc| decode_query(&doc)).transpose()
+    }
+
+    async fn update(&self, query: &SavedQuery) -> StoreResult<()> {
+        let doc = to_json(&QueryRecord::from(query))?;
+        self.0.update(query.path.as_str(), doc).await
+    }
+
+    async fn delete(&self, path: &QueryPath) -> StoreResult<bool> {
+        self.0.delete(path.as_str()).await
+    }
+
+    async fn list(&self) -> StoreResult<Vec<SavedQuery>> {
+        let mut queries =
+            self.0.all_docs().await?.iter().map(|doc| decode_query(doc)).collect::<StoreResult<Vec<_>>>()?;
+        queries.sort_by(|a, b| a.path.as_str().cmp(b.path.as_str()));
+        Ok(queries)
+    }
+}
+
+pub struct RegistrationsTable(pub DocumentTable);
+
+fn decode_registration(doc: &str) -> StoreResult<Registration> {
+    from_json::<RegistrationRecord>(doc).and_then(Registration::try_from)
+}
+
+#[async_trait]
+impl RegistrationStore for RegistrationsTable {
+    async fn insert(&self, registration: &Registration) -> StoreResult<()> {
+        let doc = to_json(&RegistrationRecord::from(registration))?;
+        let id = registration.client_id.to_string();
+        self.0.insert(&id, doc, || format!("client id {id}")).await
+    }
+
+    async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
+        self.0.get(&client_id.to_string()).await?.map(|doc| decode_registration(&doc)).transpose()
+    }
+
+    async fn update(&self, registration: &Registration) -> StoreResult<()> {
+        let doc = to_json(&RegistrationRecord::from(registration))?;
+        self.0.update(&registration.client_id.to_string(), doc).await
+    }
+
+    async fn delete(&self, client_id: ClientId) -> StoreResult<bool> {
+        self.0.delete(&client_id.to_string()).await
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Registration>> {
+        let mut registrations =
+            self.0.all_docs().await?.iter().map(|doc| decode_registration(doc)).collect::<StoreResult<Vec<_>>>()?;
+        registrations.sort_by_cached_key(|r| r.settings.name.to_lowercase());
+        Ok(registrations)
+    }
+}

@@ -1,0 +1,105 @@
+//! The AWS backend: DynamoDB for records, Secrets Manager for secrets.
+//!
+//! Each item keeps its record (the [`records`](super::records) shape) as a JSON string in
+//! `doc`, next to the few attributes that are keys or indexed. Reads of single items and
+//! scans are strongly consistent, so a write is visible to the next read as in the embedded
+//! backend; only the email index is eventually consistent, as every DynamoDB index is.
+//!
+//! Expressions always name attributes through `#` placeholders: some plain names (`path`)
+//! are DynamoDB reserved words.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{StoreError, StoreResult, Stores};
+use crate::config::AwsSettings;
+
+mod contacts;
+mod documents;
+mod ephemeral;
+pub mod schema;
+mod secrets;
+
+/// Opens the stores with credentials and region from the environment (the Lambda role,
+/// or the usual `AWS_*` variables and profiles), sending calls to `endpoint_url` when set.
+pub async fn open(settings: &AwsSettings) -> Stores {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(endpoint) = &settings.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    open_with_config(&loader.load().await, settings)
+}
+
+/// Opens the stores on an already loaded configuration (tests pass static credentials).
+/// Tables must exist: see [`schema::create_tables`].
+pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Stores {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk_config);
+    let prefix = &settings.table_prefix;
+    let documents = |spec: &schema::TableSpec| documents::DocumentTable {
+        client: dynamo.clone(),
+        table: spec.table_name(prefix),
+        key: spec.partition_key,
+    };
+    let ephemeral =
+        Arc::new(ephemeral::EphemeralTable { client: dynamo.clone(), table: schema::EPHEMERAL.table_name(prefix) });
+    Stores {
+        contacts: Arc::new(contacts::ContactsTable {
+            client: dynamo.clone(),
+            table: schema::CONTACTS.table_name(prefix),
+        }),
+        queries: Arc::new(documents::QueriesTable(documents(&schema::QUERIES))),
+        registrations: Arc::new(documents::RegistrationsTable(documents(&schema::REGISTRATIONS))),
+        sessions: ephemeral.clone(),
+        throttle: ephemeral,
+        secrets: Arc::new(secrets::SecretsManager {
+            client: aws_sdk_secretsmanager::Client::new(sdk_config),
+            prefix: settings.secret_prefix.clone(),
+        }),
+    }
+}
+
+/// How many times a write that lost a race is tried again before giving up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// A short, growing pause before trying a contended write again.
+async fn back_off(attempt: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt + 1))).await;
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The attribute every item keeps its record in.
+const DOC: &str = "doc";
+
+fn string(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn number(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn string_attribute<'a>(item: &'a Item, name: &str) -> StoreResult<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value),
+        _ => Err(StoreError::Backend(format!("stored item has no string attribute `{name}`"))),
+    }
+}
+
+fn number_attribute(item: &Item, name: &str) -> StoreResult<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => {
+            value.parse().map_err(|_| StoreError::Backend(format!("stored attribute `{name}` is not an integer")))
+        }
+        _ => Err(StoreError::Backend(format!("stored item has no number attribute `{name}`"))),
+    }
+}
+
+/// An SDK failure as a backend error naming the call and its target, with the full cause chain.
+fn sdk_error(action: &str, target: &str, err: impl std::error::Error) -> StoreError {
+    StoreError::Backend(format!("{action} on {target} failed: {}", DisplayErrorContext(&err)))
+}

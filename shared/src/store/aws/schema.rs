@@ -1,0 +1,174 @@
+//! The DynamoDB tables, as data: the code, `create_tables` and the SAM template all follow
+//! [`TABLES`]. Every key is a string, no table has a sort key, billing is on demand and every
+//! index projects all attributes.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters as _;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
+};
+
+use super::sdk_error;
+use crate::store::{StoreError, StoreResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSpec {
+    /// Appended to the table prefix to name the table.
+    pub suffix: &'static str,
+    /// The string partition key.
+    pub partition_key: &'static str,
+    pub indexes: &'static [IndexSpec],
+    /// A number attribute holding epoch seconds after which DynamoDB may delete the item.
+    pub ttl_attribute: Option<&'static str>,
+}
+
+/// A global secondary index with a string partition key, projecting all attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: &'static str,
+    pub partition_key: &'static str,
+}
+
+impl TableSpec {
+    pub fn table_name(&self, prefix: &str) -> String {
+        format!("{prefix}{}", self.suffix)
+    }
+}
+
+/// Contacts (`contact#<id>`) and the markers that keep usernames and external ids unique
+/// (`username#<lowercased username>`, `external#<external id>`).
+pub const CONTACTS: TableSpec =
+    TableSpec { suffix: "contacts", partition_key: "pk", indexes: &[CONTACTS_BY_EMAIL], ttl_attribute: None };
+
+/// Contacts by lowercased email; sparse, as contacts without an email have no `email_key`.
+pub const CONTACTS_BY_EMAIL: IndexSpec = IndexSpec { name: "by_email", partition_key: "email_key" };
+
+pub const QUERIES: TableSpec =
+    TableSpec { suffix: "queries", partition_key: "path", indexes: &[], ttl_attribute: None };
+
+pub const REGISTRATIONS: TableSpec =
+    TableSpec { suffix: "registrations", partition_key: "client_id", indexes: &[], ttl_attribute: None };
+
+/// Short-lived items that expire: sessions (`session#<digest>`) and throttle windows
+/// (`throttle#<key>`).
+pub const EPHEMERAL: TableSpec =
+    TableSpec { suffix: "ephemeral", partition_key: "pk", indexes: &[], ttl_attribute: Some("expires_at") };
+
+pub const TABLES: &[TableSpec] = &[CONTACTS, QUERIES, REGISTRATIONS, EPHEMERAL];
+
+/// How long to wait for a new table to become active.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Creates every table in [`TABLES`] under `prefix` and enables TTL where specified.
+/// Tables that already exist are kept, so this can run again safely.
+pub async fn create_tables(client: &Client, prefix: &str) -> Result<(), StoreError> {
+    for spec in TABLES {
+        create_table(client, spec, prefix).await?;
+    }
+    Ok(())
+}
+
+async fn create_table(client: &Client, spec: &TableSpec, prefix: &str) -> StoreResult<()> {
+    let table = spec.table_name(prefix);
+    let mut key_attributes = vec![spec.partition_key];
+    for index in spec.indexes {
+        if !key_attributes.contains(&index.partition_key) {
+            key_attributes.push(index.partition_key);
+        }
+    }
+    let definitions = key_attributes
+        .into_iter()
+        .map(|name| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::backend)?;
+    let indexes = spec
+        .indexes
+        .iter()
+        .map(|index| {
+            GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .key_schema(hash_key(index.partition_key)?)
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(StoreError::backend)
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+
+    let created = client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(definitions))
+        .key_schema(hash_key(spec.partition_key)?)
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        // The table exists already: keep it.
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(sdk_error("CreateTable", &table, e)),
+    }
+    // TTL can be set only on an active table.
+    client
+        .wait_until_table_exists()
+        .table_name(&table)
+        .wait(CREATE_TIMEOUT)
+        .await
+        .map_err(|e| sdk_error("waiting for the table", &table, e))?;
+    if let Some(attribute) = spec.ttl_attribute {
+        enable_ttl(client, &table, attribute).await?;
+    }
+    Ok(())
+}
+
+fn hash_key(attribute: &str) -> StoreResult<KeySchemaElement> {
+    KeySchemaElement::builder().attribute_name(attribute).key_type(KeyType::Hash).build().map_err(StoreError::backend)
+}
+
+async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> StoreResult<()> {
+    let current = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
+    let status = current.time_to_live_description().and_then(|d| d.time_to_live_status());
+    // Enabling twice is an error, so only a disabled table is changed.
+    if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) {
+        return Ok(());
+    }
+    let specification = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(attribute)
+        .build()
+        .map_err(StoreError::backend)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(|e| sdk_error("UpdateTimeToLive", table, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_distinct_and_valid() {
+        let names: Vec<_> = TABLES.iter().map(|t| t.table_name("gatehouse-")).collect();
+        for (i, name) in names.iter().enumerate() {
+            assert!(!names[..i].contains(name), "{name} is defined twice");
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)),
+                "{name} has a character DynamoDB refuses"
+            );
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The shared store suite against the AWS backend, on a local moto server. Start it first:
+//!
+//!     eval "$(tests/support/moto.sh start)"
+//!     cargo test -p gatehouse --test aws_store
+//!
+//! Every check gets fresh tables and secrets under a random prefix.
+
+use std::collections::BTreeMap;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::TimeToLiveStatus;
+use gatehouse::config::{AwsSettings, Backend};
+use gatehouse::contact::{Contact, ContactId, ContactProfile};
+use gatehouse::secret::{SecretString, random_alphanumeric};
+use gatehouse::store::aws::{open_with_config, schema};
+use gatehouse::store::{StoreError, Stores, suite};
+use time::OffsetDateTime;
+
+const ENDPOINT_VAR: &str = "GATEHOUSE_TEST_AWS_ENDPOINT";
+
+fn endpoint() -> String {
+    match std::env::var(ENDPOINT_VAR) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{ENDPOINT_VAR} is not set. These tests need a local moto server: run \
+             `eval \"$(tests/support/moto.sh start)\"` from the repository root, then rerun."
+        ),
+    }
+}
+
+/// moto accepts any credentials; static ones keep the test independent of the environment.
+async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "gatehouse-tests"))
+        .load()
+        .await
+}
+
+/// Settings naming tables and secrets no other test uses.
+fn fresh_settings(endpoint: &str) -> AwsSettings {
+    let run = random_alphanumeric(12).unwrap();
+    AwsSettings {
+        table_prefix: format!("gatehouse-test-{run}-"),
+        secret_prefix: format!("gatehouse-test/{run}/"),
+        endpoint_url: Some(endpoint.to_owned()),
+    }
+}
+
+struct Fixture {
+    sdk_config: SdkConfig,
+    settings: AwsSettings,
+    stores: Stores,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let endpoint = endpoint();
+        let sdk_config = sdk_config(&endpoint).await;
+        let settings = fresh_settings(&endpoint);
+        schema::create_tables(&dynamo(&sdk_config), &settings.table_prefix).await.unwrap();
+        let stores = open_with_config(&sdk_config, &settings);
+        Self { sdk_config, settings, stores }
+    }
+
+    /// Drops the tables so a long-running moto does not accumulate them.
+    async fn drop_tables(self) {
+        let client = dynamo(&self.sdk_config);
+        for spec in schema::TABLES {
+            client.delete_table().table_name(spec.table_name(&self.settings.table_prefix)).send().await.unwrap();
+        }
+    }
+}
+
+fn dynamo(sdk_config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(sdk_config)
+}
+
+#[tokio::test]
+async fn aws_backend_passes_the_store_suite() {
+    for (name, check) in suite::ALL {
+        eprintln!("store suite: {name}");
+        let fixture = Fixture::new().await;
+        check(&fixture.stores).await;
+        fixture.drop_tables().await;
+    }
+}
+
+fn contact(username: &str, external_id: Option<&str>) -> Contact {
+    let at = OffsetDateTime::from_unix_timestamp(1_767_268_800).unwrap();
+    Contact {
+        id: ContactId::new_random(),
+        profile: ContactProfile {
+            username: username.to_owned(),
+            email: format!("{username}@example.org"),
+            first_name: "Race".into(),
+            last_name: "Runner".into(),
+            is_staff: false,
+            is_sysadmin: false,
+            status: "A".into(),
+            member_type: "REG".into(),
+            roles: vec![],
+            attributes: BTreeMap::new(),
+            external_id: external_id.map(str::to_owned),
+        },
+        password_hash: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// Exactly one of two results is Ok; the other is a Conflict naming `what`.
+fn assert_one_winner(results: [&Result<(), StoreError>; 2], what: &str) -> usize {
+    let winners: Vec<usize> = (0..2).filter(|&i| results[i].is_ok()).collect();
+    assert_eq!(winners.len(), 1, "exactly one racer wins: {results:?}");
+    let loser = results[1 - winners[0]];
+    assert!(
+        matches!(loser, Err(StoreError::Conflict(taken)) if taken.contains(what)),
+        "the other is told what is taken: {loser:?}"
+    );
+    winners[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_inserts_of_one_username_admit_exactly_one() {
+    let fixture = Fixture::new().await;
+    let contacts = &fixture.stores.contacts;
+    // Several rounds, so the two writes do overlap at least sometimes.
+    for round in 0..8 {
+        let first = contact(&format!("racer{round}"), None);
+        let second = contact(&format!("RACER{round}"), None);
+        let (a, b) = tokio::join!(contacts.insert(&first), contacts.insert(&second));
+        let winner = assert_one_winner([&a, &b], "username");
+        let expected = [first.id, second.id][winner];
+        let stored = contacts.find_by_username(&format!("Racer{round}")).await.unwrap();
+        assert_eq!(stored.map(|c| c.id), Some(expected));
+        let loser = [first.id, second.id][1 - winner];
+        assert!(contacts.get(loser).await.unwrap().is_none(), "the loser stored nothing");
+    }
+
+    let first = contact("ext-a", Some("shared-ext"));
+    let second = contact("ext-b", Some("shared-ext"));
+    let (a, b) = tokio::join!(contacts.insert(&first), contacts.insert(&second));
+    assert_one_winner([&a, &b], "external id");
+    let loser = if a.is_ok() { &second } else { &first };
+    assert!(
+        contacts.find_by_username(&loser.profile.username).await.unwrap().is_none(),
+        "a refused insert releases nothing it claimed"
+    );
+    fixture.drop_tables().await;
+}
+
+#[tokio::test]
+async fn create_tables_is_repeatable_and_enables_ttl() {
+    let fixture = Fixture::new().await;
+    let client = dynamo(&fixture.sdk_config);
+    schema::create_tables(&client, &fixture.settings.table_prefix).await.unwrap();
+    for spec in schema::TABLES {
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(spec.table_name(&fixture.settings.table_prefix))
+            .send()
+            .await
+            .unwrap();
+        let description = ttl.time_to_live_description().unwrap();
+        match spec.ttl_attribute {
+            Some(attribute) => {
+                assert_eq!(description.time_to_live_status(), Some(&TimeToLiveStatus::Enabled), "{}", spec.suffix);
+                assert_eq!(description.attribute_name(), Some(attribute));
+            }
+            None => assert_ne!(description.time_to_live_status(), Some(&TimeToLiveStatus::Enabled), "{}", spec.suffix),
+        }
+    }
+    fixture.drop_tables().await;
+}
+
+/// `Stores::open` as the functions call it: credentials and region from the environment,
+/// which `tests/support/moto.sh start` exports.
+#[tokio::test]
+async fn stores_open_uses_the_environment_and_endpoint() {
+    let endpoint = endpoint();
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] {
+        assert!(
+            std::env::var(var).is_ok_and(|v| !v.is_empty()),
+            "{var} is not set: run `eval \"$(tests/support/moto.sh start)\"`, which exports it"
+        );
+    }
+    let settings = fresh_settings(&endpoint);
+    let stores = Stores::open(&Backend::Aws(settings.clone())).await.unwrap();
+    stores.secrets.put("open/check", &SecretString::new("value")).await.unwrap();
+    // The same secret, read through a client built from static settings: one server.
+    let direct = open_with_config(&sdk_config(&endpoint).await, &settings);
+    assert_eq!(
+        direct.secrets.get("open/check").await.unwrap().map(|s| s.expose().to_owned()).as_deref(),
+        Some("value")
+    );
+    stores.secrets.delete("open/check").await.unwrap();
+}
+
+/// DynamoDB returns at most 1 MB per scan or query page; big items force several pages.
+#[tokio::test]
+async fn scans_and_queries_follow_every_page() {
+    let fixture = Fixture::new().await;
+    let padding = "x".repeat(150_000);
+    let count = 10;
+    for i in 0..count {
+        let mut big = contact(&format!("big{i:02}"), None);
+        big.profile.email = "shared@example.org".into();
+        big.profile.attributes.insert("padding".into(), padding.clone());
+        fixture.stores.contacts.insert(&big).await.unwrap();
+    }
+    let table = schema::CONTACTS.table_name(&fixture.settings.table_prefix);
+    let client = dynamo(&fixture.sdk_config);
+    let first_scan = client.scan().table_name(&table).send().await.unwrap();
+    assert!(
+        first_scan.last_evaluated_key().is_some(),
+        "the table needs more than one scan page for this test to mean anything"
+    );
+    let first_query = client
+        .query()
+        .table_name(&table)
+        .index_name(schema::CONTACTS_BY_EMAIL.name)
+        .key_condition_expression("email_key = :e")
+        .expression_attribute_values(":e", aws_sdk_dynamodb::types::AttributeValue::S("shared@example.org".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(first_query.last_evaluated_key().is_some());
+    let listed = fixture.stores.contacts.list("", 100).await.unwrap();
+    let names: Vec<_> = listed.iter().map(|c| c.profile.username.clone()).collect();
+    let expected: Vec<_> = (0..count).map(|i| format!("big{i:02}")).collect();
+    assert_eq!(names, expected, "every page is read, then sorted");
+    assert_eq!(fixture.stores.contacts.list("BIG0", 3).await.unwrap().len(), 3);
+    assert_eq!(fixture.stores.contacts.find_by_email("Shared@Example.org").await.unwrap().len(), count);
+    fixture.drop_tables().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_failures_all_count() {
+    let fixture = Fixture::new().await;
+    let throttle = &fixture.stores.throttle;
+    let now = OffsetDateTime::now_utc();
+    let window = time::Duration::minutes(15);
+    let (a, b, c, d) = tokio::join!(
+        throttle.record_failure("acct", now, window),
+        throttle.record_failure("acct", now, window),
+        throttle.record_failure("acct", now, window),
+        throttle.record_failure("acct", now, window),
+    );
+    let mut counts = [a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
+    counts.sort_unstable();
+    assert_eq!(counts, [1, 2, 3, 4], "each failure counted once");
+    let (failures, _) = throttle.failures("acct", now).await.unwrap().unwrap();
+    assert_eq!(failures, 4);
+    fixture.drop_tables().await;
+}
+
+#[tokio::test]
+async fn updates_move_external_id_claims() {
+    let fixture = Fixture::new().await;
+    let contacts = &fixture.stores.contacts;
+    let mut first = contact("first", Some("ext-old"));
+    contacts.insert(&first).await.unwrap();
+
+    first.profile.external_id = Some("ext-new".into());
+    contacts.update(&first).await.unwrap();
+    let other = contact("other", Some("ext-old"));
+    contacts.insert(&other).await.expect("the old external id is released");
+    let thief = contact("thief", Some("ext-new"));
+    assert!(
+        matches!(contacts.insert(&thief).await, Err(StoreError::Conflict(t)) if t.contains("ext-new")),
+        "the new external id is claimed"
+    );
+
+    first.profile.external_id = None;
+    contacts.update(&first).await.unwrap();
+    contacts.insert(&thief).await.expect("clearing an external id releases it");
+
+    let mut renamed = first.clone();
+    renamed.profile.username = "FIRST".into();
+    contacts.update(&renamed).await.expect("a change of case keeps the username");
+    assert_eq!(contacts.find_by_username("first").await.unwrap(), Some(renamed));
+    fixture.drop_tables().await;
+}

@@ -1,0 +1,83 @@
+//! Each function's handler, in-process, driven by real API Gateway HTTP API (v2) event JSON:
+//! the same path a request takes under Lambda, minus the runtime.
+
+use std::sync::Arc;
+
+use gatehouse::app::{AppState, ensure_first_admin};
+use gatehouse::clock::SystemClock;
+use gatehouse::session::Session;
+use gatehouse::web::{Request, Response};
+use gatehouse_tests::{Kind, config_for, fresh_backend};
+
+async fn state() -> AppState {
+    let state = AppState::new(config_for(fresh_backend(Kind::Embedded).await), Arc::new(SystemClock)).await.unwrap();
+    ensure_first_admin(&state).await.unwrap();
+    state
+}
+
+fn event(name: &str) -> Request {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let json = std::fs::read_to_string(&path).unwrap();
+    lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{name} is not an API Gateway event: {e}"))
+}
+
+fn body_text(response: &Response) -> String {
+    String::from_utf8_lossy(response.body().as_ref()).into_owned()
+}
+
+fn header<'a>(response: &'a Response, name: &str) -> &'a str {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn signin_redirect_serves_the_form_and_refuses_a_forged_post() {
+    let state = state().await;
+    let page = gatehouse_signin_redirect::handle(&state, event("signin-get.json")).await;
+    assert_eq!(page.status(), 200);
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    assert!(header(&page, "content-security-policy").contains("frame-ancestors 'none'"));
+    assert!(body_text(&page).contains(r#"name="return_to" value="/admin""#), "return_to is carried through the form");
+    assert!(header(&page, "set-cookie").contains("HttpOnly"));
+
+    let forged = gatehouse_signin_redirect::handle(&state, event("signin-post-without-csrf.json")).await;
+    assert_eq!(forged.status(), 403);
+}
+
+#[tokio::test]
+async fn admin_refuses_strangers_and_accepts_a_session_cookie_from_the_v2_cookies_array() {
+    let state = state().await;
+    let api = gatehouse_admin::handle(&state, event("admin-api-registrations-get.json")).await;
+    assert_eq!(api.status(), 401);
+    assert_eq!(header(&api, "content-type"), "application/json");
+
+    let page = gatehouse_admin::handle(&state, event("admin-page-get.json")).await;
+    assert_eq!(page.status(), 303);
+    assert_eq!(header(&page, "location"), "/signin?return_to=%2Fadmin%2Fregistrations");
+
+    let admin = state.stores.contacts.find_by_username("admin").await.unwrap().unwrap();
+    let (session, token) = Session::start(admin.id, state.now()).unwrap();
+    state.stores.sessions.insert(&session).await.unwrap();
+    let raw =
+        std::fs::read_to_string(format!("{}/events/admin-api-registrations-get.json", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+    let raw = raw.replace("gatehouse_session=not-a-session", &format!("gatehouse_session={}", token.expose()));
+    let signed_in = gatehouse_admin::handle(&state, lambda_http::request::from_str(&raw).unwrap()).await;
+    assert_eq!(signed_in.status(), 200, "{}", body_text(&signed_in));
+    assert_eq!(body_text(&signed_in), r#"{"registrations":[]}"#);
+}
+
+#[tokio::test]
+async fn protocol_functions_answer_their_events() {
+    let state = state().await;
+    for (name, response) in [
+        ("discovery-get.json", gatehouse_discovery::handle(&state, event("discovery-get.json")).await),
+        ("jwks-get.json", gatehouse_discovery::handle(&state, event("jwks-get.json")).await),
+        ("authorize-get.json", gatehouse_authorize::handle(&state, event("authorize-get.json")).await),
+        ("token-post.json", gatehouse_token::handle(&state, event("token-post.json")).await),
+        ("userinfo-get.json", gatehouse_userinfo::handle(&state, event("userinfo-get.json")).await),
+        ("callback-get.json", gatehouse_callback::handle(&state, event("callback-get.json")).await),
+    ] {
+        assert_eq!(response.status(), 404, "{name}: not served yet");
+        assert!(serde_json::from_str::<serde_json::Value>(&body_text(&response)).is_ok(), "{name} answers JSON");
+    }
+}
