@@ -21,6 +21,10 @@ impl FamilyId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
 }
 
 /// An authorization code: single use, short-lived, bound to client, redirect URI and PKCE.

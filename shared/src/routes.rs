@@ -52,6 +52,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/callback", Function::Callback),
     route("GET", "/authorize", Function::Authorize),
     route("POST", "/authorize", Function::Authorize),
+    route("POST", "/authorize/consent", Function::Authorize),
     route("POST", "/token", Function::Token),
     route("GET", "/userinfo", Function::Userinfo),
     route("POST", "/userinfo", Function::Userinfo),

@@ -191,3 +191,182 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// `<input type="hidden" name=".." value="..">` pairs of a page, unescaped.
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chunk in html.split("<input type=\"hidden\" name=\"").skip(1) {
+        let Some((name, rest)) = chunk.split_once('"') else { continue };
+        let value = rest
+            .strip_prefix(" value=\"")
+            .and_then(|v| v.split_once('"'))
+            .map(|(v, _)| unescape(v))
+            .unwrap_or_default();
+        out.push((name.to_owned(), value));
+    }
+    out
+}
+
+fn unescape(value: &str) -> String {
+    value.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+/// The query (or fragment) parameters of a URL.
+pub fn url_params(url: &str, fragment: bool) -> std::collections::HashMap<String, String> {
+    let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("not a URL: {url}: {e}"));
+    let part = if fragment {
+        parsed.fragment().unwrap_or_default().to_owned()
+    } else {
+        parsed.query().unwrap_or_default().to_owned()
+    };
+    url::form_urlencoded::parse(part.as_bytes()).into_owned().collect()
+}
+
+/// A registered client app with its credentials, made through the admin API.
+pub struct App {
+    pub client_id: String,
+    pub client_secret: String,
+    pub signing_key: String,
+    pub redirect_uri: String,
+    pub name: String,
+}
+
+/// Creates the standard profile and role queries if they are missing.
+pub async fn ensure_queries(admin: &Client) {
+    let (status, _) = admin.get("/admin/api/queries/$/SSO/ProfileData").await;
+    if status == 200 {
+        return;
+    }
+    let profile = serde_json::json!({"path": "$/SSO/ProfileData", "kind": "profile", "columns": [
+        {"source": "first_name", "alias": "given_name"}, {"source": "last_name", "alias": "family_name"},
+        {"source": "email", "alias": "email"}, {"source": "member_type", "alias": "member_type"},
+        {"source": "status", "alias": "AccessRestrictionCode"}, {"source": "attributes.city", "alias": "address.locality"}]});
+    assert_eq!(admin.post("/admin/api/queries", &profile).await.0, 201);
+    let roles = serde_json::json!({"path": "$/SSO/RoleData", "kind": "role", "columns": [{"source": "roles", "alias": "Role"}]});
+    assert_eq!(admin.post("/admin/api/queries", &roles).await.0, 201);
+}
+
+pub async fn register_app(admin: &Client, name: &str, grant_types: &[&str], role_format: &str) -> App {
+    ensure_queries(admin).await;
+    let redirect_uri = "https://app.example.org/sso/callback".to_owned();
+    let body = serde_json::json!({
+        "name": name, "redirect_urls": [redirect_uri, "https://app.example.org/other"],
+        "profile_query": "$/SSO/ProfileData", "role_query": "$/SSO/RoleData", "role_format": role_format,
+        "id_token_fields": ["member_type"], "no_access_mapping": "S\nI|https://example.org/reactivate",
+        "grant_types": grant_types,
+    });
+    let (status, created) = admin.post("/admin/api/registrations", &body).await;
+    assert_eq!(status, 201, "{created}");
+    App {
+        client_id: created["client_id"].as_str().unwrap().to_owned(),
+        client_secret: created["client_secret"].as_str().unwrap().to_owned(),
+        signing_key: created["jwt_signing_key"].as_str().unwrap_or_default().to_owned(),
+        redirect_uri,
+        name: name.to_owned(),
+    }
+}
+
+pub const MEMBER_PASSWORD: &str = "member-password-123";
+
+/// A member contact with a password; `status` drives the No Access Mapping.
+pub async fn add_member(admin: &Client, username: &str, status: &str) -> String {
+    let body = serde_json::json!({"username": username, "email": format!("{username}@example.org"), "first_name": "Bob",
+        "last_name": "Smith", "status": status, "member_type": "REG", "roles": ["Staff", "Volunteer"],
+        "attributes": {"city": "Leeds"}, "password": MEMBER_PASSWORD});
+    let (status, created) = admin.post("/admin/api/contacts", &body).await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// The authorize URL for `app` with `extra` parameters (which override the defaults).
+pub fn authorize_url(app: &App, extra: &[(&str, &str)]) -> String {
+    let mut params: Vec<(String, String)> = vec![
+        ("response_type".into(), "code".into()),
+        ("client_id".into(), app.client_id.clone()),
+        ("redirect_uri".into(), app.redirect_uri.clone()),
+        ("scope".into(), "openid profile email roles offline_access".into()),
+        ("state".into(), "st-123".into()),
+        ("nonce".into(), "n-456".into()),
+    ];
+    for (k, v) in extra {
+        params.retain(|(name, _)| name != k);
+        if !v.is_empty() {
+            params.push(((*k).into(), (*v).into()));
+        }
+    }
+    let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    format!("/authorize?{query}")
+}
+
+impl Client {
+    pub async fn get_raw(&self, path_or_url: &str) -> reqwest::Response {
+        let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
+        self.http.get(url).send().await.unwrap()
+    }
+
+    /// Runs `/authorize` to the end as a member: signs in when asked, allows consent when asked.
+    /// Returns the final redirect to the client (or whatever non-Gatehouse answer ended it).
+    pub async fn authorize(&mut self, start: &str, username: &str) -> reqwest::Response {
+        let mut next = start.to_owned();
+        for _ in 0..6 {
+            let response = self.get_raw(&next).await;
+            if response.status() == 303 {
+                let target = location(&response);
+                if target.starts_with("/signin") {
+                    let page = self.get_raw(&target).await.text().await.unwrap();
+                    let mut form = hidden_inputs(&page);
+                    form.push(("username".into(), username.into()));
+                    form.push(("password".into(), MEMBER_PASSWORD.into()));
+                    let signed = self.http.post(self.url("/signin")).form(&form).send().await.unwrap();
+                    assert_eq!(signed.status(), 303, "sign-in");
+                    next = location(&signed);
+                    continue;
+                }
+                return response;
+            }
+            if response.status() == 200 {
+                let page = response.text().await.unwrap();
+                assert!(
+                    page.contains("to access the following information from your account at"),
+                    "consent page: {page}"
+                );
+                let mut form = hidden_inputs(&page);
+                form.push(("decision".into(), "allow".into()));
+                return self.http.post(self.url("/authorize/consent")).form(&form).send().await.unwrap();
+            }
+            return response;
+        }
+        panic!("authorization did not finish")
+    }
+
+    /// POST /token with HTTP Basic client authentication.
+    pub async fn token(&self, app: &App, form: &[(&str, &str)]) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url("/token"))
+            .basic_auth(&app.client_id, Some(&app.client_secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+        into_json(response).await
+    }
+
+    pub async fn userinfo(&self, access_token: &str) -> (u16, Value) {
+        into_json(self.http.get(self.url("/userinfo")).bearer_auth(access_token).send().await.unwrap()).await
+    }
+}
+
+/// A PKCE verifier and its S256 challenge.
+pub fn pkce_pair() -> (String, String) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let verifier = random_alphanumeric(64).unwrap();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}

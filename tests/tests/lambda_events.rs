@@ -69,15 +69,27 @@ async fn admin_refuses_strangers_and_accepts_a_session_cookie_from_the_v2_cookie
 #[tokio::test]
 async fn protocol_functions_answer_their_events() {
     let state = state().await;
-    for (name, response) in [
-        ("discovery-get.json", gatehouse_discovery::handle(&state, event("discovery-get.json")).await),
-        ("jwks-get.json", gatehouse_discovery::handle(&state, event("jwks-get.json")).await),
-        ("authorize-get.json", gatehouse_authorize::handle(&state, event("authorize-get.json")).await),
-        ("token-post.json", gatehouse_token::handle(&state, event("token-post.json")).await),
-        ("userinfo-get.json", gatehouse_userinfo::handle(&state, event("userinfo-get.json")).await),
-        ("callback-get.json", gatehouse_callback::handle(&state, event("callback-get.json")).await),
-    ] {
-        assert_eq!(response.status(), 404, "{name}: not served yet");
-        assert!(serde_json::from_str::<serde_json::Value>(&body_text(&response)).is_ok(), "{name} answers JSON");
-    }
+    let discovery = gatehouse_discovery::handle(&state, event("discovery-get.json")).await;
+    assert_eq!(discovery.status(), 200);
+    let metadata: serde_json::Value = serde_json::from_str(&body_text(&discovery)).unwrap();
+    assert_eq!(metadata["issuer"], state.config.issuer_str());
+    let jwks = gatehouse_discovery::handle(&state, event("jwks-get.json")).await;
+    assert_eq!((jwks.status().as_u16(), body_text(&jwks).as_str()), (200, r#"{"keys":[]}"#), "HS512 publishes no keys");
+
+    let authorize = gatehouse_authorize::handle(&state, event("authorize-get.json")).await;
+    assert_eq!(authorize.status(), 400, "an unknown client gets an error page");
+    assert!(authorize.headers().get("location").is_none(), "and no redirect");
+    assert!(header(&authorize, "content-type").starts_with("text/html"));
+
+    let token = gatehouse_token::handle(&state, event("token-post.json")).await;
+    assert_eq!(token.status(), 401);
+    assert_eq!(header(&token, "cache-control"), "no-store");
+    assert!(body_text(&token).contains(r#""error":"invalid_client""#));
+
+    let userinfo = gatehouse_userinfo::handle(&state, event("userinfo-get.json")).await;
+    assert_eq!(userinfo.status(), 401);
+    assert!(header(&userinfo, "www-authenticate").contains(r#"error="invalid_token""#));
+
+    let callback = gatehouse_callback::handle(&state, event("callback-get.json")).await;
+    assert_eq!(callback.status(), 404, "the upstream-IdP callback is not served yet");
 }

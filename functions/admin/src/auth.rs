@@ -1,18 +1,47 @@
 //! Only system administrators reach the admin. The API takes the session cookie (with the
-//! CSRF header on writes); pages take the cookie and check the form's CSRF field.
+//! CSRF header on writes) or a bearer token from the `gatehouse-admin` client; pages take
+//! the cookie and check the form's CSRF field.
 
 use gatehouse::app::AppState;
+use gatehouse::contact::Contact;
+use gatehouse::oidc::ADMIN_CLIENT_ID;
+use gatehouse::oidc::scope::Scope;
+use gatehouse::secret::OpaqueToken;
+use gatehouse::session::Session;
 use gatehouse::web::error::ApiError;
-use gatehouse::web::session::{SignedIn, signed_in};
-use gatehouse::web::{Method, Request};
+use gatehouse::web::request::bearer_token;
+use gatehouse::web::session::signed_in;
+use gatehouse::web::{Method, Request, StatusCode};
 use time::OffsetDateTime;
 
-/// A signed-in system administrator.
-pub struct Admin(pub SignedIn);
+/// A system administrator, signed in with a browser session or holding an admin token.
+pub struct Admin {
+    pub contact: Contact,
+    /// Absent for bearer tokens, which need no CSRF protection.
+    pub session: Option<Session>,
+}
 
-/// For the JSON API: 401 without a session, 403 for anyone but a system administrator,
+fn invalid_token() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the bearer token is invalid, expired or revoked")
+}
+
+/// For the JSON API: 401 without credentials, 403 for anyone but a system administrator,
 /// 403 for a cookie-authenticated write without the CSRF header.
 pub async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Admin, ApiError> {
+    if let Some(token) = bearer_token(req) {
+        let grant = state.stores.grants.get_access_token(&OpaqueToken::from_presented(token).digest(), now).await?;
+        let grant = grant
+            .filter(|g| g.client_id == ADMIN_CLIENT_ID && g.scope.contains(Scope::Admin))
+            .ok_or_else(invalid_token)?;
+        if state.stores.grants.is_family_revoked(&grant.family, now).await? {
+            return Err(invalid_token());
+        }
+        let contact = state.stores.contacts.get(grant.contact_id).await?.ok_or_else(invalid_token)?;
+        if !contact.profile.is_sysadmin {
+            return Err(ApiError::forbidden("only system administrators may use the admin API"));
+        }
+        return Ok(Admin { contact, session: None });
+    }
     let user = signed_in(state, req, now).await?.ok_or_else(ApiError::unauthorized)?;
     if !user.contact.profile.is_sysadmin {
         return Err(ApiError::forbidden("only system administrators may use the admin API"));
@@ -23,5 +52,5 @@ pub async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> 
             "missing or wrong X-CSRF-Token header: read the token from GET /admin/api/session",
         ));
     }
-    Ok(Admin(user))
+    Ok(Admin { contact: user.contact, session: Some(user.session) })
 }

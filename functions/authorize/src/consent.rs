@@ -17,8 +17,18 @@ use crate::start::{Checked, Step, evaluate, issue};
 
 /// The request's own parameters, carried through the consent form unchanged.
 const CARRIED: &[&str] = &[
-    "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "max_age", "login_hint", "code_challenge",
-    "code_challenge_method", "response_mode", "login_after",
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "max_age",
+    "login_hint",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+    "login_after",
 ];
 
 pub(crate) fn page(state: &AppState, checked: &Checked, params: &Params) -> Response {
@@ -51,7 +61,11 @@ pub async fn decide(state: &AppState, req: &Request, now: OffsetDateTime) -> Res
         Step::Continue(checked) => checked,
     };
     if !checked.user.csrf_ok(params.get(CSRF_FIELD)) {
-        return Err(PageError::new(StatusCode::FORBIDDEN, "Consent not confirmed", "The consent form expired. Please start again from the application."));
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Consent not confirmed",
+            "The consent form expired. Please start again from the application.",
+        ));
     }
     let r = &checked.request;
     match params.get("decision") {
@@ -59,7 +73,11 @@ pub async fn decide(state: &AppState, req: &Request, now: OffsetDateTime) -> Res
             let client_id = checked.registration.client_id.to_string();
             let previous = state.stores.grants.get_consent(checked.user.contact.id, &client_id).await?;
             let scope = previous.map_or_else(|| r.scope.clone(), |p| p.scope.union(&r.scope));
-            state.stores.grants.put_consent(&Consent { contact_id: checked.user.contact.id, client_id, scope, granted_at: now }).await?;
+            state
+                .stores
+                .grants
+                .put_consent(&Consent { contact_id: checked.user.contact.id, client_id, scope, granted_at: now })
+                .await?;
             issue(state, &checked, now).await
         }
         Some("deny") => {

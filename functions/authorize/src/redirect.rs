@@ -8,7 +8,13 @@ use gatehouse::web::Response;
 use gatehouse::web::response::see_other;
 
 /// Builds `redirect_uri` with `params` in its query (code) or fragment (implicit).
-pub fn to_client(state: &AppState, redirect_uri: &str, response_type: ResponseType, client_state: Option<&str>, params: &[(&str, &str)]) -> Response {
+pub fn to_client(
+    state: &AppState,
+    redirect_uri: &str,
+    response_type: ResponseType,
+    client_state: Option<&str>,
+    params: &[(&str, &str)],
+) -> Response {
     let mut pairs = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in params {
         pairs.append_pair(name, value);
@@ -28,7 +34,13 @@ pub fn to_client(state: &AppState, redirect_uri: &str, response_type: ResponseTy
     see_other(&location)
 }
 
-pub fn error(state: &AppState, redirect_uri: &str, response_type: ResponseType, client_state: Option<&str>, error: &OAuthError) -> Response {
+pub fn error(
+    state: &AppState,
+    redirect_uri: &str,
+    response_type: ResponseType,
+    client_state: Option<&str>,
+    error: &OAuthError,
+) -> Response {
     tracing::info!(error = error.code.as_str(), description = %error.description, "authorization refused");
     to_client(
         state,

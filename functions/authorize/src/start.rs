@@ -38,7 +38,8 @@ pub async fn authorize(state: &AppState, req: &Request, now: OffsetDateTime) -> 
         Step::Done(response) => return Ok(response),
         Step::Continue(checked) => checked,
     };
-    let consent = state.stores.grants.get_consent(checked.user.contact.id, &checked.registration.client_id.to_string()).await?;
+    let consent =
+        state.stores.grants.get_consent(checked.user.contact.id, &checked.registration.client_id.to_string()).await?;
     let covered = consent.is_some_and(|c| checked.request.scope.is_subset(&c.scope));
     let r = &checked.request;
     if covered && !r.prompt.consent {
@@ -56,20 +57,42 @@ fn unsafe_page(e: UnsafeRequest) -> PageError {
 }
 
 /// Every check up to consent, shared by the first request and the consent decision.
-pub(crate) async fn evaluate(state: &AppState, req: &Request, params: &Params, now: OffsetDateTime) -> Result<Step, PageError> {
-    let client_id = request::client_id(params).map_err(unsafe_page)?.ok_or_else(|| unsafe_page(UnsafeRequest::UnknownClient))?;
-    let registration = state.stores.registrations.get(client_id).await?.ok_or_else(|| unsafe_page(UnsafeRequest::UnknownClient))?;
+pub(crate) async fn evaluate(
+    state: &AppState,
+    req: &Request,
+    params: &Params,
+    now: OffsetDateTime,
+) -> Result<Step, PageError> {
+    let client_id =
+        request::client_id(params).map_err(unsafe_page)?.ok_or_else(|| unsafe_page(UnsafeRequest::UnknownClient))?;
+    let registration =
+        state.stores.registrations.get(client_id).await?.ok_or_else(|| unsafe_page(UnsafeRequest::UnknownClient))?;
     let redirect_uri = request::redirect_uri(params, &registration).map_err(unsafe_page)?;
     let request = match AuthorizationRequest::parse(params, &registration, redirect_uri.clone()) {
         Ok(request) => request,
         Err(error) => {
-            let response_type =
-                if params.text("response_type").contains("id_token") { ResponseType::IdToken } else { ResponseType::Code };
-            return Ok(Step::Done(redirect::error(state, redirect_uri.as_str(), response_type, params.get("state"), &error)));
+            let response_type = if params.text("response_type").contains("id_token") {
+                ResponseType::IdToken
+            } else {
+                ResponseType::Code
+            };
+            return Ok(Step::Done(redirect::error(
+                state,
+                redirect_uri.as_str(),
+                response_type,
+                params.get("state"),
+                &error,
+            )));
         }
     };
     let back = |error: OAuthError| {
-        Step::Done(redirect::error(state, request.redirect_uri.as_str(), request.response_type, request.state.as_deref(), &error))
+        Step::Done(redirect::error(
+            state,
+            request.redirect_uri.as_str(),
+            request.response_type,
+            request.state.as_deref(),
+            &error,
+        ))
     };
 
     let user = match signed_in(state, req, now).await? {
@@ -77,7 +100,7 @@ pub(crate) async fn evaluate(state: &AppState, req: &Request, params: &Params, n
         _ if request.prompt.none => {
             return Ok(back(OAuthError::new(ErrorCode::LoginRequired, "the member must sign in")));
         }
-        _ => return Ok(Step::Done(see_other(&signin_url(params, now)))),
+        user => return Ok(Step::Done(see_other(&signin_url(params, user.is_some(), now)))),
     };
 
     let profile = match Profile::load(state, &registration, &user.contact).await {
@@ -106,7 +129,7 @@ fn needs_login(request: &AuthorizationRequest, user: &SignedIn, now: OffsetDateT
 
 /// The sign-in page, coming back to this request. `prompt=login` and `max_age` become
 /// `login_after`, so the fresh sign-in satisfies them and the loop ends.
-fn signin_url(params: &Params, now: OffsetDateTime) -> String {
+fn signin_url(params: &Params, signed_in: bool, now: OffsetDateTime) -> String {
     let mut back = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in params.pairs() {
         match name {
@@ -123,12 +146,18 @@ fn signin_url(params: &Params, now: OffsetDateTime) -> String {
     if let Some(hint) = params.get("login_hint") {
         signin.append_pair("login_hint", hint);
     }
+    if signed_in {
+        signin.append_pair("force", "1");
+    }
     format!("/signin?{}", signin.finish())
 }
 
 fn server_error(e: IssueError) -> OAuthError {
     tracing::error!(error = %e, "cannot complete the authorization");
-    OAuthError::new(ErrorCode::ServerError, "the application's sign-in is not configured correctly; an administrator has been told")
+    OAuthError::new(
+        ErrorCode::ServerError,
+        "the application's sign-in is not configured correctly; an administrator has been told",
+    )
 }
 
 fn no_access_page(state: &AppState, registration: &Registration) -> Response {
@@ -184,7 +213,9 @@ pub(crate) async fn issue(state: &AppState, checked: &Checked, now: OffsetDateTi
             let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             redirect::to_client(state, r.redirect_uri.as_str(), r.response_type, r.state.as_deref(), &pairs)
         }
-        Err(e) => redirect::error(state, r.redirect_uri.as_str(), r.response_type, r.state.as_deref(), &server_error(e)),
+        Err(e) => {
+            redirect::error(state, r.redirect_uri.as_str(), r.response_type, r.state.as_deref(), &server_error(e))
+        }
     })
 }
 

@@ -1,10 +1,55 @@
-//! The discovery function. Its protocol endpoints arrive with the OpenID Provider work;
-//! until then it answers that nothing is served here.
+//! OpenID Provider metadata (`/.well-known/openid-configuration`) and public keys (`/jwks`).
 
 use gatehouse::app::AppState;
+use gatehouse::oidc::issue::signing_config;
+use gatehouse::oidc::scope::SUPPORTED;
 use gatehouse::web::error::ApiError;
+use gatehouse::web::request::path;
+use gatehouse::web::response::ok_json;
 use gatehouse::web::{Request, Response};
+use lambda_http::http::HeaderValue;
+use serde_json::{Value, json};
 
-pub async fn handle(_state: &AppState, _req: Request) -> Response {
-    ApiError::not_found("this endpoint").into_response()
+pub fn metadata(state: &AppState) -> Value {
+    let c = &state.config;
+    json!({
+        "issuer": c.issuer_str(),
+        "authorization_endpoint": c.url("/authorize"),
+        "token_endpoint": c.url("/token"),
+        "userinfo_endpoint": c.url("/userinfo"),
+        "jwks_uri": c.url("/jwks"),
+        "end_session_endpoint": c.url("/signout"),
+        "response_types_supported": ["code", "id_token", "id_token token"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "password"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["HS512", "RS256", "RS512"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": SUPPORTED.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid",
+            "given_name", "family_name", "email", "preferred_username", "roles"],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+    })
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Response {
+    match path(&req) {
+        "/.well-known/openid-configuration" => cacheable(ok_json(&metadata(state))),
+        "/jwks" => match signing_config(state).await {
+            Ok(config) => cacheable(ok_json(&config.jwks(state.now()))),
+            Err(e) => ApiError::from(e).into_response(),
+        },
+        _ => ApiError::not_found("this address").into_response(),
+    }
+}
+
+/// Public documents: clients may cache them briefly (keys rotate with a grace period).
+fn cacheable(mut response: Response) -> Response {
+    response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=300"));
+    response
 }

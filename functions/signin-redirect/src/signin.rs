@@ -20,13 +20,17 @@ fn home_for(contact: &Contact) -> &'static str {
 pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
     let params = query(req);
     let return_to = same_origin_path(params.text("return_to"));
-    if let Some(user) = signed_in(state, req, now).await? {
+    // `force=1`: the app asked for a fresh sign-in (prompt=login, max_age), so a session is not enough.
+    let force = params.get("force") == Some("1");
+    if let Some(user) = signed_in(state, req, now).await?
+        && !force
+    {
         return Ok(match return_to {
             Some(target) => see_other(target),
             None => signed_in_page(&user.contact, user.session.csrf_token.expose()),
         });
     }
-    form_page(state, req, StatusCode::OK, return_to, "", None)
+    form_page(state, req, StatusCode::OK, return_to, params.text("login_hint"), None).await
 }
 
 pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
@@ -35,18 +39,18 @@ pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Res
     let identifier = params.text("username");
     if !login_csrf_ok(state, req, params.text(CSRF_FIELD)) {
         let message = "Your sign-in form expired. Please try again.";
-        return form_page(state, req, StatusCode::FORBIDDEN, return_to, identifier, Some(message));
+        return form_page(state, req, StatusCode::FORBIDDEN, return_to, identifier, Some(message)).await;
     }
     let contact = match local_signin::verify_password(state, identifier, params.text("password"), now).await {
         Ok(contact) => contact,
         Err(SigninError::InvalidCredentials) => {
             let message = "The username or password is incorrect.";
-            return form_page(state, req, StatusCode::UNAUTHORIZED, return_to, identifier, Some(message));
+            return form_page(state, req, StatusCode::UNAUTHORIZED, return_to, identifier, Some(message)).await;
         }
         Err(SigninError::Throttled { until }) => {
             let minutes = ((until - now).whole_seconds() + 59) / 60;
             let message = format!("Too many failed attempts. Try again in {minutes} minute(s).");
-            return form_page(state, req, StatusCode::TOO_MANY_REQUESTS, return_to, identifier, Some(&message));
+            return form_page(state, req, StatusCode::TOO_MANY_REQUESTS, return_to, identifier, Some(&message)).await;
         }
         Err(SigninError::Store(e)) => return Err(e.into()),
     };
@@ -58,7 +62,16 @@ pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Res
     Ok(with_cookie(see_other(target), &session_cookie(&state.config, &token)))
 }
 
-fn form_page(
+/// The app a member is signing in for, when they came from `/authorize`.
+async fn app_name(state: &AppState, return_to: Option<&str>) -> Option<String> {
+    let query = return_to?.strip_prefix("/authorize?")?;
+    let params = gatehouse::web::request::Params::parse(query);
+    let client_id = gatehouse::registration::ClientId::parse(params.get("client_id")?)?;
+    let registration = state.stores.registrations.get(client_id).await.ok()??;
+    Some(registration.settings.name)
+}
+
+async fn form_page(
     state: &AppState,
     req: &Request,
     status: StatusCode,
@@ -67,9 +80,13 @@ fn form_page(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let csrf = login_csrf(state, req)?;
+    let app = app_name(state, return_to).await;
     let body = html! {
         h1 { "Sign in" }
-        p.hint { "to " (state.config.org_name) }
+        @if let Some(app) = &app {
+            p.continue-to { "Sign in to continue to: " strong { (app) } }
+        }
+        p.hint { "with your " (state.config.org_name) " account" }
         @if let Some(error) = error { p.flash.error role="alert" { (error) } }
         form method="post" action="/signin" {
             input type="hidden" name=(CSRF_FIELD) value=(csrf.token);

@@ -22,8 +22,14 @@ impl Client {
     pub fn confidential(&self) -> Result<&Registration, TokenError> {
         match self {
             Self::App { registration, authenticated: true } => Ok(registration),
-            Self::App { .. } => Err(TokenError::new(ErrorCode::InvalidClient, "this grant needs client authentication (client_secret_basic or client_secret_post)")),
-            Self::Admin => Err(TokenError::new(ErrorCode::UnauthorizedClient, "the gatehouse-admin client may only use the password grant")),
+            Self::App { .. } => Err(TokenError::new(
+                ErrorCode::InvalidClient,
+                "this grant needs client authentication (client_secret_basic or client_secret_post)",
+            )),
+            Self::Admin => Err(TokenError::new(
+                ErrorCode::UnauthorizedClient,
+                "the gatehouse-admin client may only use the password grant",
+            )),
         }
     }
 
@@ -38,10 +44,15 @@ impl Client {
 pub async fn authenticate(state: &AppState, req: &Request, params: &Params) -> Result<Client, TokenError> {
     let basic = basic_credentials(req);
     let (client_id, secret, via_basic) = match (basic, params.get("client_secret")) {
-        (Some(_), Some(_)) => return Err(TokenError::new(ErrorCode::InvalidRequest, "use one client authentication method, not two")),
+        (Some(_), Some(_)) => {
+            return Err(TokenError::new(ErrorCode::InvalidRequest, "use one client authentication method, not two"));
+        }
         (Some((id, secret)), None) => {
             if params.get("client_id").is_some_and(|posted| posted != id) {
-                return Err(TokenError::new(ErrorCode::InvalidRequest, "client_id differs from the authenticated client"));
+                return Err(TokenError::new(
+                    ErrorCode::InvalidRequest,
+                    "client_id differs from the authenticated client",
+                ));
             }
             (id, Some(secret), true)
         }
@@ -50,7 +61,13 @@ pub async fn authenticate(state: &AppState, req: &Request, params: &Params) -> R
             None => return Err(TokenError::new(ErrorCode::InvalidClient, "client authentication is required")),
         },
     };
-    let fail = || if via_basic { TokenError::BasicAuthFailed } else { TokenError::new(ErrorCode::InvalidClient, "client authentication failed") };
+    let fail = || {
+        if via_basic {
+            TokenError::BasicAuthFailed
+        } else {
+            TokenError::new(ErrorCode::InvalidClient, "client authentication failed")
+        }
+    };
     if client_id == ADMIN_CLIENT_ID {
         return if secret.is_some() { Err(fail()) } else { Ok(Client::Admin) };
     }

@@ -28,7 +28,8 @@ pub async fn exchange(
 ) -> Result<Value, TokenError> {
     let registration = client.confidential()?;
     let family = FamilyId::generate()?;
-    let grant = match state.stores.grants.redeem_code(&OpaqueToken::from_presented(code).digest(), &family, now).await? {
+    let grant = match state.stores.grants.redeem_code(&OpaqueToken::from_presented(code).digest(), &family, now).await?
+    {
         Redeemed::Fresh(grant) => grant,
         Redeemed::Replayed { family: first } => {
             // A stolen code used twice: revoke what the first use issued (RFC 6749 §4.1.2).
@@ -54,10 +55,17 @@ pub async fn exchange(
         (Some(challenge), Some(verifier)) if pkce::verify(challenge, verifier) => {}
         (Some(_), Some(_)) => return Err(invalid_grant("code_verifier does not match the code_challenge")),
         (Some(_), None) => return Err(invalid_grant("code_verifier is required: the authorization used PKCE")),
-        (None, Some(_)) => return Err(invalid_grant("code_verifier sent, but the authorization request had no code_challenge")),
+        (None, Some(_)) => {
+            return Err(invalid_grant("code_verifier sent, but the authorization request had no code_challenge"));
+        }
         (None, None) => {}
     }
-    let contact = state.stores.contacts.get(grant.contact_id).await?.ok_or_else(|| invalid_grant("the member no longer exists"))?;
+    let contact = state
+        .stores
+        .contacts
+        .get(grant.contact_id)
+        .await?
+        .ok_or_else(|| invalid_grant("the member no longer exists"))?;
     let profile = Profile::load(state, registration, &contact).await?;
     let auth = Authorization {
         registration,

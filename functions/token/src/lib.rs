@@ -1,10 +1,95 @@
-//! The token function. Its protocol endpoints arrive with the OpenID Provider work;
-//! until then it answers that nothing is served here.
+//! The token endpoint (RFC 6749 §3.2): authorization_code (+PKCE), refresh_token and
+//! password grants. Errors are RFC 6749 JSON; every answer carries `Cache-Control: no-store`.
+
+mod client;
+mod code;
+mod password;
+mod refresh;
+mod response;
 
 use gatehouse::app::AppState;
-use gatehouse::web::error::ApiError;
-use gatehouse::web::{Request, Response};
+use gatehouse::oidc::error::{ErrorCode, OAuthError};
+use gatehouse::web::request::{form, is_form, path};
+use gatehouse::web::{Method, Request, Response};
+use serde::Deserialize;
 
-pub async fn handle(_state: &AppState, _req: Request) -> Response {
-    ApiError::not_found("this endpoint").into_response()
+use crate::response::{error_response, token_error};
+
+/// A token request, parsed at the edge into the grant it asks for.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "grant_type", rename_all = "snake_case")]
+enum TokenRequest {
+    AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
+    RefreshToken { refresh_token: String, scope: Option<String> },
+    Password { username: String, password: String, scope: Option<String> },
+}
+
+const SINGLE: &[&str] = &[
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+    "username",
+    "password",
+    "client_id",
+    "client_secret",
+];
+
+pub async fn handle(state: &AppState, req: Request) -> Response {
+    if path(&req) != "/token" {
+        return error_response(OAuthError::new(ErrorCode::InvalidRequest, "not found"), false);
+    }
+    if *req.method() != Method::POST || !is_form(&req) {
+        return error_response(
+            OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "send a POST with Content-Type: application/x-www-form-urlencoded",
+            ),
+            false,
+        );
+    }
+    let params = form(&req);
+    if let Some(name) = SINGLE.iter().find(|n| params.is_repeated(n)) {
+        return error_response(
+            OAuthError::new(ErrorCode::InvalidRequest, format!("the parameter {name} is repeated")),
+            false,
+        );
+    }
+    let now = state.now();
+    let client = match client::authenticate(state, &req, &params).await {
+        Ok(client) => client,
+        Err(e) => return token_error(e),
+    };
+    let body = String::from_utf8_lossy(gatehouse::web::request::body_bytes(&req)).into_owned();
+    let request: TokenRequest = match serde_urlencoded::from_str(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            let code = match params.get("grant_type") {
+                Some("authorization_code" | "refresh_token" | "password") | None => ErrorCode::InvalidRequest,
+                Some(_) => ErrorCode::UnsupportedGrantType,
+            };
+            let description = match code {
+                ErrorCode::UnsupportedGrantType => "this grant_type is not supported".to_owned(),
+                _ => format!("the request is incomplete: {e}"),
+            };
+            return error_response(OAuthError::new(code, description), false);
+        }
+    };
+    let result = match request {
+        TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+            code::exchange(state, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref(), now).await
+        }
+        TokenRequest::RefreshToken { refresh_token, scope } => {
+            refresh::exchange(state, &client, &refresh_token, scope.as_deref(), now).await
+        }
+        TokenRequest::Password { username, password, scope } => {
+            password::exchange(state, &client, &username, &password, scope.as_deref(), now).await
+        }
+    };
+    match result {
+        Ok(body) => response::tokens(&body),
+        Err(e) => token_error(e),
+    }
 }

@@ -47,20 +47,34 @@ pub async fn exchange(
         }
         Client::App { registration, authenticated } => {
             let settings = &registration.settings;
-            match (authenticated, settings.allows(GrantType::PasswordConfidential), settings.allows(GrantType::PasswordPublic)) {
+            match (
+                authenticated,
+                settings.allows(GrantType::PasswordConfidential),
+                settings.allows(GrantType::PasswordPublic),
+            ) {
                 (true, true, _) => false,
                 (_, _, true) => true,
-                (false, true, false) => return Err(TokenError::new(ErrorCode::InvalidClient, "ROPC (Confidential) needs client authentication")),
-                _ => return Err(TokenError::new(ErrorCode::UnauthorizedClient, "the password grant is not enabled for this application")),
+                (false, true, false) => {
+                    return Err(TokenError::new(
+                        ErrorCode::InvalidClient,
+                        "ROPC (Confidential) needs client authentication",
+                    ));
+                }
+                _ => {
+                    return Err(TokenError::new(
+                        ErrorCode::UnauthorizedClient,
+                        "the password grant is not enabled for this application",
+                    ));
+                }
             }
         }
     };
 
     let client_key = format!("token-client:{}", client.id());
-    if let Some((failures, _)) = state.stores.throttle.failures(&client_key, now).await? {
-        if failures >= MAX_CLIENT_FAILURES {
-            return Err(slow_down());
-        }
+    if let Some((failures, _)) = state.stores.throttle.failures(&client_key, now).await?
+        && failures >= MAX_CLIENT_FAILURES
+    {
+        return Err(slow_down());
     }
     let contact = match local_signin::verify_password(state, username, password, now).await {
         Ok(contact) => contact,
@@ -100,7 +114,8 @@ pub async fn exchange(
     if profile.denied_by(registration).is_some() {
         return Err(invalid_grant("this account does not have access to the application"));
     }
-    let auth = Authorization { registration, contact: &contact, scope: scope.clone(), nonce: None, auth_time: now, sid: None };
+    let auth =
+        Authorization { registration, contact: &contact, scope: scope.clone(), nonce: None, auth_time: now, sid: None };
     let options = IssueOptions {
         family,
         with_refresh: true,

@@ -25,17 +25,18 @@ pub async fn exchange(
     scope: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
-    let grant = match state.stores.grants.redeem_refresh_token(&OpaqueToken::from_presented(token).digest(), now).await? {
-        Redeemed::Fresh(grant) => grant,
-        Redeemed::Replayed { family } => {
-            if let Some(family) = family {
-                state.stores.grants.revoke_family(&family, now + REFRESH_TOKEN_LIFETIME).await?;
+    let grant =
+        match state.stores.grants.redeem_refresh_token(&OpaqueToken::from_presented(token).digest(), now).await? {
+            Redeemed::Fresh(grant) => grant,
+            Redeemed::Replayed { family } => {
+                if let Some(family) = family {
+                    state.stores.grants.revoke_family(&family, now + REFRESH_TOKEN_LIFETIME).await?;
+                }
+                tracing::warn!(client_id = %client.id(), "refresh token replayed; its family is revoked");
+                return Err(invalid_grant("the refresh token was already used"));
             }
-            tracing::warn!(client_id = %client.id(), "refresh token replayed; its family is revoked");
-            return Err(invalid_grant("the refresh token was already used"));
-        }
-        Redeemed::Unknown => return Err(invalid_grant("the refresh token is invalid or expired")),
-    };
+            Redeemed::Unknown => return Err(invalid_grant("the refresh token is invalid or expired")),
+        };
     if grant.client_id != client.id() {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
@@ -55,13 +56,19 @@ pub async fn exchange(
             asked
         }
     };
-    let contact = state.stores.contacts.get(grant.contact_id).await?.ok_or_else(|| invalid_grant("the member no longer exists"))?;
+    let contact = state
+        .stores
+        .contacts
+        .get(grant.contact_id)
+        .await?
+        .ok_or_else(|| invalid_grant("the member no longer exists"))?;
     let Client::App { registration, .. } = client else {
         // The admin client's tokens: no registration, no profile.
         if !contact.profile.is_sysadmin {
             return Err(invalid_grant("the member is no longer a system administrator"));
         }
-        let next = gatehouse::grants::TokenGrant { scope: scope.clone(), expires_at: now + ACCESS_TOKEN_LIFETIME, ..grant };
+        let next =
+            gatehouse::grants::TokenGrant { scope: scope.clone(), expires_at: now + ACCESS_TOKEN_LIFETIME, ..grant };
         let minted = issue::mint(state, &next, true, now).await?;
         return Ok(json!({
             "access_token": minted.access_token.expose(),
@@ -75,7 +82,14 @@ pub async fn exchange(
     if profile.denied_by(registration).is_some() {
         return Err(invalid_grant("the member no longer has access to this application"));
     }
-    let auth = Authorization { registration, contact: &contact, scope: scope.clone(), nonce: None, auth_time: grant.auth_time, sid: None };
+    let auth = Authorization {
+        registration,
+        contact: &contact,
+        scope: scope.clone(),
+        nonce: None,
+        auth_time: grant.auth_time,
+        sid: None,
+    };
     let options = IssueOptions {
         family: grant.family.clone(),
         with_refresh: true,

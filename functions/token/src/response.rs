@@ -57,7 +57,10 @@ pub fn error_response(error: OAuthError, basic: bool) -> Response {
         ErrorCode::TemporarilyUnavailable => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
-    let mut response = with_no_store(json_response(status, &json!({ "error": error.code.as_str(), "error_description": error.description })));
+    let mut response = with_no_store(json_response(
+        status,
+        &json!({ "error": error.code.as_str(), "error_description": error.description }),
+    ));
     if status == StatusCode::UNAUTHORIZED {
         let challenge = if basic { r#"Basic realm="gatehouse""# } else { r#"Bearer realm="gatehouse""# };
         response.headers_mut().insert("www-authenticate", HeaderValue::from_static(challenge));
@@ -71,10 +74,15 @@ pub fn token_error(e: TokenError) -> Response {
             tracing::info!(error = error.code.as_str(), description = %error.description, "token request refused");
             error_response(error, false)
         }
-        TokenError::BasicAuthFailed => error_response(OAuthError::new(ErrorCode::InvalidClient, "client authentication failed"), true),
+        TokenError::BasicAuthFailed => {
+            error_response(OAuthError::new(ErrorCode::InvalidClient, "client authentication failed"), true)
+        }
         TokenError::Internal(detail) => {
             tracing::error!(error = %detail, "token request failed");
-            error_response(OAuthError::new(ErrorCode::ServerError, "something went wrong on our side; it has been logged"), false)
+            error_response(
+                OAuthError::new(ErrorCode::ServerError, "something went wrong on our side; it has been logged"),
+                false,
+            )
         }
     }
 }

@@ -1,10 +1,126 @@
-//! The userinfo function. Its protocol endpoints arrive with the OpenID Provider work;
-//! until then it answers that nothing is served here.
+//! The UserInfo endpoint (OIDC Core §5.3): the registration's profile columns and roles for
+//! the member behind a bearer access token. GET, or POST with the token in the header or body.
 
 use gatehouse::app::AppState;
-use gatehouse::web::error::ApiError;
-use gatehouse::web::{Request, Response};
+use gatehouse::oidc::issue::Profile;
+use gatehouse::oidc::scope::Scope;
+use gatehouse::registration::ClientId;
+use gatehouse::secret::OpaqueToken;
+use gatehouse::web::request::{bearer_token, form, is_form, path};
+use gatehouse::web::response::{json_response, ok_json};
+use gatehouse::web::{Method, Request, Response, StatusCode};
+use lambda_http::http::HeaderValue;
+use serde_json::json;
 
-pub async fn handle(_state: &AppState, _req: Request) -> Response {
-    ApiError::not_found("this endpoint").into_response()
+/// An RFC 6750 refusal.
+struct Refusal {
+    status: StatusCode,
+    error: Option<&'static str>,
+    description: &'static str,
+}
+
+fn refuse(status: StatusCode, error: Option<&'static str>, description: &'static str) -> Refusal {
+    Refusal { status, error, description }
+}
+
+fn invalid_token(description: &'static str) -> Refusal {
+    refuse(StatusCode::UNAUTHORIZED, Some("invalid_token"), description)
+}
+
+impl Refusal {
+    fn into_response(self) -> Response {
+        let challenge = match self.error {
+            Some(error) => {
+                format!(r#"Bearer realm="gatehouse", error="{error}", error_description="{}""#, self.description)
+            }
+            None => r#"Bearer realm="gatehouse""#.to_owned(),
+        };
+        let mut response = json_response(
+            self.status,
+            &json!({ "error": self.error.unwrap_or("invalid_request"), "error_description": self.description }),
+        );
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response.headers_mut().insert("www-authenticate", value);
+        }
+        response
+    }
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Response {
+    match userinfo(state, &req).await {
+        Ok(response) => response,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> {
+    if path(req) != "/userinfo" {
+        return Err(refuse(StatusCode::NOT_FOUND, None, "not found"));
+    }
+    let header_token = bearer_token(req).map(str::to_owned);
+    let body_token = if *req.method() == Method::POST && is_form(req) {
+        form(req).get("access_token").map(str::to_owned)
+    } else {
+        None
+    };
+    let token = match (header_token, body_token, req.method()) {
+        (Some(_), Some(_), _) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+                "send the token once, not in both header and body",
+            ));
+        }
+        (Some(t), None, &Method::GET | &Method::POST) | (None, Some(t), &Method::POST) => t,
+        (None, None, &Method::GET | &Method::POST) => {
+            return Err(refuse(StatusCode::UNAUTHORIZED, None, "a bearer access token is required"));
+        }
+        _ => return Err(refuse(StatusCode::METHOD_NOT_ALLOWED, Some("invalid_request"), "use GET or POST")),
+    };
+    let now = state.now();
+    let internal = |e: gatehouse::store::StoreError| {
+        tracing::error!(error = %e, "userinfo failed");
+        refuse(StatusCode::INTERNAL_SERVER_ERROR, Some("server_error"), "something went wrong on our side")
+    };
+    let grant = state
+        .stores
+        .grants
+        .get_access_token(&OpaqueToken::from_presented(token).digest(), now)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid_token("the access token is invalid or expired"))?;
+    if state.stores.grants.is_family_revoked(&grant.family, now).await.map_err(internal)? {
+        return Err(invalid_token("the access token was revoked"));
+    }
+    if !grant.scope.contains(Scope::Openid) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the token was not issued with the openid scope",
+        ));
+    }
+    let client_id = ClientId::parse(&grant.client_id).ok_or_else(|| invalid_token("the access token is invalid"))?;
+    let registration = state
+        .stores
+        .registrations
+        .get(client_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid_token("the application's registration was deleted"))?;
+    let contact = state
+        .stores
+        .contacts
+        .get(grant.contact_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid_token("the member no longer exists"))?;
+    let profile = Profile::load(state, &registration, &contact).await.map_err(|e| {
+        tracing::error!(error = %e, client_id = %client_id, "userinfo cannot load the profile");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some("server_error"),
+            "the application's profile is not configured correctly",
+        )
+    })?;
+    Ok(ok_json(&profile.userinfo(&registration, &contact)))
 }

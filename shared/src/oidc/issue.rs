@@ -9,7 +9,9 @@ use crate::contact::Contact;
 use crate::grants::{AuthCode, FamilyId, TokenGrant};
 use crate::oidc::scope::{Scope, Scopes};
 use crate::oidc::signing::{SECRET_NAME, SigningConfig, SigningError};
-use crate::oidc::tokens::{ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims};
+use crate::oidc::tokens::{
+    ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
+};
 use crate::query::{QueryKind, nest};
 use crate::registration::{NoAccessRule, Registration, RoleFormat};
 use crate::secret::{OpaqueToken, RandomError, SecretString};
@@ -177,7 +179,12 @@ pub struct Minted {
 }
 
 /// Stores and returns fresh tokens for `grant` (whose `expires_at` is the access token's).
-pub async fn mint(state: &AppState, grant: &TokenGrant, with_refresh: bool, now: OffsetDateTime) -> Result<Minted, IssueError> {
+pub async fn mint(
+    state: &AppState,
+    grant: &TokenGrant,
+    with_refresh: bool,
+    now: OffsetDateTime,
+) -> Result<Minted, IssueError> {
     let access_token = OpaqueToken::generate()?;
     state.stores.grants.put_access_token(&access_token.digest(), grant).await?;
     let refresh_token = if with_refresh {
@@ -251,10 +258,10 @@ pub async fn id_token(
     };
     let extras = profile.map(|p| p.id_token_extras(auth.registration)).unwrap_or_default();
     let mut claims = id_token_claims(&facts, extras);
-    if auth.scope.contains(Scope::Roles) {
-        if let Some(profile) = profile {
-            claims["roles"] = profile.roles_claim(auth.registration.settings.role_format);
-        }
+    if auth.scope.contains(Scope::Roles)
+        && let Some(profile) = profile
+    {
+        claims["roles"] = profile.roles_claim(auth.registration.settings.role_format);
     }
     Ok(signing.sign(&claims, &secrets.jwt_signing_key)?)
 }

@@ -61,7 +61,8 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
         queries: db.clone(),
         registrations: db.clone(),
         sessions: db.clone(),
-        throttle: db,
+        throttle: db.clone(),
+        grants: db,
         secrets,
     })
 }
@@ -369,19 +370,13 @@ impl ThrottleStore for Database {
 impl Database {
     fn put_grant<T: serde::Serialize>(&self, key: &str, grant: &T, expires_at: OffsetDateTime) -> StoreResult<()> {
         let doc = to_json(grant)?;
-        let conn = self.conn();
-        // Sweep what has expired so the table does not grow without bound.
-        conn.execute(
-            "DELETE FROM grants WHERE expires_at <= ?1 AND key LIKE 'code#%'",
-            [expires_at.unix_timestamp() - 3600],
-        )
-        .map_err(db_err)?;
-        conn.execute(
-            "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
-            params![key, doc, expires_at.unix_timestamp()],
-        )
-        .map(drop)
-        .map_err(|e| conflict_or(e, |_| "token".to_owned()))
+        self.conn()
+            .execute(
+                "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
+                params![key, doc, expires_at.unix_timestamp()],
+            )
+            .map(drop)
+            .map_err(|e| conflict_or(e, |_| "token".to_owned()))
     }
 
     /// Marks the item used by `marker` if it is unused and unexpired; else says why not.
@@ -413,6 +408,13 @@ impl Database {
 #[async_trait]
 impl GrantStore for Database {
     async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()> {
+        // Sweep what expired over an hour ago (codes live a minute, so this is about "now"),
+        // keeping the table bounded; spent items stay until then to recognise replays.
+        let long_ago = grant.expires_at - crate::oidc::tokens::CODE_LIFETIME - time::Duration::hours(1);
+        let conn = self.conn();
+        conn.execute("DELETE FROM grants WHERE expires_at <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
+        conn.execute("DELETE FROM revoked_families WHERE until <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
+        drop(conn);
         self.put_grant(&format!("code#{}", code.as_str()), grant, grant.expires_at)
     }
 

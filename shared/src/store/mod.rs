@@ -139,6 +139,7 @@ pub struct Stores {
     pub registrations: Arc<dyn RegistrationStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub throttle: Arc<dyn ThrottleStore>,
+    pub grants: Arc<dyn GrantStore>,
     pub secrets: Arc<dyn SecretStore>,
 }
 

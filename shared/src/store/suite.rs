@@ -6,6 +6,8 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use super::*;
 use crate::contact::ContactProfile;
+use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::oidc::scope::Scopes;
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
@@ -204,6 +206,99 @@ pub async fn secrets(stores: &Stores) {
     assert!(stores.client_secrets(client).await.unwrap().is_none());
 }
 
+fn code(expires_at: OffsetDateTime) -> AuthCode {
+    AuthCode {
+        client_id: "client-1".into(),
+        contact_id: ContactId::new_random(),
+        redirect_uri: "https://app.example/cb".into(),
+        scope: Scopes::parse("openid profile"),
+        nonce: Some("n".into()),
+        code_challenge: None,
+        auth_time: T0,
+        sid: "sid".into(),
+        expires_at,
+    }
+}
+
+fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
+    TokenGrant {
+        client_id: "client-1".into(),
+        contact_id: ContactId::new_random(),
+        scope: Scopes::parse("openid offline_access"),
+        family: family.clone(),
+        auth_time: T0,
+        expires_at,
+        public_client: false,
+    }
+}
+
+pub async fn grants(stores: &Stores) {
+    let store = &stores.grants;
+    let (f1, f2) = (FamilyId::generate().unwrap(), FamilyId::generate().unwrap());
+    let c = OpaqueToken::generate().unwrap().digest();
+    let issued = code(T0 + Duration::seconds(60));
+    store.put_code(&c, &issued).await.unwrap();
+    assert_eq!(store.redeem_code(&c, &f1, T0).await.unwrap(), Redeemed::Fresh(issued.clone()));
+    assert_eq!(
+        store.redeem_code(&c, &f2, T0).await.unwrap(),
+        Redeemed::Replayed { family: Some(f1.clone()) },
+        "a code is single use and remembers its first family"
+    );
+    let late = OpaqueToken::generate().unwrap().digest();
+    store.put_code(&late, &issued).await.unwrap();
+    assert_eq!(
+        store.redeem_code(&late, &f1, T0 + Duration::seconds(60)).await.unwrap(),
+        Redeemed::Unknown,
+        "expired codes are refused on read"
+    );
+    let missing = OpaqueToken::generate().unwrap().digest();
+    assert_eq!(store.redeem_code(&missing, &f1, T0).await.unwrap(), Redeemed::Unknown);
+
+    let raced = OpaqueToken::generate().unwrap().digest();
+    store.put_code(&raced, &issued).await.unwrap();
+    let (a, b) = tokio::join!(store.redeem_code(&raced, &f1, T0), store.redeem_code(&raced, &f2, T0));
+    let fresh = [a.unwrap(), b.unwrap()].iter().filter(|r| matches!(r, Redeemed::Fresh(_))).count();
+    assert_eq!(fresh, 1, "two racing redemptions: exactly one succeeds");
+
+    let access = OpaqueToken::generate().unwrap().digest();
+    let grant = token_grant(&f1, T0 + Duration::hours(1));
+    store.put_access_token(&access, &grant).await.unwrap();
+    assert_eq!(store.get_access_token(&access, T0).await.unwrap(), Some(grant.clone()));
+    assert_eq!(store.get_access_token(&access, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
+
+    let refresh = OpaqueToken::generate().unwrap().digest();
+    store.put_refresh_token(&refresh, &grant).await.unwrap();
+    assert_eq!(store.redeem_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Fresh(grant.clone()));
+    assert_eq!(
+        store.redeem_refresh_token(&refresh, T0).await.unwrap(),
+        Redeemed::Replayed { family: Some(f1.clone()) }
+    );
+
+    assert!(!store.is_family_revoked(&f1, T0).await.unwrap());
+    store.revoke_family(&f1, T0 + Duration::days(30)).await.unwrap();
+    assert!(store.is_family_revoked(&f1, T0).await.unwrap());
+    assert!(!store.is_family_revoked(&f2, T0).await.unwrap(), "families are separate");
+    assert!(
+        !store.is_family_revoked(&f1, T0 + Duration::days(30)).await.unwrap(),
+        "revocation outlives the tokens, then goes"
+    );
+
+    let member = ContactId::new_random();
+    assert!(store.get_consent(member, "client-1").await.unwrap().is_none());
+    let consent =
+        Consent { contact_id: member, client_id: "client-1".into(), scope: Scopes::parse("openid"), granted_at: T0 };
+    store.put_consent(&consent).await.unwrap();
+    let wider = Consent { scope: Scopes::parse("openid email"), ..consent.clone() };
+    store.put_consent(&wider).await.unwrap();
+    store.put_consent(&Consent { client_id: "client-2".into(), ..consent.clone() }).await.unwrap();
+    assert_eq!(store.get_consent(member, "client-1").await.unwrap(), Some(wider), "a new consent replaces the old");
+    assert_eq!(store.list_consents(member).await.unwrap().len(), 2);
+    assert!(store.list_consents(ContactId::new_random()).await.unwrap().is_empty());
+    store.delete_consent(member, "client-1").await.unwrap();
+    assert!(store.get_consent(member, "client-1").await.unwrap().is_none(), "consent can be withdrawn");
+    assert_eq!(store.list_consents(member).await.unwrap().len(), 1);
+}
+
 /// One check of the suite, run against fresh stores.
 pub type Check = for<'a> fn(&'a Stores) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
@@ -215,4 +310,5 @@ pub const ALL: &[(&str, Check)] = &[
     ("sessions", |s| Box::pin(sessions(s))),
     ("throttle", |s| Box::pin(throttle(s))),
     ("secrets", |s| Box::pin(secrets(s))),
+    ("grants", |s| Box::pin(grants(s))),
 ];

@@ -32,7 +32,7 @@ pub async fn route(
     tail: &[&str],
     now: OffsetDateTime,
 ) -> Result<Response, ApiError> {
-    let acting = &admin.0.contact;
+    let acting = &admin.contact;
     match (req.method(), tail) {
         (&Method::GET, [] | [""]) => {
             let contacts = service::list(state, query(req).text("search")).await?;

@@ -3,6 +3,7 @@
 mod contacts;
 mod queries;
 mod registrations;
+mod signing;
 
 use gatehouse::app::AppState;
 use gatehouse::web::error::ApiError;
@@ -26,6 +27,7 @@ pub async fn handle(state: &AppState, req: &Request, rest: &str) -> Response {
             match segments.as_slice() {
                 ["session"] => session(&admin, req),
                 ["registrations", tail @ ..] => registrations::route(state, req, tail, now).await,
+                ["signing", tail @ ..] => signing::route(state, req, tail, now).await,
                 ["contacts", tail @ ..] => contacts::route(state, &admin, req, tail, now).await,
                 ["queries", ..] => {
                     queries::route(state, req, rest.trim_start_matches("queries").trim_start_matches('/'), now).await
@@ -43,12 +45,11 @@ fn session(admin: &crate::auth::Admin, req: &Request) -> Result<Response, ApiErr
     if *req.method() != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
-    let user = &admin.0;
     Ok(ok_json(&json!({
-        "contact_id": user.contact.id,
-        "username": user.contact.profile.username,
-        "csrf_token": user.session.csrf_token.expose(),
-        "expires_at": gatehouse::clock::rfc3339(user.session.expires_at),
+        "contact_id": admin.contact.id,
+        "username": admin.contact.profile.username,
+        "csrf_token": admin.session.as_ref().map(|s| s.csrf_token.expose()),
+        "expires_at": admin.session.as_ref().map(|s| gatehouse::clock::rfc3339(s.expires_at)),
     })))
 }
 

@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 use super::created;
 use crate::service::registrations::{self as service, Credential, RegistrationDetails};
 
-pub fn view(d: &RegistrationDetails) -> Value {
+/// The JSON shape. The JWT signing key is hidden while an asymmetric algorithm signs, as it is unused.
+pub fn view(d: &RegistrationDetails, hide_signing_key: bool) -> Value {
     let r = &d.registration;
     let s = &r.settings;
     json!({
@@ -28,7 +29,7 @@ pub fn view(d: &RegistrationDetails) -> Value {
         "no_access_mapping": s.no_access_mapping.to_text(),
         "grant_types": s.grant_types,
         "client_secret": d.secrets.as_ref().map(|c| c.client_secret.expose()),
-        "jwt_signing_key": d.secrets.as_ref().map(|c| c.jwt_signing_key.expose()),
+        "jwt_signing_key": if hide_signing_key { None } else { d.secrets.as_ref().map(|c| c.jwt_signing_key.expose()) },
         "created_at": rfc3339(r.created_at),
         "updated_at": rfc3339(r.updated_at),
     })
@@ -39,10 +40,12 @@ fn client_id(segment: &str) -> Result<ClientId, ApiError> {
 }
 
 pub async fn route(state: &AppState, req: &Request, tail: &[&str], now: OffsetDateTime) -> Result<Response, ApiError> {
+    let hide = gatehouse::oidc::issue::signing_config(state).await?.algorithm.is_asymmetric();
+    let view = |d: &RegistrationDetails| view(d, hide);
     match (req.method(), tail) {
         (&Method::GET, [] | [""]) => {
             let list = service::list(state).await?;
-            Ok(ok_json(&json!({ "registrations": list.iter().map(view).collect::<Vec<_>>() })))
+            Ok(ok_json(&json!({ "registrations": list.iter().map(&view).collect::<Vec<_>>() })))
         }
         (&Method::POST, [] | [""]) => {
             let draft: RegistrationDraft = json(req)?;

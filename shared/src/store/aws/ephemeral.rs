@@ -33,7 +33,11 @@ fn throttle_key(key: &str) -> String {
 }
 
 impl EphemeralTable {
-    async fn get_item(&self, pk: String) -> StoreResult<Option<Item>> {
+    pub(super) fn pk(&self) -> &'static str {
+        PK
+    }
+
+    pub(super) async fn get_item(&self, pk: String) -> StoreResult<Option<Item>> {
         let output = self
             .client
             .get_item()

@@ -21,6 +21,7 @@ use crate::config::AwsSettings;
 mod contacts;
 mod documents;
 mod ephemeral;
+mod grants;
 pub mod schema;
 mod secrets;
 
@@ -54,7 +55,8 @@ pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Store
         queries: Arc::new(documents::QueriesTable(documents(&schema::QUERIES))),
         registrations: Arc::new(documents::RegistrationsTable(documents(&schema::REGISTRATIONS))),
         sessions: ephemeral.clone(),
-        throttle: ephemeral,
+        throttle: ephemeral.clone(),
+        grants: ephemeral,
         secrets: Arc::new(secrets::SecretsManager {
             client: aws_sdk_secretsmanager::Client::new(sdk_config),
             prefix: settings.secret_prefix.clone(),

@@ -1,0 +1,238 @@
+//! Codes, tokens, revoked families and consents in the ephemeral table. Single-use items are
+//! spent with one conditional update, so two racing requests get exactly one success.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValue;
+use time::OffsetDateTime;
+
+use super::ephemeral::EphemeralTable;
+use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
+use crate::contact::ContactId;
+use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::secret::TokenDigest;
+use crate::store::records::{from_json, to_json};
+use crate::store::{GrantStore, StoreError, StoreResult};
+
+const EXPIRES_AT: &str = "expires_at";
+const USED_BY: &str = "used_by";
+
+fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
+impl EphemeralTable {
+    async fn put_expiring(&self, pk: String, doc: String, expires_at: OffsetDateTime) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.pk(), string(pk))
+            .item(DOC, string(doc))
+            .item(EXPIRES_AT, number(expires_at.unix_timestamp()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", self.pk())
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+        Ok(())
+    }
+
+    /// Marks an unused, unexpired item used by `marker` and returns its record; otherwise
+    /// says who used it first (`Err(Some(marker))`) or that there is none (`Err(None)`).
+    async fn spend(
+        &self,
+        pk: String,
+        marker: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Result<String, Option<String>>> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(self.pk(), string(pk.clone()))
+            .update_expression("SET #used_by = :marker")
+            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#used_by) AND #expires_at > :now")
+            .expression_attribute_names("#pk", self.pk())
+            .expression_attribute_names("#used_by", USED_BY)
+            .expression_attribute_names("#expires_at", EXPIRES_AT)
+            .expression_attribute_values(":marker", string(marker))
+            .expression_attribute_values(":now", number(now.unix_timestamp()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item =
+                    output.attributes.ok_or_else(|| StoreError::Backend("UpdateItem returned nothing".into()))?;
+                Ok(Ok(string_attribute(&item, DOC)?.to_owned()))
+            }
+            Err(e) if is_condition_failure(&e) => {
+                let Some(item) = self.get_item(pk).await? else { return Ok(Err(None)) };
+                if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() {
+                    return Ok(Err(None));
+                }
+                Ok(Err(string_attribute(&item, USED_BY).ok().map(str::to_owned)))
+            }
+            Err(e) => Err(sdk_error("UpdateItem", &self.table, e)),
+        }
+    }
+
+    async fn live_doc(&self, pk: String, now: OffsetDateTime) -> StoreResult<Option<String>> {
+        let Some(item) = self.get_item(pk).await? else { return Ok(None) };
+        if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() {
+            return Ok(None);
+        }
+        Ok(Some(string_attribute(&item, DOC)?.to_owned()))
+    }
+
+    /// A member's consents, one item per member: `client_id` → consent.
+    async fn consents(&self, contact: ContactId) -> StoreResult<(Option<Item>, BTreeMap<String, Consent>)> {
+        let item = self.get_item(consent_key(contact)).await?;
+        let map = match &item {
+            Some(item) => from_json(string_attribute(item, DOC)?)?,
+            None => BTreeMap::new(),
+        };
+        Ok((item, map))
+    }
+
+    /// Rewrites a member's consents if nobody changed them since `before` was read.
+    async fn replace_consents(
+        &self,
+        contact: ContactId,
+        before: Option<&Item>,
+        after: &BTreeMap<String, Consent>,
+    ) -> StoreResult<bool> {
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.pk(), string(consent_key(contact)))
+            .item(DOC, string(to_json(after)?));
+        put = match before {
+            None => put.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", self.pk()),
+            Some(item) => put
+                .condition_expression("#doc = :old")
+                .expression_attribute_names("#doc", DOC)
+                .expression_attribute_values(":old", string(string_attribute(item, DOC)?)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error("PutItem", &self.table, e)),
+        }
+    }
+
+    async fn change_consents(
+        &self,
+        contact: ContactId,
+        change: impl Fn(&mut BTreeMap<String, Consent>),
+    ) -> StoreResult<()> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let (item, mut map) = self.consents(contact).await?;
+            change(&mut map);
+            if self.replace_consents(contact, item.as_ref(), &map).await? {
+                return Ok(());
+            }
+            super::back_off(attempt).await;
+        }
+        Err(StoreError::Backend(format!("consents of {contact} kept changing under {MAX_ATTEMPTS} attempts")))
+    }
+}
+
+fn consent_key(contact: ContactId) -> String {
+    format!("consents#{contact}")
+}
+
+#[async_trait]
+impl GrantStore for EphemeralTable {
+    async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()> {
+        self.put_expiring(format!("code#{}", code.as_str()), to_json(grant)?, grant.expires_at).await
+    }
+
+    async fn redeem_code(
+        &self,
+        code: &TokenDigest,
+        family: &FamilyId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Redeemed<AuthCode>> {
+        Ok(match self.spend(format!("code#{}", code.as_str()), family.as_str(), now).await? {
+            Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
+            Err(Some(first)) => Redeemed::Replayed { family: Some(FamilyId::from_stored(first)) },
+            Err(None) => Redeemed::Unknown,
+        })
+    }
+
+    async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
+        self.put_expiring(format!("access#{}", token.as_str()), to_json(grant)?, grant.expires_at).await
+    }
+
+    async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
+        self.live_doc(format!("access#{}", token.as_str()), now).await?.map(|doc| from_json(&doc)).transpose()
+    }
+
+    async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
+        self.put_expiring(format!("refresh#{}", token.as_str()), to_json(grant)?, grant.expires_at).await
+    }
+
+    async fn redeem_refresh_token(
+        &self,
+        token: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Redeemed<TokenGrant>> {
+        let pk = format!("refresh#{}", token.as_str());
+        Ok(match self.spend(pk.clone(), "spent", now).await? {
+            Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
+            Err(Some(_)) => {
+                let doc = self
+                    .live_doc(pk, now)
+                    .await?
+                    .ok_or_else(|| StoreError::Backend("spent refresh token vanished".into()))?;
+                Redeemed::Replayed { family: Some(from_json::<TokenGrant>(&doc)?.family) }
+            }
+            Err(None) => Redeemed::Unknown,
+        })
+    }
+
+    async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.pk(), string(format!("family#{}", family.as_str())))
+            .item(EXPIRES_AT, number(until.unix_timestamp()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+        Ok(())
+    }
+
+    async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool> {
+        let Some(item) = self.get_item(format!("family#{}", family.as_str())).await? else { return Ok(false) };
+        Ok(number_attribute(&item, EXPIRES_AT)? > now.unix_timestamp())
+    }
+
+    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>> {
+        Ok(self.consents(contact).await?.1.remove(client_id))
+    }
+
+    async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
+        self.change_consents(consent.contact_id, |map| {
+            map.insert(consent.client_id.clone(), consent.clone());
+        })
+        .await
+    }
+
+    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()> {
+        self.change_consents(contact, |map| {
+            map.remove(client_id);
+        })
+        .await
+    }
+
+    async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
+        Ok(self.consents(contact).await?.1.into_values().collect())
+    }
+}
