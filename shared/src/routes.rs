@@ -48,6 +48,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/signin", Function::SigninRedirect),
     route("GET", "/signout", Function::SigninRedirect),
     route("POST", "/signout", Function::SigninRedirect),
+    route("GET", "/account", Function::SigninRedirect),
+    route("POST", "/account/consents/withdraw", Function::SigninRedirect),
     route("GET", "/callback", Function::Callback),
     route("POST", "/callback", Function::Callback),
     route("GET", "/authorize", Function::Authorize),

@@ -433,3 +433,22 @@ both_backends!(prompt_login_and_max_age_force_a_fresh_sign_in, |server: TestServ
     let response = member.get_raw(&authorize_url(&app, &[("prompt", "consent")])).await;
     assert_eq!(response.status(), 200, "prompt=consent asks for consent again");
 });
+
+both_backends!(members_can_withdraw_consent, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Consent App", &[], "array").await;
+    add_member(&admin, "bsmith", "A").await;
+    let mut member = Client::new(&server);
+    member.authorize(&authorize_url(&app, &[]), "bsmith").await;
+    let account = member.get_raw("/account").await.text().await.unwrap();
+    assert!(account.contains("Consent App"), "the account page lists the app");
+    let inputs = hidden_inputs(&account);
+    let first = |name: &str| inputs.iter().find(|(n, _)| n == name).cloned().unwrap();
+    let form = [first("csrf_token"), first("client_id")];
+    let withdrawn = member.http.post(member.url("/account/consents/withdraw")).form(&form).send().await.unwrap();
+    assert_eq!(withdrawn.status(), 303);
+    let account = member.get_raw("/account").await.text().await.unwrap();
+    assert!(!account.contains("Consent App"));
+    let response = member.get_raw(&authorize_url(&app, &[])).await;
+    assert_eq!(response.status(), 200, "consent is asked again");
+});

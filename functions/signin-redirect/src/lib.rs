@@ -1,6 +1,8 @@
-//! The sign-in screens: local username/password sign-in and sign-out.
+//! The sign-in screens: local username/password sign-in, sign-out, and the member's account
+//! page (where consents to apps are withdrawn).
 //! (Redirecting to an upstream identity provider joins here when OIDC is configured.)
 
+mod account;
 mod signin;
 mod signout;
 
@@ -18,7 +20,9 @@ pub async fn handle(state: &AppState, req: Request) -> Response {
         (&Method::POST, "/signin") => signin::submit(state, &req, now).await,
         (&Method::GET | &Method::HEAD, "/signout") => signout::show(state, &req, now).await,
         (&Method::POST, "/signout") => signout::submit(state, &req, now).await,
-        (_, "/" | "/signin" | "/signout") => Err(PageError::new(
+        (&Method::GET | &Method::HEAD, "/account") => account::show(state, &req, now).await,
+        (&Method::POST, "/account/consents/withdraw") => account::withdraw(state, &req, now).await,
+        (_, "/" | "/signin" | "/signout" | "/account" | "/account/consents/withdraw") => Err(PageError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "Not allowed",
             "This page does not accept that kind of request.",

@@ -9,12 +9,12 @@ use gatehouse::web::request::{form, query, same_origin_path};
 use gatehouse::web::response::{html_page, see_other, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok, session_cookie, signed_in};
 use gatehouse::web::{Request, Response, StatusCode};
-use maud::{Markup, html};
+use maud::html;
 use time::OffsetDateTime;
 
 /// Where a signed-in user goes when no `return_to` was given.
 fn home_for(contact: &Contact) -> &'static str {
-    if contact.profile.is_sysadmin { "/admin" } else { "/signin" }
+    if contact.profile.is_sysadmin { "/admin" } else { "/account" }
 }
 
 pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
@@ -22,13 +22,8 @@ pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Resul
     let return_to = same_origin_path(params.text("return_to"));
     // `force=1`: the app asked for a fresh sign-in (prompt=login, max_age), so a session is not enough.
     let force = params.get("force") == Some("1");
-    if let Some(user) = signed_in(state, req, now).await?
-        && !force
-    {
-        return Ok(match return_to {
-            Some(target) => see_other(target),
-            None => signed_in_page(&user.contact, user.session.csrf_token.expose()),
-        });
+    if signed_in(state, req, now).await?.is_some() && !force {
+        return Ok(see_other(return_to.unwrap_or("/account")));
     }
     form_page(state, req, StatusCode::OK, return_to, params.text("login_hint"), None).await
 }
@@ -103,20 +98,4 @@ async fn form_page(
         Some(cookie) => with_cookie(response, &cookie),
         None => response,
     })
-}
-
-fn signed_in_page(contact: &Contact, csrf: &str) -> Response {
-    let name = format!("{} {}", contact.profile.first_name, contact.profile.last_name);
-    let body: Markup = html! {
-        h1 { "You are signed in" }
-        p { "Signed in as " strong { (name.trim()) } " (" (contact.profile.username) ")." }
-        div.actions {
-            @if contact.profile.is_sysadmin { a.button href="/admin" { "Open the administration" } }
-            form method="post" action="/signout" {
-                input type="hidden" name=(CSRF_FIELD) value=(csrf);
-                button.secondary type="submit" { "Sign out" }
-            }
-        }
-    };
-    html_page(StatusCode::OK, "Signed in", body)
 }

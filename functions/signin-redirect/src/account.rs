@@ -1,0 +1,78 @@
+//! `/account`: who is signed in, and the apps they allowed, each with a Withdraw button.
+
+use gatehouse::app::AppState;
+use gatehouse::registration::ClientId;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::form;
+use gatehouse::web::response::{html_page, see_other};
+use gatehouse::web::session::{CSRF_FIELD, signed_in};
+use gatehouse::web::{Request, Response, StatusCode};
+use maud::html;
+use time::OffsetDateTime;
+
+pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+    let Some(user) = signed_in(state, req, now).await? else { return Ok(see_other("/signin?return_to=%2Faccount")) };
+    let mut apps = Vec::new();
+    for consent in state.stores.grants.list_consents(user.contact.id).await? {
+        let name = match ClientId::parse(&consent.client_id) {
+            Some(id) => state.stores.registrations.get(id).await?.map(|r| r.settings.name),
+            None => None,
+        };
+        // Consents of deleted registrations are left to expire with nothing to show.
+        if let Some(name) = name {
+            apps.push((name, consent));
+        }
+    }
+    let p = &user.contact.profile;
+    let csrf = user.session.csrf_token.expose();
+    let body = html! {
+        h1 { "Your account" }
+        p { "Signed in to " (state.config.org_name) " as " strong { (format!("{} {}", p.first_name, p.last_name).trim()) } " (" (p.username) ")." }
+        h2 { "Apps you allowed" }
+        @if apps.is_empty() {
+            p.hint { "You have not allowed any app to access your account." }
+        } @else {
+            table {
+                thead { tr { th { "App" } th { "Can access" } th { "Allowed" } th {} } }
+                tbody {
+                    @for (name, consent) in &apps {
+                        tr {
+                            td { (name) }
+                            td { (consent.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) }
+                            td { (gatehouse::clock::rfc3339(consent.granted_at)) }
+                            td.icons {
+                                form method="post" action="/account/consents/withdraw" {
+                                    input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                                    input type="hidden" name="client_id" value=(consent.client_id);
+                                    button.secondary type="submit" aria-label=(format!("Withdraw consent for {name}")) { "Withdraw" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p.hint { "After you withdraw, the app asks for your permission again the next time you sign in to it." }
+        }
+        div.actions {
+            @if p.is_sysadmin { a.button href="/admin" { "Open the administration" } }
+            form method="post" action="/signout" {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                button.secondary type="submit" { "Sign out" }
+            }
+        }
+    };
+    Ok(html_page(StatusCode::OK, "Your account", body))
+}
+
+pub async fn withdraw(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+    let Some(user) = signed_in(state, req, now).await? else { return Ok(see_other("/signin?return_to=%2Faccount")) };
+    let params = form(req);
+    if !user.csrf_ok(params.get(CSRF_FIELD)) {
+        return Err(PageError::new(StatusCode::FORBIDDEN, "Not confirmed", "The form expired. Please try again."));
+    }
+    let client_id =
+        params.get("client_id").ok_or_else(|| PageError::bad_request("Which app? The form is incomplete."))?;
+    state.stores.grants.delete_consent(user.contact.id, client_id).await?;
+    tracing::info!(contact = %user.contact.id, %client_id, "consent withdrawn");
+    Ok(see_other("/account"))
+}
