@@ -98,6 +98,32 @@ pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupE
     }
 }
 
+/// The first administrator under Lambda, where nobody reads a start-up banner: unless that
+/// administrator exists, creates them with the password kept in the secret `name` (relative to
+/// the secret prefix; the SAM template generates `admin-password`). The secret is read only
+/// while the administrator is missing.
+pub async fn ensure_first_admin_from_secret(state: &mut AppState, name: &str) -> Result<FirstAdmin, StartupError> {
+    if state.stores.contacts.find_by_username(&state.config.admin_username).await?.is_some() {
+        return Ok(FirstAdmin::Existing);
+    }
+    let password =
+        state.stores.secrets.get(name).await?.ok_or_else(|| {
+            StartupError::Bootstrap(format!("the administrator password secret `{name}` does not exist"))
+        })?;
+    if password.expose().chars().count() < crate::password::MIN_LENGTH {
+        return Err(StartupError::Bootstrap(format!(
+            "the administrator password in secret `{name}` must be at least {} characters",
+            crate::password::MIN_LENGTH
+        )));
+    }
+    state.config.admin_password = Some(password);
+    let outcome = ensure_first_admin(state).await?;
+    if matches!(outcome, FirstAdmin::CreatedWithConfiguredPassword) {
+        tracing::info!(username = %state.config.admin_username, secret = name, "first administrator created");
+    }
+    Ok(outcome)
+}
+
 /// Readable logs locally, JSON under Lambda (CloudWatch). `RUST_LOG` filters.
 pub fn init_tracing(format: &LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

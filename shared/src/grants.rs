@@ -33,6 +33,9 @@ pub struct AuthCode {
     pub client_id: String,
     pub contact_id: ContactId,
     pub redirect_uri: String,
+    /// The authorization request named `redirect_uri`, so the token request must repeat it (RFC 6749 §4.1.3).
+    #[serde(default)]
+    pub redirect_uri_sent: bool,
     pub scope: Scopes,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,

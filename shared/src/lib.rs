@@ -16,5 +16,6 @@ pub mod routes;
 pub mod secret;
 pub mod session;
 pub mod store;
+pub mod upstream;
 pub mod validation;
 pub mod web;

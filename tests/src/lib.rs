@@ -1,6 +1,8 @@
 //! Test harness: a real Gatehouse server on a free loopback port, on either storage
 //! backend, and an HTTP client that signs in the way a browser does.
 
+pub mod runtime_api;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -111,8 +113,13 @@ pub fn form_value(html: &str, name: &str) -> Option<String> {
 
 impl Client {
     pub fn new(server: &TestServer) -> Self {
+        Self::at(&server.url)
+    }
+
+    /// A client for a server at `base` (e.g. one started as a separate process).
+    pub fn at(base: &str) -> Self {
         let http = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
-        Self { http, base: server.url.clone(), csrf: None }
+        Self { http, base: base.to_owned(), csrf: None }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -133,8 +140,12 @@ impl Client {
 
     /// Signs in as the first administrator and reads the API's CSRF token.
     pub async fn admin(server: &TestServer) -> Self {
-        let mut client = Self::new(server);
-        let response = client.sign_in("admin", ADMIN_PASSWORD).await;
+        Self::admin_at(&server.url, ADMIN_PASSWORD).await
+    }
+
+    pub async fn admin_at(base: &str, password: &str) -> Self {
+        let mut client = Self::at(base);
+        let response = client.sign_in("admin", password).await;
         assert_eq!(response.status(), 303, "admin sign-in");
         let session: Value =
             client.http.get(client.url("/admin/api/session")).send().await.unwrap().json().await.unwrap();

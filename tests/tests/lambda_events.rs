@@ -91,5 +91,6 @@ async fn protocol_functions_answer_their_events() {
     assert!(header(&userinfo, "www-authenticate").contains(r#"error="invalid_token""#));
 
     let callback = gatehouse_callback::handle(&state, event("callback-get.json")).await;
-    assert_eq!(callback.status(), 404, "the upstream-IdP callback is not served yet");
+    assert_eq!(callback.status(), 403, "a callback with a state Gatehouse never issued is refused");
+    assert!(body_text(&callback).contains("not valid any more"));
 }

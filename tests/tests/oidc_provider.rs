@@ -230,6 +230,14 @@ both_backends!(codes_are_single_use_bound_and_pkce_checked, |server: TestServer|
         .await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "a code is bound to its client");
 
+    let code = code_for(member.authorize(&authorize_url(&app, &[]), "bsmith").await);
+    let (status, body) = member.token(&app, &[("grant_type", "authorization_code"), ("code", code.as_str())]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "redirect_uri must be repeated when it was sent"
+    );
+
     let wrong_secret = App { client_secret: "x".repeat(64), ..app };
     let (status, body) = member
         .token(&wrong_secret, &[("grant_type", "authorization_code"), ("code", "whatever"), ("redirect_uri", "x")])

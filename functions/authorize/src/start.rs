@@ -181,9 +181,11 @@ pub(crate) async fn issue(state: &AppState, checked: &Checked, now: OffsetDateTi
         sid: Some(session_id(&checked.user)),
     };
     let answer = match r.response_type {
-        ResponseType::Code => issue::issue_code(state, &auth, r.redirect_uri.as_str(), r.code_challenge.clone(), now)
-            .await
-            .map(|code| vec![("code".to_owned(), code.expose().to_owned())]),
+        ResponseType::Code => {
+            issue::issue_code(state, &auth, r.redirect_uri.as_str(), r.redirect_uri_sent, r.code_challenge.clone(), now)
+                .await
+                .map(|code| vec![("code".to_owned(), code.expose().to_owned())])
+        }
         ResponseType::IdToken => issue::id_token(state, &auth, None, None, Some(&checked.profile), now)
             .await
             .map(|id_token| vec![("id_token".to_owned(), id_token)]),

@@ -1,10 +1,163 @@
-//! The callback function. Its protocol endpoints arrive with the OpenID Provider work;
-//! until then it answers that nothing is served here.
+//! The upstream provider's answer: `/callback` (GET for the code response, POST for
+//! `form_post`). Checks state, exchanges the code, verifies the ID token and the staff claim,
+//! links or creates the user, syncs names and email, and starts a Gatehouse session.
+
+mod link;
 
 use gatehouse::app::AppState;
-use gatehouse::web::error::ApiError;
-use gatehouse::web::{Request, Response};
+use gatehouse::secret::OpaqueToken;
+use gatehouse::session::Session;
+use gatehouse::upstream::claims::{UpstreamPerson, has_staff_claim};
+use gatehouse::upstream::client::{self, UpstreamError};
+use gatehouse::upstream::log::{Level, record};
+use gatehouse::upstream::settings::{self, RequireFor};
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::{Params, form, path, query};
+use gatehouse::web::response::{see_other, with_cookie};
+use gatehouse::web::session::session_cookie;
+use gatehouse::web::{Method, Request, Response, StatusCode};
+use serde_json::json;
 
-pub async fn handle(_state: &AppState, _req: Request) -> Response {
-    ApiError::not_found("this endpoint").into_response()
+/// The seed's message for a person without the configured staff claim.
+pub const NOT_STAFF: &str =
+    "Is not a staff user in the OpenID provider, according to the staff claim configured in the settings.";
+
+pub async fn handle(state: &AppState, req: Request) -> Response {
+    let params = match (req.method(), path(&req)) {
+        (&Method::GET, "/callback") => query(&req),
+        (&Method::POST, "/callback") => form(&req),
+        (_, "/callback") => {
+            return PageError::new(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use GET or POST.").into_response();
+        }
+        _ => return PageError::not_found().into_response(),
+    };
+    callback(state, &params).await.unwrap_or_else(PageError::into_response)
+}
+
+fn failed(message: impl Into<String>) -> PageError {
+    PageError::new(StatusCode::FORBIDDEN, "Sign-in failed", message)
+}
+
+/// The seed's troubleshooting hint for errors the provider returns.
+fn hint_for(description: &str) -> Option<&'static str> {
+    if description.contains("response_type") && description.contains("id_token") {
+        Some("Ensure the Access tokens and ID tokens are enabled on the application.")
+    } else {
+        None
+    }
+}
+
+async fn callback(state: &AppState, params: &Params) -> Result<Response, PageError> {
+    let now = state.now();
+    let received = json!({
+        "state": params.get("state"), "code": params.get("code"), "id_token": params.get("id_token"),
+        "error": params.get("error"), "error_description": params.get("error_description"),
+    });
+    record(state, Level::Debug, "Response received from the OpenID provider", received).await;
+    let Some(state_value) = params.get("state").filter(|s| !s.is_empty()) else {
+        record(state, Level::Warning, "Callback refused: no state", json!({})).await;
+        return Err(failed("This sign-in response is incomplete. Please sign in again."));
+    };
+    let Some(login) = state.stores.grants.take_login(&OpaqueToken::from_presented(state_value).digest(), now).await?
+    else {
+        record(state, Level::Warning, "Callback refused: unknown, expired or replayed state", json!({})).await;
+        return Err(failed(
+            "This sign-in response is not valid any more (it expired or was already used). Please sign in again.",
+        ));
+    };
+    if let Some(error) = params.get("error") {
+        let description = params.get("error_description").unwrap_or(error);
+        record(
+            state,
+            Level::Error,
+            "The OpenID provider returned an error",
+            json!({ "error": error, "error_description": description, "email": login.email }),
+        )
+        .await;
+        let message = match hint_for(description) {
+            Some(hint) => format!("Error: {description}. {hint}"),
+            None => format!("Error: {description}"),
+        };
+        return Err(failed(message));
+    }
+    let settings = settings::load(state).await?;
+    if !settings.is_on() {
+        return Err(failed("Signing in through the OpenID provider is turned off."));
+    }
+    let fail = |e: UpstreamError| async move {
+        record(state, Level::Error, "Sign-in through the OpenID provider failed", json!({ "error": e.to_string() }))
+            .await;
+        failed(format!("The sign-in could not be completed: {e}"))
+    };
+    let mut found = match client::discover(&settings, false).await {
+        Ok(found) => found,
+        Err(e) => return Err(fail(e).await),
+    };
+    if client::issuer(&found).as_str() != login.issuer {
+        return Err(fail(UpstreamError::InvalidToken(format!(
+            "the response came from {}, not {}",
+            client::issuer(&found).as_str(),
+            login.issuer
+        )))
+        .await);
+    }
+    let raw_id_token = match (params.get("code"), params.get("id_token")) {
+        (Some(code), _) if settings.uses_code_flow() => {
+            let verifier = login.pkce_verifier.as_ref().map(|v| v.expose());
+            record(state, Level::Info, "Exchanging the code at the token endpoint", json!({ "code": code })).await;
+            match client::exchange_code(&found, &settings, code, verifier).await {
+                Ok(token) => token,
+                Err(e) => return Err(fail(e).await),
+            }
+        }
+        (_, Some(id_token)) if !settings.uses_code_flow() => id_token.to_owned(),
+        _ => {
+            return Err(fail(UpstreamError::InvalidToken(
+                "the response has neither the expected code nor ID token".into(),
+            ))
+            .await);
+        }
+    };
+    let claims = match client::verify_id_token(&mut found, &settings, &raw_id_token, &login.nonce, now).await {
+        Ok(claims) => claims,
+        Err(e) => return Err(fail(e).await),
+    };
+    record(state, Level::Info, "ID token verified", json!({ "claims": claims })).await;
+    let Some(person) = UpstreamPerson::from_claims(&claims, &settings) else {
+        return Err(fail(UpstreamError::InvalidToken(format!(
+            "the ID token has no `{}` claim (External Claim ID)",
+            settings.external_claim_id
+        )))
+        .await);
+    };
+    let is_staff = has_staff_claim(&claims, &settings);
+    if !is_staff && settings.require_for == RequireFor::Staff {
+        record(state, Level::Warning, NOT_STAFF, json!({ "subject": person.subject, "email": person.email })).await;
+        return Err(failed(NOT_STAFF));
+    }
+    let contact = match link::link_or_create(state, &settings, &person, is_staff, now).await {
+        Ok(contact) => contact,
+        Err(message) => {
+            record(
+                state,
+                Level::Error,
+                "Cannot link the signed-in person to a user",
+                json!({ "email": person.email, "reason": message }),
+            )
+            .await;
+            return Err(failed(message));
+        }
+    };
+    let (session, token) = Session::start(contact.id, now)?;
+    state.stores.sessions.insert(&session).await?;
+    record(
+        state,
+        Level::Info,
+        "Signed in through the OpenID provider",
+        json!({ "username": contact.profile.username, "staff": is_staff }),
+    )
+    .await;
+    let home = if contact.profile.is_sysadmin { "/admin" } else { "/account" };
+    let target = login.return_to.as_deref().and_then(gatehouse::web::request::same_origin_path).unwrap_or(home);
+    Ok(with_cookie(see_other(target), &session_cookie(&state.config, &token)))
 }

@@ -5,6 +5,7 @@
 mod account;
 mod signin;
 mod signout;
+mod to_provider;
 
 use gatehouse::app::AppState;
 use gatehouse::web::error::PageError;

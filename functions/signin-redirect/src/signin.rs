@@ -4,13 +4,19 @@ use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::local_signin::{self, SigninError};
 use gatehouse::session::Session;
+use gatehouse::upstream::log::{Level, record};
+use gatehouse::upstream::policy::{NextStep, next_step, password_allowed};
+use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::error::PageError;
-use gatehouse::web::request::{form, query, same_origin_path};
+use gatehouse::web::request::{Params, form, query, same_origin_path};
 use gatehouse::web::response::{html_page, see_other, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok, session_cookie, signed_in};
 use gatehouse::web::{Request, Response, StatusCode};
 use maud::html;
+use serde_json::json;
 use time::OffsetDateTime;
+
+use crate::to_provider;
 
 /// Where a signed-in user goes when no `return_to` was given.
 fn home_for(contact: &Contact) -> &'static str {
@@ -25,6 +31,10 @@ pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Resul
     if signed_in(state, req, now).await?.is_some() && !force {
         return Ok(see_other(return_to.unwrap_or("/account")));
     }
+    let settings = gatehouse::upstream::settings::load(state).await?;
+    if settings.is_on() {
+        return step_page(state, req, StatusCode::OK, return_to, Step::Email, params.text("login_hint"), None).await;
+    }
     form_page(state, req, StatusCode::OK, return_to, params.text("login_hint"), None).await
 }
 
@@ -35,6 +45,10 @@ pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Res
     if !login_csrf_ok(state, req, params.text(CSRF_FIELD)) {
         let message = "Your sign-in form expired. Please try again.";
         return form_page(state, req, StatusCode::FORBIDDEN, return_to, identifier, Some(message)).await;
+    }
+    let settings = gatehouse::upstream::settings::load(state).await?;
+    if settings.is_on() && !params.has("password") {
+        return email_step(state, req, &settings, &params, return_to, now).await;
     }
     let contact = match local_signin::verify_password(state, identifier, params.text("password"), now).await {
         Ok(contact) => contact,
@@ -49,12 +63,133 @@ pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Res
         }
         Err(SigninError::Store(e)) => return Err(e.into()),
     };
+    if !password_allowed(&settings, &contact) {
+        let name = to_provider::provider_name(&settings);
+        record(
+            state,
+            Level::Warning,
+            "Password sign-in refused: OIDC is required",
+            json!({ "username": contact.profile.username }),
+        )
+        .await;
+        let message = format!("Sign in with {name}: passwords no longer work for this account.");
+        return step_page(state, req, StatusCode::FORBIDDEN, return_to, Step::Provider, identifier, Some(&message))
+            .await;
+    }
     // A fresh session id at every sign-in defeats session fixation.
     let (session, token) = Session::start(contact.id, now)?;
     state.stores.sessions.insert(&session).await?;
     tracing::info!(contact = %contact.id, "signed in with password");
     let target = return_to.unwrap_or_else(|| home_for(&contact));
     Ok(with_cookie(see_other(target), &session_cookie(&state.config, &token)))
+}
+
+/// With OIDC on: the email step decides between the provider, a password, or both.
+async fn email_step(
+    state: &AppState,
+    req: &Request,
+    settings: &UpstreamSettings,
+    params: &Params,
+    return_to: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Response, PageError> {
+    let email = params.text("email").trim();
+    if email.is_empty() {
+        return step_page(
+            state,
+            req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            return_to,
+            Step::Email,
+            "",
+            Some("Enter your email address."),
+        )
+        .await;
+    }
+    if params.get("via") == Some("provider") {
+        return to_provider::start(state, settings, email, return_to, now).await;
+    }
+    let contact = local_signin::find_contact(state, email).await?;
+    match next_step(settings, contact.as_ref()) {
+        NextStep::Provider => to_provider::start(state, settings, email, return_to, now).await,
+        NextStep::Password => step_page(state, req, StatusCode::OK, return_to, Step::Password, email, None).await,
+        NextStep::Choice => step_page(state, req, StatusCode::OK, return_to, Step::Choice, email, None).await,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Email,
+    Password,
+    Choice,
+    Provider,
+}
+
+/// The OIDC-era sign-in screens: email only; then a password, the provider, or both.
+async fn step_page(
+    state: &AppState,
+    req: &Request,
+    status: StatusCode,
+    return_to: Option<&str>,
+    step: Step,
+    email: &str,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let settings = gatehouse::upstream::settings::load(state).await?;
+    let csrf = login_csrf(state, req)?;
+    let app = app_name(state, return_to).await;
+    let provider = to_provider::provider_name(&settings);
+    let hidden = html! {
+        input type="hidden" name=(CSRF_FIELD) value=(csrf.token);
+        @if let Some(target) = return_to { input type="hidden" name="return_to" value=(target); }
+    };
+    let body = html! {
+        h1 { "Sign in" }
+        @if let Some(app) = &app { p.continue-to { "Sign in to continue to: " strong { (app) } } }
+        @if let Some(error) = error { p.flash.error role="alert" { (error) } }
+        @match step {
+            Step::Email => {
+                form method="post" action="/signin" {
+                    (hidden)
+                    label for="email" { "Email" }
+                    input #email type="email" name="email" value=(email) autocomplete="username" required autofocus;
+                    div.actions { button type="submit" { "Next" } }
+                }
+            }
+            Step::Password | Step::Choice => {
+                form method="post" action="/signin" {
+                    (hidden)
+                    label for="username" { "Email" }
+                    input #username type="text" name="username" value=(email) readonly;
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" autocomplete="current-password" required autofocus;
+                    div.actions { button type="submit" { "Sign in with password" } }
+                }
+                @if step == Step::Choice {
+                    p.hint { "or" }
+                    form method="post" action="/signin" {
+                        (hidden)
+                        input type="hidden" name="email" value=(email);
+                        input type="hidden" name="via" value="provider";
+                        button.secondary type="submit" { "Sign in with " (provider) }
+                    }
+                }
+            }
+            Step::Provider => {
+                form method="post" action="/signin" {
+                    (hidden)
+                    input type="hidden" name="email" value=(email);
+                    input type="hidden" name="via" value="provider";
+                    div.actions { button type="submit" { "Sign in with " (provider) } }
+                }
+            }
+        }
+    };
+    let response = html_page(status, "Sign in", body);
+    Ok(match csrf.set_cookie {
+        Some(cookie) => with_cookie(response, &cookie),
+        None => response,
+    })
 }
 
 /// The app a member is signing in for, when they came from `/authorize`.

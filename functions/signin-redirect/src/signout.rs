@@ -38,5 +38,26 @@ pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Res
     }
     state.stores.sessions.delete(&user.session.id).await?;
     tracing::info!(contact = %user.contact.id, "signed out");
-    Ok(with_cookie(see_other("/signin"), &clear_session_cookie(&state.config)))
+    // With OIDC on, also offer the provider's own sign-out, where it publishes one.
+    let settings = gatehouse::upstream::settings::load(state).await?;
+    let end_session = match settings.is_on() && user.contact.profile.external_id.is_some() {
+        true => gatehouse::upstream::client::discover(&settings, false)
+            .await
+            .ok()
+            .and_then(|f| gatehouse::upstream::client::end_session_url(&f)),
+        false => None,
+    };
+    let response = match end_session {
+        None => see_other("/signin"),
+        Some(url) => {
+            let body = html! {
+                h1 { "Signed out" }
+                p { "You are signed out of " (state.config.org_name) "." }
+                p { a href=(url) { "Also sign out of " (crate::to_provider::provider_name(&settings)) } }
+                p { a href="/signin" { "Sign in again" } }
+            };
+            html_page(StatusCode::OK, "Signed out", body)
+        }
+    };
+    Ok(with_cookie(response, &clear_session_cookie(&state.config)))
 }

@@ -46,7 +46,7 @@ pub async fn exchange(
     }
     let redirect_ok = match redirect_uri {
         Some(given) => given == grant.redirect_uri,
-        None => registration.settings.redirect_urls.len() == 1,
+        None => !grant.redirect_uri_sent,
     };
     if !redirect_ok {
         return Err(invalid_grant("redirect_uri does not match the authorization request"));

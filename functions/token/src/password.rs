@@ -85,6 +85,13 @@ pub async fn exchange(
         Err(SigninError::Throttled { .. }) => return Err(slow_down()),
         Err(SigninError::Store(e)) => return Err(e.into()),
     };
+    // While OIDC is Enabled, staff (but system administrators) must sign in at the provider.
+    let upstream = gatehouse::upstream::settings::load(state).await?;
+    if !gatehouse::upstream::policy::password_allowed(&upstream, &contact) {
+        return Err(invalid_grant(
+            "this account signs in through the organisation's OpenID provider; passwords are not accepted",
+        ));
+    }
     let family = FamilyId::generate()?;
 
     let Client::App { registration, .. } = client else {

@@ -61,9 +61,9 @@ pub fn error_response(error: OAuthError, basic: bool) -> Response {
         status,
         &json!({ "error": error.code.as_str(), "error_description": error.description }),
     ));
-    if status == StatusCode::UNAUTHORIZED {
-        let challenge = if basic { r#"Basic realm="gatehouse""# } else { r#"Bearer realm="gatehouse""# };
-        response.headers_mut().insert("www-authenticate", HeaderValue::from_static(challenge));
+    // RFC 6749 §5.2: the challenge names the scheme the client used; Bearer is for resource servers.
+    if status == StatusCode::UNAUTHORIZED && basic {
+        response.headers_mut().insert("www-authenticate", HeaderValue::from_static(r#"Basic realm="gatehouse""#));
     }
     response
 }

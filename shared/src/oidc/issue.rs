@@ -116,6 +116,7 @@ pub async fn issue_code(
     state: &AppState,
     auth: &Authorization<'_>,
     redirect_uri: &str,
+    redirect_uri_sent: bool,
     code_challenge: Option<String>,
     now: OffsetDateTime,
 ) -> Result<OpaqueToken, IssueError> {
@@ -124,6 +125,7 @@ pub async fn issue_code(
         client_id: auth.registration.client_id.to_string(),
         contact_id: auth.contact.id,
         redirect_uri: redirect_uri.to_owned(),
+        redirect_uri_sent,
         scope: auth.scope.clone(),
         nonce: auth.nonce.clone(),
         code_challenge,
@@ -254,6 +256,7 @@ pub async fn id_token(
         at_hash: access_token.map(|t| alg.half_hash(t)),
         c_hash: code.map(|c| alg.half_hash(c)),
         sid: auth.sid.as_deref(),
+        scope: &auth.scope,
         now,
     };
     let extras = profile.map(|p| p.id_token_extras(auth.registration)).unwrap_or_default();

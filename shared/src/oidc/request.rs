@@ -77,6 +77,8 @@ pub struct Prompt {
 pub struct AuthorizationRequest {
     pub client_id: ClientId,
     pub redirect_uri: RedirectUrl,
+    /// Whether the request named it (it may be left out when only one is registered).
+    pub redirect_uri_sent: bool,
     pub response_type: ResponseType,
     pub scope: Scopes,
     pub state: Option<String>,
@@ -193,6 +195,7 @@ impl AuthorizationRequest {
         Ok(Self {
             client_id: registration.client_id,
             redirect_uri,
+            redirect_uri_sent: params.has("redirect_uri"),
             response_type,
             scope,
             state,

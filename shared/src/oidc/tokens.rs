@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::contact::Contact;
+use crate::oidc::scope::{Scope, Scopes};
 use crate::registration::ClientId;
 
 pub const CODE_LIFETIME: Duration = Duration::seconds(60);
@@ -21,6 +22,7 @@ pub struct IdTokenFacts<'a> {
     pub at_hash: Option<String>,
     pub c_hash: Option<String>,
     pub sid: Option<&'a str>,
+    pub scope: &'a Scopes,
     pub now: OffsetDateTime,
 }
 
@@ -56,13 +58,15 @@ pub fn id_token_claims(facts: &IdTokenFacts<'_>, extra: Map<String, Value>) -> V
     if let Some(sid) = facts.sid {
         set("sid", json!(sid));
     }
-    for (name, value) in [
-        ("given_name", &p.first_name),
-        ("family_name", &p.last_name),
-        ("email", &p.email),
-        ("preferred_username", &p.username),
+    // Standard claims follow their scopes (OIDC Core §5.4); the registration's own
+    // additional fields are what the administrator chose to put in every ID token.
+    for (name, value, scope) in [
+        ("given_name", &p.first_name, Scope::Profile),
+        ("family_name", &p.last_name, Scope::Profile),
+        ("preferred_username", &p.username, Scope::Profile),
+        ("email", &p.email, Scope::Email),
     ] {
-        if !value.is_empty() {
+        if facts.scope.contains(scope) && !value.is_empty() {
             claims.entry(name.to_owned()).or_insert_with(|| json!(value));
         }
     }

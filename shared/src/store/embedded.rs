@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS consents (
     doc TEXT NOT NULL,
     PRIMARY KEY (contact_id, client_id)
 );
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS oidc_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
+PRAGMA user_version = 3;
 ";
 
 /// Opens (creating when needed) the database and secrets file in `data_dir`.
@@ -62,7 +63,8 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
         registrations: db.clone(),
         sessions: db.clone(),
         throttle: db.clone(),
-        grants: db,
+        grants: db.clone(),
+        logs: db,
         secrets,
     })
 }
@@ -151,6 +153,15 @@ impl ContactStore for Database {
         let doc: Option<String> = self
             .conn()
             .query_row("SELECT doc FROM contacts WHERE username_key = ?1", [normalize_key(username)], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
+    }
+
+    async fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<Contact>> {
+        let doc: Option<String> = self
+            .conn()
+            .query_row("SELECT doc FROM contacts WHERE external_id = ?1", [external_id], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
         doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
@@ -533,6 +544,17 @@ impl GrantStore for Database {
             .map_err(db_err)
     }
 
+    async fn put_login(&self, state: &TokenDigest, login: &LoginTransaction) -> StoreResult<()> {
+        self.put_grant(&format!("login#{}", state.as_str()), login, login.expires_at)
+    }
+
+    async fn take_login(&self, state: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<LoginTransaction>> {
+        match self.spend(&format!("login#{}", state.as_str()), "taken", now)? {
+            Ok(doc) => Ok(Some(from_json(&doc)?)),
+            Err(_) => Ok(None),
+        }
+    }
+
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
         let conn = self.conn();
         let mut stmt =
@@ -540,6 +562,42 @@ impl GrantStore for Database {
         let docs: Vec<String> =
             stmt.query_map([contact.to_string()], |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)?;
         docs.iter().map(|d| from_json(d)).collect()
+    }
+}
+
+#[async_trait]
+impl LogStore for Database {
+    async fn append(&self, entry: &LogEntry) -> StoreResult<()> {
+        let conn = self.conn();
+        let expired = (entry.occurred_at - crate::upstream::log::RETENTION).unix_timestamp();
+        conn.execute("DELETE FROM oidc_log WHERE occurred_at < ?1", [expired]).map_err(db_err)?;
+        conn.execute(
+            "INSERT INTO oidc_log (sort_key, occurred_at, doc) VALUES (?1, ?2, ?3)",
+            params![entry.sort_key(), entry.occurred_at.unix_timestamp(), to_json(entry)?],
+        )
+        .map(drop)
+        .map_err(db_err)
+    }
+
+    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
+        let oldest = (now - crate::upstream::log::RETENTION).unix_timestamp();
+        let from = filter.from.map_or(oldest, |f| f.unix_timestamp().max(oldest));
+        let to = filter.to.map_or(i64::MAX, |t| t.unix_timestamp());
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT doc FROM oidc_log WHERE occurred_at >= ?1 AND occurred_at <= ?2 ORDER BY sort_key DESC")
+            .map_err(db_err)?;
+        let mut rows = stmt.query(params![from, to]).map_err(db_err)?;
+        let mut out = Vec::new();
+        while out.len() < filter.limit {
+            let Some(row) = rows.next().map_err(db_err)? else { break };
+            let doc: String = row.get(0).map_err(db_err)?;
+            let entry: LogEntry = from_json(&doc)?;
+            if filter.matches(&entry) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
     }
 }
 

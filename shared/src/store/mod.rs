@@ -14,6 +14,8 @@ use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
+use crate::upstream::log::{LogEntry, LogFilter};
+use crate::upstream::transaction::LoginTransaction;
 
 pub mod aws;
 pub mod embedded;
@@ -47,6 +49,8 @@ pub trait ContactStore: Send + Sync {
     async fn insert(&self, contact: &Contact) -> StoreResult<()>;
     async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>>;
     async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>>;
+    /// The contact linked to an upstream identity (exact match), through its unique index.
+    async fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<Contact>>;
     /// Every contact with this email (any case), through an index.
     async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>>;
     /// Replaces the contact; `NotFound` if it is gone, `Conflict` as for insert.
@@ -120,6 +124,18 @@ pub trait GrantStore: Send + Sync {
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
     async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()>;
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>>;
+    /// A login transaction to an upstream provider, keyed by the digest of its `state`.
+    async fn put_login(&self, state: &TokenDigest, login: &LoginTransaction) -> StoreResult<()>;
+    /// Takes it once: a replayed `state` finds nothing.
+    async fn take_login(&self, state: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<LoginTransaction>>;
+}
+
+/// The OIDC log.
+#[async_trait]
+pub trait LogStore: Send + Sync {
+    async fn append(&self, entry: &LogEntry) -> StoreResult<()>;
+    /// Matching entries, newest first, at most `filter.limit`.
+    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>>;
 }
 
 /// Named secrets. Names are relative; each backend adds its own prefix.
@@ -140,6 +156,7 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub throttle: Arc<dyn ThrottleStore>,
     pub grants: Arc<dyn GrantStore>,
+    pub logs: Arc<dyn LogStore>,
     pub secrets: Arc<dyn SecretStore>,
 }
 

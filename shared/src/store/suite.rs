@@ -58,6 +58,8 @@ pub async fn contacts(stores: &Stores) {
     let mut ext_twin = contact("carol", "");
     ext_twin.profile.external_id = Some("ext-1".into());
     assert!(matches!(store.insert(&ext_twin).await, Err(StoreError::Conflict(_))), "external ids are unique");
+    assert_eq!(store.find_by_external_id("ext-1").await.unwrap().map(|c| c.id), Some(alice.id));
+    assert!(store.find_by_external_id("EXT-1").await.unwrap().is_none(), "external ids match exactly");
 
     let mut renamed = bob.clone();
     renamed.profile.username = "robert".into();
@@ -211,6 +213,7 @@ fn code(expires_at: OffsetDateTime) -> AuthCode {
         client_id: "client-1".into(),
         contact_id: ContactId::new_random(),
         redirect_uri: "https://app.example/cb".into(),
+        redirect_uri_sent: true,
         scope: Scopes::parse("openid profile"),
         nonce: Some("n".into()),
         code_challenge: None,

@@ -1,6 +1,7 @@
 //! The admin JSON API under `/admin/api/`.
 
 mod contacts;
+pub(crate) mod oidc;
 mod queries;
 mod registrations;
 mod signing;
@@ -28,6 +29,7 @@ pub async fn handle(state: &AppState, req: &Request, rest: &str) -> Response {
                 ["session"] => session(&admin, req),
                 ["registrations", tail @ ..] => registrations::route(state, req, tail, now).await,
                 ["signing", tail @ ..] => signing::route(state, req, tail, now).await,
+                [one @ ("oidc-settings" | "logs")] => oidc::route(state, req, one, now).await,
                 ["contacts", tail @ ..] => contacts::route(state, &admin, req, tail, now).await,
                 ["queries", ..] => {
                     queries::route(state, req, rest.trim_start_matches("queries").trim_start_matches('/'), now).await

@@ -52,6 +52,20 @@ pub async fn update(
     if acting.id == id && !profile.is_sysadmin {
         return Err(Invalid::new("is_sysadmin", "you cannot remove your own system administrator rights").into());
     }
+    let upstream = gatehouse::upstream::settings::load(state).await?;
+    let synced = upstream.is_on() && existing.profile.external_id.is_some();
+    let e = &existing.profile;
+    for (field, before, after) in [
+        ("first_name", &e.first_name, &profile.first_name),
+        ("last_name", &e.last_name, &profile.last_name),
+        ("email", &e.email, &profile.email),
+    ] {
+        if synced && before != after {
+            return Err(AdminError::Conflict(format!(
+                "{field} is synchronized from the OpenID provider while OIDC is on, so it cannot be changed here"
+            )));
+        }
+    }
     let password_hash = match &draft.password {
         Some(p) => Some(hash(p.clone()).await?),
         None => existing.password_hash.clone(),

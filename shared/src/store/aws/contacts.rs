@@ -257,6 +257,16 @@ impl ContactStore for ContactsTable {
         self.get(id).await
     }
 
+    async fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<Contact>> {
+        let Some(marker) = self.get_item(external_key(external_id)).await? else {
+            return Ok(None);
+        };
+        let id = string_attribute(&marker, CONTACT_ID)?;
+        let id = ContactId::parse(id)
+            .ok_or_else(|| StoreError::Backend(format!("external id marker names a bad contact id `{id}`")))?;
+        self.get(id).await
+    }
+
     async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>> {
         let mut pages = self
             .client

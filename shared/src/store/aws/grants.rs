@@ -13,7 +13,9 @@ use crate::contact::ContactId;
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
 use crate::secret::TokenDigest;
 use crate::store::records::{from_json, to_json};
-use crate::store::{GrantStore, StoreError, StoreResult};
+use crate::store::{GrantStore, LogStore, StoreError, StoreResult};
+use crate::upstream::log::{LogEntry, LogFilter, RETENTION};
+use crate::upstream::transaction::LoginTransaction;
 
 const EXPIRES_AT: &str = "expires_at";
 const USED_BY: &str = "used_by";
@@ -232,7 +234,72 @@ impl GrantStore for EphemeralTable {
         .await
     }
 
+    async fn put_login(&self, state: &TokenDigest, login: &LoginTransaction) -> StoreResult<()> {
+        self.put_expiring(format!("login#{}", state.as_str()), to_json(login)?, login.expires_at).await
+    }
+
+    async fn take_login(&self, state: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<LoginTransaction>> {
+        match self.spend(format!("login#{}", state.as_str()), "taken", now).await? {
+            Ok(doc) => Ok(Some(from_json(&doc)?)),
+            Err(_) => Ok(None),
+        }
+    }
+
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
         Ok(self.consents(contact).await?.1.into_values().collect())
+    }
+}
+
+/// Log entries are items `log#<time>#<id>` that DynamoDB's TTL removes after the retention.
+/// Searching scans for them: the log of sign-ins is small next to a table scan's page, and an
+/// index keyed by day would be the step up if it is not.
+#[async_trait]
+impl LogStore for EphemeralTable {
+    async fn append(&self, entry: &LogEntry) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.pk(), string(format!("log#{}", entry.sort_key())))
+            .item(DOC, string(to_json(entry)?))
+            .item("occurred_at", number(entry.occurred_at.unix_timestamp()))
+            .item(EXPIRES_AT, number((entry.occurred_at + RETENTION).unix_timestamp()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+        Ok(())
+    }
+
+    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
+        let mut entries = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(#pk, :log) AND #expires_at > :now")
+                .expression_attribute_names("#pk", self.pk())
+                .expression_attribute_names("#expires_at", EXPIRES_AT)
+                .expression_attribute_values(":log", string("log#"))
+                .expression_attribute_values(":now", number(now.unix_timestamp()))
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Scan", &self.table, e))?;
+            for item in page.items() {
+                let entry: LogEntry = from_json(string_attribute(item, DOC)?)?;
+                if filter.matches(&entry) {
+                    entries.push(entry);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.sort_key()));
+        entries.truncate(filter.limit);
+        Ok(entries)
     }
 }

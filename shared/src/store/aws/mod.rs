@@ -56,7 +56,8 @@ pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Store
         registrations: Arc::new(documents::RegistrationsTable(documents(&schema::REGISTRATIONS))),
         sessions: ephemeral.clone(),
         throttle: ephemeral.clone(),
-        grants: ephemeral,
+        grants: ephemeral.clone(),
+        logs: ephemeral,
         secrets: Arc::new(secrets::SecretsManager {
             client: aws_sdk_secretsmanager::Client::new(sdk_config),
             prefix: settings.secret_prefix.clone(),

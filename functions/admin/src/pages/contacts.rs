@@ -1,0 +1,367 @@
+//! `/admin/contacts`: the directory of people who sign in, with search, add, edit, set
+//! password and delete.
+
+use std::collections::BTreeMap;
+
+use gatehouse::contact::{Contact, ContactDraft, ContactId};
+use gatehouse::secret::SecretString;
+use gatehouse::validation::Invalid;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::Params;
+use gatehouse::web::response::see_other;
+use gatehouse::web::{Response, StatusCode};
+use maud::{Markup, html};
+
+use super::{
+    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, csrf_input, delete_link, edit_link,
+    error_summary, field_error, lines, method_not_allowed, text_field, textarea_field,
+};
+use crate::service::AdminError;
+use crate::service::contacts::{self as service, LIST_LIMIT};
+
+/// The form's fields as typed. Passwords are never shown again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ContactForm {
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    is_staff: bool,
+    is_sysadmin: bool,
+    status: String,
+    member_type: String,
+    roles: String,
+    attributes: String,
+    external_id: String,
+}
+
+impl ContactForm {
+    fn new_defaults() -> Self {
+        Self { status: "A".into(), ..Self::default() }
+    }
+
+    fn from_params(p: &Params) -> Self {
+        Self {
+            username: p.text("username").to_owned(),
+            email: p.text("email").to_owned(),
+            first_name: p.text("first_name").to_owned(),
+            last_name: p.text("last_name").to_owned(),
+            is_staff: p.has("is_staff"),
+            is_sysadmin: p.has("is_sysadmin"),
+            status: p.text("status").to_owned(),
+            member_type: p.text("member_type").to_owned(),
+            roles: p.text("roles").to_owned(),
+            attributes: p.text("attributes").to_owned(),
+            external_id: p.text("external_id").to_owned(),
+        }
+    }
+
+    fn from_contact(c: &Contact) -> Self {
+        let p = &c.profile;
+        Self {
+            username: p.username.clone(),
+            email: p.email.clone(),
+            first_name: p.first_name.clone(),
+            last_name: p.last_name.clone(),
+            is_staff: p.is_staff,
+            is_sysadmin: p.is_sysadmin,
+            status: p.status.clone(),
+            member_type: p.member_type.clone(),
+            roles: p.roles.join("\n"),
+            attributes: p.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
+            external_id: p.external_id.clone().unwrap_or_default(),
+        }
+    }
+
+    fn draft(&self, password: Option<SecretString>) -> Result<ContactDraft, Invalid> {
+        Ok(ContactDraft {
+            username: self.username.clone(),
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            is_staff: self.is_staff,
+            is_sysadmin: self.is_sysadmin,
+            status: Some(self.status.clone()),
+            member_type: self.member_type.clone(),
+            roles: lines(&self.roles).map(str::to_owned).collect(),
+            attributes: parse_attributes(&self.attributes)?,
+            external_id: Some(self.external_id.clone()),
+            password,
+        })
+    }
+}
+
+/// `name=value` lines; blank lines are skipped, and errors name the line.
+fn parse_attributes(text: &str) -> Result<BTreeMap<String, String>, Invalid> {
+    let mut out = BTreeMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = |message: String| Invalid::new("attributes", format!("line {}: {message}", index + 1));
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(at(format!("`{line}` is not in the form name=value")));
+        };
+        let name = name.trim();
+        if out.insert(name.to_owned(), value.trim().to_owned()).is_some() {
+            return Err(at(format!("attribute `{name}` is given twice")));
+        }
+    }
+    Ok(out)
+}
+
+fn label(field: &str) -> String {
+    match field {
+        "username" => "Username",
+        "email" => "Email",
+        "first_name" => "First name",
+        "last_name" => "Last name",
+        "is_sysadmin" => "System administrator",
+        "status" => "Status",
+        "member_type" => "Member type",
+        "roles" => "Roles",
+        "attributes" => "Attributes",
+        "external_id" => "External ID",
+        "password" => "Password",
+        other => other,
+    }
+    .to_owned()
+}
+
+pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
+    match (ctx.verb(), rest) {
+        (Verb::Get, []) => list(ctx).await,
+        (Verb::Get, ["new"]) => Ok(show(ctx, &ContactForm::new_defaults(), None, None, None)),
+        (Verb::Post, ["new"]) => {
+            let params = ctx.checked_form()?;
+            let form = ContactForm::from_params(&params);
+            let password = Some(params.text("password")).filter(|p| !p.is_empty()).map(SecretString::new);
+            let created = match form.draft(password) {
+                Ok(draft) => service::create(ctx.state, &draft, ctx.now).await,
+                Err(invalid) => Err(AdminError::Invalid(invalid)),
+            };
+            match created {
+                Ok(_) => Ok(see_other("/admin/contacts?done=contact-created")),
+                Err(e) => Ok(show(ctx, &form, None, Some(&FormError::from_admin(e)?), None)),
+            }
+        }
+        (Verb::Get, [id]) => {
+            let contact = service::get(ctx.state, contact_id(id)?).await?;
+            Ok(show(ctx, &ContactForm::from_contact(&contact), Some(&contact), None, None))
+        }
+        (Verb::Post, [id]) => {
+            let contact = service::get(ctx.state, contact_id(id)?).await?;
+            let form = ContactForm::from_params(&ctx.checked_form()?);
+            let saved = match form.draft(None) {
+                Ok(draft) => service::update(ctx.state, &ctx.user.contact, contact.id, &draft, ctx.now).await,
+                Err(invalid) => Err(AdminError::Invalid(invalid)),
+            };
+            match saved {
+                Ok(_) => Ok(see_other("/admin/contacts?done=contact-saved")),
+                Err(e) => Ok(show(ctx, &form, Some(&contact), Some(&FormError::from_admin(e)?), None)),
+            }
+        }
+        (Verb::Post, [id, "password"]) => {
+            let contact = service::get(ctx.state, contact_id(id)?).await?;
+            let params = ctx.checked_form()?;
+            let password = SecretString::new(params.text("password"));
+            match service::set_password(ctx.state, contact.id, password, ctx.now).await {
+                Ok(_) => Ok(see_other(&format!("/admin/contacts/{}?done=password-set", contact.id))),
+                Err(e) => {
+                    let error = FormError::from_admin(e)?;
+                    let form = ContactForm::from_contact(&contact);
+                    Ok(show(ctx, &form, Some(&contact), None, Some(&error)))
+                }
+            }
+        }
+        (Verb::Get, [id, "delete"]) => {
+            let contact = service::get(ctx.state, contact_id(id)?).await?;
+            Ok(confirm_delete(ctx, StatusCode::OK, &contact, None))
+        }
+        (Verb::Post, [id, "delete"]) => {
+            let contact = service::get(ctx.state, contact_id(id)?).await?;
+            ctx.checked_form()?;
+            match service::delete(ctx.state, &ctx.user.contact, contact.id).await {
+                Ok(()) => Ok(see_other("/admin/contacts?done=contact-deleted")),
+                Err(AdminError::Conflict(message)) => {
+                    Ok(confirm_delete(ctx, StatusCode::CONFLICT, &contact, Some(&message)))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        (_, [] | ["new"] | [_] | [_, "password" | "delete"]) => Err(method_not_allowed()),
+        _ => Err(PageError::not_found()),
+    }
+}
+
+fn contact_id(segment: &str) -> Result<ContactId, PageError> {
+    ContactId::parse(segment).ok_or_else(|| PageError::from(AdminError::NotFound("contact")))
+}
+
+fn display_name(c: &Contact) -> String {
+    format!("{} {}", c.profile.first_name, c.profile.last_name).trim().to_owned()
+}
+
+async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
+    let query = ctx.query();
+    let search = query.text("search");
+    let contacts = service::list(ctx.state, search).await?;
+    let body = html! {
+        div.actions {
+            h1 { "Contacts" }
+            a.button href="/admin/contacts/new" { "Add contact" }
+        }
+        form.actions method="get" action="/admin/contacts" role="search" {
+            label.check for="search" { "Search" }
+            input id="search" type="text" name="search" value=(search) placeholder="username, email or name";
+            button.secondary type="submit" { "Search" }
+            @if !search.is_empty() { a href="/admin/contacts" { "Clear" } }
+        }
+        @if contacts.is_empty() {
+            div.card { p { @if search.is_empty() { "There are no contacts yet." } @else { "No contact matches “" (search) "”." } } }
+        } @else {
+            table {
+                thead { tr { th { "Username" } th { "Name" } th { "Email" } th { "Status" } th { "Member type" } th { "Access" } th { span.hint { "Actions" } } } }
+                tbody {
+                    @for c in &contacts {
+                        @let p = &c.profile;
+                        tr {
+                            td { a href=(format!("/admin/contacts/{}", c.id)) { (p.username) } }
+                            td { (display_name(c)) }
+                            td { (p.email) }
+                            td { (p.status) }
+                            td { (p.member_type) }
+                            td { @if p.is_sysadmin { "System administrator" } @else if p.is_staff { "Staff" } }
+                            td.icons {
+                                (edit_link(&format!("/admin/contacts/{}", c.id), &p.username)) " "
+                                (delete_link(&format!("/admin/contacts/{}/delete", c.id), &p.username))
+                            }
+                        }
+                    }
+                }
+            }
+            @if contacts.len() >= LIST_LIMIT {
+                p.hint { "Only the first " (LIST_LIMIT) " contacts are shown; search to narrow the list." }
+            }
+        }
+    };
+    Ok(admin_page(ctx, StatusCode::OK, Section::Contacts, "Contacts", body))
+}
+
+/// The add or edit page. `error` is about the contact form, `password_error` about the Set password form.
+fn show(
+    ctx: &Ctx<'_>,
+    f: &ContactForm,
+    contact: Option<&Contact>,
+    error: Option<&FormError>,
+    password_error: Option<&FormError>,
+) -> Response {
+    let status = error.or(password_error).map_or(StatusCode::OK, |e| e.status);
+    let e = error;
+    let (title, action) = match contact {
+        Some(c) => (format!("Edit contact {}", c.profile.username), format!("/admin/contacts/{}", c.id)),
+        None => ("Add contact".to_owned(), "/admin/contacts/new".to_owned()),
+    };
+    let body = html! {
+        p { a href="/admin/contacts" { "← Contacts" } }
+        h1 { (title) }
+        (error_summary(e, label))
+        form.card method="post" action=(action) {
+            (csrf_input(ctx))
+            (text_field("username", "Username", &f.username, "text", html! {}, e))
+            (text_field("email", "Email", &f.email, "email", html! {}, e))
+            (text_field("first_name", "First name", &f.first_name, "text", html! {}, e))
+            (text_field("last_name", "Last name", &f.last_name, "text", html! {}, e))
+            label.check { input type="checkbox" name="is_staff" value="1" checked[f.is_staff]; "Staff" }
+            label.check { input type="checkbox" name="is_sysadmin" value="1" checked[f.is_sysadmin]; "System administrator" span.hint { "(may use this administration; always staff)" } }
+            (field_error(e, "is_sysadmin"))
+            (text_field("status", "Status", &f.status, "text", html! {
+                p.hint { "A status code such as A (active), S (suspended), I (inactive) or X (expired)." }
+            }, e))
+            (text_field("member_type", "Member type", &f.member_type, "text", html! {}, e))
+            (textarea_field("roles", "Roles", &f.roles, 3, html! { p.hint { "One role per line, e.g. Administrator." } }, e))
+            (textarea_field("attributes", "Attributes", &f.attributes, 3, html! {
+                p.hint { "One " span.mono { "name=value" } " per line, e.g. " span.mono { "company=Example Ltd" } ". Queries read them as " span.mono { "attributes.<name>" } "." }
+            }, e))
+            (text_field("external_id", "External ID", &f.external_id, "text", html! {}, e))
+            @if contact.is_none() {
+                (text_field("password", "Password", "", "password", html! {
+                    p.hint { "Optional; leave blank for a contact who cannot sign in with a password yet." }
+                }, e))
+            }
+            div.actions {
+                button type="submit" { @if contact.is_some() { "Save" } @else { "Add contact" } }
+                a href="/admin/contacts" { "Cancel" }
+            }
+        }
+        @if let Some(c) = contact { (password_form(ctx, c, password_error)) }
+    };
+    admin_page(ctx, status, Section::Contacts, &title, body)
+}
+
+fn password_form(ctx: &Ctx<'_>, c: &Contact, error: Option<&FormError>) -> Markup {
+    html! {
+        form.card method="post" action=(format!("/admin/contacts/{}/password", c.id)) {
+            h2 { "Set password" }
+            (error_summary(error, label))
+            p.hint {
+                @if c.password_hash.is_some() { "The contact has a password. A new one replaces it." }
+                @else { "The contact has no password yet." }
+            }
+            (csrf_input(ctx))
+            label for="new_password" { "New password" }
+            input id="new_password" type="password" name="password" autocomplete="new-password";
+            (field_error(error, "password"))
+            div.actions { button type="submit" { "Set password" } }
+        }
+    }
+}
+
+fn confirm_delete(ctx: &Ctx<'_>, status: StatusCode, c: &Contact, error: Option<&str>) -> Response {
+    let action = format!("/admin/contacts/{}/delete", c.id);
+    let message = html! {
+        p { "Delete the contact " strong { (c.profile.username) } @if !display_name(c).is_empty() { " (" (display_name(c)) ")" } "?" }
+        div.warning { "They can no longer sign in, and apps stop receiving their profile." }
+    };
+    let confirm = Confirm {
+        section: Section::Contacts,
+        title: "Delete contact",
+        message,
+        action: &action,
+        button: "Delete",
+        cancel: "/admin/contacts",
+        error,
+    };
+    confirm_page(ctx, status, confirm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_name_value_lines() {
+        let map = parse_attributes("company = Example Ltd\n\nurl=https://a.example/?x=1\r\n").unwrap();
+        assert_eq!(map.get("company").map(String::as_str), Some("Example Ltd"));
+        assert_eq!(map.get("url").map(String::as_str), Some("https://a.example/?x=1"));
+        let err = parse_attributes("a=1\nnope").unwrap_err();
+        assert_eq!((err.field.as_str(), err.message.starts_with("line 2")), ("attributes", true));
+        assert!(parse_attributes("a=1\na=2").unwrap_err().message.contains("twice"));
+    }
+
+    #[test]
+    fn a_contact_round_trips_through_the_form() {
+        let form = ContactForm {
+            username: "bsmith".into(),
+            roles: "Staff\n\n Volunteer ".into(),
+            attributes: "company=Example".into(),
+            ..ContactForm::new_defaults()
+        };
+        let draft = form.draft(None).unwrap();
+        assert_eq!(draft.roles, ["Staff", "Volunteer"]);
+        let profile = draft.validate().unwrap();
+        assert_eq!(profile.status, "A");
+        assert_eq!(profile.external_id, None);
+    }
+}

@@ -1,0 +1,374 @@
+//! `/admin/queries`: the saved queries (the seed's IQAs) that registrations read profiles
+//! and roles from, with Validate and a preview for one username.
+
+use gatehouse::query::{
+    CONTACT_FIELDS, ColumnDraft, PARAMETER, QueryDefinition, QueryDraft, QueryKind, QueryPath, SavedQuery, kind_name,
+};
+use gatehouse::validation::Invalid;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::Params;
+use gatehouse::web::response::see_other;
+use gatehouse::web::{Response, StatusCode};
+use maud::{Markup, html};
+
+use super::{
+    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, csrf_input, delete_link, edit_link, encode,
+    error_summary, field_error, method_not_allowed, readonly_field, text_field, textarea_field,
+};
+use crate::service::AdminError;
+use crate::service::queries::{self as service, Preview};
+
+/// The form's fields as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct QueryForm {
+    path: String,
+    kind: String,
+    columns: String,
+    username: String,
+}
+
+impl QueryForm {
+    fn from_params(p: &Params) -> Self {
+        Self {
+            path: p.text("path").to_owned(),
+            kind: p.text("kind").to_owned(),
+            columns: p.text("columns").to_owned(),
+            username: p.text("username").to_owned(),
+        }
+    }
+
+    fn from_query(q: &SavedQuery) -> Self {
+        let columns = q.columns.iter().map(|c| format!("{} AS {}", c.source.name(), c.alias)).collect::<Vec<_>>();
+        Self {
+            path: q.path.to_string(),
+            kind: kind_name(q.kind).to_owned(),
+            columns: columns.join("\n"),
+            username: String::new(),
+        }
+    }
+
+    fn draft(&self) -> Result<QueryDraft, Invalid> {
+        let kind = match self.kind.as_str() {
+            "profile" => QueryKind::Profile,
+            "role" => QueryKind::Role,
+            "" => return Err(Invalid::new("kind", "choose Profile or Role")),
+            other => return Err(Invalid::new("kind", format!("`{other}` is not a kind of query"))),
+        };
+        let columns = parse_columns(&self.columns).into_iter().map(|(_, c)| c).collect();
+        Ok(QueryDraft { path: self.path.clone(), kind, parameter: PARAMETER.to_owned(), columns })
+    }
+
+    /// A field's label for error messages; a column's error names its line.
+    fn label(&self, field: &str) -> String {
+        if let Some(rest) = field.strip_prefix("columns[") {
+            let index = rest.split(']').next().and_then(|i| i.parse::<usize>().ok());
+            let lines = parse_columns(&self.columns);
+            if let Some((line, _)) = index.and_then(|i| lines.get(i)) {
+                return format!("Columns, line {line}");
+            }
+        }
+        match field {
+            "path" => "Path",
+            "kind" => "Kind",
+            "parameter" => "Parameter",
+            "columns" => "Columns",
+            "username" => "Preview for username",
+            other => other,
+        }
+        .to_owned()
+    }
+}
+
+/// One column per non-blank line, `source AS alias` or just `source`, with its 1-based line number.
+fn parse_columns(text: &str) -> Vec<(usize, ColumnDraft)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            let line = line.trim();
+            // ASCII lowercasing keeps byte offsets, so the position is valid in `line`.
+            let (source, alias) = match line.to_ascii_lowercase().find(" as ") {
+                Some(at) => (line[..at].trim(), line[at + 4..].trim()),
+                None => (line, ""),
+            };
+            (index + 1, ColumnDraft { source: source.to_owned(), alias: alias.to_owned() })
+        })
+        .collect()
+}
+
+/// What the Validate button found: the checked definition, and the preview when a username was given.
+struct Validation {
+    definition: QueryDefinition,
+    preview: Option<Result<Preview, String>>,
+}
+
+pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
+    match (ctx.verb(), rest) {
+        (Verb::Get, []) => list(ctx).await,
+        (Verb::Get, ["new"]) => {
+            let form = QueryForm { kind: "profile".into(), ..QueryForm::default() };
+            Ok(show(ctx, StatusCode::OK, &form, None, None, None))
+        }
+        (Verb::Post, ["new"]) => submit(ctx, None).await,
+        (Verb::Get, ["edit"]) => {
+            let query = service::get(ctx.state, &path_param(ctx)?).await?;
+            Ok(show(ctx, StatusCode::OK, &QueryForm::from_query(&query), Some(&query), None, None))
+        }
+        (Verb::Post, ["edit"]) => {
+            let query = service::get(ctx.state, &path_param(ctx)?).await?;
+            submit(ctx, Some(&query)).await
+        }
+        (Verb::Get, ["delete"]) => {
+            let query = service::get(ctx.state, &path_param(ctx)?).await?;
+            Ok(confirm_delete(ctx, StatusCode::OK, &query.path, None))
+        }
+        (Verb::Post, ["delete"]) => {
+            let path = path_param(ctx)?;
+            ctx.checked_form()?;
+            match service::delete(ctx.state, &path).await {
+                Ok(()) => Ok(see_other("/admin/queries?done=query-deleted")),
+                Err(AdminError::Conflict(message)) => {
+                    Ok(confirm_delete(ctx, StatusCode::CONFLICT, &path, Some(&message)))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        (_, [] | ["new" | "edit" | "delete"]) => Err(method_not_allowed()),
+        _ => Err(PageError::not_found()),
+    }
+}
+
+fn path_param(ctx: &Ctx<'_>) -> Result<QueryPath, PageError> {
+    QueryPath::parse("path", ctx.query().text("path")).map_err(|_| AdminError::NotFound("query").into())
+}
+
+fn edit_href(path: &QueryPath) -> String {
+    format!("/admin/queries/edit?path={}", encode(path.as_str()))
+}
+
+async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
+    let queries = service::list(ctx.state).await?;
+    let body = html! {
+        div.actions {
+            h1 { "Queries" }
+            a.button href="/admin/queries/new" { "Add query" }
+        }
+        p.hint { "Each query takes one parameter, the username of the user signing in, and returns contact fields as named columns. App registrations use a profile query and a role query." }
+        @if queries.is_empty() {
+            div.card { p { "There are no queries yet." } }
+        } @else {
+            table {
+                thead { tr { th { "Path" } th { "Kind" } th { "Columns" } th { span.hint { "Actions" } } } }
+                tbody {
+                    @for q in &queries {
+                        tr {
+                            td.mono { a href=(edit_href(&q.path)) { (q.path) } }
+                            td { (kind_name(q.kind)) }
+                            td.mono { (q.columns.iter().map(|c| c.alias.as_str()).collect::<Vec<_>>().join(", ")) }
+                            td.icons {
+                                (edit_link(&edit_href(&q.path), q.path.as_str())) " "
+                                (delete_link(&format!("/admin/queries/delete?path={}", encode(q.path.as_str())), q.path.as_str()))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(admin_page(ctx, StatusCode::OK, Section::Queries, "Queries", body))
+}
+
+/// Saves the form, or with the Validate button only checks it (and previews it for a username).
+async fn submit(ctx: &Ctx<'_>, existing: Option<&SavedQuery>) -> Result<Response, PageError> {
+    let params = ctx.checked_form()?;
+    let mut form = QueryForm::from_params(&params);
+    if let Some(q) = existing {
+        // The path is the query's identity: it comes from the address, not the form.
+        form.path = q.path.to_string();
+    }
+    let draft = match form.draft() {
+        Ok(draft) => draft,
+        Err(invalid) => {
+            return Ok(show(ctx, StatusCode::OK, &form, existing, Some(&FormError::invalid(invalid)), None));
+        }
+    };
+    if params.has("validate") {
+        let definition = match draft.validate() {
+            Ok(definition) => definition,
+            Err(invalid) => {
+                return Ok(show(ctx, StatusCode::OK, &form, existing, Some(&FormError::invalid(invalid)), None));
+            }
+        };
+        let preview = match form.username.trim() {
+            "" => None,
+            username => match service::preview(ctx.state, &definition, username).await {
+                Ok(preview) => Some(Ok(preview)),
+                Err(AdminError::Invalid(invalid)) => Some(Err(invalid.message)),
+                Err(other) => return Err(other.into()),
+            },
+        };
+        let status = if matches!(preview, Some(Err(_))) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+        let validation = Validation { definition, preview };
+        return Ok(show(ctx, status, &form, existing, None, Some(&validation)));
+    }
+    let saved = match existing {
+        None => service::create(ctx.state, &draft, ctx.now).await.map(|_| "query-created"),
+        Some(q) => service::update(ctx.state, &q.path, &draft, ctx.now).await.map(|_| "query-saved"),
+    };
+    match saved {
+        Ok(done) => Ok(see_other(&format!("/admin/queries?done={done}"))),
+        Err(e) => Ok(show(ctx, StatusCode::OK, &form, existing, Some(&FormError::from_admin(e)?), None)),
+    }
+}
+
+fn show(
+    ctx: &Ctx<'_>,
+    status: StatusCode,
+    f: &QueryForm,
+    existing: Option<&SavedQuery>,
+    error: Option<&FormError>,
+    validation: Option<&Validation>,
+) -> Response {
+    let status = error.map_or(status, |e| e.status);
+    let e = error;
+    let (title, action) = match existing {
+        Some(q) => (format!("Edit query {}", q.path), edit_href(&q.path)),
+        None => ("Add query".to_owned(), "/admin/queries/new".to_owned()),
+    };
+    let sources = format!("{}, attributes.<name>", CONTACT_FIELDS.join(", "));
+    let body = html! {
+        p { a href="/admin/queries" { "← Queries" } }
+        h1 { (title) }
+        (error_summary(e, |field| f.label(field)))
+        form.card method="post" action=(action) {
+            (csrf_input(ctx))
+            // Enter in a text field saves: the first submit button is the form's default.
+            input type="submit" value="Save" hidden tabindex="-1" aria-hidden="true";
+            @match existing {
+                Some(q) => (readonly_field("path", "Path", q.path.as_str(), html! {
+                    p.hint { "A query's path cannot be changed; to rename it, add a new query." }
+                })),
+                None => (text_field("path", "Path", &f.path, "text", html! {
+                    p.hint { "A fully qualified path starting with $/, e.g. $/SSO/ProfileData." }
+                }, e)),
+            }
+            div role="radiogroup" aria-labelledby="kind-label" {
+                label id="kind-label" { "Kind" }
+                label.check { input type="radio" name="kind" value="profile" checked[f.kind == "profile"]; "Profile" span.hint { "(exactly one row of profile fields for the user)" } }
+                label.check { input type="radio" name="kind" value="role" checked[f.kind == "role"]; "Role" span.hint { "(exactly one column; one row per role)" } }
+                (field_error(e, "kind"))
+            }
+            label { "Parameter" }
+            p { span.mono { (PARAMETER) } span.hint { " (required): the username of the user signing in. Every query takes exactly this one parameter." } }
+            (field_error(e, "parameter"))
+            (textarea_field("columns", "Columns", &f.columns, 6, html! {
+                p.hint { "One column per line: " span.mono { "source AS alias" } ", e.g. " span.mono { "first_name AS given_name" } ". Without " span.mono { "AS alias" } " the column is named after its source. A dotted alias such as " span.mono { "address.locality" } " builds a nested object." }
+                p.hint { "Valid sources: " span.mono { (sources) } "." }
+                p.hint { "For an app's No Access Mapping, a profile query returns " span.mono { "status AS AccessRestrictionCode" } "; a role query has one column, e.g. " span.mono { "roles AS role" } "." }
+            }, e))
+            (text_field("username", "Preview for username", &f.username, "text", html! {
+                p.hint { "Optional. With a username, Validate also runs the query for that contact." }
+            }, e))
+            @if let Some(v) = validation { (validation_result(v, &f.username)) }
+            div.actions {
+                button.secondary type="submit" name="validate" value="1" { "Validate" }
+                button type="submit" { @if existing.is_some() { "Save" } @else { "Add query" } }
+                a href="/admin/queries" { "Cancel" }
+            }
+        }
+    };
+    admin_page(ctx, status, Section::Queries, &title, body)
+}
+
+fn validation_result(v: &Validation, username: &str) -> Markup {
+    let def = &v.definition;
+    html! {
+        div.flash role="status" {
+            strong { span.mono { (def.path) } " is a valid " (kind_name(def.kind)) " query." }
+            dl.fields {
+                dt { "Parameter" }
+                dd { span.mono { (PARAMETER) } " (required)" }
+                dt { "Columns" }
+                dd { ul { @for c in &def.columns { li { span.mono { (c.alias) } " from " span.mono { (c.source.name()) } } } } }
+                @if let Some(preview) = &v.preview {
+                    dt { "Preview for username " span.mono { (username.trim()) } }
+                    dd {
+                        @match preview {
+                            Ok(Preview::Profile(row)) => {
+                                pre.mono { (serde_json::to_string_pretty(&serde_json::Value::Object(row.clone())).unwrap_or_default()) }
+                            }
+                            Ok(Preview::Roles(rows)) if rows.is_empty() => { "No rows: this contact has no roles." }
+                            Ok(Preview::Roles(rows)) => { ul { @for role in rows { li.mono { (role) } } } }
+                            Err(message) => { p.error-message role="alert" { (message) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn confirm_delete(ctx: &Ctx<'_>, status: StatusCode, path: &QueryPath, error: Option<&str>) -> Response {
+    let action = format!("/admin/queries/delete?path={}", encode(path.as_str()));
+    let message = html! {
+        p { "Delete the query " span.mono { (path) } "?" }
+        p.hint { "A query that an app registration uses cannot be deleted; change that registration first." }
+    };
+    let confirm = Confirm {
+        section: Section::Queries,
+        title: "Delete query",
+        message,
+        action: &action,
+        button: "Delete",
+        cancel: "/admin/queries",
+        error,
+    };
+    confirm_page(ctx, status, confirm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_source_as_alias_lines() {
+        let parsed = parse_columns("first_name AS given_name\n\n  email\r\nstatus as AccessRestrictionCode\n");
+        let got: Vec<_> = parsed.iter().map(|(n, c)| (*n, c.source.as_str(), c.alias.as_str())).collect();
+        assert_eq!(got, [(1, "first_name", "given_name"), (3, "email", ""), (4, "status", "AccessRestrictionCode")]);
+    }
+
+    #[test]
+    fn column_errors_name_the_line() {
+        let form = QueryForm {
+            path: "$/SSO/ProfileData".into(),
+            kind: "profile".into(),
+            columns: "first_name AS given_name\n\nnope AS x".into(),
+            username: String::new(),
+        };
+        let err = form.draft().unwrap().validate().unwrap_err();
+        assert_eq!(err.field, "columns[1].source");
+        assert_eq!(form.label(&err.field), "Columns, line 3");
+    }
+
+    #[test]
+    fn a_saved_query_round_trips_through_the_form() {
+        let form = QueryForm {
+            path: "$/SSO/RoleData".into(),
+            kind: "role".into(),
+            columns: "roles AS role".into(),
+            username: String::new(),
+        };
+        let def = form.draft().unwrap().validate().unwrap();
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let saved = SavedQuery {
+            path: def.path.clone(),
+            kind: def.kind,
+            columns: def.columns.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(QueryForm::from_query(&saved).draft().unwrap().validate().unwrap(), def);
+        let missing = QueryForm { kind: String::new(), ..form };
+        assert_eq!(missing.draft().unwrap_err().field, "kind");
+    }
+}

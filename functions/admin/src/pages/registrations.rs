@@ -1,0 +1,399 @@
+//! `/admin/registrations`: the seed's App Registrations overview, the add/edit form with
+//! Validate IQA, delete, and regenerating a registration's credentials.
+
+use gatehouse::query::{QueryKind, QueryPath, SavedQuery, kind_name};
+use gatehouse::registration::{ClientId, GrantType, RegistrationDraft, RegistrationSettings, RoleFormat};
+use gatehouse::validation::Invalid;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::Params;
+use gatehouse::web::response::see_other;
+use gatehouse::web::{Response, StatusCode};
+use maud::html;
+
+use super::{
+    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, delete_link, edit_link, method_not_allowed,
+};
+use crate::service::AdminError;
+use crate::service::queries as query_service;
+use crate::service::registrations::{self as service, Credential};
+
+mod form;
+
+use form::{RegistrationView, render_form};
+
+/// The optional grant types: the form's value and the seed's label.
+pub(super) const GRANTS: &[(GrantType, &str, &str)] = &[
+    (GrantType::Implicit, "implicit", "Implicit"),
+    (GrantType::PasswordConfidential, "password_confidential", "ROPC (Confidential)"),
+    (GrantType::PasswordPublic, "password_public", "ROPC (Public)"),
+];
+
+fn grant_label(grant: GrantType) -> &'static str {
+    match grant {
+        GrantType::AuthorizationCode => "Authorization Code",
+        other => GRANTS.iter().find(|(g, _, _)| *g == other).map_or("", |(_, _, label)| label),
+    }
+}
+
+const DELETE_WARNING: &str = "Deleting an app registration will cause the third party SSO to immediately stop working.";
+pub(super) const REGENERATE_WARNING: &str = "Regenerating the Client Secret or JWT Signing Key can cause third party integrations to stop working. Always share the new Client Secret and JWT Signing Key with the third party if the values are regenerated.";
+
+/// The form's fields as typed, kept when the form is shown again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct RegistrationForm {
+    pub name: String,
+    pub redirect_urls: String,
+    pub profile_query: String,
+    pub id_token_fields: String,
+    pub role_query: String,
+    pub role_format: String,
+    pub no_access_mapping: String,
+    pub grant_types: Vec<String>,
+}
+
+impl RegistrationForm {
+    fn new_defaults() -> Self {
+        Self { role_format: "array".into(), ..Self::default() }
+    }
+
+    fn from_params(p: &Params) -> Self {
+        Self {
+            name: p.text("name").to_owned(),
+            redirect_urls: p.text("redirect_urls").to_owned(),
+            profile_query: p.text("profile_query").to_owned(),
+            id_token_fields: p.text("id_token_fields").to_owned(),
+            role_query: p.text("role_query").to_owned(),
+            role_format: p.text("role_format").to_owned(),
+            no_access_mapping: p.text("no_access_mapping").to_owned(),
+            grant_types: p.all("grant_types").map(str::to_owned).collect(),
+        }
+    }
+
+    fn from_settings(s: &RegistrationSettings) -> Self {
+        Self {
+            name: s.name.clone(),
+            redirect_urls: s.redirect_urls.iter().map(|u| u.as_str()).collect::<Vec<_>>().join("\n"),
+            profile_query: s.profile_query.to_string(),
+            id_token_fields: s.id_token_fields.join(","),
+            role_query: s.role_query.to_string(),
+            role_format: match s.role_format {
+                RoleFormat::Array => "array",
+                RoleFormat::Csv => "csv",
+            }
+            .into(),
+            no_access_mapping: s.no_access_mapping.to_text(),
+            grant_types: GRANTS
+                .iter()
+                .filter(|(g, _, _)| s.allows(*g))
+                .map(|(_, value, _)| (*value).to_owned())
+                .collect(),
+        }
+    }
+
+    pub fn has_grant(&self, value: &str) -> bool {
+        self.grant_types.iter().any(|g| g == value)
+    }
+
+    /// The draft the service validates. Every line of the redirect URLs is one element, so an
+    /// error's index is the line (blank lines are skipped by the validation).
+    fn draft(&self) -> Result<RegistrationDraft, Invalid> {
+        let role_format = match self.role_format.as_str() {
+            "" => None,
+            "array" => Some(RoleFormat::Array),
+            "csv" => Some(RoleFormat::Csv),
+            other => return Err(Invalid::new("role_format", format!("`{other}` is not a role field format"))),
+        };
+        let mut grant_types = Vec::new();
+        for value in &self.grant_types {
+            match GRANTS.iter().find(|(_, v, _)| v == value) {
+                Some((grant, _, _)) => grant_types.push(*grant),
+                None => return Err(Invalid::new("grant_types", format!("`{value}` is not a grant type"))),
+            }
+        }
+        Ok(RegistrationDraft {
+            name: self.name.clone(),
+            redirect_urls: self.redirect_urls.lines().map(str::to_owned).collect(),
+            profile_query: self.profile_query.clone(),
+            id_token_fields: vec![self.id_token_fields.clone()],
+            role_query: self.role_query.clone(),
+            role_format,
+            no_access_mapping: self.no_access_mapping.clone(),
+            grant_types,
+        })
+    }
+}
+
+/// A form field's label, for error messages.
+pub(super) fn label(field: &str) -> String {
+    if let Some(index) = field.strip_prefix("redirect_urls[").and_then(|r| r.strip_suffix(']')) {
+        let line = index.parse::<usize>().map_or(0, |i| i + 1);
+        return format!("Redirect URL(s), line {line}");
+    }
+    match field {
+        "name" => "App / Integration Name",
+        "redirect_urls" => "Redirect URL(s)",
+        "profile_query" => "Profile IQA Query Path",
+        "id_token_fields" => "ID Token Additional Profile Fields",
+        "role_query" => "Role IQA Query Path",
+        "role_format" => "Role Field Format",
+        "no_access_mapping" => "No Access Mapping",
+        "grant_types" => "Allowed Grant Types",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// What the Validate IQA button found for one of the two query fields.
+pub(super) struct QueryCheck {
+    pub kind: QueryKind,
+    pub outcome: Result<SavedQuery, String>,
+}
+
+pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
+    match (ctx.verb(), rest) {
+        (Verb::Get, []) => list(ctx).await,
+        (Verb::Get, ["new"]) => {
+            let form = RegistrationForm::new_defaults();
+            show(ctx, StatusCode::OK, RegistrationView { form: &form, details: None, error: None, check: None }).await
+        }
+        (Verb::Post, ["new"]) => submit(ctx, None).await,
+        (Verb::Get, [id]) => {
+            let details = service::get(ctx.state, client_id(id)?).await?;
+            let form = RegistrationForm::from_settings(&details.registration.settings);
+            let view = RegistrationView { form: &form, details: Some(&details), error: None, check: None };
+            show(ctx, StatusCode::OK, view).await
+        }
+        (Verb::Post, [id]) => submit(ctx, Some(client_id(id)?)).await,
+        (Verb::Get, [id, "delete"]) => confirm_delete(ctx, client_id(id)?).await,
+        (Verb::Post, [id, "delete"]) => {
+            let id = client_id(id)?;
+            ctx.checked_form()?;
+            service::delete(ctx.state, id).await?;
+            Ok(see_other("/admin/registrations?done=registration-deleted"))
+        }
+        (Verb::Get, [id, action @ ("regenerate-secret" | "regenerate-signing-key")]) => {
+            confirm_regenerate(ctx, client_id(id)?, credential(action)).await
+        }
+        (Verb::Post, [id, action @ ("regenerate-secret" | "regenerate-signing-key")]) => {
+            let id = client_id(id)?;
+            ctx.checked_form()?;
+            let which = credential(action);
+            service::regenerate(ctx.state, id, which, ctx.now).await?;
+            let done = match which {
+                Credential::ClientSecret => "secret-regenerated",
+                Credential::JwtSigningKey => "signing-key-regenerated",
+            };
+            Ok(see_other(&format!("/admin/registrations/{id}?done={done}")))
+        }
+        (_, [] | ["new"] | [_] | [_, "delete" | "regenerate-secret" | "regenerate-signing-key"]) => {
+            Err(method_not_allowed())
+        }
+        _ => Err(PageError::not_found()),
+    }
+}
+
+fn client_id(segment: &str) -> Result<ClientId, PageError> {
+    ClientId::parse(segment).ok_or_else(|| PageError::from(AdminError::NotFound("registration")))
+}
+
+fn credential(action: &str) -> Credential {
+    if action == "regenerate-secret" { Credential::ClientSecret } else { Credential::JwtSigningKey }
+}
+
+async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
+    let registrations = service::list(ctx.state).await?;
+    let body = html! {
+        div.actions {
+            h1 { "App Registrations" }
+            a.button href="/admin/registrations/new" { "Add App Registration" }
+        }
+        p.hint { "Each app registration stores information about, and allows, the corresponding third party system to connect with the SSO." }
+        @if registrations.is_empty() {
+            div.card { p { "There are no app registrations yet. Select " strong { "Add App Registration" } " to connect a third party system." } }
+        } @else {
+            table {
+                thead { tr { th { "Name" } th { "Client ID" } th { "Redirect URLs" } th { "Grant types" } th { span.hint { "Actions" } } } }
+                tbody {
+                    @for d in &registrations {
+                        @let r = &d.registration;
+                        @let name = &r.settings.name;
+                        tr {
+                            td { a href=(format!("/admin/registrations/{}", r.client_id)) { (name) } }
+                            td.mono { (r.client_id) }
+                            td { @for url in &r.settings.redirect_urls { span.mono { (url.as_str()) } br; } }
+                            td { (r.settings.grant_types.iter().map(|g| grant_label(*g)).collect::<Vec<_>>().join(", ")) }
+                            td.icons {
+                                (edit_link(&format!("/admin/registrations/{}", r.client_id), name)) " "
+                                (delete_link(&format!("/admin/registrations/{}/delete", r.client_id), name))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(admin_page(ctx, StatusCode::OK, Section::Registrations, "App Registrations", body))
+}
+
+/// Whether the JWT signing key is unused because an asymmetric algorithm signs ID tokens.
+async fn signing_key_hidden(ctx: &Ctx<'_>) -> Result<bool, PageError> {
+    Ok(gatehouse::oidc::issue::signing_config(ctx.state).await?.algorithm.is_asymmetric())
+}
+
+async fn show(ctx: &Ctx<'_>, status: StatusCode, view: RegistrationView<'_>) -> Result<Response, PageError> {
+    let hide_signing_key = signing_key_hidden(ctx).await?;
+    let title = match view.details {
+        Some(d) => format!("Edit {}", d.registration.settings.name),
+        None => "Add App Registration".to_owned(),
+    };
+    let body = render_form(ctx, &view, hide_signing_key);
+    Ok(admin_page(ctx, status, Section::Registrations, &title, body))
+}
+
+/// Saves the form, or with `validate=profile|role` only checks that query and shows the form again.
+async fn submit(ctx: &Ctx<'_>, id: Option<ClientId>) -> Result<Response, PageError> {
+    let params = ctx.checked_form()?;
+    let form = RegistrationForm::from_params(&params);
+    let details = match id {
+        Some(id) => Some(service::get(ctx.state, id).await?),
+        None => None,
+    };
+    let details = details.as_ref();
+    if let Some(which) = params.get("validate") {
+        let check = check_query(ctx, which, &form).await?;
+        let status = if check.outcome.is_ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        return show(ctx, status, RegistrationView { form: &form, details, error: None, check: Some(&check) }).await;
+    }
+    let saved = match form.draft() {
+        Err(invalid) => Err(AdminError::Invalid(invalid)),
+        Ok(draft) => match id {
+            None => service::create(ctx.state, &draft, ctx.now).await,
+            Some(id) => service::update(ctx.state, id, &draft, ctx.now).await,
+        },
+    };
+    match saved {
+        Ok(saved) if id.is_none() => {
+            Ok(see_other(&format!("/admin/registrations/{}?done=registration-created", saved.registration.client_id)))
+        }
+        Ok(_) => Ok(see_other("/admin/registrations?done=registration-saved")),
+        Err(e) => {
+            let error = FormError::from_admin(e)?;
+            show(ctx, error.status, RegistrationView { form: &form, details, error: Some(&error), check: None }).await
+        }
+    }
+}
+
+/// The seed's Validate IQA: the query must exist and be of the field's kind; then its
+/// parameter and columns are shown.
+async fn check_query(ctx: &Ctx<'_>, which: &str, form: &RegistrationForm) -> Result<QueryCheck, PageError> {
+    let (kind, field, text) = match which {
+        "profile" => (QueryKind::Profile, "profile_query", &form.profile_query),
+        "role" => (QueryKind::Role, "role_query", &form.role_query),
+        _ => return Err(PageError::bad_request("Validate which query? The form is incomplete.")),
+    };
+    let path = match QueryPath::parse(field, text) {
+        Ok(path) => path,
+        Err(invalid) => return Ok(QueryCheck { kind, outcome: Err(invalid.message) }),
+    };
+    let outcome = match query_service::get(ctx.state, &path).await {
+        Ok(query) if query.kind == kind => Ok(query),
+        Ok(query) => Err(format!("{path} is a {} query, not a {} query.", kind_name(query.kind), kind_name(kind))),
+        Err(AdminError::NotFound(_)) => Err(format!("Query {path} does not exist: create it under Queries first.")),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(QueryCheck { kind, outcome })
+}
+
+async fn confirm_delete(ctx: &Ctx<'_>, id: ClientId) -> Result<Response, PageError> {
+    let details = service::get(ctx.state, id).await?;
+    let name = &details.registration.settings.name;
+    let action = format!("/admin/registrations/{id}/delete");
+    let message = html! {
+        p { "Delete the app registration " strong { (name) } " (Client ID " span.mono { (id) } ")?" }
+        div.warning role="alert" { strong { "Warning! " } (DELETE_WARNING) }
+    };
+    let confirm = Confirm {
+        section: Section::Registrations,
+        title: "Delete App Registration",
+        message,
+        action: &action,
+        button: "Delete",
+        cancel: "/admin/registrations",
+        error: None,
+    };
+    Ok(confirm_page(ctx, StatusCode::OK, confirm))
+}
+
+async fn confirm_regenerate(ctx: &Ctx<'_>, id: ClientId, which: Credential) -> Result<Response, PageError> {
+    let details = service::get(ctx.state, id).await?;
+    let (what, action) = match which {
+        Credential::ClientSecret => ("Client Secret", "regenerate-secret"),
+        Credential::JwtSigningKey => ("JWT Signing Key", "regenerate-signing-key"),
+    };
+    let title = format!("Regenerate {what}");
+    let action = format!("/admin/registrations/{id}/{action}");
+    let cancel = format!("/admin/registrations/{id}");
+    let message = html! {
+        p { "Regenerate the " (what) " of " strong { (details.registration.settings.name) } "? The current value stops working at once." }
+        div.warning role="alert" { strong { "Warning! " } (REGENERATE_WARNING) }
+    };
+    let confirm = Confirm {
+        section: Section::Registrations,
+        title: &title,
+        message,
+        action: &action,
+        button: "Regenerate",
+        cancel: &cancel,
+        error: None,
+    };
+    Ok(confirm_page(ctx, StatusCode::OK, confirm))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params::parse(
+            &pairs.iter().map(|(k, v)| format!("{k}={}", super::super::encode(v))).collect::<Vec<_>>().join("&"),
+        )
+    }
+
+    #[test]
+    fn the_form_becomes_a_draft() {
+        let form = RegistrationForm::from_params(&params(&[
+            ("name", "Example App Solutions"),
+            ("redirect_urls", "https://a.example/cb\r\n\r\nhttps://b.example/cb"),
+            ("profile_query", "$/SSO/ProfileData"),
+            ("id_token_fields", "first_name, email"),
+            ("role_query", "$/SSO/RoleData"),
+            ("role_format", "csv"),
+            ("no_access_mapping", "S"),
+            ("grant_types", "implicit"),
+            ("grant_types", "password_public"),
+        ]));
+        let draft = form.draft().unwrap();
+        assert_eq!(draft.redirect_urls, ["https://a.example/cb", "", "https://b.example/cb"]);
+        assert_eq!(draft.id_token_fields, ["first_name, email"]);
+        assert_eq!(draft.role_format, Some(RoleFormat::Csv));
+        assert_eq!(draft.grant_types, [GrantType::Implicit, GrantType::PasswordPublic]);
+        let settings = draft.validate().unwrap();
+        assert_eq!(settings.redirect_urls.len(), 2);
+        assert_eq!(RegistrationForm::from_settings(&settings).draft().unwrap().validate().unwrap(), settings);
+    }
+
+    #[test]
+    fn bad_choices_name_their_field() {
+        let form = RegistrationForm { role_format: "xml".into(), ..RegistrationForm::default() };
+        assert_eq!(form.draft().unwrap_err().field, "role_format");
+        let form =
+            RegistrationForm { grant_types: vec!["client_credentials".into()], ..RegistrationForm::new_defaults() };
+        assert_eq!(form.draft().unwrap_err().field, "grant_types");
+    }
+
+    #[test]
+    fn redirect_url_errors_name_the_line() {
+        assert_eq!(label("redirect_urls[1]"), "Redirect URL(s), line 2");
+        assert_eq!(label("profile_query"), "Profile IQA Query Path");
+    }
+}

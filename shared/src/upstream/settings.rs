@@ -1,0 +1,293 @@
+//! The Open ID Connect settings page: mode, provider, staff claim, and the rest of the seed's fields.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::secret::SecretString;
+use crate::validation::{Invalid, optional_text, required_text};
+
+/// The secret holding these settings (with the provider's client secret inside).
+pub const SECRET_NAME: &str = "upstream";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Only local usernames and passwords.
+    #[default]
+    Disabled,
+    /// Staff may use either way.
+    Test,
+    /// Staff must use the provider; system administrators may still use their password.
+    Enabled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Entra,
+    Okta,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequireFor {
+    #[default]
+    Staff,
+    StaffAndPublic,
+}
+
+/// The stored settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamSettings {
+    pub mode: Mode,
+    pub provider: Option<Provider>,
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: Option<SecretString>,
+    pub well_known_url: String,
+    pub tenant: String,
+    /// The provider's issuer.
+    pub authority_url: String,
+    pub external_claim_id: String,
+    /// Gatehouse's `/callback` as registered at the provider.
+    pub redirect_login_url: String,
+    pub login_hint: bool,
+    pub require_for: RequireFor,
+    pub claim_type: String,
+    pub claim_value: String,
+    pub forgot_email_body: String,
+    /// OIDC and MFA exclude each other: turning one on turns the other off.
+    pub mfa_enabled: bool,
+}
+
+impl UpstreamSettings {
+    pub fn is_on(&self) -> bool {
+        self.mode != Mode::Disabled
+    }
+
+    /// Where the provider's discovery document is.
+    pub fn discovery_url(&self) -> String {
+        match self.provider {
+            Some(Provider::Okta) if !self.well_known_url.is_empty() => self.well_known_url.clone(),
+            _ => format!("{}/.well-known/openid-configuration", self.authority_url.trim_end_matches('/')),
+        }
+    }
+
+    /// Whether the code flow is used (with a client secret); without one, the ID token
+    /// comes back directly by form post, as the seed's Entra set-up (ID tokens enabled) allows.
+    pub fn uses_code_flow(&self) -> bool {
+        self.client_secret.is_some()
+    }
+}
+
+/// The settings as an administrator writes them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsDraft {
+    #[serde(default)]
+    pub mode: Mode,
+    pub provider: Option<Provider>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub client_id: String,
+    /// Absent keeps the stored secret; an empty string removes it.
+    pub client_secret: Option<SecretString>,
+    #[serde(default)]
+    pub well_known_url: String,
+    #[serde(default)]
+    pub tenant: String,
+    #[serde(default)]
+    pub authority_url: String,
+    #[serde(default)]
+    pub external_claim_id: String,
+    #[serde(default)]
+    pub redirect_login_url: String,
+    #[serde(default)]
+    pub login_hint: bool,
+    #[serde(default)]
+    pub require_for: RequireFor,
+    #[serde(default)]
+    pub claim_type: String,
+    #[serde(default)]
+    pub claim_value: String,
+    #[serde(default)]
+    pub forgot_email_body: String,
+    #[serde(default)]
+    pub mfa_enabled: bool,
+    /// Saving Enabled needs this: password sign-in stops for those users.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+fn absolute_url(field: &str, value: &str, allow_loopback_http: bool) -> Result<Url, Invalid> {
+    let url = Url::parse(value).map_err(|e| Invalid::new(field, format!("`{value}` is not an absolute URL: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_loopback_http && crate::registration::is_loopback(&url) => Ok(url),
+        _ => Err(Invalid::new(field, format!("`{value}` must use https"))),
+    }
+}
+
+impl SettingsDraft {
+    /// Checks the draft against the rules of the settings page; `previous` supplies the kept secret.
+    pub fn validate(&self, previous: &UpstreamSettings, issuer: &str) -> Result<UpstreamSettings, Invalid> {
+        let mut s = UpstreamSettings {
+            mode: self.mode,
+            provider: self.provider,
+            name: optional_text("name", &self.name, 200)?,
+            client_id: optional_text("client_id", &self.client_id, 200)?,
+            client_secret: match &self.client_secret {
+                None => previous.client_secret.clone(),
+                Some(s) if s.expose().is_empty() => None,
+                Some(s) => Some(s.clone()),
+            },
+            well_known_url: optional_text("well_known_url", &self.well_known_url, 500)?,
+            tenant: optional_text("tenant", &self.tenant, 200)?,
+            authority_url: optional_text("authority_url", &self.authority_url, 500)?,
+            external_claim_id: optional_text("external_claim_id", &self.external_claim_id, 200)?,
+            redirect_login_url: optional_text("redirect_login_url", &self.redirect_login_url, 500)?,
+            login_hint: self.login_hint,
+            require_for: self.require_for,
+            claim_type: optional_text("claim_type", &self.claim_type, 300)?,
+            claim_value: optional_text("claim_value", &self.claim_value, 200)?,
+            forgot_email_body: optional_text("forgot_email_body", &self.forgot_email_body, 10_000)?,
+            mfa_enabled: self.mfa_enabled,
+        };
+        if s.redirect_login_url.is_empty() {
+            s.redirect_login_url = format!("{issuer}/callback");
+        }
+        if s.mfa_enabled && s.is_on() {
+            return Err(Invalid::new(
+                "mfa_enabled",
+                "OIDC cannot be used with multi-factor authentication: disable OIDC to enable MFA",
+            ));
+        }
+        if !s.is_on() {
+            return Ok(s);
+        }
+        if s.mode == Mode::Enabled && !self.confirm {
+            return Err(Invalid::new(
+                "confirm",
+                "confirm that signing in with a username and password will no longer work for the chosen users, except system administrators",
+            ));
+        }
+        let provider = s.provider.ok_or_else(|| Invalid::new("provider", "choose Entra ID or Okta"))?;
+        required_text("client_id", &s.client_id, 200)?;
+        match provider {
+            Provider::Entra => {
+                let tenant = required_text("tenant", &s.tenant, 200)?;
+                if !tenant.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.')) {
+                    return Err(Invalid::new(
+                        "tenant",
+                        "the tenant is the Directory (tenant) ID or domain, e.g. ae2d240f-…",
+                    ));
+                }
+                if s.authority_url.is_empty() {
+                    s.authority_url = format!("https://login.microsoftonline.com/{tenant}/v2.0");
+                }
+                absolute_url("authority_url", &s.authority_url, true)?;
+            }
+            Provider::Okta => {
+                required_text("well_known_url", &s.well_known_url, 500)?;
+                absolute_url("well_known_url", &s.well_known_url, true)?;
+                required_text("authority_url", &s.authority_url, 500)?;
+                absolute_url("authority_url", &s.authority_url, true)?;
+                if s.client_secret.is_none() {
+                    return Err(Invalid::new(
+                        "client_secret",
+                        "Okta needs the Client Secret from the application's General tab",
+                    ));
+                }
+            }
+        }
+        let callback = absolute_url("redirect_login_url", &s.redirect_login_url, true)?;
+        if callback.path() != "/callback" {
+            return Err(Invalid::new(
+                "redirect_login_url",
+                format!("must be Gatehouse's callback, e.g. {issuer}/callback"),
+            ));
+        }
+        required_text("claim_type", &s.claim_type, 300)?;
+        required_text("claim_value", &s.claim_value, 200)?;
+        if s.claim_type.starts_with("https://") {
+            return Err(Invalid::new(
+                "claim_type",
+                "a claim type URI must begin with http, not https (copy it exactly from Microsoft's list)",
+            ));
+        }
+        Ok(s)
+    }
+}
+
+/// The stored settings; the defaults (Disabled) when never saved.
+pub async fn load(state: &crate::app::AppState) -> Result<UpstreamSettings, crate::store::StoreError> {
+    match state.stores.secrets.get(SECRET_NAME).await? {
+        None => Ok(UpstreamSettings::default()),
+        Some(json) => serde_json::from_str(json.expose()).map_err(crate::store::StoreError::backend),
+    }
+}
+
+pub async fn save(state: &crate::app::AppState, settings: &UpstreamSettings) -> Result<(), crate::store::StoreError> {
+    let json = serde_json::to_string(settings).map_err(crate::store::StoreError::backend)?;
+    state.stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entra() -> SettingsDraft {
+        SettingsDraft {
+            mode: Mode::Test,
+            provider: Some(Provider::Entra),
+            name: "ASI OpenID Connect".into(),
+            client_id: "client".into(),
+            tenant: "ae2d240f-abc1".into(),
+            claim_type: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role".into(),
+            claim_value: "iMIS_OIDC_Access".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn entra_authority_is_prefilled_from_the_tenant() {
+        let s = entra().validate(&UpstreamSettings::default(), "https://sso.example.org").unwrap();
+        assert_eq!(s.authority_url, "https://login.microsoftonline.com/ae2d240f-abc1/v2.0");
+        assert_eq!(s.redirect_login_url, "https://sso.example.org/callback");
+        assert_eq!(
+            s.discovery_url(),
+            "https://login.microsoftonline.com/ae2d240f-abc1/v2.0/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn enabling_needs_confirmation_and_excludes_mfa() {
+        let previous = UpstreamSettings::default();
+        let draft = SettingsDraft { mode: Mode::Enabled, ..entra() };
+        assert_eq!(draft.validate(&previous, "https://x.org").unwrap_err().field, "confirm");
+        assert!(SettingsDraft { confirm: true, ..draft }.validate(&previous, "https://x.org").is_ok());
+        let both = SettingsDraft { mfa_enabled: true, ..entra() };
+        assert_eq!(both.validate(&previous, "https://x.org").unwrap_err().field, "mfa_enabled");
+    }
+
+    #[test]
+    fn okta_needs_its_urls_and_secret_and_claim_types_are_http() {
+        let okta = SettingsDraft {
+            provider: Some(Provider::Okta),
+            tenant: String::new(),
+            well_known_url: "https://dev-1.okta.com/oauth2/default/.well-known/openid-configuration".into(),
+            authority_url: "https://dev-1.okta.com/oauth2/default".into(),
+            claim_value: "SysAdmin".into(),
+            ..entra()
+        };
+        assert_eq!(okta.validate(&UpstreamSettings::default(), "https://x.org").unwrap_err().field, "client_secret");
+        let with_secret = SettingsDraft { client_secret: Some(SecretString::new("s")), ..okta.clone() };
+        assert!(with_secret.validate(&UpstreamSettings::default(), "https://x.org").is_ok());
+        let https_claim = SettingsDraft { claim_type: "https://schemas.microsoft.com/x".into(), ..with_secret };
+        assert_eq!(
+            https_claim.validate(&UpstreamSettings::default(), "https://x.org").unwrap_err().field,
+            "claim_type"
+        );
+    }
+}

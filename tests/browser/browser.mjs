@@ -1,0 +1,88 @@
+// Shared by the browser tests: Debian's Chromium driven by playwright-core, and small
+// helpers for Gatehouse's server-rendered forms.
+//
+// Needs GATEHOUSE_URL (default http://127.0.0.1:8080) and, to sign in as the administrator,
+// GATEHOUSE_ADMIN_PASSWORD. tests/support/chromium.sh installs /usr/bin/chromium.
+
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+export const BASE = (process.env.GATEHOUSE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+export const ADMIN_USERNAME = process.env.GATEHOUSE_ADMIN_USERNAME || 'admin';
+export const ADMIN_PASSWORD = process.env.GATEHOUSE_ADMIN_PASSWORD;
+
+/** tests/.work: screenshots and other output (gitignored). */
+export const WORK_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.work');
+
+/** A headless Chromium; close it when done. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A new page in its own context (its own cookies), failing on any browser-side error. */
+export async function newPage(browser) {
+  const context = await browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // The CSP forbids scripts and foreign styles; a violation shows up here. Error statuses
+    // (422, 404, the favicon) are logged as failed loads: those are expected.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+  return { context, page, problems };
+}
+
+/**
+ * Clicks a form's submit button and waits for the resulting page.
+ * Returns the status of the POST itself (303 when it redirected) and of the page shown.
+ */
+export function submit(page, button) {
+  return submitWith(page, () => button.click());
+}
+
+/** Like `submit`, with any action that submits a form (such as pressing Enter in a field). */
+export async function submitWith(page, action) {
+  const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
+  if (!response) throw new Error('the form did not navigate');
+  const first = response.request().redirectedFrom();
+  const firstResponse = first ? await first.response() : response;
+  return { status: firstResponse?.status(), pageStatus: response.status(), url: new URL(response.url()) };
+}
+
+/** Signs in at /signin with the form, as the administrator by default. */
+export async function signIn(page, username = ADMIN_USERNAME, password = ADMIN_PASSWORD) {
+  if (!password) throw new Error('GATEHOUSE_ADMIN_PASSWORD is not set');
+  await page.goto('/signin');
+  await page.getByLabel('Username or email').fill(username);
+  await page.getByLabel('Password').fill(password);
+  const result = await submit(page, page.getByRole('button', { name: 'Sign in' }));
+  if (result.status !== 303) throw new Error(`sign-in answered ${result.status}`);
+  return result;
+}
+
+/** Saves a full-page screenshot under tests/.work and returns its path. */
+export async function screenshot(page, name) {
+  await mkdir(WORK_DIR, { recursive: true });
+  const path = join(WORK_DIR, name);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

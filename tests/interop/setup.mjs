@@ -1,0 +1,323 @@
+// Shared by the interoperability tests: fixtures made through Gatehouse's admin API, and a
+// "browser" that drives the sign-in and consent forms over plain HTTP with a cookie jar.
+//
+// Needs GATEHOUSE_URL (default http://127.0.0.1:8080) and GATEHOUSE_ADMIN_PASSWORD.
+
+import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
+
+export const BASE = (process.env.GATEHOUSE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+export const ISSUER = BASE;
+export const ADMIN_USERNAME = process.env.GATEHOUSE_ADMIN_USERNAME || 'admin';
+export const ADMIN_PASSWORD = process.env.GATEHOUSE_ADMIN_PASSWORD;
+
+/** A name no other test run uses. */
+export function uniqueId(prefix = 'interop') {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin API
+
+let adminTokenPromise;
+
+/** An admin API bearer token from the built-in public `gatehouse-admin` client (cached). */
+export function adminToken() {
+  if (!ADMIN_PASSWORD) throw new Error('GATEHOUSE_ADMIN_PASSWORD is not set');
+  adminTokenPromise ??= (async () => {
+    const res = await fetch(`${BASE}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'gatehouse-admin',
+        username: ADMIN_USERNAME,
+        password: ADMIN_PASSWORD,
+        scope: 'admin',
+      }),
+    });
+    const body = await res.json();
+    if (res.status !== 200 || !body.access_token) {
+      throw new Error(`admin token: ${res.status} ${JSON.stringify(body)}`);
+    }
+    return body.access_token;
+  })();
+  adminTokenPromise.catch(() => {
+    adminTokenPromise = undefined;
+  });
+  return adminTokenPromise;
+}
+
+/** Calls the admin API; throws unless the status is 2xx. Returns the parsed JSON (or null). */
+export async function adminApi(method, path, body) {
+  const token = await adminToken();
+  const res = await fetch(`${BASE}/admin/api${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) {
+    throw new Error(`${method} /admin/api${path}: ${res.status} ${text}`);
+  }
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Sets the organisation-wide ID token signing algorithm (HS512, RS256 or RS512).
+ * This is global server state: tests that depend on it set it right before they need it.
+ */
+export async function setSigning(algorithm) {
+  const view = await adminApi('PUT', '/signing', { algorithm });
+  if (view.algorithm !== algorithm) throw new Error(`signing is ${view.algorithm}, not ${algorithm}`);
+  return view;
+}
+
+export const MEMBER_PASSWORD = 'bob-password-123';
+
+/**
+ * Creates, under one unique name: a profile query and a role query, a member ("Bob Smith",
+ * roles Staff and Volunteer, city Leeds) and a registration using them.
+ *
+ * options: grantTypes (["implicit", "password_confidential", "password_public"] subsets),
+ * roleFormat ("array" | "csv"), idTokenFields, noAccessMapping, redirectUris.
+ */
+export async function createFixture(options = {}) {
+  const run = uniqueId(options.prefix ?? 'interop');
+  const profileQuery = `$/Interop/${run}/ProfileData`;
+  const roleQuery = `$/Interop/${run}/RoleData`;
+  await adminApi('POST', '/queries', {
+    path: profileQuery,
+    kind: 'profile',
+    columns: [
+      { source: 'first_name', alias: 'given_name' },
+      { source: 'last_name', alias: 'family_name' },
+      { source: 'email', alias: 'email' },
+      { source: 'status', alias: 'AccessRestrictionCode' },
+      { source: 'attributes.city', alias: 'address.locality' },
+    ],
+  });
+  await adminApi('POST', '/queries', {
+    path: roleQuery,
+    kind: 'role',
+    columns: [{ source: 'roles', alias: 'Role' }],
+  });
+  const username = `bsmith-${run}`;
+  const email = `${username}@example.org`;
+  const contact = await adminApi('POST', '/contacts', {
+    username,
+    email,
+    first_name: 'Bob',
+    last_name: 'Smith',
+    password: MEMBER_PASSWORD,
+    roles: ['Staff', 'Volunteer'],
+    attributes: { city: 'Leeds' },
+    ...(options.status ? { status: options.status } : {}),
+  });
+  const redirectUris = options.redirectUris ?? [`http://127.0.0.1:9/${run}/callback`];
+  const registration = await adminApi('POST', '/registrations', {
+    name: `Interop App ${run}`,
+    redirect_urls: redirectUris,
+    profile_query: profileQuery,
+    id_token_fields: options.idTokenFields ?? ['AccessRestrictionCode'],
+    role_query: roleQuery,
+    role_format: options.roleFormat ?? 'array',
+    no_access_mapping: options.noAccessMapping ?? '',
+    grant_types: options.grantTypes ?? [],
+  });
+  return {
+    run,
+    profileQuery,
+    roleQuery,
+    member: { id: contact.id, username, email, password: MEMBER_PASSWORD },
+    registration,
+    clientId: registration.client_id,
+    clientSecret: registration.client_secret,
+    redirectUri: redirectUris[0],
+    /** The registration's HS512 key (the admin API hides it while an RSA algorithm signs). */
+    async signingKey() {
+      if (registration.jwt_signing_key) return registration.jwt_signing_key;
+      const current = await adminApi('GET', `/registrations/${registration.client_id}`);
+      if (!current.jwt_signing_key) throw new Error('the admin API hides jwt_signing_key: is signing HS512?');
+      return current.jwt_signing_key;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// A "browser" without a browser: cookies, manual redirects, HTML forms.
+
+export class CookieJar {
+  #cookies = new Map();
+
+  store(response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq < 1) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const maxAge = attributes.map((a) => a.trim().toLowerCase()).find((a) => a.startsWith('max-age='));
+      if (value === '' || (maxAge && Number(maxAge.slice(8)) <= 0)) this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+  }
+
+  header() {
+    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  get(name) {
+    return this.#cookies.get(name);
+  }
+}
+
+function decodeEntities(text) {
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|amp|quot|lt|gt|apos|#39);/gi, (_, e) => {
+    const lower = e.toLowerCase();
+    if (lower === 'amp') return '&';
+    if (lower === 'quot') return '"';
+    if (lower === 'lt') return '<';
+    if (lower === 'gt') return '>';
+    if (lower === 'apos') return "'";
+    if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16));
+    return String.fromCodePoint(parseInt(lower.slice(1), 10));
+  });
+}
+
+/** The forms of a page: action, method and hidden inputs (name → value). */
+export function parseForms(html) {
+  const forms = [];
+  for (const match of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
+    const attrs = parseAttributes(match[1]);
+    const hidden = {};
+    for (const input of match[2].matchAll(/<input\b([^>]*)>/gi)) {
+      const a = parseAttributes(input[1]);
+      if ((a.type ?? '').toLowerCase() === 'hidden' && a.name !== undefined) hidden[a.name] = a.value ?? '';
+    }
+    forms.push({ action: attrs.action ?? '', method: (attrs.method ?? 'get').toLowerCase(), hidden });
+  }
+  return forms;
+}
+
+function parseAttributes(text) {
+  const attrs = {};
+  for (const m of text.matchAll(/([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)) {
+    attrs[m[1].toLowerCase()] = decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
+  }
+  return attrs;
+}
+
+/** Visible text of an HTML page, tags stripped and whitespace collapsed. */
+export function pageText(html) {
+  const body = html.replace(/<(style|script)\b[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  return decodeEntities(body).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Opens an authorization URL as a member would, and returns where Gatehouse finally sends
+ * the browser outside itself (the client's redirect URI with the response).
+ *
+ * Signs in on the /signin form when asked, and answers the consent page with `decision`.
+ * Returns { location: URL, pages: [{ kind, status, text }] } — pages are the HTML pages seen.
+ */
+export async function authorizeInBrowser(authorizationUrl, { username, password, decision = 'allow', jar = new CookieJar() } = {}) {
+  const pages = [];
+  let url = new URL(authorizationUrl);
+  let method = 'GET';
+  let body;
+  for (let step = 0; step < 20; step += 1) {
+    if (url.origin !== new URL(BASE).origin) return { location: url, pages, jar };
+    const res = await fetch(url, {
+      method,
+      redirect: 'manual',
+      headers: {
+        cookie: jar.header(),
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body,
+    });
+    jar.store(res);
+    if ([301, 302, 303, 307].includes(res.status)) {
+      const location = res.headers.get('location');
+      if (!location) throw new Error(`${res.status} without Location from ${url}`);
+      await res.arrayBuffer();
+      url = new URL(location, url);
+      if (res.status === 303 || method === 'GET') {
+        method = 'GET';
+        body = undefined;
+      }
+      continue;
+    }
+    const html = await res.text();
+    const forms = parseForms(html);
+    const signin = forms.find((f) => f.action === '/signin' && f.method === 'post');
+    const consent = forms.find((f) => f.action === '/authorize/consent' && f.method === 'post');
+    if (res.status === 200 && signin && 'csrf_token' in signin.hidden) {
+      pages.push({ kind: 'signin', status: res.status, text: pageText(html) });
+      if (username === undefined) throw new Error('the sign-in form was shown, but no username was given');
+      body = new URLSearchParams({ ...signin.hidden, username, password });
+      url = new URL('/signin', BASE);
+      method = 'POST';
+      continue;
+    }
+    if (res.status === 200 && consent) {
+      pages.push({ kind: 'consent', status: res.status, text: pageText(html), hidden: consent.hidden });
+      body = new URLSearchParams({ ...consent.hidden, decision });
+      url = new URL('/authorize/consent', BASE);
+      method = 'POST';
+      continue;
+    }
+    throw new Error(`unexpected page ${res.status} at ${url.pathname}: ${pageText(html).slice(0, 400)}`);
+  }
+  throw new Error('too many steps');
+}
+
+// ---------------------------------------------------------------------------------------
+// JWTs, checked by hand (node:crypto only), for what a client library leaves to the app.
+
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+
+export function decodeJwt(jwt) {
+  const parts = jwt.split('.');
+  if (parts.length !== 3) throw new Error('not a compact JWS');
+  return {
+    header: JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')),
+    signingInput: `${parts[0]}.${parts[1]}`,
+    signature: Buffer.from(parts[2], 'base64url'),
+  };
+}
+
+/** Verifies an HS512 JWT with `key` (the registration's JWT signing key); returns its claims. */
+export function verifyHs512(jwt, key) {
+  const { header, payload, signingInput, signature } = decodeJwt(jwt);
+  if (header.alg !== 'HS512') throw new Error(`alg is ${header.alg}, not HS512`);
+  const expected = createHmac('sha512', Buffer.from(key, 'utf8')).update(signingInput).digest();
+  if (expected.length !== signature.length || !timingSafeEqual(expected, signature)) {
+    throw new Error('HS512 signature does not verify');
+  }
+  return { header, payload };
+}
+
+/** Verifies an RS256/RS512 JWT against the server's /jwks; returns its header and claims. */
+export async function verifyWithJwks(jwt) {
+  const { header, payload, signingInput, signature } = decodeJwt(jwt);
+  const hash = { RS256: 'sha256', RS512: 'sha512' }[header.alg];
+  if (!hash) throw new Error(`alg ${header.alg} is not an RSA algorithm`);
+  const jwks = await (await fetch(`${BASE}/jwks`)).json();
+  const jwk = jwks.keys.find((k) => k.kid === header.kid);
+  if (!jwk) throw new Error(`kid ${header.kid} is not in /jwks`);
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  if (!verify(hash, Buffer.from(signingInput), key, signature)) throw new Error(`${header.alg} signature does not verify`);
+  return { header, payload };
+}
+
+/** at_hash / c_hash: base64url of the left half of the alg's hash of the value (OIDC Core 3.1.3.6). */
+export function halfHash(value, alg) {
+  const hash = { HS256: 'sha256', RS256: 'sha256', HS384: 'sha384', RS384: 'sha384', HS512: 'sha512', RS512: 'sha512' }[alg];
+  const digest = createHash(hash).update(value, 'ascii').digest();
+  return b64url(digest.subarray(0, digest.length / 2));
+}

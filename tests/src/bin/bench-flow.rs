@@ -1,0 +1,97 @@
+//! Benchmark: the median time of one full authorization-code flow (authorize → sign in →
+//! consent → token → userinfo) and of the token request alone, for HS512 and RS256, against a
+//! Gatehouse server started from the given binary (build it with `--release`).
+//!
+//! `cargo run --release -p gatehouse-tests --bin bench-flow -- target/release/gatehouse-server [rounds]`
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gatehouse_tests::{Client, add_member, authorize_url, location, pkce_pair, register_app, url_params};
+use serde_json::json;
+
+const PASSWORD: &str = "bench-admin-password";
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let binary = args.next().expect("usage: bench-flow <gatehouse-server binary> [rounds]");
+    let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(50);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let data = std::env::temp_dir().join(format!("gatehouse-bench-{port}"));
+    let _ = std::fs::remove_dir_all(&data);
+    let _server = Server(
+        Command::new(&binary)
+            .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("GATEHOUSE_DATA_DIR", &data)
+            .env("GATEHOUSE_ADMIN_PASSWORD", PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the server"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/signin")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let admin = Client::admin_at(&base, PASSWORD).await;
+    add_member(&admin, "bench", "A").await;
+    println!("{rounds} rounds each, server {binary}");
+    println!("{:<8} {:>22} {:>16}", "signing", "full flow (median)", "token (median)");
+    for algorithm in ["HS512", "RS256"] {
+        assert_eq!(admin.put("/admin/api/signing", &json!({ "algorithm": algorithm })).await.0, 200);
+        let app = register_app(&admin, &format!("Bench {algorithm}"), &[], "array").await;
+        let (mut flows, mut tokens) = (Vec::new(), Vec::new());
+        for round in 0..rounds + 3 {
+            let mut member = Client::at(&base);
+            let (verifier, challenge) = pkce_pair();
+            let started = Instant::now();
+            let answer = member
+                .authorize(
+                    &authorize_url(&app, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]),
+                    "bench",
+                )
+                .await;
+            let code = url_params(&location(&answer), false)["code"].clone();
+            let token_started = Instant::now();
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", app.redirect_uri.as_str()),
+                ("code_verifier", verifier.as_str()),
+            ];
+            let (status, body) = member.token(&app, &form).await;
+            let token_time = token_started.elapsed();
+            assert_eq!(status, 200, "{body}");
+            let (status, _) = member.userinfo(body["access_token"].as_str().unwrap_or_default()).await;
+            assert_eq!(status, 200);
+            // The first rounds warm connections and caches.
+            if round >= 3 {
+                flows.push(started.elapsed());
+                tokens.push(token_time);
+            }
+        }
+        println!("{:<8} {:>22} {:>16}", algorithm, ms(median(flows)), ms(median(tokens)));
+    }
+}
