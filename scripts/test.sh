@@ -50,18 +50,50 @@ cargo test --workspace --no-fail-fast 2>&1 | tee "$work/cargo-test.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("cargo test")
 count_cargo "$work/cargo-test.log"
 
-log "browser tests against a local server"
+# Adds a pytest run's counts from its closing line ("N passed, M failed, K errors").
+count_pytest() {
+  local line p f
+  line=$(grep -E '[0-9]+ (passed|failed|error)' "$1" | tail -1)
+  p=$(grep -Eo '[0-9]+ passed' <<<"$line" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ (failed|errors?)' <<<"$line" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+# Starts a fresh local server (own port, own data) for one suite; exports GATEHOUSE_URL.
+start_server() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  local port data_dir
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  data_dir=$(mktemp -d)
+  export GATEHOUSE_URL="http://127.0.0.1:$port"
+  export GATEHOUSE_ADMIN_PASSWORD="suite-admin-password-$port"
+  GATEHOUSE_LISTEN="127.0.0.1:$port" GATEHOUSE_DATA_DIR="$data_dir" ./target/debug/gatehouse-server >"$work/server-$1.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "$GATEHOUSE_URL/signin" && return 0; sleep 0.1; done
+  echo "the server for $1 did not start; see $work/server-$1.log"
+  return 1
+}
+
 cargo build --quiet -p gatehouse-server || failures+=("server build")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-data_dir=$(mktemp -d)
-export GATEHOUSE_URL="http://127.0.0.1:$port"
-export GATEHOUSE_ADMIN_PASSWORD="browser-test-admin-password"
-GATEHOUSE_LISTEN="127.0.0.1:$port" GATEHOUSE_DATA_DIR="$data_dir" ./target/debug/gatehouse-server >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do curl -fs "$GATEHOUSE_URL/signin" >/dev/null && break; sleep 0.1; done
-(cd tests && node --test --test-reporter=tap browser/) 2>&1 | tee "$work/browser.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("browser tests")
-count_node "$work/browser.log"
+
+log "browser tests (headless Chromium) against a local server"
+if start_server browser; then
+  (cd tests && node --test --test-reporter=tap browser/) 2>&1 | tee "$work/browser.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("browser tests")
+  count_node "$work/browser.log"
+else
+  failures+=("browser server")
+fi
+
+log "interop: openid-client (node) and Authlib (Python) against a local server"
+if start_server interop; then
+  bash tests/interop/run.sh 2>&1 | tee "$work/interop.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("interop tests")
+  count_node "$work/interop.log"
+  count_pytest "$work/interop.log"
+else
+  failures+=("interop server")
+fi
 
 log "summary"
 if [ "${#failures[@]}" -gt 0 ]; then

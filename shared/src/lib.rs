@@ -8,6 +8,7 @@ pub mod contact;
 pub mod grants;
 pub mod lambda;
 pub mod local_signin;
+pub mod mail;
 pub mod oidc;
 pub mod password;
 pub mod query;

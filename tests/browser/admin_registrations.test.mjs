@@ -59,13 +59,20 @@ async function ensureQuery(page, path, kind, columns) {
   assert.equal(await page.getByRole('link', { name: path, exact: true }).count(), 1);
 }
 
-test('strangers are sent to sign in', async () => {
+test('strangers are sent to sign in, and back afterwards', async () => {
   const { context, page } = await newPage(browser);
   try {
     await page.goto('/admin/registrations');
-    const url = new URL(page.url());
+    let url = new URL(page.url());
     assert.equal(url.pathname, '/signin');
     assert.equal(url.searchParams.get('return_to'), '/admin/registrations');
+
+    await page.goto('/admin/contacts?search=admin');
+    url = new URL(page.url());
+    assert.equal(url.searchParams.get('return_to'), '/admin/contacts?search=admin');
+    const result = await signIn(page);
+    assert.equal(`${result.url.pathname}${result.url.search}`, '/admin/contacts?search=admin');
+    assert.equal(await page.getByLabel('Search', { exact: true }).inputValue(), 'admin');
   } finally {
     await context.close();
   }

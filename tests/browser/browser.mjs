@@ -68,10 +68,13 @@ export async function submitWith(page, action) {
   return { status: firstResponse?.status(), pageStatus: response.status(), url: new URL(response.url()) };
 }
 
-/** Signs in at /signin with the form, as the administrator by default. */
+/**
+ * Signs in with the /signin form, as the administrator by default. A page already showing the
+ * form (say with a `return_to`) is used as it is.
+ */
 export async function signIn(page, username = ADMIN_USERNAME, password = ADMIN_PASSWORD) {
   if (!password) throw new Error('GATEHOUSE_ADMIN_PASSWORD is not set');
-  await page.goto('/signin');
+  if (new URL(page.url()).pathname !== '/signin') await page.goto('/signin');
   await page.getByLabel('Username or email').fill(username);
   await page.getByLabel('Password').fill(password);
   const result = await submit(page, page.getByRole('button', { name: 'Sign in' }));

@@ -362,10 +362,17 @@ impl LambdaProcess {
 pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
     let exact = |r: &&Route| r.path == path;
     let greedy = |r: &&Route| {
-        r.path.strip_suffix("{proxy+}").and_then(|prefix| path.strip_prefix(prefix)).is_some_and(|rest| !rest.is_empty())
+        r.path
+            .strip_suffix("{proxy+}")
+            .and_then(|prefix| path.strip_prefix(prefix))
+            .is_some_and(|rest| !rest.is_empty())
     };
     let by_method = |candidates: Vec<&'static Route>| {
-        candidates.iter().find(|r| r.method == method).or_else(|| candidates.iter().find(|r| r.method == "ANY")).copied()
+        candidates
+            .iter()
+            .find(|r| r.method == method)
+            .or_else(|| candidates.iter().find(|r| r.method == "ANY"))
+            .copied()
     };
     by_method(ROUTES.iter().filter(exact).collect()).or_else(|| by_method(ROUTES.iter().filter(greedy).collect()))
 }
@@ -552,8 +559,9 @@ impl Gateway {
                 let functions = functions.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| forward(functions.clone(), req));
-                    let _ =
-                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -561,7 +569,10 @@ impl Gateway {
     }
 }
 
-async fn forward(functions: Arc<HashMap<&'static str, Arc<LambdaProcess>>>, req: hyper::Request<Incoming>) -> HttpResult {
+async fn forward(
+    functions: Arc<HashMap<&'static str, Arc<LambdaProcess>>>,
+    req: hyper::Request<Incoming>,
+) -> HttpResult {
     let method = req.method().as_str().to_owned();
     let path_and_query = req.uri().path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
     let headers: Vec<(String, String)> = req

@@ -215,13 +215,16 @@ export class Browser {
       else if (attrs.expires) expires = Date.parse(attrs.expires);
       this.cookies = this.cookies.filter((c) => !(c.name === name && c.host === hostname && c.path === path));
       if (expires !== undefined && expires <= Date.now()) continue;
+      const sameSite = (attrs.samesite || 'lax').toLowerCase();
+      // Browsers drop SameSite=None cookies that are not Secure (they accept Secure on loopback http).
+      if (sameSite === 'none' && !('secure' in attrs)) continue;
       this.cookies.push({
         name,
         value,
         host: hostname,
         path,
         expires,
-        sameSite: (attrs.samesite || 'lax').toLowerCase(),
+        sameSite,
         httpOnly: 'httponly' in attrs,
         secure: 'secure' in attrs,
       });

@@ -42,12 +42,16 @@
 //   GET  /__test/accounts/<email>         one account: { sub, email, given_name, family_name, staff, claims }
 //   POST /__test/accounts/<email>         JSON merged into the account (created when missing):
 //                                         given_name, family_name, email (renames; sub stays), staff,
-//                                         password, roles, groups, claims (extra ID token claims)
+//                                         password, roles, groups, claims (extra ID token claims;
+//                                         only names the claims map releases, e.g. employee_id)
 //   POST /__test/tamper                   {"mode": M} spoils the next ID token the provider issues
 //                                         (token response or form_post): wrong-issuer, wrong-audience,
 //                                         expired, bad-signature, alg-none, hs256-public-key,
 //                                         no-nonce, wrong-nonce, unknown-kid; {"mode": null} clears
-//   GET  /__test/info                     issuer, profile, clients, current kid, pending tamper
+//   GET  /__test/info                     issuer, profile, clients, current and published kids,
+//                                         how often the JWKS was fetched, pending tamper
+//   GET  /__test/mismatch/.well-known/openid-configuration
+//                                         the real discovery document at a URL whose issuer it is not
 //   POST /__test/reset                    forgets authorizations and any pending tamper
 //
 // Set UPSTREAM_DEBUG=1 to log every request on stderr.
@@ -271,6 +275,7 @@ function tamper(idToken, mode) {
 // The provider
 
 const authorizations = [];
+let jwksFetches = 0;
 let provider;
 let issuer;
 const cookieKeys = [randomBytes(32).toString('base64url')];
@@ -322,12 +327,12 @@ function makeProvider() {
     claims:
       PROFILE === 'entra'
         ? {
-          openid: ['sub', 'oid', 'tid', 'ver', 'roles', 'login_hint'],
+          openid: ['sub', 'oid', 'tid', 'ver', 'roles', 'login_hint', 'employee_id'],
           profile: ['name', 'given_name', 'family_name', 'preferred_username', 'upn'],
           email: ['email'],
         }
         : {
-          openid: ['sub', 'imis_groups'],
+          openid: ['sub', 'imis_groups', 'employee_id'],
           profile: ['name', 'given_name', 'family_name', 'preferred_username'],
           email: ['email', 'email_verified'],
         },
@@ -375,6 +380,32 @@ function makeProvider() {
     if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
     original.call(this, message, code);
   };
+
+  // Entra's wording for a response type the app registration does not enable (the seed's
+  // error table: "response_type id_token is not enabled for the application").
+  if (PROFILE === 'entra') {
+    p.use(async (ctx, next) => {
+      await next();
+      const responseType = ctx.oidc?.params?.response_type;
+      if (!responseType || !String(responseType).split(' ').includes('id_token')) return;
+      const from = 'requested response_type is not allowed for this client';
+      const to = "AADSTS700054: response_type 'id_token' is not enabled for the application.";
+      if (typeof ctx.body === 'string' && ctx.body.includes(from)) {
+        ctx.body = ctx.body.replace(from, to.replace(/'/g, '&#39;'));
+      }
+      const location = ctx.response.get('location');
+      if (location && location.includes('error_description=')) {
+        const url = new URL(location);
+        if (url.searchParams.get('error_description') === from) url.searchParams.set('error_description', to);
+        const fragment = new URLSearchParams(url.hash.slice(1));
+        if (fragment.get('error_description') === from) {
+          fragment.set('error_description', to);
+          url.hash = fragment.toString();
+        }
+        ctx.response.set('location', url.href);
+      }
+    });
+  }
 
   // Spoil the next ID token when a test asked for it.
   p.use(async (ctx, next) => {
@@ -572,8 +603,15 @@ async function testHook(req, res, path) {
         redirect_uris,
       })),
       kid: signingKeys[0].kid,
+      published_kids: signingKeys.map((k) => k.kid),
+      jwks_fetches: jwksFetches,
       tamper: tamperMode,
     });
+  }
+  if (path === '/__test/mismatch/.well-known/openid-configuration' && req.method === 'GET') {
+    // The real discovery document served from another URL: its issuer does not match there.
+    const real = await fetch(`${issuer}/.well-known/openid-configuration`);
+    return json(res, 200, await real.json());
   }
   if (path === '/__test/reset' && req.method === 'POST') {
     authorizations.length = 0;
@@ -604,6 +642,7 @@ async function handle(req, res) {
   const interactionPath = rest.match(/^\/interaction\/([^/]+)(?:\/(login))?$/);
   if (interactionPath) return interaction(req, res, interactionPath[1], interactionPath[2]);
 
+  if (rest === '/jwks' && req.method === 'GET') jwksFetches += 1;
   if (rest === '/auth' && req.method === 'GET') {
     authorizations.push(Object.fromEntries(url.searchParams));
   }

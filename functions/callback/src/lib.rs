@@ -11,6 +11,7 @@ use gatehouse::upstream::claims::{UpstreamPerson, has_staff_claim};
 use gatehouse::upstream::client::{self, UpstreamError};
 use gatehouse::upstream::log::{Level, record};
 use gatehouse::upstream::settings::{self, RequireFor};
+use gatehouse::upstream::transaction::LoginTransaction;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::{Params, form, path, query};
 use gatehouse::web::response::{see_other, with_cookie};
@@ -58,8 +59,12 @@ async fn callback(state: &AppState, params: &Params) -> Result<Response, PageErr
         record(state, Level::Warning, "Callback refused: no state", json!({})).await;
         return Err(failed("This sign-in response is incomplete. Please sign in again."));
     };
-    let Some(login) = state.stores.grants.take_login(&OpaqueToken::from_presented(state_value).digest(), now).await?
-    else {
+    let ticket = state
+        .stores
+        .grants
+        .take_ticket(LoginTransaction::KIND, &OpaqueToken::from_presented(state_value).digest(), now)
+        .await?;
+    let Some(login) = ticket.and_then(|doc| serde_json::from_str::<LoginTransaction>(&doc).ok()) else {
         record(state, Level::Warning, "Callback refused: unknown, expired or replayed state", json!({})).await;
         return Err(failed(
             "This sign-in response is not valid any more (it expired or was already used). Please sign in again.",

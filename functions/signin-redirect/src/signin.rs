@@ -155,6 +155,7 @@ async fn step_page(
                     input #email type="email" name="email" value=(email) autocomplete="username" required autofocus;
                     div.actions { button type="submit" { "Next" } }
                 }
+                (forgot_links())
             }
             Step::Password | Step::Choice => {
                 form method="post" action="/signin" {
@@ -192,6 +193,14 @@ async fn step_page(
     })
 }
 
+fn forgot_links() -> maud::Markup {
+    html! {
+        p.hint {
+            a href="/signin/forgot-username" { "Forgot my username" } " · " a href="/signin/forgot-password" { "Forgot my password" }
+        }
+    }
+}
+
 /// The app a member is signing in for, when they came from `/authorize`.
 async fn app_name(state: &AppState, return_to: Option<&str>) -> Option<String> {
     let query = return_to?.strip_prefix("/authorize?")?;
@@ -227,6 +236,7 @@ async fn form_page(
             input #password type="password" name="password" autocomplete="current-password" required;
             div.actions { button type="submit" { "Sign in" } }
         }
+        (forgot_links())
     };
     let response = html_page(status, "Sign in", body);
     Ok(match csrf.set_cookie {

@@ -52,7 +52,8 @@ pub async fn start(
         return_to: return_to.map(str::to_owned),
         expires_at: now + LIFETIME,
     };
-    state.stores.grants.put_login(&state_token.digest(), &login).await?;
+    let doc = serde_json::to_string(&login).map_err(|e| PageError::from(gatehouse::store::StoreError::backend(e)))?;
+    state.stores.grants.put_ticket(LoginTransaction::KIND, &state_token.digest(), &doc, login.expires_at).await?;
     record(
         state,
         Level::Info,

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS consents (
     doc TEXT NOT NULL,
     PRIMARY KEY (contact_id, client_id)
 );
+CREATE TABLE IF NOT EXISTS outbox (sort_key TEXT PRIMARY KEY, sent_at INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS oidc_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
 PRAGMA user_version = 3;
 ";
@@ -64,7 +65,8 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
         sessions: db.clone(),
         throttle: db.clone(),
         grants: db.clone(),
-        logs: db,
+        logs: db.clone(),
+        outbox: db,
         secrets,
     })
 }
@@ -544,15 +546,24 @@ impl GrantStore for Database {
             .map_err(db_err)
     }
 
-    async fn put_login(&self, state: &TokenDigest, login: &LoginTransaction) -> StoreResult<()> {
-        self.put_grant(&format!("login#{}", state.as_str()), login, login.expires_at)
+    async fn put_ticket(
+        &self,
+        kind: &str,
+        key: &TokenDigest,
+        doc: &str,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
+                params![format!("{kind}#{}", key.as_str()), doc, expires_at.unix_timestamp()],
+            )
+            .map(drop)
+            .map_err(db_err)
     }
 
-    async fn take_login(&self, state: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<LoginTransaction>> {
-        match self.spend(&format!("login#{}", state.as_str()), "taken", now)? {
-            Ok(doc) => Ok(Some(from_json(&doc)?)),
-            Err(_) => Ok(None),
-        }
+    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>> {
+        Ok(self.spend(&format!("{kind}#{}", key.as_str()), "taken", now)?.ok())
     }
 
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
@@ -598,6 +609,34 @@ impl LogStore for Database {
             }
         }
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for Database {
+    async fn push(&self, mail: &Mail) -> StoreResult<()> {
+        let conn = self.conn();
+        let expired = (mail.sent_at - crate::mail::OUTBOX_RETENTION).unix_timestamp();
+        conn.execute("DELETE FROM outbox WHERE sent_at < ?1", [expired]).map_err(db_err)?;
+        conn.execute(
+            "INSERT INTO outbox (sort_key, sent_at, doc) VALUES (?1, ?2, ?3)",
+            params![mail.sort_key(), mail.sent_at.unix_timestamp(), to_json(mail)?],
+        )
+        .map(drop)
+        .map_err(db_err)
+    }
+
+    async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT doc FROM outbox WHERE sent_at >= ?1 ORDER BY sort_key DESC LIMIT ?2")
+            .map_err(db_err)?;
+        let oldest = (now - crate::mail::OUTBOX_RETENTION).unix_timestamp();
+        let docs: Vec<String> = stmt
+            .query_map(params![oldest, i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(db_err)?;
+        docs.iter().map(|d| from_json(d)).collect()
     }
 }
 

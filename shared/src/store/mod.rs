@@ -10,12 +10,12 @@ use time::{Duration, OffsetDateTime};
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::mail::Mail;
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
 use crate::upstream::log::{LogEntry, LogFilter};
-use crate::upstream::transaction::LoginTransaction;
 
 pub mod aws;
 pub mod embedded;
@@ -124,10 +124,20 @@ pub trait GrantStore: Send + Sync {
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
     async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()>;
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>>;
-    /// A login transaction to an upstream provider, keyed by the digest of its `state`.
-    async fn put_login(&self, state: &TokenDigest, login: &LoginTransaction) -> StoreResult<()>;
-    /// Takes it once: a replayed `state` finds nothing.
-    async fn take_login(&self, state: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<LoginTransaction>>;
+    /// A single-use ticket of some `kind` (a login transaction, a password reset), keyed by
+    /// the digest of the value handed out.
+    async fn put_ticket(&self, kind: &str, key: &TokenDigest, doc: &str, expires_at: OffsetDateTime)
+    -> StoreResult<()>;
+    /// Takes it once: a replay, or an expired ticket, finds nothing.
+    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>>;
+}
+
+/// Mail that was sent: the outbox, which operators (and tests) can read.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    async fn push(&self, mail: &Mail) -> StoreResult<()>;
+    /// The newest first.
+    async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>>;
 }
 
 /// The OIDC log.
@@ -157,6 +167,7 @@ pub struct Stores {
     pub throttle: Arc<dyn ThrottleStore>,
     pub grants: Arc<dyn GrantStore>,
     pub logs: Arc<dyn LogStore>,
+    pub outbox: Arc<dyn OutboxStore>,
     pub secrets: Arc<dyn SecretStore>,
 }
 

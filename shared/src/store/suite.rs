@@ -302,6 +302,75 @@ pub async fn grants(stores: &Stores) {
     assert_eq!(store.list_consents(member).await.unwrap().len(), 1);
 }
 
+pub async fn tickets_and_outbox(stores: &Stores) {
+    let key = OpaqueToken::generate().unwrap().digest();
+    stores.grants.put_ticket("login", &key, "{\"a\":1}", T0 + Duration::minutes(10)).await.unwrap();
+    assert!(stores.grants.take_ticket("reset", &key, T0).await.unwrap().is_none(), "kinds are separate");
+    assert_eq!(stores.grants.take_ticket("login", &key, T0).await.unwrap().as_deref(), Some("{\"a\":1}"));
+    assert!(stores.grants.take_ticket("login", &key, T0).await.unwrap().is_none(), "a ticket is taken once");
+    let late = OpaqueToken::generate().unwrap().digest();
+    stores.grants.put_ticket("login", &late, "x", T0 + Duration::minutes(10)).await.unwrap();
+    assert!(stores.grants.take_ticket("login", &late, T0 + Duration::minutes(10)).await.unwrap().is_none(), "expired");
+
+    let mail = |n: i64, subject: &str| crate::mail::Mail {
+        id: format!("m{n}"),
+        to: "a@example.org".into(),
+        subject: subject.into(),
+        body: "body".into(),
+        sent_at: T0 + Duration::seconds(n),
+    };
+    stores.outbox.push(&mail(1, "first")).await.unwrap();
+    stores.outbox.push(&mail(2, "second")).await.unwrap();
+    let recent = stores.outbox.recent(10, T0 + Duration::minutes(1)).await.unwrap();
+    assert_eq!(recent.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["second", "first"], "newest first");
+    assert_eq!(stores.outbox.recent(1, T0).await.unwrap().len(), 1);
+}
+
+pub async fn oidc_log(stores: &Stores) {
+    use crate::upstream::log::{Level, LogEntry, LogFilter};
+    let entry = |n: i64, level: Level, message: &str| LogEntry {
+        id: format!("e{n}"),
+        level,
+        message: message.into(),
+        details: serde_json::json!({ "n": n }),
+        occurred_at: T0 + Duration::minutes(n),
+    };
+    stores.logs.append(&entry(1, Level::Info, "Redirecting to the OpenID provider")).await.unwrap();
+    stores.logs.append(&entry(2, Level::Error, "The OpenID provider returned an error")).await.unwrap();
+    stores.logs.append(&entry(3, Level::Info, "ID token verified")).await.unwrap();
+    let now = T0 + Duration::hours(1);
+    let all = stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, now).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e3", "e2", "e1"], "newest first");
+    let errors = stores
+        .logs
+        .search(&LogFilter { level: Some(Level::Warning), limit: 10, ..Default::default() }, now)
+        .await
+        .unwrap();
+    assert_eq!(errors.len(), 1);
+    let text = LogFilter { contains: Some("PROVIDER".into()), limit: 10, ..Default::default() };
+    assert_eq!(stores.logs.search(&text, now).await.unwrap().len(), 2, "message contains, any case");
+    let between = LogFilter {
+        from: Some(T0 + Duration::minutes(2)),
+        to: Some(T0 + Duration::minutes(3)),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(stores.logs.search(&between, now).await.unwrap().len(), 2);
+    let page = LogFilter { limit: 2, ..Default::default() };
+    let first = stores.logs.search(&page, now).await.unwrap();
+    let rest = LogFilter { before: Some(first[1].sort_key()), ..page };
+    assert_eq!(
+        stores.logs.search(&rest, now).await.unwrap().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["e1"],
+        "paged"
+    );
+    let much_later = T0 + crate::upstream::log::RETENTION + Duration::hours(1);
+    assert!(
+        stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, much_later).await.unwrap().is_empty(),
+        "retention"
+    );
+}
+
 /// One check of the suite, run against fresh stores.
 pub type Check = for<'a> fn(&'a Stores) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
@@ -314,4 +383,6 @@ pub const ALL: &[(&str, Check)] = &[
     ("throttle", |s| Box::pin(throttle(s))),
     ("secrets", |s| Box::pin(secrets(s))),
     ("grants", |s| Box::pin(grants(s))),
+    ("tickets_and_outbox", |s| Box::pin(tickets_and_outbox(s))),
+    ("oidc_log", |s| Box::pin(oidc_log(s))),
 ];

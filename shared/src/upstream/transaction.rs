@@ -21,3 +21,8 @@ pub struct LoginTransaction {
     #[serde(with = "time::serde::timestamp")]
     pub expires_at: OffsetDateTime,
 }
+
+impl LoginTransaction {
+    /// Its kind of single-use ticket in the grant store.
+    pub const KIND: &'static str = "login";
+}

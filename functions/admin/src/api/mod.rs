@@ -30,6 +30,7 @@ pub async fn handle(state: &AppState, req: &Request, rest: &str) -> Response {
                 ["registrations", tail @ ..] => registrations::route(state, req, tail, now).await,
                 ["signing", tail @ ..] => signing::route(state, req, tail, now).await,
                 [one @ ("oidc-settings" | "logs")] => oidc::route(state, req, one, now).await,
+                ["outbox"] if *req.method() == Method::GET => outbox(state, now).await,
                 ["contacts", tail @ ..] => contacts::route(state, &admin, req, tail, now).await,
                 ["queries", ..] => {
                     queries::route(state, req, rest.trim_start_matches("queries").trim_start_matches('/'), now).await
@@ -53,6 +54,16 @@ fn session(admin: &crate::auth::Admin, req: &Request) -> Result<Response, ApiErr
         "csrf_token": admin.session.as_ref().map(|s| s.csrf_token.expose()),
         "expires_at": admin.session.as_ref().map(|s| gatehouse::clock::rfc3339(s.expires_at)),
     })))
+}
+
+/// The mail Gatehouse sent, newest first (delivery by SES would come after this outbox).
+async fn outbox(state: &AppState, now: time::OffsetDateTime) -> Result<Response, ApiError> {
+    let mails = state.stores.outbox.recent(100, now).await?;
+    let mails: Vec<_> = mails
+        .iter()
+        .map(|m| json!({ "to": m.to, "subject": m.subject, "body": m.body, "sent_at": gatehouse::clock::rfc3339(m.sent_at) }))
+        .collect();
+    Ok(ok_json(&json!({ "mails": mails })))
 }
 
 pub(crate) fn created(value: &impl serde::Serialize) -> Response {

@@ -72,7 +72,12 @@ pub async fn handle(state: &AppState, req: &Request, path: &str) -> Response {
     let user = match signed_in(state, req, now).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            return see_other(&format!("/signin?return_to={}", encode(path)));
+            // Back to the same page after signing in, with its query string (`?path=` or `?search=`) on a GET.
+            let target = match req.uri().query().filter(|_| *req.method() == Method::GET) {
+                Some(q) if !q.is_empty() => format!("{path}?{q}"),
+                _ => path.to_owned(),
+            };
+            return see_other(&format!("/signin?return_to={}", encode(&target)));
         }
         Err(e) => return PageError::from(e).into_response(),
     };

@@ -11,11 +11,11 @@ use super::ephemeral::EphemeralTable;
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::mail::{Mail, OUTBOX_RETENTION};
 use crate::secret::TokenDigest;
 use crate::store::records::{from_json, to_json};
-use crate::store::{GrantStore, LogStore, StoreError, StoreResult};
+use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
 use crate::upstream::log::{LogEntry, LogFilter, RETENTION};
-use crate::upstream::transaction::LoginTransaction;
 
 const EXPIRES_AT: &str = "expires_at";
 const USED_BY: &str = "used_by";
@@ -234,15 +234,18 @@ impl GrantStore for EphemeralTable {
         .await
     }
 
-    async fn put_login(&self, state: &TokenDigest, login: &LoginTransaction) -> StoreResult<()> {
-        self.put_expiring(format!("login#{}", state.as_str()), to_json(login)?, login.expires_at).await
+    async fn put_ticket(
+        &self,
+        kind: &str,
+        key: &TokenDigest,
+        doc: &str,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.put_expiring(format!("{kind}#{}", key.as_str()), doc.to_owned(), expires_at).await
     }
 
-    async fn take_login(&self, state: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<LoginTransaction>> {
-        match self.spend(format!("login#{}", state.as_str()), "taken", now).await? {
-            Ok(doc) => Ok(Some(from_json(&doc)?)),
-            Err(_) => Ok(None),
-        }
+    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>> {
+        Ok(self.spend(format!("{kind}#{}", key.as_str()), "taken", now).await?.ok())
     }
 
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
@@ -270,7 +273,42 @@ impl LogStore for EphemeralTable {
     }
 
     async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
-        let mut entries = Vec::new();
+        let mut entries: Vec<LogEntry> = Vec::new();
+        for doc in self.scan_docs("log#", now).await? {
+            let entry: LogEntry = from_json(&doc)?;
+            if filter.matches(&entry) {
+                entries.push(entry);
+            }
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.sort_key()));
+        entries.truncate(filter.limit);
+        Ok(entries)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for EphemeralTable {
+    async fn push(&self, mail: &Mail) -> StoreResult<()> {
+        self.put_expiring(format!("mail#{}", mail.sort_key()), to_json(mail)?, mail.sent_at + OUTBOX_RETENTION).await
+    }
+
+    async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {
+        let mut mails = self
+            .scan_docs("mail#", now)
+            .await?
+            .iter()
+            .map(|d| from_json::<Mail>(d))
+            .collect::<StoreResult<Vec<_>>>()?;
+        mails.sort_by_key(|m| std::cmp::Reverse(m.sort_key()));
+        mails.truncate(limit);
+        Ok(mails)
+    }
+}
+
+impl EphemeralTable {
+    /// The records of every live item whose key starts with `prefix`, every page.
+    async fn scan_docs(&self, prefix: &str, now: OffsetDateTime) -> StoreResult<Vec<String>> {
+        let mut docs = Vec::new();
         let mut start = None;
         loop {
             let page = self
@@ -280,7 +318,7 @@ impl LogStore for EphemeralTable {
                 .filter_expression("begins_with(#pk, :log) AND #expires_at > :now")
                 .expression_attribute_names("#pk", self.pk())
                 .expression_attribute_names("#expires_at", EXPIRES_AT)
-                .expression_attribute_values(":log", string("log#"))
+                .expression_attribute_values(":log", string(prefix))
                 .expression_attribute_values(":now", number(now.unix_timestamp()))
                 .set_exclusive_start_key(start)
                 .consistent_read(true)
@@ -288,18 +326,13 @@ impl LogStore for EphemeralTable {
                 .await
                 .map_err(|e| sdk_error("Scan", &self.table, e))?;
             for item in page.items() {
-                let entry: LogEntry = from_json(string_attribute(item, DOC)?)?;
-                if filter.matches(&entry) {
-                    entries.push(entry);
-                }
+                docs.push(string_attribute(item, DOC)?.to_owned());
             }
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
         }
-        entries.sort_by_key(|e| std::cmp::Reverse(e.sort_key()));
-        entries.truncate(filter.limit);
-        Ok(entries)
+        Ok(docs)
     }
 }

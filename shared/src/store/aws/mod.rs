@@ -57,7 +57,8 @@ pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Store
         sessions: ephemeral.clone(),
         throttle: ephemeral.clone(),
         grants: ephemeral.clone(),
-        logs: ephemeral,
+        logs: ephemeral.clone(),
+        outbox: ephemeral,
         secrets: Arc::new(secrets::SecretsManager {
             client: aws_sdk_secretsmanager::Client::new(sdk_config),
             prefix: settings.secret_prefix.clone(),
