@@ -95,6 +95,15 @@ else
   failures+=("interop server")
 fi
 
+log "relying party: Gatehouse against node oidc-provider shaped like Entra ID and Okta"
+if start_server upstream; then
+  bash tests/upstream/run.sh 2>&1 | tee "$work/upstream.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("upstream tests")
+  count_node "$work/upstream.log"
+else
+  failures+=("upstream server")
+fi
+
 log "summary"
 if [ "${#failures[@]}" -gt 0 ]; then
   printf 'failed steps: %s\n' "${failures[*]}"

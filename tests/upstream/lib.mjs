@@ -309,7 +309,9 @@ export class Browser {
         current = next;
         continue;
       }
-      const autoSubmit = isAutoSubmit(entry.text);
+      // Gatehouse's "Continue signing in" page (a cross-site form_post without its SameSite=Lax
+      // cookie over plain http): the person clicks Continue, a same-site POST.
+      const autoSubmit = isAutoSubmit(entry.text) ?? continuePage(entry.text);
       if (autoSubmit) {
         const next = new URL(autoSubmit.action, current);
         initiator = siteOf(current);
@@ -334,6 +336,14 @@ export class Browser {
     for (const [k, v] of Object.entries(fields)) action.searchParams.set(k, v);
     return this.navigate(action, { initiator: siteOf(pageUrl), ...options });
   }
+}
+
+/** Gatehouse's re-post step: one POST form to /callback behind a Continue button. */
+function continuePage(html) {
+  if (!/<h1>Continue signing in<\/h1>/.test(html)) return undefined;
+  const forms = parseForms(html);
+  if (forms.length !== 1 || forms[0].method !== 'post' || forms[0].action !== '/callback') return undefined;
+  return forms[0];
 }
 
 /** A form_post response page (the provider's or Gatehouse's own): one POST form submitted by script. */

@@ -6,17 +6,21 @@ mod link;
 
 use gatehouse::app::AppState;
 use gatehouse::secret::OpaqueToken;
+use gatehouse::secret::TokenDigest;
 use gatehouse::session::Session;
 use gatehouse::upstream::claims::{UpstreamPerson, has_staff_claim};
 use gatehouse::upstream::client::{self, UpstreamError};
 use gatehouse::upstream::log::{Level, record};
 use gatehouse::upstream::settings::{self, RequireFor};
-use gatehouse::upstream::transaction::LoginTransaction;
+use gatehouse::upstream::transaction::{LoginTransaction, binding_cookie_name, clear_binding_cookie};
 use gatehouse::web::error::PageError;
+use gatehouse::web::request::cookie;
 use gatehouse::web::request::{Params, form, path, query};
+use gatehouse::web::response::html_page;
 use gatehouse::web::response::{see_other, with_cookie};
 use gatehouse::web::session::session_cookie;
 use gatehouse::web::{Method, Request, Response, StatusCode};
+use maud::html;
 use serde_json::json;
 
 /// The seed's message for a person without the configured staff claim.
@@ -32,11 +36,39 @@ pub async fn handle(state: &AppState, req: Request) -> Response {
         }
         _ => return PageError::not_found().into_response(),
     };
-    callback(state, &params).await.unwrap_or_else(PageError::into_response)
+    let browser = cookie(&req, binding_cookie_name(&state.config)).map(|v| OpaqueToken::from_presented(v).digest());
+    if browser.is_none() && *req.method() == Method::POST && params.has("state") && !params.has("reposted") {
+        // A cross-site form_post without our SameSite=Lax cookie (plain http): one same-site
+        // re-post, which carries it, keeps the browser check.
+        return repost_page(&params);
+    }
+    // A refused callback leaves the binding cookie alone: a forged request must not spoil the
+    // genuine sign-in still under way in this browser.
+    callback(state, &params, browser.as_ref()).await.unwrap_or_else(PageError::into_response)
+}
+
+/// The provider's answer, posted once more from this site. No scripts: the person continues.
+fn repost_page(params: &Params) -> Response {
+    let body = html! {
+        h1 { "Continue signing in" }
+        form method="post" action="/callback" {
+            @for (name, value) in params.pairs() {
+                @if name != "reposted" { input type="hidden" name=(name) value=(value); }
+            }
+            input type="hidden" name="reposted" value="1";
+            div.actions { button type="submit" { "Continue" } }
+        }
+    };
+    html_page(StatusCode::OK, "Continue signing in", body)
 }
 
 fn failed(message: impl Into<String>) -> PageError {
     PageError::new(StatusCode::FORBIDDEN, "Sign-in failed", message)
+}
+
+fn with_full_stop(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with('.') { text.to_owned() } else { format!("{text}.") }
 }
 
 /// The seed's troubleshooting hint for errors the provider returns.
@@ -48,7 +80,7 @@ fn hint_for(description: &str) -> Option<&'static str> {
     }
 }
 
-async fn callback(state: &AppState, params: &Params) -> Result<Response, PageError> {
+async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDigest>) -> Result<Response, PageError> {
     let now = state.now();
     let received = json!({
         "state": params.get("state"), "code": params.get("code"), "id_token": params.get("id_token"),
@@ -70,6 +102,16 @@ async fn callback(state: &AppState, params: &Params) -> Result<Response, PageErr
             "This sign-in response is not valid any more (it expired or was already used). Please sign in again.",
         ));
     };
+    if browser != Some(&login.browser) {
+        record(
+            state,
+            Level::Warning,
+            "Callback refused: it came back in another browser than the one that started the sign-in",
+            json!({ "email": login.email }),
+        )
+        .await;
+        return Err(failed("This sign-in was started in another browser or window. Please sign in again here."));
+    }
     if let Some(error) = params.get("error") {
         let description = params.get("error_description").unwrap_or(error);
         record(
@@ -80,7 +122,7 @@ async fn callback(state: &AppState, params: &Params) -> Result<Response, PageErr
         )
         .await;
         let message = match hint_for(description) {
-            Some(hint) => format!("Error: {description}. {hint}"),
+            Some(hint) => format!("Error: {} {hint}", with_full_stop(description)),
             None => format!("Error: {description}"),
         };
         return Err(failed(message));
@@ -164,5 +206,6 @@ async fn callback(state: &AppState, params: &Params) -> Result<Response, PageErr
     .await;
     let home = if contact.profile.is_sysadmin { "/admin" } else { "/account" };
     let target = login.return_to.as_deref().and_then(gatehouse::web::request::same_origin_path).unwrap_or(home);
-    Ok(with_cookie(see_other(target), &session_cookie(&state.config, &token)))
+    let response = with_cookie(see_other(target), &session_cookie(&state.config, &token));
+    Ok(with_cookie(response, &clear_binding_cookie(&state.config)))
 }

@@ -6,9 +6,9 @@ use gatehouse::secret::{OpaqueToken, SecretString, random_alphanumeric};
 use gatehouse::upstream::client;
 use gatehouse::upstream::log::{Level, record};
 use gatehouse::upstream::settings::UpstreamSettings;
-use gatehouse::upstream::transaction::{LIFETIME, LoginTransaction};
+use gatehouse::upstream::transaction::{LIFETIME, LoginTransaction, binding_cookie};
 use gatehouse::web::error::PageError;
-use gatehouse::web::response::see_other;
+use gatehouse::web::response::{see_other, with_cookie};
 use gatehouse::web::{Response, StatusCode};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -38,6 +38,7 @@ pub async fn start(
         }
     };
     let state_token = OpaqueToken::generate()?;
+    let browser = OpaqueToken::generate()?;
     let nonce = random_alphanumeric(32)?;
     let hint = if settings.login_hint && !email.is_empty() { Some(email) } else { None };
     let outbound = client::authorization_url(&found, settings, state_token.expose(), &nonce, hint).map_err(|e| {
@@ -50,6 +51,7 @@ pub async fn start(
         issuer: client::issuer(&found).as_str().to_owned(),
         email: email.to_owned(),
         return_to: return_to.map(str::to_owned),
+        browser: browser.digest(),
         expires_at: now + LIFETIME,
     };
     let doc = serde_json::to_string(&login).map_err(|e| PageError::from(gatehouse::store::StoreError::backend(e)))?;
@@ -66,7 +68,7 @@ pub async fn start(
         }),
     )
     .await;
-    Ok(see_other(&outbound.url))
+    Ok(with_cookie(see_other(&outbound.url), &binding_cookie(&state.config, browser.expose())))
 }
 
 pub fn provider_name(settings: &UpstreamSettings) -> String {

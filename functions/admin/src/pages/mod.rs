@@ -3,12 +3,16 @@
 //! destructive action goes through a confirm page first.
 
 mod contacts;
+mod logs;
+mod oidc;
+mod outbox;
 mod queries;
 mod registrations;
+mod signing;
 
 use gatehouse::app::AppState;
 use gatehouse::validation::Invalid;
-use gatehouse::web::error::PageError;
+use gatehouse::web::error::{ApiError, PageError};
 use gatehouse::web::layout::document;
 use gatehouse::web::request::{Params, form, query};
 use gatehouse::web::response::{html, see_other};
@@ -98,6 +102,10 @@ pub async fn handle(state: &AppState, req: &Request, path: &str) -> Response {
         ["registrations", rest @ ..] => registrations::route(&ctx, rest).await,
         ["contacts", rest @ ..] => contacts::route(&ctx, rest).await,
         ["queries", rest @ ..] => queries::route(&ctx, rest).await,
+        ["oidc", "logs"] => logs::route(&ctx).await,
+        ["oidc", rest @ ..] => oidc::route(&ctx, rest).await,
+        ["signing", rest @ ..] => signing::route(&ctx, rest).await,
+        ["outbox"] => outbox::route(&ctx).await,
         _ => Err(PageError::not_found()),
     };
     result.unwrap_or_else(PageError::into_response)
@@ -118,12 +126,18 @@ pub enum Section {
     Registrations,
     Contacts,
     Queries,
+    Oidc,
+    Signing,
+    Outbox,
 }
 
 const SECTIONS: &[(Section, &str, &str)] = &[
     (Section::Registrations, "/admin/registrations", "App registrations"),
     (Section::Contacts, "/admin/contacts", "Contacts"),
     (Section::Queries, "/admin/queries", "Queries"),
+    (Section::Oidc, "/admin/oidc", "Open ID Connect"),
+    (Section::Signing, "/admin/signing", "Signing"),
+    (Section::Outbox, "/admin/outbox", "Outbox"),
 ];
 
 fn header(ctx: &Ctx<'_>, current: Section) -> Markup {
@@ -174,6 +188,17 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "query-created" => "The query was created.",
         "query-saved" => "The query was saved.",
         "query-deleted" => "The query was deleted.",
+        "oidc-saved" => "The Open ID Connect settings were saved.",
+        "oidc-saved-mfa-off" => {
+            "The Open ID Connect settings were saved. OIDC cannot be used with multi-factor authentication, so MFA was disabled."
+        }
+        "mfa-on-oidc-off" => {
+            "Multi-factor authentication was enabled, so OIDC was disabled: users sign in with their usernames and passwords."
+        }
+        "signing-saved" => "The signing algorithm was saved.",
+        "signing-rotated" => {
+            "A new signing key was created and signs from now on. The previous key stays published until the tokens it signed expire."
+        }
         _ => return None,
     })
 }
@@ -210,6 +235,21 @@ impl FormError {
             AdminError::Invalid(invalid) => Ok(Self::invalid(invalid)),
             AdminError::Conflict(message) => Ok(Self { status: StatusCode::CONFLICT, field: None, message }),
             other => Err(other.into()),
+        }
+    }
+
+    /// Like [`FormError::from_admin`], for the admin API's errors (whose messages start with the field).
+    pub fn from_api(e: ApiError) -> Result<Self, PageError> {
+        match (e.status, e.field) {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)) => {
+                let message = e.message.strip_prefix(&format!("{field}: ")).map_or(e.message.clone(), str::to_owned);
+                Ok(Self { status: e.status, field: Some(field), message })
+            }
+            (StatusCode::CONFLICT, _) => Ok(Self { status: e.status, field: None, message: e.message }),
+            (status, _) if status.is_client_error() => {
+                Err(PageError::new(status, "Something is wrong with this request", sentence(&e.message)))
+            }
+            _ => Err(PageError::internal()),
         }
     }
 
@@ -321,6 +361,11 @@ pub struct Confirm<'a> {
 }
 
 pub fn confirm_page(ctx: &Ctx<'_>, status: StatusCode, c: Confirm<'_>) -> Response {
+    confirm_page_with(ctx, status, c, html! {})
+}
+
+/// A confirm page whose form also posts `hidden` (say the values of the form being confirmed).
+pub fn confirm_page_with(ctx: &Ctx<'_>, status: StatusCode, c: Confirm<'_>, hidden: Markup) -> Response {
     let body = html! {
         div.card {
             h1 { (c.title) }
@@ -328,6 +373,7 @@ pub fn confirm_page(ctx: &Ctx<'_>, status: StatusCode, c: Confirm<'_>) -> Respon
             (c.message)
             form method="post" action=(c.action) {
                 (csrf_input(ctx))
+                (hidden)
                 div.actions {
                     button.danger type="submit" { (c.button) }
                     a href=(c.cancel) { "Cancel" }
@@ -365,6 +411,14 @@ mod tests {
         let e = FormError::invalid(Invalid::new("columns[0].alias", "bad"));
         assert!(e.is_for("columns"));
         assert!(!FormError::invalid(Invalid::new("name", "x")).is_for("names"));
+    }
+
+    #[test]
+    fn api_errors_lose_their_field_prefix() {
+        let e = FormError::from_api(Invalid::new("authority_url", "unreachable").into()).unwrap();
+        assert_eq!((e.field.as_deref(), e.message.as_str()), (Some("authority_url"), "unreachable"));
+        assert_eq!(FormError::from_api(ApiError::conflict("taken")).unwrap().status, StatusCode::CONFLICT);
+        assert!(FormError::from_api(ApiError::internal()).is_err());
     }
 
     #[test]
