@@ -72,15 +72,20 @@ async function rejects(promise, cls, error) {
   });
 }
 
-/** The claims every Gatehouse ID token for this fixture must carry. */
-function assertIdentityClaims(claims, fixture) {
+/**
+ * The claims a Gatehouse ID token for this fixture must carry. Standard claims follow their
+ * scopes (OIDC Core §5.4): names with `profile`, the email with `email`, and none without.
+ */
+function assertIdentityClaims(claims, fixture, scope = 'openid profile email') {
+  const scopes = scope.split(' ');
   assert.equal(claims.iss, ISSUER);
   assert.equal(claims.sub, fixture.member.id);
   assert.deepEqual([claims.aud].flat(), [fixture.clientId]);
-  assert.equal(claims.given_name, 'Bob');
-  assert.equal(claims.family_name, 'Smith');
-  assert.equal(claims.email, fixture.member.email);
-  assert.equal(claims.preferred_username, fixture.member.username);
+  const profile = scopes.includes('profile');
+  assert.equal(claims.given_name, profile ? 'Bob' : undefined);
+  assert.equal(claims.family_name, profile ? 'Smith' : undefined);
+  assert.equal(claims.preferred_username, profile ? fixture.member.username : undefined);
+  assert.equal(claims.email, scopes.includes('email') ? fixture.member.email : undefined);
   const now = Math.floor(Date.now() / 1000);
   assert.ok(claims.iat <= now + 5 && claims.iat >= now - 300, `iat ${claims.iat} is about now`);
   assert.ok(claims.exp > now, 'not expired');
@@ -428,7 +433,7 @@ test('implicit (id_token token) works when enabled: RS256 ID token, at_hash, acc
 
     // openid-client verifies the front-channel ID token's signature through /jwks.
     const claims = await client.implicitAuthentication(config, location, nonce, { expectedState: state });
-    assertIdentityClaims(claims, fixture);
+    assertIdentityClaims(claims, fixture, 'openid profile roles');
     assert.equal(claims.nonce, nonce);
     assert.deepEqual(claims.roles, ['Staff', 'Volunteer']);
 
@@ -490,7 +495,7 @@ test('ROPC confidential: tokens when enabled, unauthorized_client when not', asy
   assert.ok(tokens.access_token);
   assert.ok(tokens.refresh_token, 'ROPC issues a refresh token');
   const claims = tokens.claims();
-  assertIdentityClaims(claims, enabled);
+  assertIdentityClaims(claims, enabled, 'openid profile roles');
   assert.equal(claims.nonce, undefined);
   assert.deepEqual(claims.roles, ['Staff', 'Volunteer']);
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
@@ -538,7 +543,7 @@ test('ROPC public: tokens with the client ID only when enabled, unauthorized_cli
     scope: 'openid email offline_access',
   });
   const claims = tokens.claims();
-  assertIdentityClaims(claims, enabled);
+  assertIdentityClaims(claims, enabled, 'openid email offline_access');
   assert.deepEqual(tokens.scope.split(' ').sort(), ['email', 'offline_access', 'openid']);
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   assert.equal(info.email, enabled.member.email);
