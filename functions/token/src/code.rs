@@ -2,7 +2,6 @@
 
 use gatehouse::app::AppState;
 use gatehouse::grants::{FamilyId, Redeemed};
-use gatehouse::oidc::error::ErrorCode;
 use gatehouse::oidc::issue::{self, Authorization, IssueOptions, Profile};
 use gatehouse::oidc::pkce;
 use gatehouse::oidc::scope::Scope;
@@ -12,11 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::client::Client;
-use crate::response::TokenError;
-
-fn invalid_grant(description: &str) -> TokenError {
-    TokenError::new(ErrorCode::InvalidGrant, description)
-}
+use crate::response::{TokenError, invalid_grant};
 
 pub async fn exchange(
     state: &AppState,

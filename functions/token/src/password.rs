@@ -9,20 +9,15 @@ use gatehouse::oidc::issue::{self, Authorization, IssueOptions, Profile};
 use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME;
 use gatehouse::registration::GrantType;
-use gatehouse::secret::OpaqueToken;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 use crate::client::Client;
-use crate::response::TokenError;
+use crate::response::{TokenError, admin_tokens, invalid_grant};
 
 /// A client guessing passwords for many accounts is stopped after this many failures per window.
 pub const MAX_CLIENT_FAILURES: u32 = 30;
 pub const CLIENT_WINDOW: Duration = Duration::minutes(15);
-
-fn invalid_grant(description: &str) -> TokenError {
-    TokenError::new(ErrorCode::InvalidGrant, description)
-}
 
 fn slow_down() -> TokenError {
     TokenError::new(ErrorCode::TemporarilyUnavailable, "too many failed attempts; try again later")
@@ -109,13 +104,7 @@ pub async fn exchange(
         };
         let minted = issue::mint(state, &grant, true, now).await?;
         tracing::info!(contact = %contact.id, "admin API token issued");
-        return Ok(json!({
-            "access_token": minted.access_token.expose(),
-            "token_type": "Bearer",
-            "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
-            "refresh_token": minted.refresh_token.as_ref().map(OpaqueToken::expose),
-            "scope": scope.to_string(),
-        }));
+        return Ok(admin_tokens(&minted, &scope));
     };
     let profile = Profile::load(state, registration, &contact).await?;
     if profile.denied_by(registration).is_some() {

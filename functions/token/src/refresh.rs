@@ -8,15 +8,11 @@ use gatehouse::oidc::issue::{self, Authorization, IssueOptions, Profile};
 use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::{ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME};
 use gatehouse::secret::OpaqueToken;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::client::Client;
-use crate::response::TokenError;
-
-fn invalid_grant(description: &str) -> TokenError {
-    TokenError::new(ErrorCode::InvalidGrant, description)
-}
+use crate::response::{TokenError, admin_tokens, invalid_grant};
 
 pub async fn exchange(
     state: &AppState,
@@ -70,13 +66,7 @@ pub async fn exchange(
         let next =
             gatehouse::grants::TokenGrant { scope: scope.clone(), expires_at: now + ACCESS_TOKEN_LIFETIME, ..grant };
         let minted = issue::mint(state, &next, true, now).await?;
-        return Ok(json!({
-            "access_token": minted.access_token.expose(),
-            "token_type": "Bearer",
-            "expires_in": ACCESS_TOKEN_LIFETIME.whole_seconds(),
-            "refresh_token": minted.refresh_token.as_ref().map(OpaqueToken::expose),
-            "scope": scope.to_string(),
-        }));
+        return Ok(admin_tokens(&minted, &scope));
     };
     let profile = Profile::load(state, registration, &contact).await?;
     if profile.denied_by(registration).is_some() {

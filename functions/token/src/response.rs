@@ -41,6 +41,21 @@ impl From<gatehouse::secret::RandomError> for TokenError {
     }
 }
 
+pub fn invalid_grant(description: &str) -> TokenError {
+    TokenError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// The answer to the built-in `gatehouse-admin` client: access and refresh token, no ID token.
+pub fn admin_tokens(minted: &gatehouse::oidc::issue::Minted, scope: &gatehouse::oidc::scope::Scopes) -> Value {
+    json!({
+        "access_token": minted.access_token.expose(),
+        "token_type": "Bearer",
+        "expires_in": gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME.whole_seconds(),
+        "refresh_token": minted.refresh_token.as_ref().map(gatehouse::secret::OpaqueToken::expose),
+        "scope": scope.to_string(),
+    })
+}
+
 fn with_no_store(mut response: Response) -> Response {
     response.headers_mut().insert("pragma", HeaderValue::from_static("no-cache"));
     response

@@ -74,6 +74,18 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
 pub struct Database(Mutex<Connection>);
 
 impl Database {
+    /// The `doc` of the one row `sql` finds, if any.
+    fn doc(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<Option<String>> {
+        self.conn().query_row(sql, params, |r| r.get(0)).optional().map_err(db_err)
+    }
+
+    /// The `doc` of every row `sql` finds, in its order.
+    fn docs(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(sql).map_err(db_err)?;
+        stmt.query_map(params, |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         match self.0.lock() {
             Ok(guard) => guard,
@@ -143,40 +155,24 @@ impl ContactStore for Database {
     }
 
     async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row("SELECT doc FROM contacts WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> = self.doc("SELECT doc FROM contacts WHERE id = ?1", [id.to_string()])?;
         doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
     }
 
     async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row("SELECT doc FROM contacts WHERE username_key = ?1", [normalize_key(username)], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> =
+            self.doc("SELECT doc FROM contacts WHERE username_key = ?1", [normalize_key(username)])?;
         doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
     }
 
     async fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<Contact>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row("SELECT doc FROM contacts WHERE external_id = ?1", [external_id], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> = self.doc("SELECT doc FROM contacts WHERE external_id = ?1", [external_id])?;
         doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
     }
 
     async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT doc FROM contacts WHERE email_key = ?1 ORDER BY username_key").map_err(db_err)?;
-        let docs = stmt
-            .query_map([normalize_key(email)], |r| r.get::<_, String>(0))
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(db_err)?;
+        let docs =
+            self.docs("SELECT doc FROM contacts WHERE email_key = ?1 ORDER BY username_key", [normalize_key(email)])?;
         docs.iter().map(|d| from_json::<ContactRecord>(d).map(Contact::from)).collect()
     }
 
@@ -229,11 +225,7 @@ impl QueryStore for Database {
     }
 
     async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row("SELECT doc FROM queries WHERE path = ?1", [path.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> = self.doc("SELECT doc FROM queries WHERE path = ?1", [path.as_str()])?;
         doc.map(|d| from_json::<QueryRecord>(&d).and_then(SavedQuery::try_from)).transpose()
     }
 
@@ -251,9 +243,7 @@ impl QueryStore for Database {
     }
 
     async fn list(&self) -> StoreResult<Vec<SavedQuery>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT doc FROM queries ORDER BY path").map_err(db_err)?;
-        let docs = stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)?;
+        let docs = self.docs("SELECT doc FROM queries ORDER BY path", [])?;
         decode::<QueryRecord, SavedQuery>(docs)
     }
 }
@@ -272,11 +262,8 @@ impl RegistrationStore for Database {
     }
 
     async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row("SELECT doc FROM registrations WHERE client_id = ?1", [client_id.to_string()], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> =
+            self.doc("SELECT doc FROM registrations WHERE client_id = ?1", [client_id.to_string()])?;
         doc.map(|d| from_json::<RegistrationRecord>(&d).and_then(Registration::try_from)).transpose()
     }
 
@@ -301,9 +288,7 @@ impl RegistrationStore for Database {
     }
 
     async fn list(&self) -> StoreResult<Vec<Registration>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT doc FROM registrations").map_err(db_err)?;
-        let docs = stmt.query_map([], |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)?;
+        let docs = self.docs("SELECT doc FROM registrations", [])?;
         let mut list = decode::<RegistrationRecord, Registration>(docs)?;
         list.sort_by_key(|a| a.settings.name.to_lowercase());
         Ok(list)
@@ -327,11 +312,7 @@ impl SessionStore for Database {
     }
 
     async fn get(&self, id: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<Session>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row("SELECT doc FROM sessions WHERE id = ?1", [id.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> = self.doc("SELECT doc FROM sessions WHERE id = ?1", [id.as_str()])?;
         let session = doc.map(|d| from_json::<SessionRecord>(&d).map(Session::from)).transpose()?;
         Ok(session.filter(|s| s.is_live(now)))
     }
@@ -452,15 +433,10 @@ impl GrantStore for Database {
     }
 
     async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT doc FROM grants WHERE key = ?1 AND expires_at > ?2",
-                params![format!("access#{}", token.as_str()), now.unix_timestamp()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> = self.doc(
+            "SELECT doc FROM grants WHERE key = ?1 AND expires_at > ?2",
+            params![format!("access#{}", token.as_str()), now.unix_timestamp()],
+        )?;
         doc.map(|d| from_json(&d)).transpose()
     }
 
@@ -477,10 +453,9 @@ impl GrantStore for Database {
         Ok(match self.spend(&key, "spent", now)? {
             Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
             Err(Some(_)) => {
-                let doc: String = self
-                    .conn()
-                    .query_row("SELECT doc FROM grants WHERE key = ?1", [&key], |r| r.get(0))
-                    .map_err(db_err)?;
+                let doc = self
+                    .doc("SELECT doc FROM grants WHERE key = ?1", [&key])?
+                    .ok_or_else(|| StoreError::Backend("spent refresh token vanished".into()))?;
                 Redeemed::Replayed { family: Some(from_json::<TokenGrant>(&doc)?.family) }
             }
             Err(None) => Redeemed::Unknown,
@@ -504,7 +479,7 @@ impl GrantStore for Database {
             .query_row(
                 "SELECT 1 FROM revoked_families WHERE family = ?1 AND until > ?2",
                 params![family.as_str(), now.unix_timestamp()],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0),
             )
             .optional()
             .map_err(db_err)?;
@@ -512,15 +487,10 @@ impl GrantStore for Database {
     }
 
     async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>> {
-        let doc: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT doc FROM consents WHERE contact_id = ?1 AND client_id = ?2",
-                params![contact.to_string(), client_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db_err)?;
+        let doc: Option<String> = self.doc(
+            "SELECT doc FROM consents WHERE contact_id = ?1 AND client_id = ?2",
+            params![contact.to_string(), client_id],
+        )?;
         doc.map(|d| from_json(&d)).transpose()
     }
 
@@ -567,11 +537,8 @@ impl GrantStore for Database {
     }
 
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT doc FROM consents WHERE contact_id = ?1 ORDER BY client_id").map_err(db_err)?;
-        let docs: Vec<String> =
-            stmt.query_map([contact.to_string()], |r| r.get(0)).and_then(Iterator::collect).map_err(db_err)?;
+        let docs =
+            self.docs("SELECT doc FROM consents WHERE contact_id = ?1 ORDER BY client_id", [contact.to_string()])?;
         docs.iter().map(|d| from_json(d)).collect()
     }
 }
