@@ -44,6 +44,7 @@ td.icons form { display: inline; }
 .flash.error { background: #fde9e7; }
 .warning { border-left: 4px solid var(--danger); padding: .5rem .75rem; background: #fff5f4; margin: .75rem 0; }
 code, .mono { font-family: ui-monospace, monospace; font-size: .9em; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 dl.fields dt { font-weight: 600; margin-top: .75rem; }
 dl.fields dd { margin: 0; }
 "#;

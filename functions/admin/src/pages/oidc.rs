@@ -1,0 +1,402 @@
+//! `/admin/oidc`: the seed's Open ID Connect settings page (mode, authentication service,
+//! user authentication, the forgot username/password email, and MFA), with its Logs tab
+//! (`/admin/oidc/logs`, in `logs.rs`).
+
+use gatehouse::secret::SecretString;
+use gatehouse::upstream::settings::{self, Mode, Provider, RequireFor, SettingsDraft, UpstreamSettings};
+use gatehouse::validation::Invalid;
+use gatehouse::web::error::PageError;
+use gatehouse::web::request::Params;
+use gatehouse::web::response::see_other;
+use gatehouse::web::{Response, StatusCode};
+use maud::{Markup, html};
+
+use super::{Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page_with, method_not_allowed};
+use crate::api::oidc as api;
+
+mod form;
+
+/// The OIDC authentication options: value, the seed's label and description.
+pub(super) const MODES: &[(Mode, &str, &str, &str)] = &[
+    (
+        Mode::Disabled,
+        "disabled",
+        "Disabled",
+        "Select to disable OIDC. When selected, users can only log in with their Gatehouse credentials.",
+    ),
+    (
+        Mode::Test,
+        "test",
+        "Test mode",
+        "Select when testing the connection with Gatehouse and the external directory. When selected, staff users can sign in with their Gatehouse or external directory credentials.",
+    ),
+    (
+        Mode::Enabled,
+        "enabled",
+        "Enabled",
+        "Select to enable the external directory. When selected, the external directory is the only sign in option for staff users. System administrators can still sign in with their Gatehouse credentials.",
+    ),
+];
+
+pub(super) const PROVIDERS: &[(Provider, &str, &str)] =
+    &[(Provider::Entra, "entra", "Entra ID"), (Provider::Okta, "okta", "Okta")];
+
+pub(super) const REQUIRE_FOR: &[(RequireFor, &str, &str)] = &[
+    (RequireFor::Staff, "staff", "Staff Only"),
+    (RequireFor::StaffAndPublic, "staff_and_public", "Staff & Public Users"),
+];
+
+/// The seed's confirmation before Enabled.
+const ENABLE_WARNING: &str = "Signing in with a standard username and password will no longer work for the specified user types, except for system administrators.";
+
+/// The form's fields as typed. The client secret is never shown back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct OidcForm {
+    pub mode: String,
+    pub provider: String,
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub remove_secret: bool,
+    pub well_known_url: String,
+    pub tenant: String,
+    pub authority_url: String,
+    pub external_claim_id: String,
+    pub redirect_login_url: String,
+    pub login_hint: bool,
+    pub require_for: String,
+    pub claim_type: String,
+    pub claim_value: String,
+    pub forgot_email_body: String,
+    pub mfa_enabled: bool,
+}
+
+fn value_of<T: PartialEq + Copy>(table: &[(T, &'static str, &'static str)], which: T) -> &'static str {
+    table.iter().find(|(t, _, _)| *t == which).map_or("", |(_, value, _)| value)
+}
+
+fn parse<T: Copy>(field: &str, table: &[(T, &str, &str)], value: &str) -> Result<T, Invalid> {
+    table
+        .iter()
+        .find(|(_, v, _)| *v == value)
+        .map(|(t, _, _)| *t)
+        .ok_or_else(|| Invalid::new(field, format!("`{value}` is not one of the choices")))
+}
+
+impl OidcForm {
+    fn from_params(p: &Params) -> Self {
+        let text = |name: &str| p.text(name).to_owned();
+        Self {
+            mode: text("mode"),
+            provider: text("provider"),
+            name: text("name"),
+            client_id: text("client_id"),
+            client_secret: text("client_secret"),
+            remove_secret: p.has("remove_secret"),
+            well_known_url: text("well_known_url"),
+            tenant: text("tenant"),
+            authority_url: text("authority_url"),
+            external_claim_id: text("external_claim_id"),
+            redirect_login_url: text("redirect_login_url"),
+            login_hint: p.has("login_hint"),
+            require_for: text("require_for"),
+            claim_type: text("claim_type"),
+            claim_value: text("claim_value"),
+            forgot_email_body: text("forgot_email_body"),
+            mfa_enabled: p.has("mfa_enabled"),
+        }
+    }
+
+    fn from_settings(s: &UpstreamSettings) -> Self {
+        Self {
+            mode: MODES.iter().find(|m| m.0 == s.mode).map_or("disabled", |m| m.1).to_owned(),
+            provider: s.provider.map_or("", |p| value_of(PROVIDERS, p)).to_owned(),
+            name: s.name.clone(),
+            client_id: s.client_id.clone(),
+            client_secret: String::new(),
+            remove_secret: false,
+            well_known_url: s.well_known_url.clone(),
+            tenant: s.tenant.clone(),
+            authority_url: s.authority_url.clone(),
+            external_claim_id: s.external_claim_id.clone(),
+            redirect_login_url: s.redirect_login_url.clone(),
+            login_hint: s.login_hint,
+            require_for: value_of(REQUIRE_FOR, s.require_for).to_owned(),
+            claim_type: s.claim_type.clone(),
+            claim_value: s.claim_value.clone(),
+            forgot_email_body: s.forgot_email_body.clone(),
+            mfa_enabled: s.mfa_enabled,
+        }
+    }
+
+    fn draft(&self) -> Result<SettingsDraft, Invalid> {
+        let mode = MODES
+            .iter()
+            .find(|m| m.1 == self.mode)
+            .map(|m| m.0)
+            .ok_or_else(|| Invalid::new("mode", "choose Disabled, Test mode or Enabled"))?;
+        let provider = match self.provider.as_str() {
+            "" => None,
+            other => Some(parse("provider", PROVIDERS, other)?),
+        };
+        let require_for = match self.require_for.as_str() {
+            "" => RequireFor::Staff,
+            other => parse("require_for", REQUIRE_FOR, other)?,
+        };
+        let client_secret = if self.remove_secret {
+            Some(SecretString::new(""))
+        } else {
+            Some(self.client_secret.trim()).filter(|s| !s.is_empty()).map(SecretString::new)
+        };
+        Ok(SettingsDraft {
+            mode,
+            provider,
+            name: self.name.clone(),
+            client_id: self.client_id.clone(),
+            client_secret,
+            well_known_url: self.well_known_url.clone(),
+            tenant: self.tenant.clone(),
+            authority_url: self.authority_url.clone(),
+            external_claim_id: self.external_claim_id.clone(),
+            redirect_login_url: self.redirect_login_url.clone(),
+            login_hint: self.login_hint,
+            require_for,
+            claim_type: self.claim_type.clone(),
+            claim_value: self.claim_value.clone(),
+            forgot_email_body: self.forgot_email_body.clone(),
+            mfa_enabled: self.mfa_enabled,
+            confirm: false,
+        })
+    }
+
+    /// What the form posts, for the confirm page to post again.
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let mut pairs = vec![
+            ("mode", self.mode.as_str()),
+            ("provider", &self.provider),
+            ("name", &self.name),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("well_known_url", &self.well_known_url),
+            ("tenant", &self.tenant),
+            ("authority_url", &self.authority_url),
+            ("external_claim_id", &self.external_claim_id),
+            ("redirect_login_url", &self.redirect_login_url),
+            ("require_for", &self.require_for),
+            ("claim_type", &self.claim_type),
+            ("claim_value", &self.claim_value),
+            ("forgot_email_body", &self.forgot_email_body),
+        ];
+        for (name, on) in
+            [("remove_secret", self.remove_secret), ("login_hint", self.login_hint), ("mfa_enabled", self.mfa_enabled)]
+        {
+            if on {
+                pairs.push((name, "on"));
+            }
+        }
+        pairs
+    }
+}
+
+/// A form field's label, for error messages.
+pub(super) fn label(field: &str) -> String {
+    match field {
+        "mode" => "OIDC authentication",
+        "provider" => "Type",
+        "name" => "Name",
+        "client_id" => "Client ID",
+        "client_secret" => "Client Secret",
+        "well_known_url" => "Well-Known URL",
+        "tenant" => "Tenant",
+        "authority_url" => "Authority URL",
+        "external_claim_id" => "External Claim ID",
+        "redirect_login_url" => "Redirect login URL",
+        "login_hint" => "Set login hint",
+        "require_for" => "Require OIDC for",
+        "claim_type" => "Claim type",
+        "claim_value" => "Claim value",
+        "forgot_email_body" => "Email body",
+        "mfa_enabled" => "Multi-factor authentication",
+        "confirm" => "Confirmation",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// The page's two tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tab {
+    Settings,
+    Logs,
+}
+
+pub(super) fn tabs(current: Tab) -> Markup {
+    html! {
+        nav.actions aria-label="Open ID Connect tabs" {
+            @for (tab, href, name) in [(Tab::Settings, "/admin/oidc", "Settings"), (Tab::Logs, "/admin/oidc/logs", "Logs")] {
+                @if tab == current {
+                    a href=(href) aria-current="page" { strong { (name) } }
+                } @else {
+                    a href=(href) { (name) }
+                }
+            }
+        }
+    }
+}
+
+pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
+    match (ctx.verb(), rest) {
+        (Verb::Get, []) => {
+            let stored = settings::load(ctx.state).await?;
+            Ok(show(ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None))
+        }
+        (Verb::Post, []) => submit(ctx).await,
+        (_, []) => Err(method_not_allowed()),
+        _ => Err(PageError::not_found()),
+    }
+}
+
+fn show(
+    ctx: &Ctx<'_>,
+    status: StatusCode,
+    form: &OidcForm,
+    stored: &UpstreamSettings,
+    error: Option<&FormError>,
+) -> Response {
+    let view = api::view(stored);
+    let secret_hint = view["client_secret_hint"].as_str();
+    let body = form::render(ctx, form, secret_hint, error);
+    admin_page(ctx, status, Section::Oidc, "Open ID Connect", body)
+}
+
+/// OIDC and MFA exclude each other (the seed): turning one on turns the other off. Returns the
+/// flash code saying what happened.
+fn exclude_mfa(draft: &mut SettingsDraft, previous: &UpstreamSettings) -> &'static str {
+    if !(draft.mfa_enabled && draft.mode != Mode::Disabled) {
+        return "oidc-saved";
+    }
+    if !previous.mfa_enabled && previous.is_on() {
+        // MFA was just enabled while OIDC was on: "if MFA is enabled, then OIDC is disabled".
+        draft.mode = Mode::Disabled;
+        "mfa-on-oidc-off"
+    } else {
+        // OIDC was just turned on (or both at once): "MFA is automatically disabled".
+        draft.mfa_enabled = false;
+        "oidc-saved-mfa-off"
+    }
+}
+
+async fn submit(ctx: &Ctx<'_>) -> Result<Response, PageError> {
+    let params = ctx.checked_form()?;
+    let form = OidcForm::from_params(&params);
+    let previous = settings::load(ctx.state).await?;
+    let refuse = |error: FormError| show(ctx, error.status, &form, &previous, Some(&error));
+    let mut draft = match form.draft() {
+        Ok(draft) => draft,
+        Err(invalid) => return Ok(refuse(FormError::invalid(invalid))),
+    };
+    let done = exclude_mfa(&mut draft, &previous);
+    draft.confirm = params.get("confirm") == Some("true") || previous.mode == Mode::Enabled;
+    if draft.mode == Mode::Enabled && !draft.confirm {
+        // The rules first (no network), so the confirmation is not asked for in vain.
+        let checked = SettingsDraft { confirm: true, ..draft.clone() };
+        if let Err(invalid) = checked.validate(&previous, ctx.state.config.issuer_str()) {
+            return Ok(refuse(FormError::invalid(invalid)));
+        }
+        return Ok(confirm_enable(ctx, &form, draft.require_for));
+    }
+    match api::save(ctx.state, &draft).await {
+        Ok(_) => Ok(see_other(&format!("/admin/oidc?done={done}"))),
+        Err(e) => Ok(refuse(FormError::from_api(e)?)),
+    }
+}
+
+/// The seed: "If the OIDC authentication is set to Enabled, a confirmation displays after clicking Save."
+fn confirm_enable(ctx: &Ctx<'_>, form: &OidcForm, require_for: RequireFor) -> Response {
+    let who = match require_for {
+        RequireFor::Staff => "staff users",
+        RequireFor::StaffAndPublic => "staff and public users",
+    };
+    let message = html! {
+        p { "Enable Open ID Connect for " strong { (who) } "? From then on they sign in through the external directory only." }
+        div.warning role="alert" { strong { "Warning! " } (ENABLE_WARNING) }
+        p.hint { "To avoid disruption for staff users, it is recommended to test and configure OIDC during non-business hours." }
+    };
+    let hidden = html! {
+        @for (name, value) in form.pairs() {
+            input type="hidden" name=(name) value=(value);
+        }
+        input type="hidden" name="confirm" value="true";
+    };
+    let confirm = Confirm {
+        section: Section::Oidc,
+        title: "Enable Open ID Connect",
+        message,
+        action: "/admin/oidc",
+        button: "Confirm",
+        cancel: "/admin/oidc",
+        error: None,
+    };
+    confirm_page_with(ctx, StatusCode::OK, confirm, hidden)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_round_trips_the_stored_settings() {
+        let stored = UpstreamSettings {
+            mode: Mode::Test,
+            provider: Some(Provider::Okta),
+            require_for: RequireFor::StaffAndPublic,
+            login_hint: true,
+            client_secret: Some(SecretString::new("kept")),
+            ..Default::default()
+        };
+        let form = OidcForm::from_settings(&stored);
+        assert_eq!(
+            (form.mode.as_str(), form.provider.as_str(), form.require_for.as_str()),
+            ("test", "okta", "staff_and_public")
+        );
+        assert!(form.client_secret.is_empty(), "the secret is never shown back");
+        let draft = form.draft().unwrap();
+        assert_eq!(
+            (draft.mode, draft.provider, draft.require_for),
+            (Mode::Test, Some(Provider::Okta), RequireFor::StaffAndPublic)
+        );
+        assert!(draft.client_secret.is_none(), "blank keeps the stored secret");
+        let removed = OidcForm { remove_secret: true, ..form.clone() }.draft().unwrap();
+        assert_eq!(removed.client_secret.map(|s| s.expose().to_owned()), Some(String::new()));
+        assert_eq!(OidcForm { mode: "on".into(), ..form }.draft().unwrap_err().field, "mode");
+    }
+
+    #[test]
+    fn mfa_and_oidc_exclude_each_other() {
+        let on = UpstreamSettings { mode: Mode::Test, ..Default::default() };
+        let mut draft = SettingsDraft { mode: Mode::Test, mfa_enabled: true, ..Default::default() };
+        assert_eq!(exclude_mfa(&mut draft, &on), "mfa-on-oidc-off");
+        assert_eq!((draft.mode, draft.mfa_enabled), (Mode::Disabled, true));
+
+        let mfa = UpstreamSettings { mfa_enabled: true, ..Default::default() };
+        let mut draft = SettingsDraft { mode: Mode::Enabled, mfa_enabled: true, ..Default::default() };
+        assert_eq!(exclude_mfa(&mut draft, &mfa), "oidc-saved-mfa-off");
+        assert_eq!((draft.mode, draft.mfa_enabled), (Mode::Enabled, false));
+
+        let mut draft = SettingsDraft { mode: Mode::Disabled, mfa_enabled: true, ..Default::default() };
+        assert_eq!(exclude_mfa(&mut draft, &on), "oidc-saved");
+        assert!(draft.mfa_enabled);
+    }
+
+    #[test]
+    fn the_confirm_page_posts_the_same_values() {
+        let form = OidcForm { mode: "enabled".into(), login_hint: true, ..Default::default() };
+        let pairs = form.pairs();
+        assert!(pairs.contains(&("mode", "enabled")) && pairs.contains(&("login_hint", "on")));
+        assert!(!pairs.iter().any(|(n, _)| *n == "mfa_enabled"));
+        let again = OidcForm::from_params(&Params::parse(
+            &pairs.iter().map(|(n, v)| format!("{n}={}", super::super::encode(v))).collect::<Vec<_>>().join("&"),
+        ));
+        assert_eq!(again, form);
+    }
+}

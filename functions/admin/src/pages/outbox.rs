@@ -1,0 +1,39 @@
+//! `/admin/outbox`: the mail Gatehouse sent (password resets, the OIDC "forgot" email), newest
+//! first. Delivery by Amazon SES would sit behind the same outbox.
+
+use gatehouse::web::error::PageError;
+use gatehouse::web::{Response, StatusCode};
+use maud::html;
+
+use super::{Ctx, Section, Verb, admin_page, method_not_allowed};
+
+const SHOWN: usize = 100;
+
+pub async fn route(ctx: &Ctx<'_>) -> Result<Response, PageError> {
+    if ctx.verb() != Verb::Get {
+        return Err(method_not_allowed());
+    }
+    let mails = ctx.state.stores.outbox.recent(SHOWN, ctx.now).await?;
+    let body = html! {
+        h1 { "Outbox" }
+        p.hint { "The mail Gatehouse sent, newest first (the last " (SHOWN) " messages of the past " (gatehouse::mail::OUTBOX_RETENTION.whole_days()) " days)." }
+        @if mails.is_empty() {
+            div.card { p { "No mail has been sent yet." } }
+        } @else {
+            table {
+                thead { tr { th { "Sent (UTC)" } th { "To" } th { "Subject" } th { "Body" } } }
+                tbody {
+                    @for mail in &mails {
+                        tr {
+                            td.mono { (gatehouse::clock::rfc3339(mail.sent_at)) }
+                            td { (mail.to) }
+                            td { (mail.subject) }
+                            td { pre.mono { (mail.body) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(admin_page(ctx, StatusCode::OK, Section::Outbox, "Outbox", body))
+}

@@ -1,0 +1,164 @@
+//! `/admin/signing`: which algorithm signs ID tokens (HS512 with each registration's own key,
+//! the seed's default, or RS256 / RS512 with Gatehouse's keys), the keys, and rotation.
+
+use gatehouse::oidc::issue::{save_signing_config, signing_config};
+use gatehouse::oidc::signing::{RETIRED_KEY_GRACE, SigningAlgorithm, SigningConfig, SigningError};
+use gatehouse::web::error::PageError;
+use gatehouse::web::response::see_other;
+use gatehouse::web::{Response, StatusCode};
+use maud::{Markup, html};
+
+use super::{
+    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, csrf_input, error_summary, method_not_allowed,
+};
+
+const ALGORITHMS: &[(SigningAlgorithm, &str)] = &[
+    (
+        SigningAlgorithm::HS512,
+        "HMAC SHA 512 with each app registration's own JWT Signing Key (the default). The third party verifies ID tokens with the key shown on its registration.",
+    ),
+    (
+        SigningAlgorithm::RS256,
+        "RSA SHA 256 with Gatehouse's own key pair. Apps verify ID tokens with the public keys published at /jwks; registrations no longer show a JWT Signing Key.",
+    ),
+    (SigningAlgorithm::RS512, "RSA SHA 512 with Gatehouse's own key pair, published at /jwks like RS256."),
+];
+
+const HS512_ROTATE: &str =
+    "Rotation is for RS256 and RS512: with HS512, regenerate a registration's JWT Signing Key on its page";
+
+fn grace_hours() -> i64 {
+    RETIRED_KEY_GRACE.whole_hours()
+}
+
+pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
+    match (ctx.verb(), rest) {
+        (Verb::Get, []) => Ok(show(ctx, StatusCode::OK, &signing_config(ctx.state).await?, None)),
+        (Verb::Post, []) => {
+            let params = ctx.checked_form()?;
+            let mut config = signing_config(ctx.state).await?;
+            let chosen = params.text("algorithm");
+            let Some(algorithm) = ALGORITHMS.iter().map(|(a, _)| *a).find(|a| a.name() == chosen) else {
+                let error = FormError::invalid(gatehouse::validation::Invalid::new(
+                    "algorithm",
+                    "choose HS512, RS256 or RS512",
+                ));
+                return Ok(show(ctx, error.status, &config, Some(&error)));
+            };
+            config.set_algorithm(algorithm, ctx.now).map_err(signing_error)?;
+            save_signing_config(ctx.state, &config).await?;
+            tracing::info!(algorithm = algorithm.name(), "signing algorithm set");
+            Ok(see_other("/admin/signing?done=signing-saved"))
+        }
+        (Verb::Get, ["rotate"]) => Ok(if signing_config(ctx.state).await?.algorithm.is_asymmetric() {
+            confirm_rotate(ctx, StatusCode::OK, None)
+        } else {
+            confirm_rotate(ctx, StatusCode::CONFLICT, Some(HS512_ROTATE))
+        }),
+        (Verb::Post, ["rotate"]) => {
+            ctx.checked_form()?;
+            let mut config = signing_config(ctx.state).await?;
+            match config.rotate(ctx.now) {
+                Ok(()) => {}
+                Err(SigningError::NoActiveKey(message)) => {
+                    return Ok(confirm_rotate(ctx, StatusCode::CONFLICT, Some(message)));
+                }
+                Err(other) => return Err(signing_error(other)),
+            }
+            save_signing_config(ctx.state, &config).await?;
+            tracing::info!("signing key rotated");
+            Ok(see_other("/admin/signing?done=signing-rotated"))
+        }
+        (_, [] | ["rotate"]) => Err(method_not_allowed()),
+        _ => Err(PageError::not_found()),
+    }
+}
+
+fn signing_error(e: SigningError) -> PageError {
+    tracing::error!(error = %e, "signing key operation failed");
+    PageError::internal()
+}
+
+fn show(ctx: &Ctx<'_>, status: StatusCode, config: &SigningConfig, error: Option<&FormError>) -> Response {
+    let body = html! {
+        h1 { "Signing keys" }
+        p.hint { "How Gatehouse signs the ID tokens it issues to app registrations." }
+        (error_summary(error, |_| "Algorithm".to_owned()))
+        form.card method="post" action="/admin/signing" {
+            (csrf_input(ctx))
+            div role="radiogroup" aria-labelledby="algorithm-label" {
+                h2 id="algorithm-label" { "Algorithm" }
+                @for (algorithm, description) in ALGORITHMS {
+                    @let id = format!("algorithm-{}", algorithm.name());
+                    label.check {
+                        input id=(id) type="radio" name="algorithm" value=(algorithm.name()) checked[config.algorithm == *algorithm] aria-describedby=(format!("{id}-hint"));
+                        strong { (algorithm.name()) }
+                    }
+                    p.hint id=(format!("{id}-hint")) { (description) }
+                }
+            }
+            div.warning role="note" { strong { "Warning! " } "Changing the algorithm changes how every app verifies Gatehouse's ID tokens. Tell the third parties before you change it." }
+            div.actions { button type="submit" { "Save" } }
+        }
+        (keys(config, ctx.now.unix_timestamp()))
+    };
+    admin_page(ctx, status, Section::Signing, "Signing keys", body)
+}
+
+fn keys(config: &SigningConfig, now: i64) -> Markup {
+    let stamp = |s: i64| gatehouse::clock::rfc3339(gatehouse::clock::from_unix(s));
+    let cutoff = now - RETIRED_KEY_GRACE.whole_seconds();
+    html! {
+        div.card {
+            h2 { "Keys" }
+            @if config.keys.is_empty() {
+                p { "There are no RSA keys: with HS512 each app registration's own JWT Signing Key signs its ID tokens." }
+            } @else {
+                table {
+                    thead { tr { th { "Key ID (kid)" } th { "Algorithm" } th { "Created (UTC)" } th { "Retired (UTC)" } th { "Active" } } }
+                    tbody {
+                        @for k in &config.keys {
+                            @let active = k.retired_at.is_none() && k.alg == config.algorithm;
+                            tr {
+                                td.mono { (k.kid) }
+                                td { (k.alg.name()) }
+                                td.mono { (stamp(k.created_at)) }
+                                td.mono {
+                                    @if let Some(at) = k.retired_at {
+                                        (stamp(at))
+                                        @if at > cutoff { br; span.hint { "still published until " (stamp(at + RETIRED_KEY_GRACE.whole_seconds())) } }
+                                    }
+                                }
+                                td { @if active { strong { "Active" } } @else { "No" } }
+                            }
+                        }
+                    }
+                }
+            }
+            p.hint { "Rotating creates a new key that signs from then on. The previous key stays published at " span.mono { "/jwks" } " until the tokens it signed expire (" (grace_hours()) " hours), so apps can still verify them." }
+            @if config.algorithm.is_asymmetric() {
+                div.actions { a.button.secondary href="/admin/signing/rotate" { "Rotate" } }
+            } @else {
+                p.hint { "Rotation is for RS256 and RS512. With HS512, regenerate a registration's JWT Signing Key on its page instead." }
+            }
+        }
+    }
+}
+
+fn confirm_rotate(ctx: &Ctx<'_>, status: StatusCode, error: Option<&str>) -> Response {
+    let message = html! {
+        p { "Create a new signing key? It signs every ID token from now on." }
+        p { "The previous key stays published at " span.mono { "/jwks" } " for " (grace_hours()) " hours, until the tokens it signed expire; then it is removed." }
+        div.warning role="alert" { strong { "Warning! " } "Apps that cache Gatehouse's keys must fetch /jwks again to verify tokens signed with the new key." }
+    };
+    let confirm = Confirm {
+        section: Section::Signing,
+        title: "Rotate the signing key",
+        message,
+        action: "/admin/signing/rotate",
+        button: "Rotate",
+        cancel: "/admin/signing",
+        error,
+    };
+    confirm_page(ctx, status, confirm)
+}
