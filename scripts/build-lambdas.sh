@@ -35,9 +35,9 @@ done
 bins=()
 for name in "${functions[@]}"; do bins+=(--bin "$name"); done
 
-echo "cargo lambda build --release ${bins[*]}"
+echo "cargo lambda build --release --workspace ${bins[*]}"
 started=$(date +%s)
-cargo lambda build --release "${bins[@]}"
+cargo lambda build --release --workspace "${bins[@]}"
 echo "built in $(($(date +%s) - started)) s"
 
 printf '\n%-16s %10s %8s  %s\n' function bytes MiB "newest glibc symbol"

@@ -45,6 +45,13 @@ log "formatting and lints"
 if ! cargo fmt --all -- --check; then failures+=("cargo fmt"); fi
 if ! cargo clippy --workspace --all-targets --quiet -- -D warnings; then failures+=("cargo clippy"); fi
 
+log "SAM template lint (cfn-lint, sam validate --lint)"
+bash tests/support/lint-template.sh || failures+=("template lint")
+
+# The Lambda runtime tests (tests/tests/lambda_runtime.rs) start every function's binary.
+log "building the function binaries"
+cargo build --quiet --workspace --bins || failures+=("function binaries build")
+
 log "Rust tests (embedded and AWS backends)"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$work/cargo-test.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("cargo test")
@@ -78,7 +85,7 @@ cargo build --quiet -p gatehouse-server || failures+=("server build")
 
 log "browser tests (headless Chromium) against a local server"
 if start_server browser; then
-  (cd tests && node --test --test-reporter=tap browser/) 2>&1 | tee "$work/browser.log"
+  (cd tests && node --test --test-concurrency=1 --test-reporter=tap browser/) 2>&1 | tee "$work/browser.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("browser tests")
   count_node "$work/browser.log"
 else

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use gatehouse::config::AwsSettings;
 use gatehouse::routes::{ROUTES, Route};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
@@ -239,6 +240,32 @@ pub fn lambda_environment(name: &str, api: &RuntimeApi, memory_mb: u32) -> Vec<(
         ("AWS_ACCESS_KEY_ID".into(), var("AWS_ACCESS_KEY_ID", "testing")),
         ("AWS_SECRET_ACCESS_KEY".into(), var("AWS_SECRET_ACCESS_KEY", "testing")),
     ]
+}
+
+/// The secret (relative to the secret prefix) in which the SAM template generates the first
+/// administrator's password, as `GATEHOUSE_ADMIN_PASSWORD_SECRET` names it to signin-redirect.
+pub const ADMIN_PASSWORD_SECRET: &str = "admin-password";
+
+/// The variables infra/template.yaml gives the function `name` (its Globals and the function's
+/// own), for a stack whose tables and secrets `settings` names and whose issuer is `issuer`.
+pub fn template_environment(name: &str, settings: &AwsSettings, issuer: &str) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("GATEHOUSE_BACKEND".to_owned(), "aws".to_owned()),
+        ("GATEHOUSE_TABLE_PREFIX".to_owned(), settings.table_prefix.clone()),
+        ("GATEHOUSE_SECRET_PREFIX".to_owned(), settings.secret_prefix.clone()),
+        ("GATEHOUSE_ISSUER".to_owned(), issuer.to_owned()),
+        ("GATEHOUSE_ORG_NAME".to_owned(), "Example Association".to_owned()),
+        ("GATEHOUSE_ADMIN_USERNAME".to_owned(), "admin".to_owned()),
+        ("GATEHOUSE_LOG_FORMAT".to_owned(), "json".to_owned()),
+        ("RUST_LOG".to_owned(), "info".to_owned()),
+    ];
+    if let Some(endpoint) = &settings.endpoint_url {
+        env.push(("GATEHOUSE_AWS_ENDPOINT_URL".to_owned(), endpoint.clone()));
+    }
+    if name == "signin-redirect" {
+        env.push((gatehouse::lambda::ADMIN_PASSWORD_SECRET_VAR.to_owned(), ADMIN_PASSWORD_SECRET.to_owned()));
+    }
+    env
 }
 
 impl LambdaProcess {

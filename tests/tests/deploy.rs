@@ -344,14 +344,18 @@ fn policy_target(template: &Value, function: &str, resource: &Value) -> Target {
         .strip_prefix(secret_arn)
         .and_then(|t| t.strip_prefix(secret_prefix))
         .unwrap_or_else(|| panic!("{function}: `{text}` is not a secret under the stack's secret prefix"));
-    // The code's own names: the signing keys, and one secret per registration.
+    // The code's own names: the signing keys, the upstream settings, one secret per registration.
     let signing = format!("{}-*", gatehouse::oidc::signing::SECRET_NAME);
+    let upstream = format!("{}-*", gatehouse::upstream::settings::SECRET_NAME);
     let client = gatehouse::store::client_secret_name(gatehouse::registration::ClientId::new_random())
         .split('/')
         .next()
         .map(|kind| format!("{kind}/*"))
         .unwrap();
-    assert!(name == signing || name == client, "{function}: secret `{name}` is neither `{signing}` nor `{client}`");
+    assert!(
+        [&signing, &upstream, &client].contains(&&name.to_owned()),
+        "{function}: secret `{name}` is none of `{signing}`, `{upstream}`, `{client}`"
+    );
     Target::RuntimeSecret(name.to_owned())
 }
 
@@ -412,7 +416,7 @@ fn policies_name_only_tables_indexes_and_secrets_that_exist() {
         "discovery only reads the signing keys"
     );
     assert_eq!(actions("discovery", &Target::RuntimeSecret("signing-*".into())), ["GetSecretValue"]);
-    assert!(grants["callback"].is_empty(), "callback touches no data yet");
+    assert!(!grants["callback"].contains_key(&table("RegistrationsTable")), "callback signs in; it issues nothing");
     assert_eq!(actions("userinfo", &table("EphemeralTable")), ["GetItem"], "userinfo only reads tokens");
     for reader in ["discovery", "authorize", "token", "userinfo", "signin-redirect"] {
         for (target, granted) in &grants[reader] {

@@ -17,7 +17,8 @@ use gatehouse::config::AwsSettings;
 use gatehouse::secret::{SecretString, random_alphanumeric};
 use gatehouse::store::Stores;
 use gatehouse_tests::runtime_api::{
-    Gateway, HttpResponse, LambdaProcess, Outcome, RuntimeApi, function_binary, v2_event,
+    ADMIN_PASSWORD_SECRET, Gateway, HttpResponse, LambdaProcess, Outcome, RuntimeApi, function_binary,
+    template_environment, v2_event,
 };
 use gatehouse_tests::{
     Client, add_member, authorize_url, aws_endpoint, create_aws_tables, location, pkce_pair, register_app, url_params,
@@ -29,7 +30,6 @@ use tokio::net::TcpListener;
 const FUNCTIONS: [&str; 7] = ["discovery", "signin-redirect", "callback", "authorize", "token", "userinfo", "admin"];
 /// What the SAM template's generated secret holds.
 const ADMIN_PASSWORD: &str = "generated-admin-password-0123456789";
-const ADMIN_SECRET: &str = "admin-password";
 const READY: Duration = Duration::from_secs(30);
 
 /// A fresh stack's worth of AWS resources in moto, and the issuer URL the functions get.
@@ -49,7 +49,7 @@ async fn stack() -> Stack {
     };
     create_aws_tables(&settings).await;
     let stores = gatehouse::store::aws::open(&settings).await;
-    stores.secrets.put(ADMIN_SECRET, &SecretString::new(ADMIN_PASSWORD)).await.unwrap();
+    stores.secrets.put(ADMIN_PASSWORD_SECRET, &SecretString::new(ADMIN_PASSWORD)).await.unwrap();
     // The API's address is the issuer, so it is bound before the functions start.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
@@ -57,29 +57,7 @@ async fn stack() -> Stack {
 }
 
 impl Stack {
-    /// The template's environment for the function `name` (Globals plus its own variables).
-    fn environment(&self, name: &str) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = [
-            ("GATEHOUSE_BACKEND", "aws"),
-            ("GATEHOUSE_TABLE_PREFIX", self.settings.table_prefix.as_str()),
-            ("GATEHOUSE_SECRET_PREFIX", self.settings.secret_prefix.as_str()),
-            ("GATEHOUSE_AWS_ENDPOINT_URL", self.settings.endpoint_url.as_deref().unwrap()),
-            ("GATEHOUSE_ISSUER", self.issuer.as_str()),
-            ("GATEHOUSE_ORG_NAME", "Example Association"),
-            ("GATEHOUSE_ADMIN_USERNAME", "admin"),
-            ("GATEHOUSE_LOG_FORMAT", "json"),
-            ("RUST_LOG", "info"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        if name == "signin-redirect" {
-            env.push((gatehouse::lambda::ADMIN_PASSWORD_SECRET_VAR.to_owned(), ADMIN_SECRET.to_owned()));
-        }
-        env
-    }
-
-    /// Starts the function `name` with `env` (replacing the template's values of the same names).
+    /// Starts the function `name` with the template's environment, `overrides` replacing values.
     async fn spawn(&self, name: &str, overrides: &[(&str, &str)]) -> LambdaProcess {
         let binary = function_binary(name);
         assert!(
@@ -87,7 +65,7 @@ impl Stack {
             "{} is missing: build the functions first (`cargo build --workspace --bins`, as scripts/test.sh does)",
             binary.display()
         );
-        let mut env = self.environment(name);
+        let mut env = template_environment(name, &self.settings, &self.issuer);
         for (key, value) in overrides {
             env.retain(|(k, _)| k != key);
             env.push(((*key).to_owned(), (*value).to_owned()));
