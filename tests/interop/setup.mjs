@@ -4,6 +4,9 @@
 // Needs GATEHOUSE_URL (default http://127.0.0.1:8080) and GATEHOUSE_ADMIN_PASSWORD.
 
 import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
+import { adminApi, adminCall, adminToken } from '../support/admin-api.mjs';
+
+export { adminApi, adminCall, adminToken };
 
 export const BASE = (process.env.GATEHOUSE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 export const ISSUER = BASE;
@@ -18,52 +21,6 @@ export function uniqueId(prefix = 'interop') {
 // ---------------------------------------------------------------------------------------
 // Admin API
 
-let adminTokenPromise;
-
-/** An admin API bearer token from the built-in public `gatehouse-admin` client (cached). */
-export function adminToken() {
-  if (!ADMIN_PASSWORD) throw new Error('GATEHOUSE_ADMIN_PASSWORD is not set');
-  adminTokenPromise ??= (async () => {
-    const res = await fetch(`${BASE}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'gatehouse-admin',
-        username: ADMIN_USERNAME,
-        password: ADMIN_PASSWORD,
-        scope: 'admin',
-      }),
-    });
-    const body = await res.json();
-    if (res.status !== 200 || !body.access_token) {
-      throw new Error(`admin token: ${res.status} ${JSON.stringify(body)}`);
-    }
-    return body.access_token;
-  })();
-  adminTokenPromise.catch(() => {
-    adminTokenPromise = undefined;
-  });
-  return adminTokenPromise;
-}
-
-/** Calls the admin API; throws unless the status is 2xx. Returns the parsed JSON (or null). */
-export async function adminApi(method, path, body) {
-  const token = await adminToken();
-  const res = await fetch(`${BASE}/admin/api${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status < 200 || res.status > 299) {
-    throw new Error(`${method} /admin/api${path}: ${res.status} ${text}`);
-  }
-  return text ? JSON.parse(text) : null;
-}
 
 /**
  * Sets the organisation-wide ID token signing algorithm (HS512, RS256 or RS512).

@@ -10,6 +10,9 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { adminApi, adminCall, adminToken } from '../support/admin-api.mjs';
+
+export { adminApi, adminCall, adminToken };
 
 export const GATEHOUSE = (process.env.GATEHOUSE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
 export const ADMIN_USERNAME = process.env.GATEHOUSE_ADMIN_USERNAME || 'admin';
@@ -357,22 +360,6 @@ function isAutoSubmit(html) {
 // ---------------------------------------------------------------------------------------
 // Gatehouse's admin API
 
-let adminTokenPromise;
-
-/** An admin API bearer token from the `gatehouse-admin` password grant (cached). */
-export function adminToken() {
-  if (!ADMIN_PASSWORD) throw new Error('GATEHOUSE_ADMIN_PASSWORD is not set');
-  adminTokenPromise ??= passwordGrant({ client_id: 'gatehouse-admin', username: ADMIN_USERNAME, password: ADMIN_PASSWORD, scope: 'admin' }).then(
-    ({ status, body }) => {
-      if (status !== 200 || !body.access_token) throw new Error(`admin token: ${status} ${JSON.stringify(body)}`);
-      return body.access_token;
-    },
-  );
-  adminTokenPromise.catch(() => {
-    adminTokenPromise = undefined;
-  });
-  return adminTokenPromise;
-}
 
 /** POST /token with grant_type=password and `params`; returns { status, body }. */
 export async function passwordGrant(params, { basic } = {}) {
@@ -393,33 +380,6 @@ export async function passwordGrant(params, { basic } = {}) {
   return { status: res.status, body };
 }
 
-/** Calls the admin API; returns { status, body }. */
-export async function adminCall(method, path, body) {
-  const token = await adminToken();
-  const res = await fetch(`${GATEHOUSE}/admin/api${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = { raw: text };
-  }
-  return { status: res.status, body: parsed };
-}
-
-/** Calls the admin API; throws unless 2xx. Returns the parsed JSON. */
-export async function adminApi(method, path, body) {
-  const { status, body: out } = await adminCall(method, path, body);
-  if (status < 200 || status > 299) throw new Error(`${method} /admin/api${path}: ${status} ${JSON.stringify(out)}`);
-  return out;
-}
 
 export const ROLE_CLAIM = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
 
