@@ -800,6 +800,26 @@ describe('return_to', () => {
   });
 });
 
+describe('sign-out', () => {
+  test("signing out ends the Gatehouse session and offers the provider's end-session URL", async () => {
+    const provider = providers.okta;
+    await configure(provider, { mode: 'enabled', confirm: true });
+    const account = await providerAccount(provider, 'signout');
+    await linkedContact(account);
+    const browser = new Browser();
+    assertSignedIn(await signInThroughProvider(browser, account.email), '/account');
+    const accountPage = await browser.request(`${GATEHOUSE}/account`);
+    const signOut = parseForms(accountPage.text).find((f) => f.action === '/signout');
+    assert.ok(signOut, 'the account page has a sign-out form');
+    const discovery = await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json();
+    assert.ok(discovery.end_session_endpoint, 'the provider publishes an end-session endpoint');
+    const out = await browser.navigate(`${GATEHOUSE}/signout`, { method: 'POST', form: signOut.fields, initiator: new URL(GATEHOUSE).origin });
+    assert.equal(out.status, 200, `sign-out page: ${out.status}`);
+    assert.ok(out.text.includes(discovery.end_session_endpoint), 'the page links to the provider sign-out');
+    assert.equal(await whoAmI(browser), null, 'the Gatehouse session is over');
+  });
+});
+
 describe('OIDC log', () => {
   test('requests and decisions are logged, filterable, with secrets and tokens redacted', async () => {
     const provider = providers.okta;
