@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::contact::{Contact, ContactId, ContactProfile};
+use crate::oidc::signer::SignerCache;
 use crate::password::PasswordHash;
 use crate::secret::SecretString;
 use crate::store::{StoreError, Stores};
@@ -15,6 +16,8 @@ pub struct AppState {
     pub config: Config,
     pub stores: Stores,
     pub clock: Arc<dyn Clock>,
+    /// The ID token signer, read from the secret store at most once a minute.
+    pub signer: SignerCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +33,7 @@ pub enum StartupError {
 impl AppState {
     pub async fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let stores = Stores::open(&config.backend).await?;
-        Ok(Self { config, stores, clock })
+        Ok(Self { config, stores, clock, signer: SignerCache::default() })
     }
 
     pub async fn from_env() -> Result<Self, StartupError> {

@@ -264,6 +264,37 @@ async fn codes_expire_after_sixty_seconds() {
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
 }
 
+/// Two processes on one AWS backend, as the admin and token Lambdas are: the token process keeps
+/// its parsed signer for a minute, then follows the admin's change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_follows_a_signing_change_within_a_minute() {
+    let clock = std::sync::Arc::new(gatehouse::clock::ManualClock::new(
+        time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
+    ));
+    let backend = fresh_backend(Kind::Aws).await;
+    let admin_process = start_on(backend.clone(), clock.clone()).await;
+    let token_process = start_on(backend, clock.clone()).await;
+    let admin = Client::admin(&admin_process).await;
+    let app = register_app(&admin, "Two Process App", &[], "array").await;
+    add_member(&admin, "bsmith", "A").await;
+    let alg = |tokens: &Value| jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap().alg;
+
+    let (_, tokens) = code_flow(&token_process, &app, "bsmith").await;
+    assert_eq!(alg(&tokens), Algorithm::HS512);
+    assert_eq!(admin.put("/admin/api/signing", &json!({"algorithm": "RS256"})).await.0, 200);
+    clock.advance(time::Duration::seconds(59));
+    let (_, tokens) = code_flow(&token_process, &app, "bsmith").await;
+    assert_eq!(alg(&tokens), Algorithm::HS512, "the cached signer still serves");
+    verify_hs512(&app, tokens["id_token"].as_str().unwrap(), &token_process.url);
+
+    clock.advance(time::Duration::seconds(1));
+    let (member, tokens) = code_flow(&token_process, &app, "bsmith").await;
+    let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(header.alg, Algorithm::RS256, "a minute later the token process reads the secret again");
+    let (_, jwks) = member.get("/jwks").await;
+    assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"].as_str() == header.kid.as_deref()));
+}
+
 both_backends!(refresh_tokens_are_bound_to_their_client, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Refresh App", &[], "array").await;

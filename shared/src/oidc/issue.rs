@@ -1,6 +1,8 @@
 //! Issuing: what the authorize and token functions share — the member's profile from the
 //! registration's queries, the No Access check, and minting codes and tokens.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -8,7 +10,8 @@ use crate::app::AppState;
 use crate::contact::Contact;
 use crate::grants::{AuthCode, FamilyId, TokenGrant};
 use crate::oidc::scope::{Scope, Scopes};
-use crate::oidc::signing::{SECRET_NAME, SigningConfig, SigningError};
+use crate::oidc::signer::Signer;
+use crate::oidc::signing::{SECRET_NAME, SigningAlgorithm, SigningConfig, SigningError};
 use crate::oidc::tokens::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
 };
@@ -98,7 +101,19 @@ pub async fn signing_config(state: &AppState) -> Result<SigningConfig, StoreErro
 
 pub async fn save_signing_config(state: &AppState, config: &SigningConfig) -> Result<(), StoreError> {
     let json = serde_json::to_string(config).map_err(StoreError::backend)?;
-    state.stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await
+    let saved = state.stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await;
+    state.signer.clear();
+    saved
+}
+
+/// This process's signer: the cached one, or read and parsed again once it is a minute old.
+async fn signer(state: &AppState, now: OffsetDateTime) -> Result<Arc<Signer>, IssueError> {
+    if let Some(signer) = state.signer.fresh(now) {
+        return Ok(signer);
+    }
+    let signer = Arc::new(Signer::new(&signing_config(state).await?)?);
+    state.signer.keep(signer.clone(), now);
+    Ok(signer)
 }
 
 /// What the member authorized, ready to turn into a code or tokens.
@@ -240,13 +255,20 @@ pub async fn id_token(
     profile: Option<&Profile>,
     now: OffsetDateTime,
 ) -> Result<String, IssueError> {
-    let signing = signing_config(state).await?;
-    let secrets = state
-        .stores
-        .client_secrets(auth.registration.client_id)
-        .await?
-        .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?;
-    let alg = signing.algorithm;
+    let signer = signer(state, now).await?;
+    let alg = signer.algorithm();
+    // Only HS512 needs the registration's own key: RSA signing skips that secret read.
+    let registration_key = match alg {
+        SigningAlgorithm::HS512 => Some(
+            state
+                .stores
+                .client_secrets(auth.registration.client_id)
+                .await?
+                .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?
+                .jwt_signing_key,
+        ),
+        SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => None,
+    };
     let facts = IdTokenFacts {
         issuer: state.config.issuer_str(),
         client_id: auth.registration.client_id,
@@ -266,5 +288,5 @@ pub async fn id_token(
     {
         claims["roles"] = profile.roles_claim(auth.registration.settings.role_format);
     }
-    Ok(signing.sign(&claims, &secrets.jwt_signing_key)?)
+    Ok(signer.sign(&claims, registration_key.as_ref())?)
 }

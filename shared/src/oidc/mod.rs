@@ -6,6 +6,7 @@ pub mod issue;
 pub mod pkce;
 pub mod request;
 pub mod scope;
+pub mod signer;
 pub mod signing;
 pub mod tokens;
 

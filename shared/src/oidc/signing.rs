@@ -6,14 +6,14 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::secret::{SecretString, random_alphanumeric};
 
-/// The secret holding the algorithm setting and the RSA keys, read once per token issued.
+/// The secret holding the algorithm setting and the RSA keys.
 pub const SECRET_NAME: &str = "signing";
 
 /// A retired key stays published this long: past the life of anything it signed.
@@ -154,29 +154,12 @@ impl SigningConfig {
             self.keys.iter().filter(|k| k.retired_at.is_none_or(|at| at > cutoff)).map(RsaKey::jwk).collect();
         json!({ "keys": keys })
     }
-
-    /// Signs `claims` with the configured algorithm; `hmac_key` is the registration's JWT signing key.
-    pub fn sign(&self, claims: &Value, hmac_key: &SecretString) -> Result<String, SigningError> {
-        let (header, key) = match self.algorithm {
-            SigningAlgorithm::HS512 => {
-                (Header::new(Algorithm::HS512), EncodingKey::from_secret(hmac_key.expose().as_bytes()))
-            }
-            alg => {
-                let active = self.active_key().ok_or(SigningError::NoActiveKey(alg.name()))?;
-                let key = EncodingKey::from_rsa_pem(active.private_pem.expose().as_bytes())
-                    .map_err(|e| SigningError::Sign(e.to_string()))?;
-                let mut header = Header::new(alg.jwt());
-                header.kid = Some(active.kid.clone());
-                (header, key)
-            }
-        };
-        jsonwebtoken::encode(&header, claims, &key).map_err(|e| SigningError::Sign(e.to_string()))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oidc::signer::Signer;
     use jsonwebtoken::{DecodingKey, Validation, decode};
     use time::macros::datetime;
 
@@ -196,7 +179,7 @@ mod tests {
     fn hs512_uses_the_registration_key() {
         let config = SigningConfig::default();
         let key = SecretString::new("k".repeat(64));
-        let token = config.sign(&claims(), &key).unwrap();
+        let token = Signer::new(&config).unwrap().sign(&claims(), Some(&key)).unwrap();
         let decoded =
             decode::<Value>(&token, &DecodingKey::from_secret(key.expose().as_bytes()), &validation(Algorithm::HS512));
         assert_eq!(decoded.unwrap().claims["sub"], "s");
@@ -207,7 +190,7 @@ mod tests {
     fn rs256_verifies_with_the_published_key_and_rotation_keeps_the_old_one() {
         let mut config = SigningConfig::default();
         config.set_algorithm(SigningAlgorithm::RS256, NOW).unwrap();
-        let token = config.sign(&claims(), &SecretString::new("unused")).unwrap();
+        let token = Signer::new(&config).unwrap().sign(&claims(), None).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         let jwks = config.jwks(NOW);
         let jwk = &jwks["keys"][0];

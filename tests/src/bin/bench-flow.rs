@@ -2,12 +2,18 @@
 //! consent → token → userinfo) and of the token request alone, for HS512 and RS256, against a
 //! Gatehouse server started from the given binary (build it with `--release`).
 //!
-//! `cargo run --release -p gatehouse-tests --bin bench-flow -- target/release/gatehouse-server [rounds]`
+//! `cargo run --release -p gatehouse-tests --bin bench-flow -- target/release/gatehouse-server [rounds] [embedded|aws]`
+//!
+//! With `aws` the server runs on DynamoDB and Secrets Manager at `GATEHOUSE_TEST_AWS_ENDPOINT`
+//! (`eval "$(tests/support/moto.sh start)"` first), which shows what each store call costs.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gatehouse_tests::{Client, add_member, authorize_url, location, pkce_pair, register_app, url_params};
+use gatehouse::config::Backend;
+use gatehouse_tests::{
+    Client, Kind, add_member, authorize_url, fresh_backend, location, pkce_pair, register_app, url_params,
+};
 use serde_json::json;
 
 const PASSWORD: &str = "bench-admin-password";
@@ -35,19 +41,28 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let binary = args.next().expect("usage: bench-flow <gatehouse-server binary> [rounds]");
     let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(50);
+    let kind = match args.next().as_deref() {
+        None | Some("embedded") => Kind::Embedded,
+        Some("aws") => Kind::Aws,
+        Some(other) => panic!("backend `{other}` is neither `embedded` nor `aws`"),
+    };
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let data = std::env::temp_dir().join(format!("gatehouse-bench-{port}"));
-    let _ = std::fs::remove_dir_all(&data);
-    let _server = Server(
-        Command::new(&binary)
-            .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("GATEHOUSE_DATA_DIR", &data)
-            .env("GATEHOUSE_ADMIN_PASSWORD", PASSWORD)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the server"),
-    );
+    let mut command = Command::new(&binary);
+    command
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    let backend = fresh_backend(kind).await;
+    match &backend {
+        Backend::Embedded { data_dir } => command.env("GATEHOUSE_DATA_DIR", data_dir),
+        Backend::Aws(aws) => command
+            .env("GATEHOUSE_BACKEND", "aws")
+            .env("GATEHOUSE_TABLE_PREFIX", &aws.table_prefix)
+            .env("GATEHOUSE_SECRET_PREFIX", &aws.secret_prefix)
+            .env("GATEHOUSE_AWS_ENDPOINT_URL", aws.endpoint_url.as_deref().unwrap_or_default()),
+    };
+    let _server = Server(command.spawn().expect("start the server"));
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         if reqwest::get(format!("{base}/signin")).await.is_ok() {
@@ -57,7 +72,7 @@ async fn main() {
     }
     let admin = Client::admin_at(&base, PASSWORD).await;
     add_member(&admin, "bench", "A").await;
-    println!("{rounds} rounds each, server {binary}");
+    println!("{rounds} rounds each, server {binary}, {backend:?} storage");
     println!("{:<8} {:>22} {:>16}", "signing", "full flow (median)", "token (median)");
     for algorithm in ["HS512", "RS256"] {
         assert_eq!(admin.put("/admin/api/signing", &json!({ "algorithm": algorithm })).await.0, 200);

@@ -1,0 +1,141 @@
+//! The ID token signer, parsed from the signing secret once and reused by every token issued in
+//! this process until it is [`SIGNER_TTL`] old. On Lambda that saves a Secrets Manager call and a
+//! PEM parse per token; the price is that another function's change of algorithm or key reaches
+//! this process within `SIGNER_TTL`. That is safe for rotation: the retired key stays published
+//! at `/jwks` for [`RETIRED_KEY_GRACE`](super::signing::RETIRED_KEY_GRACE), far longer.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+use crate::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};
+use crate::secret::SecretString;
+
+/// How long a process signs with what it read before reading the secret again.
+pub const SIGNER_TTL: Duration = Duration::seconds(60);
+
+/// Signs ID tokens with the organisation's algorithm.
+pub enum Signer {
+    /// Each registration's own JWT signing key, given at signing time.
+    Hs512,
+    /// The active RSA key, its PEM already decoded.
+    Rsa { algorithm: SigningAlgorithm, kid: String, key: EncodingKey },
+}
+
+impl Signer {
+    pub fn new(config: &SigningConfig) -> Result<Self, SigningError> {
+        let alg = config.algorithm;
+        if !alg.is_asymmetric() {
+            return Ok(Self::Hs512);
+        }
+        let active = config.active_key().ok_or(SigningError::NoActiveKey(alg.name()))?;
+        let key = EncodingKey::from_rsa_pem(active.private_pem.expose().as_bytes())
+            .map_err(|e| SigningError::Sign(e.to_string()))?;
+        Ok(Self::Rsa { algorithm: alg, kid: active.kid.clone(), key })
+    }
+
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        match self {
+            Self::Hs512 => SigningAlgorithm::HS512,
+            Self::Rsa { algorithm, .. } => *algorithm,
+        }
+    }
+
+    /// Signs `claims`; `registration_key` (the registration's JWT signing key) is needed for HS512 only.
+    pub fn sign(&self, claims: &Value, registration_key: Option<&SecretString>) -> Result<String, SigningError> {
+        let encoded = match self {
+            Self::Hs512 => {
+                let secret = registration_key.ok_or(SigningError::NoActiveKey("HS512"))?;
+                let key = EncodingKey::from_secret(secret.expose().as_bytes());
+                jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS512), claims, &key)
+            }
+            Self::Rsa { algorithm, kid, key } => {
+                let mut header = Header::new(algorithm.jwt());
+                header.kid = Some(kid.clone());
+                jsonwebtoken::encode(&header, claims, key)
+            }
+        };
+        encoded.map_err(|e| SigningError::Sign(e.to_string()))
+    }
+}
+
+/// The process's signer and when it was read; empty until the first token.
+#[derive(Default)]
+pub struct SignerCache(Mutex<Option<(OffsetDateTime, Arc<Signer>)>>);
+
+impl SignerCache {
+    /// The cached signer, if it was read less than [`SIGNER_TTL`] before `now`.
+    pub fn fresh(&self, now: OffsetDateTime) -> Option<Arc<Signer>> {
+        let slot = self.slot();
+        let (read_at, signer) = slot.as_ref()?;
+        let age = now - *read_at;
+        (age >= Duration::ZERO && age < SIGNER_TTL).then(|| signer.clone())
+    }
+
+    pub fn keep(&self, signer: Arc<Signer>, now: OffsetDateTime) {
+        *self.slot() = Some((now, signer));
+    }
+
+    /// Forgets the signer: this process changed the setting or the keys.
+    pub fn clear(&self) {
+        *self.slot() = None;
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Option<(OffsetDateTime, Arc<Signer>)>> {
+        // The slot holds no invariant a panicking holder could break.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl std::fmt::Debug for SignerCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignerCache(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+    fn rsa_config() -> SigningConfig {
+        let mut config = SigningConfig::default();
+        config.set_algorithm(SigningAlgorithm::RS256, NOW).unwrap();
+        config
+    }
+
+    #[test]
+    fn the_cache_serves_for_its_ttl_only() {
+        let cache = SignerCache::default();
+        assert!(cache.fresh(NOW).is_none(), "empty at first");
+        cache.keep(Arc::new(Signer::new(&rsa_config()).unwrap()), NOW);
+        assert!(cache.fresh(NOW + SIGNER_TTL - Duration::seconds(1)).is_some());
+        assert!(cache.fresh(NOW + SIGNER_TTL).is_none(), "stale at the TTL");
+        assert!(cache.fresh(NOW - Duration::seconds(1)).is_none(), "a clock that went back reads again");
+        cache.clear();
+        assert!(cache.fresh(NOW).is_none());
+    }
+
+    #[test]
+    fn hs512_needs_the_registration_key() {
+        let signer = Signer::new(&SigningConfig::default()).unwrap();
+        assert_eq!(signer.algorithm(), SigningAlgorithm::HS512);
+        let claims = serde_json::json!({ "sub": "s" });
+        assert!(matches!(signer.sign(&claims, None), Err(SigningError::NoActiveKey("HS512"))));
+        assert!(signer.sign(&claims, Some(&SecretString::new("k".repeat(64)))).is_ok());
+    }
+
+    #[test]
+    fn rsa_signs_with_the_active_kid() {
+        let config = rsa_config();
+        let signer = Signer::new(&config).unwrap();
+        let token = signer.sign(&serde_json::json!({ "sub": "s" }), None).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(config.active_key().unwrap().kid.as_str()));
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    }
+}
