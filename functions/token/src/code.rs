@@ -55,12 +55,7 @@ pub async fn exchange(
         }
         (None, None) => {}
     }
-    let contact = state
-        .stores
-        .contacts
-        .get(grant.contact_id)
-        .await?
-        .ok_or_else(|| invalid_grant("the member no longer exists"))?;
+    let contact = crate::grant_member(state, grant.contact_id).await?;
     let profile = Profile::load(state, registration, &contact).await?;
     let auth = Authorization {
         registration,

@@ -8,12 +8,13 @@ mod refresh;
 mod response;
 
 use gatehouse::app::AppState;
+use gatehouse::contact::{Contact, ContactId};
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
 use gatehouse::web::request::{form, is_form, path};
 use gatehouse::web::{Method, Request, Response};
 use serde::Deserialize;
 
-use crate::response::{error_response, token_error};
+use crate::response::{TokenError, error_response, invalid_grant, token_error};
 
 /// A token request, parsed at the edge into the grant it asks for.
 #[derive(Debug, Deserialize)]
@@ -36,6 +37,11 @@ const SINGLE: &[&str] = &[
     "client_id",
     "client_secret",
 ];
+
+/// The member a code or refresh token was issued to: a deleted member ends the grant.
+async fn grant_member(state: &AppState, id: ContactId) -> Result<Contact, TokenError> {
+    state.stores.contacts.get(id).await?.ok_or_else(|| invalid_grant("the member no longer exists"))
+}
 
 pub async fn handle(state: &AppState, req: Request) -> Response {
     if path(&req) != "/token" {

@@ -52,12 +52,7 @@ pub async fn exchange(
             asked
         }
     };
-    let contact = state
-        .stores
-        .contacts
-        .get(grant.contact_id)
-        .await?
-        .ok_or_else(|| invalid_grant("the member no longer exists"))?;
+    let contact = crate::grant_member(state, grant.contact_id).await?;
     let Client::App { registration, .. } = client else {
         // The admin client's tokens: no registration, no profile.
         if !contact.profile.is_sysadmin {

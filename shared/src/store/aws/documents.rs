@@ -20,55 +20,40 @@ pub struct DocumentTable {
 impl DocumentTable {
     /// Adds the item; `Conflict(taken)` when its key exists.
     async fn insert(&self, id: &str, doc: String, taken: impl FnOnce() -> String) -> StoreResult<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(self.key, string(id))
-            .item(DOC, string(doc))
-            .condition_expression("attribute_not_exists(#key)")
-            .expression_attribute_names("#key", self.key)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Err(StoreError::Conflict(taken()))
-            }
-            Err(e) => Err(sdk_error("PutItem", &self.table, e)),
-        }
+        self.put_if(id, doc, "attribute_not_exists(#key)", || StoreError::Conflict(taken())).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<String>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(self.key, string(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", &self.table, e))?;
-        output.item().map(|item| string_attribute(item, DOC).map(str::to_owned)).transpose()
+        let item = super::get_item(&self.client, &self.table, self.key, id.to_owned()).await?;
+        item.map(|item| string_attribute(&item, DOC).map(str::to_owned)).transpose()
     }
 
     /// Replaces the item; `NotFound` when there is none.
     async fn update(&self, id: &str, doc: String) -> StoreResult<()> {
+        self.put_if(id, doc, "attribute_exists(#key)", || StoreError::NotFound).await
+    }
+
+    /// Puts the item when `condition` (on `#key`) holds, otherwise fails with `refused()`.
+    async fn put_if(
+        &self,
+        id: &str,
+        doc: String,
+        condition: &str,
+        refused: impl FnOnce() -> StoreError,
+    ) -> StoreResult<()> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .item(self.key, string(id))
             .item(DOC, string(doc))
-            .condition_expression("attribute_exists(#key)")
+            .condition_expression(condition)
             .expression_attribute_names("#key", self.key)
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Err(StoreError::NotFound)
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Err(refused()),
             Err(e) => Err(sdk_error("PutItem", &self.table, e)),
         }
     }

@@ -38,16 +38,7 @@ impl EphemeralTable {
     }
 
     pub(super) async fn get_item(&self, pk: String) -> StoreResult<Option<Item>> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, string(pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetItem", &self.table, e))?;
-        Ok(output.item)
+        super::get_item(&self.client, &self.table, PK, pk).await
     }
 
     async fn delete_item(&self, pk: String) -> StoreResult<()> {

@@ -103,6 +103,24 @@ fn number_attribute(item: &Item, name: &str) -> StoreResult<i64> {
     }
 }
 
+/// The item whose partition key `key` is `value`, read strongly consistent.
+async fn get_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+    value: String,
+) -> StoreResult<Option<Item>> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .key(key, string(value))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetItem", table, e))?;
+    Ok(output.item)
+}
+
 /// An SDK failure as a backend error naming the call and its target, with the full cause chain.
 fn sdk_error(action: &str, target: &str, err: impl std::error::Error) -> StoreError {
     StoreError::Backend(format!("{action} on {target} failed: {}", DisplayErrorContext(&err)))
