@@ -5,6 +5,7 @@
 
 import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
 import { adminApi, adminCall, adminToken } from '../support/admin-api.mjs';
+import { pageText, parseForms } from '../support/html.mjs';
 
 export { adminApi, adminCall, adminToken };
 
@@ -129,48 +130,6 @@ export class CookieJar {
   get(name) {
     return this.#cookies.get(name);
   }
-}
-
-function decodeEntities(text) {
-  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|amp|quot|lt|gt|apos|#39);/gi, (_, e) => {
-    const lower = e.toLowerCase();
-    if (lower === 'amp') return '&';
-    if (lower === 'quot') return '"';
-    if (lower === 'lt') return '<';
-    if (lower === 'gt') return '>';
-    if (lower === 'apos') return "'";
-    if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16));
-    return String.fromCodePoint(parseInt(lower.slice(1), 10));
-  });
-}
-
-/** The forms of a page: action, method and hidden inputs (name → value). */
-export function parseForms(html) {
-  const forms = [];
-  for (const match of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
-    const attrs = parseAttributes(match[1]);
-    const hidden = {};
-    for (const input of match[2].matchAll(/<input\b([^>]*)>/gi)) {
-      const a = parseAttributes(input[1]);
-      if ((a.type ?? '').toLowerCase() === 'hidden' && a.name !== undefined) hidden[a.name] = a.value ?? '';
-    }
-    forms.push({ action: attrs.action ?? '', method: (attrs.method ?? 'get').toLowerCase(), hidden });
-  }
-  return forms;
-}
-
-function parseAttributes(text) {
-  const attrs = {};
-  for (const m of text.matchAll(/([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)) {
-    attrs[m[1].toLowerCase()] = decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
-  }
-  return attrs;
-}
-
-/** Visible text of an HTML page, tags stripped and whitespace collapsed. */
-export function pageText(html) {
-  const body = html.replace(/<(style|script)\b[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-  return decodeEntities(body).replace(/\s+/g, ' ').trim();
 }
 
 /**

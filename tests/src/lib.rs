@@ -44,19 +44,22 @@ pub fn aws_endpoint() -> String {
 
 /// A backend of `kind` with nothing in it.
 pub async fn fresh_backend(kind: Kind) -> Backend {
-    let unique = random_alphanumeric(10).unwrap().to_lowercase();
     match kind {
-        Kind::Embedded => Backend::Embedded { data_dir: temp_dir(&unique) },
-        Kind::Aws => {
-            let settings = AwsSettings {
-                table_prefix: format!("t{unique}-"),
-                secret_prefix: format!("s{unique}/"),
-                endpoint_url: Some(aws_endpoint()),
-            };
-            create_aws_tables(&settings).await;
-            Backend::Aws(settings)
-        }
+        Kind::Embedded => Backend::Embedded { data_dir: temp_dir(&random_alphanumeric(10).unwrap().to_lowercase()) },
+        Kind::Aws => Backend::Aws(fresh_aws().await),
     }
+}
+
+/// Empty tables and a secret prefix of their own on the moto server.
+pub async fn fresh_aws() -> AwsSettings {
+    let unique = random_alphanumeric(10).unwrap().to_lowercase();
+    let settings = AwsSettings {
+        table_prefix: format!("t{unique}-"),
+        secret_prefix: format!("s{unique}/"),
+        endpoint_url: Some(aws_endpoint()),
+    };
+    create_aws_tables(&settings).await;
+    settings
 }
 
 pub fn temp_dir(unique: &str) -> PathBuf {

@@ -14,15 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse::config::AwsSettings;
-use gatehouse::secret::{SecretString, random_alphanumeric};
+use gatehouse::secret::SecretString;
 use gatehouse::store::Stores;
 use gatehouse_tests::runtime_api::{
     ADMIN_PASSWORD_SECRET, Gateway, HttpResponse, LambdaProcess, Outcome, RuntimeApi, function_binary,
     template_environment, v2_event,
 };
-use gatehouse_tests::{
-    Client, add_member, authorize_url, aws_endpoint, create_aws_tables, location, pkce_pair, register_app, url_params,
-};
+use gatehouse_tests::{Client, add_member, authorize_url, fresh_aws, location, pkce_pair, register_app, url_params};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -41,13 +39,7 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
-    let unique = random_alphanumeric(10).unwrap().to_lowercase();
-    let settings = AwsSettings {
-        table_prefix: format!("lr{unique}-"),
-        secret_prefix: format!("lr{unique}/"),
-        endpoint_url: Some(aws_endpoint()),
-    };
-    create_aws_tables(&settings).await;
+    let settings = fresh_aws().await;
     let stores = gatehouse::store::aws::open(&settings).await;
     stores.secrets.put(ADMIN_PASSWORD_SECRET, &SecretString::new(ADMIN_PASSWORD)).await.unwrap();
     // The API's address is the issuer, so it is bound before the functions start.

@@ -12,6 +12,13 @@ fn verify_hs512(app: &App, id_token: &str, issuer: &str) -> Value {
     decode::<Value>(id_token, &DecodingKey::from_secret(app.signing_key.as_bytes()), &validation).unwrap().claims
 }
 
+/// A clock the test moves, starting now (whole seconds, as the system clock reads).
+fn manual_clock() -> std::sync::Arc<gatehouse::clock::ManualClock> {
+    std::sync::Arc::new(gatehouse::clock::ManualClock::new(
+        time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
+    ))
+}
+
 /// Runs the code flow with PKCE for `username` and exchanges the code.
 async fn code_flow(server: &TestServer, app: &App, username: &str) -> (Client, Value) {
     let mut member = Client::new(server);
@@ -247,9 +254,7 @@ both_backends!(codes_are_single_use_bound_and_pkce_checked, |server: TestServer|
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_expire_after_sixty_seconds() {
-    let clock = std::sync::Arc::new(gatehouse::clock::ManualClock::new(
-        time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
-    ));
+    let clock = manual_clock();
     let server = start_on(fresh_backend(Kind::Embedded).await, clock.clone()).await;
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Slow App", &[], "array").await;
@@ -268,9 +273,7 @@ async fn codes_expire_after_sixty_seconds() {
 /// its parsed signer for a minute, then follows the admin's change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_process_follows_a_signing_change_within_a_minute() {
-    let clock = std::sync::Arc::new(gatehouse::clock::ManualClock::new(
-        time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
-    ));
+    let clock = manual_clock();
     let backend = fresh_backend(Kind::Aws).await;
     let admin_process = start_on(backend.clone(), clock.clone()).await;
     let token_process = start_on(backend, clock.clone()).await;

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use gatehouse::config::AwsSettings;
-use gatehouse::secret::{SecretString, random_alphanumeric};
+use gatehouse::secret::SecretString;
+use gatehouse_tests::fresh_aws;
 use gatehouse_tests::runtime_api::{
     ADMIN_PASSWORD_SECRET, LambdaProcess, Outcome, RuntimeApi, template_environment, v2_event,
 };
-use gatehouse_tests::{aws_endpoint, create_aws_tables};
 use serde_json::Value;
 
 const FUNCTIONS: [&str; 7] = ["discovery", "signin-redirect", "callback", "authorize", "token", "userinfo", "admin"];
@@ -94,16 +94,11 @@ async fn main() {
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "target/lambda".to_owned()));
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5).max(1);
 
-    let unique = random_alphanumeric(8).unwrap().to_lowercase();
-    let settings = AwsSettings {
-        table_prefix: format!("cs{unique}-"),
-        secret_prefix: format!("cs{unique}/"),
-        endpoint_url: Some(aws_endpoint()),
-    };
-    create_aws_tables(&settings).await;
+    let settings = fresh_aws().await;
     let stores = gatehouse::store::aws::open(&settings).await;
     stores.secrets.put(ADMIN_PASSWORD_SECRET, &SecretString::new("cold-start-admin-password")).await.unwrap();
-    let logs = std::env::temp_dir().join(format!("gatehouse-cold-start-{unique}"));
+    let logs =
+        std::env::temp_dir().join(format!("gatehouse-cold-start-{}", settings.table_prefix.trim_end_matches('-')));
 
     println!("cold starts of {}/<function>/bootstrap, median of {runs} runs after one warm-up", dir.display());
     println!(
