@@ -6,11 +6,19 @@ mod auth;
 mod pages;
 pub mod service;
 
-use gatehouse::app::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::any;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::path;
-use gatehouse::web::{Request, Response};
+use gatehouse::web::{Response, SharedState};
 
-pub async fn handle(state: &AppState, req: Request) -> Response {
+pub fn router(state: SharedState) -> Router {
+    Router::new().route("/admin", any(handle)).route("/admin/{*rest}", any(handle)).with_state(state)
+}
+
+async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
+    let state = &*state;
     let path = path(&req).to_owned();
     match path.strip_prefix("/admin/api/") {
         Some(rest) => api::handle(state, &req, rest).await,

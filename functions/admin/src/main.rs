@@ -1,6 +1,6 @@
-//! The admin Lambda: administration pages and JSON API.
+//! The admin Lambda.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    gatehouse::lambda::run(|state, req| async move { gatehouse_admin::handle(&state, req).await }).await
+    gatehouse::lambda::run(gatehouse_admin::router).await
 }

@@ -1,16 +1,18 @@
 //! Consent: "Allow [App Name] to access the following information from your account at
 //! [Organization Name]?" — remembered per member and app.
 
+use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::grants::Consent;
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
+use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::{Params, form};
 use gatehouse::web::response::html_page;
 use gatehouse::web::session::CSRF_FIELD;
-use gatehouse::web::{Request, Response, StatusCode};
+use gatehouse::web::{Response, StatusCode};
 use maud::html;
-use time::OffsetDateTime;
 
 use crate::redirect;
 use crate::start::{Checked, Step, evaluate, issue};
@@ -54,7 +56,8 @@ pub(crate) fn page(state: &AppState, checked: &Checked, params: &Params) -> Resp
     html_page(StatusCode::OK, &format!("Allow {app}?"), body)
 }
 
-pub async fn decide(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn decide(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let params = form(req);
     let checked = match evaluate(state, req, &params, now).await? {
         Step::Done(response) => return Ok(response),

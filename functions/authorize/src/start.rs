@@ -1,6 +1,7 @@
 //! `/authorize`: check the client and request, make sure the member is signed in (recently
 //! enough), check No Access, then ask for consent or answer at once.
 
+use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::grants::FamilyId;
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
@@ -8,7 +9,9 @@ use gatehouse::oidc::issue::{self, Authorization, IssueError, IssueOptions, Prof
 use gatehouse::oidc::request::{self, AuthorizationRequest, ResponseType, UnsafeRequest};
 use gatehouse::registration::Registration;
 use gatehouse::secret::OpaqueToken;
+use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::{Params, form, query};
 use gatehouse::web::response::{html_page, see_other};
 use gatehouse::web::session::{SignedIn, signed_in};
@@ -32,7 +35,8 @@ pub(crate) enum Step {
     Continue(Box<Checked>),
 }
 
-pub async fn authorize(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn authorize(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let params = if *req.method() == Method::POST { form(req) } else { query(req) };
     let checked = match evaluate(state, req, &params, now).await? {
         Step::Done(response) => return Ok(response),

@@ -4,6 +4,9 @@
 
 mod link;
 
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
 use gatehouse::app::AppState;
 use gatehouse::secret::OpaqueToken;
 use gatehouse::secret::TokenDigest;
@@ -13,13 +16,15 @@ use gatehouse::upstream::client::{self, UpstreamError};
 use gatehouse::upstream::log::{Level, record};
 use gatehouse::upstream::settings::{self, RequireFor};
 use gatehouse::upstream::transaction::{LoginTransaction, binding_cookie_name, clear_binding_cookie};
+use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::cookie;
-use gatehouse::web::request::{Params, form, path, query};
+use gatehouse::web::request::{Params, form, query};
 use gatehouse::web::response::html_page;
 use gatehouse::web::response::{see_other, with_cookie};
 use gatehouse::web::session::session_cookie;
-use gatehouse::web::{Method, Request, Response, StatusCode};
+use gatehouse::web::{Method, Response, StatusCode};
 use maud::html;
 use serde_json::json;
 
@@ -27,15 +32,17 @@ use serde_json::json;
 pub const NOT_STAFF: &str =
     "Is not a staff user in the OpenID provider, according to the staff claim configured in the settings.";
 
-pub async fn handle(state: &AppState, req: Request) -> Response {
-    let params = match (req.method(), path(&req)) {
-        (&Method::GET, "/callback") => query(&req),
-        (&Method::POST, "/callback") => form(&req),
-        (_, "/callback") => {
-            return PageError::new(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use GET or POST.").into_response();
-        }
-        _ => return PageError::not_found().into_response(),
-    };
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/callback", get(handle).post(handle))
+        .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
+        .with_state(state)
+}
+
+/// GET carries the code response in the query; POST is `form_post`.
+async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
+    let state = &*state;
+    let params = if *req.method() == Method::POST { form(&req) } else { query(&req) };
     let browser = cookie(&req, binding_cookie_name(&state.config)).map(|v| OpaqueToken::from_presented(v).digest());
     if browser.is_none() && *req.method() == Method::POST && params.has("state") && !params.has("reposted") {
         // A cross-site form_post without our SameSite=Lax cookie (plain http): one same-site

@@ -1,13 +1,15 @@
 //! OpenID Provider metadata (`/.well-known/openid-configuration`) and public keys (`/jwks`).
 
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::routing::get;
 use gatehouse::app::AppState;
 use gatehouse::oidc::issue::signing_config;
 use gatehouse::oidc::scope::SUPPORTED;
 use gatehouse::web::error::ApiError;
-use gatehouse::web::request::path;
 use gatehouse::web::response::ok_json;
-use gatehouse::web::{Request, Response};
-use lambda_http::http::HeaderValue;
+use gatehouse::web::{Response, SharedState};
 use serde_json::{Value, json};
 
 pub fn metadata(state: &AppState) -> Value {
@@ -37,14 +39,22 @@ pub fn metadata(state: &AppState) -> Value {
     })
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Response {
-    match path(&req) {
-        "/.well-known/openid-configuration" => cacheable(ok_json(&metadata(state))),
-        "/jwks" => match signing_config(state).await {
-            Ok(config) => cacheable(ok_json(&config.jwks(state.now()))),
-            Err(e) => ApiError::from(e).into_response(),
-        },
-        _ => ApiError::not_found("this address").into_response(),
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(configuration))
+        .route("/jwks", get(jwks))
+        .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
+        .with_state(state)
+}
+
+async fn configuration(State(state): State<SharedState>) -> Response {
+    cacheable(ok_json(&metadata(&state)))
+}
+
+async fn jwks(State(state): State<SharedState>) -> Response {
+    match signing_config(&state).await {
+        Ok(config) => cacheable(ok_json(&config.jwks(state.now()))),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

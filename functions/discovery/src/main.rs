@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    gatehouse::lambda::run(|state, req| async move { gatehouse_discovery::handle(&state, req).await }).await
+    gatehouse::lambda::run(gatehouse_discovery::router).await
 }

@@ -1,16 +1,18 @@
 //! `/account`: who is signed in, and the apps they allowed, each with a Withdraw button.
 
-use gatehouse::app::AppState;
+use axum::extract::State;
 use gatehouse::registration::ClientId;
+use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::form;
 use gatehouse::web::response::{html_page, see_other};
 use gatehouse::web::session::{CSRF_FIELD, signed_in};
-use gatehouse::web::{Request, Response, StatusCode};
+use gatehouse::web::{Response, StatusCode};
 use maud::html;
-use time::OffsetDateTime;
 
-pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let Some(user) = signed_in(state, req, now).await? else { return Ok(see_other("/signin?return_to=%2Faccount")) };
     let mut apps = Vec::new();
     for consent in state.stores.grants.list_consents(user.contact.id).await? {
@@ -64,7 +66,8 @@ pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Resul
     Ok(html_page(StatusCode::OK, "Your account", body))
 }
 
-pub async fn withdraw(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn withdraw(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let Some(user) = signed_in(state, req, now).await? else { return Ok(see_other("/signin?return_to=%2Faccount")) };
     let params = form(req);
     if !user.csrf_ok(params.get(CSRF_FIELD)) {

@@ -2,6 +2,7 @@
 //! email body (sign in at the Staff site) instead of a reset. Answers never reveal whether an
 //! account exists.
 
+use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::local_signin::find_contact;
@@ -9,7 +10,9 @@ use gatehouse::mail;
 use gatehouse::password::{PasswordHash, check_strength};
 use gatehouse::secret::{OpaqueToken, SecretString};
 use gatehouse::upstream::settings::{self, UpstreamSettings};
+use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::{Params, form, query};
 use gatehouse::web::response::{html_page, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok};
@@ -58,7 +61,23 @@ fn page(
     })
 }
 
-pub async fn show(state: &AppState, req: &Request, which: Forgot) -> Result<Response, PageError> {
+pub async fn show_username(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    show(&state, &req, Forgot::Username).await
+}
+
+pub async fn show_password(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    show(&state, &req, Forgot::Password).await
+}
+
+pub async fn submit_username(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    submit(&state, &req, Forgot::Username, state.now()).await
+}
+
+pub async fn submit_password(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    submit(&state, &req, Forgot::Password, state.now()).await
+}
+
+async fn show(state: &AppState, req: &Request, which: Forgot) -> Result<Response, PageError> {
     page(state, req, StatusCode::OK, which.title(), |csrf| {
         html! {
             form method="post" action=(which.action()) {
@@ -76,12 +95,7 @@ fn oidc_redirect_for(settings: &UpstreamSettings, contact: &Contact) -> bool {
     settings.is_on() && contact.profile.is_staff && !settings.forgot_email_body.is_empty()
 }
 
-pub async fn submit(
-    state: &AppState,
-    req: &Request,
-    which: Forgot,
-    now: OffsetDateTime,
-) -> Result<Response, PageError> {
+async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateTime) -> Result<Response, PageError> {
     let params = form(req);
     if !login_csrf_ok(state, req, params.text(CSRF_FIELD)) {
         return Err(PageError::new(StatusCode::FORBIDDEN, "The form expired", "Please go back and try again."));
@@ -130,7 +144,8 @@ struct ResetTicket {
     contact_id: String,
 }
 
-pub async fn show_reset(state: &AppState, req: &Request) -> Result<Response, PageError> {
+pub async fn show_reset(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req) = (&*state, &req);
     let token = query(req).text("token").to_owned();
     reset_form(state, req, StatusCode::OK, &token, None)
 }
@@ -157,7 +172,8 @@ fn reset_form(
     })
 }
 
-pub async fn reset(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn reset(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let params: Params = form(req);
     if !login_csrf_ok(state, req, params.text(CSRF_FIELD)) {
         return Err(PageError::new(

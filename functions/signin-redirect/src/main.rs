@@ -1,6 +1,6 @@
-//! The signin-redirect Lambda: sign-in and sign-out screens.
+//! The signin-redirect Lambda.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    gatehouse::lambda::run(|state, req| async move { gatehouse_signin_redirect::handle(&state, req).await }).await
+    gatehouse::lambda::run(gatehouse_signin_redirect::router).await
 }

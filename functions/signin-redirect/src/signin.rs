@@ -1,5 +1,6 @@
 //! `/signin`: the form, and checking what it sends.
 
+use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::local_signin::{self, SigninError};
@@ -7,7 +8,9 @@ use gatehouse::session::Session;
 use gatehouse::upstream::log::{Level, record};
 use gatehouse::upstream::policy::{NextStep, next_step, password_allowed};
 use gatehouse::upstream::settings::UpstreamSettings;
+use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::{Params, form, query, same_origin_path};
 use gatehouse::web::response::{html_page, see_other, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok, session_cookie, signed_in};
@@ -23,7 +26,8 @@ fn home_for(contact: &Contact) -> &'static str {
     if contact.profile.is_sysadmin { "/admin" } else { "/account" }
 }
 
-pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let params = query(req);
     let return_to = same_origin_path(params.text("return_to"));
     // `force=1`: the app asked for a fresh sign-in (prompt=login, max_age), so a session is not enough.
@@ -38,7 +42,8 @@ pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Resul
     form_page(state, req, StatusCode::OK, return_to, params.text("login_hint"), None).await
 }
 
-pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let params = form(req);
     let return_to = same_origin_path(params.text("return_to"));
     let identifier = params.text("username");

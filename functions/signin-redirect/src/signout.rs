@@ -1,16 +1,18 @@
 //! `/signout`: ends the Gatehouse session. A GET only shows a button, so a link
 //! on another site cannot sign anyone out.
 
-use gatehouse::app::AppState;
+use axum::extract::State;
+use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::request::form;
 use gatehouse::web::response::{html_page, see_other, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, clear_session_cookie, signed_in};
-use gatehouse::web::{Request, Response, StatusCode};
+use gatehouse::web::{Response, StatusCode};
 use maud::html;
-use time::OffsetDateTime;
 
-pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let Some(user) = signed_in(state, req, now).await? else {
         return Ok(see_other("/signin"));
     };
@@ -25,7 +27,8 @@ pub async fn show(state: &AppState, req: &Request, now: OffsetDateTime) -> Resul
     Ok(html_page(StatusCode::OK, "Sign out", body))
 }
 
-pub async fn submit(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let (state, req, now) = (&*state, &req, state.now());
     let Some(user) = signed_in(state, req, now).await? else {
         return Ok(with_cookie(see_other("/signin"), &clear_session_cookie(&state.config)));
     };

@@ -7,11 +7,16 @@ mod password;
 mod refresh;
 mod response;
 
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
 use gatehouse::app::AppState;
 use gatehouse::contact::{Contact, ContactId};
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
-use gatehouse::web::request::{form, is_form, path};
-use gatehouse::web::{Method, Request, Response};
+use gatehouse::web::Response;
+use gatehouse::web::SharedState;
+use gatehouse::web::extract::Req;
+use gatehouse::web::request::{form, is_form};
 use serde::Deserialize;
 
 use crate::response::{TokenError, error_response, invalid_grant, token_error};
@@ -43,11 +48,16 @@ async fn grant_member(state: &AppState, id: ContactId) -> Result<Contact, TokenE
     state.stores.contacts.get(id).await?.ok_or_else(|| invalid_grant("the member no longer exists"))
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Response {
-    if path(&req) != "/token" {
-        return error_response(OAuthError::new(ErrorCode::InvalidRequest, "not found"), false);
-    }
-    if *req.method() != Method::POST || !is_form(&req) {
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/token", post(handle))
+        .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
+        .with_state(state)
+}
+
+async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
+    let state = &*state;
+    if !is_form(&req) {
         return error_response(
             OAuthError::new(
                 ErrorCode::InvalidRequest,

@@ -1,15 +1,19 @@
 //! The UserInfo endpoint (OIDC Core §5.3): the registration's profile columns and roles for
 //! the member behind a bearer access token. GET, or POST with the token in the header or body.
 
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::routing::get;
 use gatehouse::app::AppState;
 use gatehouse::oidc::issue::Profile;
 use gatehouse::oidc::scope::Scope;
 use gatehouse::registration::ClientId;
 use gatehouse::secret::OpaqueToken;
-use gatehouse::web::request::{bearer_token, form, is_form, path};
+use gatehouse::web::extract::Req;
+use gatehouse::web::request::{bearer_token, form, is_form};
 use gatehouse::web::response::{json_response, ok_json};
-use gatehouse::web::{Method, Request, Response, StatusCode};
-use lambda_http::http::HeaderValue;
+use gatehouse::web::{Method, Request, Response, SharedState, StatusCode};
 use serde_json::json;
 
 /// An RFC 6750 refusal.
@@ -46,17 +50,21 @@ impl Refusal {
     }
 }
 
-pub async fn handle(state: &AppState, req: Request) -> Response {
-    match userinfo(state, &req).await {
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/userinfo", get(handle).post(handle))
+        .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
+        .with_state(state)
+}
+
+async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
+    match userinfo(&state, &req).await {
         Ok(response) => response,
         Err(refusal) => refusal.into_response(),
     }
 }
 
 async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> {
-    if path(req) != "/userinfo" {
-        return Err(refuse(StatusCode::NOT_FOUND, None, "not found"));
-    }
     let header_token = bearer_token(req).map(str::to_owned);
     let body_token = if *req.method() == Method::POST && is_form(req) {
         form(req).get("access_token").map(str::to_owned)

@@ -1,6 +1,7 @@
 //! The one place errors become HTTP: JSON for the admin API, friendly pages for people.
 //! Internal details go to the log, never into a response.
 
+use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::response::{html_page, json_response};
@@ -145,4 +146,26 @@ impl From<RandomError> for PageError {
         tracing::error!(error = %e, "random generation failed");
         Self::internal()
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        ApiError::into_response(self)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        PageError::into_response(self)
+    }
+}
+
+/// The answer for a known path asked with a method it does not accept (axum adds `Allow`).
+pub async fn method_not_allowed() -> Response {
+    ApiError::method_not_allowed().into_response()
+}
+
+/// The answer for an address no function serves.
+pub async fn not_found() -> Response {
+    ApiError::not_found("this address").into_response()
 }

@@ -2,12 +2,24 @@
 //! errors become HTTP, sessions and CSRF, and the page layout.
 
 pub mod error;
+pub mod extract;
 pub mod layout;
 pub mod request;
 pub mod response;
 pub mod session;
 
-pub use lambda_http::http::{Method, StatusCode};
-pub use lambda_http::{Body, Request};
+use std::sync::Arc;
 
-pub type Response = lambda_http::Response<Body>;
+pub use axum::http::{Method, StatusCode};
+
+/// A request with its body read into memory (bounded by [`extract::MAX_BODY`]).
+pub type Request = axum::http::Request<bytes::Bytes>;
+pub type Response = axum::response::Response;
+
+/// The state every function's router carries.
+pub type SharedState = Arc<crate::app::AppState>;
+
+/// A function's router as it is served: a trailing slash is ignored (`/signin/` is `/signin`).
+pub fn app(router: axum::Router) -> tower_http::normalize_path::NormalizePath<axum::Router> {
+    tower_http::normalize_path::NormalizePath::trim_trailing_slash(router)
+}

@@ -1,11 +1,9 @@
 //! Reading requests: query strings, form bodies, JSON bodies, cookies, bearer tokens.
 
+use axum::http::header;
 use base64::Engine as _;
-use lambda_http::http::header;
 use serde::de::DeserializeOwned;
 
-#[cfg(test)]
-use super::Body;
 use super::Request;
 use super::error::ApiError;
 
@@ -147,10 +145,10 @@ mod tests {
 
     #[test]
     fn cookies_and_credentials() {
-        let req = lambda_http::http::Request::builder()
+        let req = axum::http::Request::builder()
             .header("cookie", "a=1; gatehouse_session=abc")
             .header("authorization", "Basic dXNlciUzQTE6cGFzcw==")
-            .body(Body::Empty)
+            .body(bytes::Bytes::new())
             .unwrap();
         assert_eq!(cookie(&req, "gatehouse_session"), Some("abc"));
         assert_eq!(basic_credentials(&req), Some(("user:1".to_owned(), "pass".to_owned())));

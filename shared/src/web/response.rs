@@ -1,11 +1,12 @@
 //! Building responses, with the security headers every response carries.
 
-use lambda_http::http::{HeaderValue, header};
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
 use maud::Markup;
 use serde::Serialize;
 
 use super::layout;
-use super::{Body, Response, StatusCode};
+use super::{Response, StatusCode};
 
 fn base(status: StatusCode, content_type: &'static str, body: Body) -> Response {
     let mut response = Response::new(body);
@@ -20,10 +21,10 @@ fn base(status: StatusCode, content_type: &'static str, body: Body) -> Response 
 
 pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_string(value) {
-        Ok(text) => base(status, "application/json", Body::Text(text)),
+        Ok(text) => base(status, "application/json", Body::from(text)),
         Err(e) => {
             tracing::error!(error = %e, "response serialisation failed");
-            base(StatusCode::INTERNAL_SERVER_ERROR, "application/json", Body::Text(r#"{"error":"internal"}"#.into()))
+            base(StatusCode::INTERNAL_SERVER_ERROR, "application/json", Body::from(r#"{"error":"internal"}"#))
         }
     }
 }
@@ -33,7 +34,7 @@ pub fn ok_json<T: Serialize + ?Sized>(value: &T) -> Response {
 }
 
 pub fn no_content() -> Response {
-    let mut response = base(StatusCode::NO_CONTENT, "text/plain", Body::Empty);
+    let mut response = base(StatusCode::NO_CONTENT, "text/plain", Body::empty());
     response.headers_mut().remove(header::CONTENT_TYPE);
     response
 }
@@ -45,7 +46,7 @@ pub fn html_page(status: StatusCode, title: &str, body: Markup) -> Response {
 
 /// An HTML document, never framed, scripts off, styles only the layout's own.
 pub fn html(status: StatusCode, document: Markup) -> Response {
-    let mut response = base(status, "text/html; charset=utf-8", Body::Text(document.into_string()));
+    let mut response = base(status, "text/html; charset=utf-8", Body::from(document.into_string()));
     if let Ok(csp) = HeaderValue::from_str(&layout::content_security_policy()) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
     }
@@ -55,7 +56,7 @@ pub fn html(status: StatusCode, document: Markup) -> Response {
 
 /// 303 See Other: after a POST the browser follows with a GET.
 pub fn see_other(location: &str) -> Response {
-    let mut response = base(StatusCode::SEE_OTHER, "text/plain", Body::Empty);
+    let mut response = base(StatusCode::SEE_OTHER, "text/plain", Body::empty());
     match HeaderValue::from_str(location) {
         Ok(value) => {
             response.headers_mut().insert(header::LOCATION, value);
