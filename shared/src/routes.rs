@@ -1,5 +1,5 @@
-//! Which function serves which route. The local server dispatches with this table, and the
-//! SAM template's routes are checked against it so neither drifts.
+//! Which function serves which route: the list the SAM template's routes are checked against
+//! (tests/tests/deploy.rs), and the function routers too (tests/tests/routes.rs), so none drifts.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Function {
@@ -67,39 +67,3 @@ pub const ROUTES: &[Route] = &[
     route("ANY", "/admin", Function::Admin),
     route("ANY", "/admin/{proxy+}", Function::Admin),
 ];
-
-impl Route {
-    fn matches_path(&self, path: &str) -> bool {
-        match self.path.strip_suffix("{proxy+}") {
-            Some(prefix) => path.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty()),
-            None => self.path == path,
-        }
-    }
-
-    fn matches_method(&self, method: &str) -> bool {
-        self.method == "ANY" || self.method == method || (self.method == "GET" && method == "HEAD")
-    }
-}
-
-/// The function serving `path`, and whether it accepts `method` there (else 405).
-pub fn resolve(method: &str, path: &str) -> Option<(Function, bool)> {
-    let mut on_path = ROUTES.iter().filter(|r| r.matches_path(path)).peekable();
-    let function = on_path.peek()?.function;
-    let allowed = on_path.any(|r| r.matches_method(method));
-    Some((function, allowed))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolves_exact_and_proxy_routes() {
-        assert_eq!(resolve("GET", "/signin"), Some((Function::SigninRedirect, true)));
-        assert_eq!(resolve("DELETE", "/signin"), Some((Function::SigninRedirect, false)));
-        assert_eq!(resolve("DELETE", "/admin/api/contacts/x"), Some((Function::Admin, true)));
-        assert_eq!(resolve("GET", "/admin"), Some((Function::Admin, true)));
-        assert_eq!(resolve("GET", "/nowhere"), None);
-        assert_eq!(resolve("GET", "/adminx"), None);
-    }
-}

@@ -14,8 +14,8 @@ use gatehouse::web::session::CSRF_FIELD;
 use gatehouse::web::{Response, StatusCode};
 use maud::html;
 
-use crate::redirect;
-use crate::start::{Checked, Step, evaluate, issue};
+use crate::answer::answer;
+use crate::check::{Checked, Step, check};
 
 /// The request's own parameters, carried through the consent form unchanged.
 const CARRIED: &[&str] = &[
@@ -59,7 +59,7 @@ pub(crate) fn page(state: &AppState, checked: &Checked, params: &Params) -> Resp
 pub async fn decide(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
     let (state, req, now) = (&*state, &req, state.now());
     let params = form(req);
-    let checked = match evaluate(state, req, &params, now).await? {
+    let checked = match check(state, req, &params, now).await? {
         Step::Done(response) => return Ok(response),
         Step::Continue(checked) => checked,
     };
@@ -81,11 +81,11 @@ pub async fn decide(State(state): State<SharedState>, Req(req): Req) -> Result<R
                 .grants
                 .put_consent(&Consent { contact_id: checked.user.contact.id, client_id, scope, granted_at: now })
                 .await?;
-            issue(state, &checked, now).await
+            answer(state, &checked, now).await
         }
         Some("deny") => {
             let error = OAuthError::new(ErrorCode::AccessDenied, "the member did not allow access");
-            Ok(redirect::error(state, r.redirect_uri.as_str(), r.response_type, r.state.as_deref(), &error))
+            Ok(checked.reply.error(&error))
         }
         _ => Err(PageError::bad_request("Choose Allow or Deny.")),
     }
