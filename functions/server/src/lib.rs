@@ -1,4 +1,9 @@
-//! Every function's routes on one local port: the same routers Lambda runs, merged.
+//! Every function's routes on one local port: the same routers Lambda runs, merged, behind
+//! connection limits (Lambda has API Gateway in front; a local server has only itself).
+
+mod guard;
+
+pub use guard::Limits;
 
 use std::net::SocketAddr;
 
@@ -20,9 +25,14 @@ pub fn router(state: SharedState) -> Router {
         .fallback(gatehouse::web::error::not_found)
 }
 
-/// Serves until the process ends.
+/// Serves until the process ends, with the default limits.
 pub async fn serve(state: SharedState, listener: TcpListener) {
+    serve_with(state, listener, Limits::default()).await;
+}
+
+pub async fn serve_with(state: SharedState, listener: TcpListener, limits: Limits) {
     let app = gatehouse::web::app(router(state));
+    let listener = guard::GuardedListener::new(listener, limits);
     if let Err(e) = axum::serve(listener, ServiceExt::<axum::extract::Request>::into_make_service(app)).await {
         tracing::error!(error = %e, "the server stopped");
     }

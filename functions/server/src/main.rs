@@ -19,6 +19,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
+    let limits = gatehouse_server::Limits::from_env()?;
     init_tracing(&config.log_format);
     let listener = gatehouse_server::bind(config.listen).await?;
     let state = Arc::new(AppState::new(config, Arc::new(SystemClock)).await?);
@@ -37,6 +38,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         FirstAdmin::Existing => println!("  administrator: {}", config.admin_username),
     }
-    gatehouse_server::serve(state, listener).await;
+    gatehouse_server::serve_with(state, listener, limits).await;
     Ok(())
 }

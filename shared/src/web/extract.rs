@@ -19,8 +19,27 @@ impl<S: Send + Sync> FromRequest<S> for Req {
         let (parts, body) = req.into_parts();
         match axum::body::to_bytes(body, MAX_BODY).await {
             Ok(bytes) => Ok(Self(Request::from_parts(parts, bytes))),
-            Err(_) => Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
-                .into_response()),
+            Err(e) if is_too_large(&e) => {
+                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large")
+                    .into_response())
+            }
+            Err(_) => Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "incomplete_body",
+                "the request body did not arrive in full",
+            )
+            .into_response()),
         }
     }
+}
+
+fn is_too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
