@@ -1,11 +1,11 @@
 //! Token endpoint answers: `no-store` always; RFC 6749 §5.2 errors.
 
+use axum::http::HeaderValue;
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
 use gatehouse::oidc::issue::IssueError;
 use gatehouse::store::StoreError;
 use gatehouse::web::response::json_response;
 use gatehouse::web::{Response, StatusCode};
-use lambda_http::http::HeaderValue;
 use serde_json::{Value, json};
 
 /// Why a token request failed: a protocol error, or something on our side.
@@ -14,6 +14,8 @@ pub enum TokenError {
     OAuth(OAuthError),
     /// invalid_client via HTTP Basic: answer 401 with `WWW-Authenticate: Basic`.
     BasicAuthFailed,
+    /// Storage could not be reached in time: 503, the client may retry.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -25,13 +27,19 @@ impl TokenError {
 
 impl From<StoreError> for TokenError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            StoreError::Unavailable(_) => Self::Unavailable(e.to_string()),
+            _ => Self::Internal(e.to_string()),
+        }
     }
 }
 
 impl From<IssueError> for TokenError {
     fn from(e: IssueError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            IssueError::Store(store) => store.into(),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 
@@ -91,6 +99,13 @@ pub fn token_error(e: TokenError) -> Response {
         }
         TokenError::BasicAuthFailed => {
             error_response(OAuthError::new(ErrorCode::InvalidClient, "client authentication failed"), true)
+        }
+        TokenError::Unavailable(detail) => {
+            tracing::error!(error = %detail, "token request failed: storage unavailable");
+            let error = OAuthError::new(ErrorCode::TemporarilyUnavailable, "the service is temporarily unavailable");
+            let mut response = error_response(error, false);
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            response
         }
         TokenError::Internal(detail) => {
             tracing::error!(error = %detail, "token request failed");

@@ -88,7 +88,14 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
     let now = state.now();
     let internal = |e: gatehouse::store::StoreError| {
         tracing::error!(error = %e, "userinfo failed");
-        refuse(StatusCode::INTERNAL_SERVER_ERROR, Some("server_error"), "something went wrong on our side")
+        match e {
+            gatehouse::store::StoreError::Unavailable(_) => refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("temporarily_unavailable"),
+                "the service is temporarily unavailable",
+            ),
+            _ => refuse(StatusCode::INTERNAL_SERVER_ERROR, Some("server_error"), "something went wrong on our side"),
+        }
     };
     let grant = state
         .stores

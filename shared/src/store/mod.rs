@@ -33,6 +33,9 @@ pub enum StoreError {
     /// The backend failed. The text is for logs only, never for a response.
     #[error("storage failed: {0}")]
     Backend(String),
+    /// The backend could not be reached in time; trying again later may work. Logs only.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {

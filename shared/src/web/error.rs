@@ -52,6 +52,14 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; it has been logged")
     }
 
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the service is temporarily unavailable; please try again in a moment",
+        )
+    }
+
     pub fn into_response(self) -> Response {
         let mut body = json!({ "error": self.message, "code": self.code });
         if let Some(field) = self.field {
@@ -75,6 +83,10 @@ impl From<StoreError> for ApiError {
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "storage failed");
                 Self::internal()
+            }
+            StoreError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "storage unavailable");
+                Self::unavailable()
             }
         }
     }
@@ -116,6 +128,14 @@ impl PageError {
         )
     }
 
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "Gatehouse cannot reach its storage just now. Please try again in a moment.",
+        )
+    }
+
     pub fn into_response(self) -> Response {
         let body = maud::html! {
             h1 { (self.title) }
@@ -136,6 +156,10 @@ impl From<StoreError> for PageError {
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "storage failed");
                 Self::internal()
+            }
+            StoreError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "storage unavailable");
+                Self::unavailable()
             }
         }
     }

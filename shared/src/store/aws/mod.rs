@@ -11,8 +11,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{StoreError, StoreResult, Stores};
@@ -38,6 +42,7 @@ pub async fn open(settings: &AwsSettings) -> Stores {
 /// Opens the stores on an already loaded configuration (tests pass static credentials).
 /// Tables must exist: see [`schema::create_tables`].
 pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Stores {
+    let sdk_config = &bounded(sdk_config);
     let dynamo = aws_sdk_dynamodb::Client::new(sdk_config);
     let prefix = &settings.table_prefix;
     let documents = |spec: &schema::TableSpec| documents::DocumentTable {
@@ -64,6 +69,28 @@ pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Store
             prefix: settings.secret_prefix.clone(),
         }),
     }
+}
+
+/// Every call is bounded, so a hung or unreachable endpoint becomes a clear "temporarily
+/// unavailable" within a few seconds instead of holding the request (and a Lambda) until its
+/// own timeout. Sized for Lambda behind API Gateway: three attempts, 6 s in all.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
+const SDK_MAX_ATTEMPTS: u32 = 3;
+
+fn bounded(sdk_config: &SdkConfig) -> SdkConfig {
+    sdk_config
+        .to_builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(SDK_MAX_ATTEMPTS))
+        .build()
 }
 
 /// How many times a write that lost a race is tried again before giving up.
@@ -121,7 +148,29 @@ async fn get_item(
     Ok(output.item)
 }
 
-/// An SDK failure as a backend error naming the call and its target, with the full cause chain.
-fn sdk_error(action: &str, target: &str, err: impl std::error::Error) -> StoreError {
-    StoreError::Backend(format!("{action} on {target} failed: {}", DisplayErrorContext(&err)))
+/// An SDK failure as a store error naming the call and its target, with the full cause chain:
+/// `Unavailable` when AWS could not be reached or answered "slow down" after the retries,
+/// `Backend` for everything else.
+fn sdk_error<E, R>(action: &str, target: &str, err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = format!("{action} on {target} failed: {}", DisplayErrorContext(&err));
+    let unavailable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "InternalServiceError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    };
+    if unavailable { StoreError::Unavailable(detail) } else { StoreError::Backend(detail) }
 }

@@ -2,6 +2,7 @@
 //! [`TABLES`]. Every key is a string, no table has a sort key, billing is on demand and every
 //! index projects all attributes.
 
+use aws_sdk_dynamodb::error::DisplayErrorContext;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -118,7 +119,7 @@ async fn create_table(client: &Client, spec: &TableSpec, prefix: &str) -> StoreR
         .table_name(&table)
         .wait(CREATE_TIMEOUT)
         .await
-        .map_err(|e| sdk_error("waiting for the table", &table, e))?;
+        .map_err(|e| StoreError::Backend(format!("waiting for table {table} failed: {}", DisplayErrorContext(&e))))?;
     if let Some(attribute) = spec.ttl_attribute {
         enable_ttl(client, &table, attribute).await?;
     }
