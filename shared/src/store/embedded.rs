@@ -52,7 +52,10 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
         .mode(0o700)
         .create(data_dir)
         .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display())))?;
-    let conn = Connection::open(data_dir.join("gatehouse.sqlite3")).map_err(StoreError::backend)?;
+    let db_path = data_dir.join("gatehouse.sqlite3");
+    super::private_files::prepare(data_dir, &db_path)
+        .map_err(|e| StoreError::Backend(format!("cannot secure {}: {e}", db_path.display())))?;
+    let conn = Connection::open(&db_path).map_err(StoreError::backend)?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
         .map_err(StoreError::backend)?;
     conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;

@@ -19,6 +19,7 @@ use crate::upstream::log::{LogEntry, LogFilter};
 
 pub mod aws;
 pub mod embedded;
+mod private_files;
 pub(crate) mod records;
 #[cfg(feature = "test-suite")]
 pub mod suite;
