@@ -127,13 +127,45 @@ pub async fn ensure_first_admin_from_secret(state: &mut AppState, name: &str) ->
     Ok(outcome)
 }
 
+/// Libraries that log whole requests and responses at trace level: DynamoDB items with
+/// password hashes, reset tickets and session CSRF tokens. They never log below debug here,
+/// whatever `RUST_LOG` asks for.
+const BODY_LOGGING_TARGETS: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_types",
+    "aws_runtime",
+    "aws_sigv4",
+    "aws_config",
+    "aws_sdk_dynamodb",
+    "aws_sdk_secretsmanager",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+    "rustls",
+    "openidconnect",
+];
+
 /// Readable logs locally, JSON under Lambda (CloudWatch). `RUST_LOG` filters.
 pub fn init_tracing(format: &LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let requested = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Json => builder.json().with_current_span(false).without_time().try_init(),
-        LogFormat::Text => builder.try_init(),
+    // An event must pass both: what RUST_LOG asks for, and the cap on body-logging libraries.
+    let capped = BODY_LOGGING_TARGETS
+        .iter()
+        .fold(Targets::new().with_default(LevelFilter::TRACE), |t, target| t.with_target(*target, LevelFilter::DEBUG));
+    let filter = requested.and(capped);
+    let layer = match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer().json().with_current_span(false).without_time().boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
     };
+    let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
 }
