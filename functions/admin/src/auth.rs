@@ -2,6 +2,9 @@
 //! CSRF header on writes) or a bearer token from the `gatehouse-admin` client; pages take
 //! the cookie and check the form's CSRF field.
 
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::oidc::ADMIN_CLIENT_ID;
@@ -11,11 +14,12 @@ use gatehouse::session::Session;
 use gatehouse::web::error::ApiError;
 use gatehouse::web::request::bearer_token;
 use gatehouse::web::session::signed_in;
-use gatehouse::web::{Method, Request, StatusCode};
+use gatehouse::web::{Method, Request, SharedState, StatusCode};
 use time::OffsetDateTime;
 
 /// A system administrator, signed in with a browser session or holding an admin token.
-pub struct Admin {
+/// As an extractor it answers for the JSON API: 401 without credentials, 403 for anyone else.
+pub struct SysAdmin {
     pub contact: Contact,
     /// Absent for bearer tokens, which need no CSRF protection.
     pub session: Option<Session>,
@@ -27,7 +31,7 @@ fn invalid_token() -> ApiError {
 
 /// For the JSON API: 401 without credentials, 403 for anyone but a system administrator,
 /// 403 for a cookie-authenticated write without the CSRF header.
-pub async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<Admin, ApiError> {
+async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<SysAdmin, ApiError> {
     if let Some(token) = bearer_token(req) {
         let grant = state.stores.grants.get_access_token(&OpaqueToken::from_presented(token).digest(), now).await?;
         let grant = grant
@@ -40,7 +44,7 @@ pub async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> 
         if !contact.profile.is_sysadmin {
             return Err(ApiError::forbidden("only system administrators may use the admin API"));
         }
-        return Ok(Admin { contact, session: None });
+        return Ok(SysAdmin { contact, session: None });
     }
     let user = signed_in(state, req, now).await?.ok_or_else(ApiError::unauthorized)?;
     if !user.contact.profile.is_sysadmin {
@@ -52,5 +56,15 @@ pub async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> 
             "missing or wrong X-CSRF-Token header: read the token from GET /admin/api/session",
         ));
     }
-    Ok(Admin { contact: user.contact, session: Some(user.session) })
+    Ok(SysAdmin { contact: user.contact, session: Some(user.session) })
+}
+
+impl FromRequestParts<SharedState> for SysAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, ApiError> {
+        // The shared helpers read a whole request; headers and method are all they need here.
+        let req = Request::from_parts(parts.clone(), Bytes::new());
+        api_admin(state, &req, state.now()).await
+    }
 }

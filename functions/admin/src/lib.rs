@@ -7,21 +7,30 @@ mod pages;
 pub mod service;
 
 use axum::Router;
-use axum::extract::State;
-use axum::routing::any;
-use gatehouse::web::extract::Req;
-use gatehouse::web::request::path;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use gatehouse::web::{Response, SharedState};
 
 pub fn router(state: SharedState) -> Router {
-    Router::new().route("/admin", any(handle)).route("/admin/{*rest}", any(handle)).with_state(state)
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
 }
 
-async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
-    let state = &*state;
-    let path = path(&req).to_owned();
-    match path.strip_prefix("/admin/api/") {
-        Some(rest) => api::handle(state, &req, rest).await,
-        None => pages::handle(state, &req, &path).await,
+/// A known path asked with the wrong method: whoever may not use the admin gets the same
+/// answer as on any admin path (401/403 or the sign-in redirect); administrators get 405.
+async fn method_not_allowed(State(state): State<SharedState>, mut parts: Parts) -> Response {
+    if parts.uri.path().starts_with("/admin/api/") {
+        match auth::SysAdmin::from_request_parts(&mut parts, &state).await {
+            Ok(_) => gatehouse::web::error::ApiError::method_not_allowed().into_response(),
+            Err(e) => e.into_response(),
+        }
+    } else {
+        match pages::Ctx::from_request_parts(&mut parts, &state).await {
+            Ok(_) => pages::method_not_allowed().into_response(),
+            Err(e) => e,
+        }
     }
 }

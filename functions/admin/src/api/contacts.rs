@@ -1,64 +1,90 @@
 //! `/admin/api/contacts`.
 
-use gatehouse::app::AppState;
-use gatehouse::contact::{ContactDraft, ContactId, ContactView};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use gatehouse::contact::{ContactDraft, ContactId};
 use gatehouse::secret::SecretString;
+use gatehouse::web::SharedState;
 use gatehouse::web::error::ApiError;
-use gatehouse::web::request::{json, query};
+use gatehouse::web::extract::{JsonBody, Req};
+use gatehouse::web::request::query;
 use gatehouse::web::response::{no_content, ok_json};
-use gatehouse::web::{Method, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
-use time::OffsetDateTime;
+use utoipa::ToSchema;
 
-use super::created;
-use crate::auth::Admin;
+use super::doc::ContactInput;
+use super::views::{ContactList, ContactView};
+use super::{ApiResult, created};
+use crate::auth::SysAdmin;
 use crate::service::contacts as service;
+
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/api/contacts", get(list).post(create))
+        .route("/admin/api/contacts/{id}", get(read).put(update).delete(delete))
+        .route("/admin/api/contacts/{id}/password", post(set_password))
+}
 
 fn contact_id(segment: &str) -> Result<ContactId, ApiError> {
     ContactId::parse(segment).ok_or_else(|| ApiError::not_found("contact"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PasswordBody {
+pub struct PasswordBody {
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
-pub async fn route(
-    state: &AppState,
-    admin: &Admin,
-    req: &Request,
-    tail: &[&str],
-    now: OffsetDateTime,
-) -> Result<Response, ApiError> {
-    let acting = &admin.contact;
-    match (req.method(), tail) {
-        (&Method::GET, [] | [""]) => {
-            let contacts = service::list(state, query(req).text("search")).await?;
-            Ok(ok_json(&json!({ "contacts": contacts.iter().map(ContactView::from).collect::<Vec<_>>() })))
-        }
-        (&Method::POST, [] | [""]) => {
-            let draft: ContactDraft = json(req)?;
-            Ok(created(&ContactView::from(&service::create(state, &draft, now).await?)))
-        }
-        (&Method::GET, [id]) => Ok(ok_json(&ContactView::from(&service::get(state, contact_id(id)?).await?))),
-        (&Method::PUT, [id]) => {
-            let id = contact_id(id)?;
-            let draft: ContactDraft = json(req)?;
-            Ok(ok_json(&ContactView::from(&service::update(state, acting, id, &draft, now).await?)))
-        }
-        (&Method::DELETE, [id]) => {
-            service::delete(state, acting, contact_id(id)?).await?;
-            Ok(no_content())
-        }
-        (&Method::POST, [id, "password"]) => {
-            let id = contact_id(id)?;
-            let body: PasswordBody = json(req)?;
-            service::set_password(state, id, body.password, now).await?;
-            Ok(no_content())
-        }
-        (_, [] | [""] | [_] | [_, "password"]) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found("this API path")),
-    }
+#[utoipa::path(get, path = "/admin/api/contacts", tag = "contacts",
+    params(("search" = Option<String>, Query, description = "Part of a username, name or email")),
+    responses((status = 200, body = ContactList)))]
+async fn list(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
+    // Read through `Params`, so a repeated `search` reads as absent as everywhere else.
+    let contacts = service::list(&state, query(&req).text("search")).await?;
+    Ok(ok_json(&ContactList { contacts: contacts.iter().map(ContactView::from).collect() }))
+}
+
+#[utoipa::path(post, path = "/admin/api/contacts", tag = "contacts", request_body = ContactInput,
+    responses((status = 201, body = ContactView)))]
+async fn create(_: SysAdmin, State(state): State<SharedState>, JsonBody(draft): JsonBody<ContactDraft>) -> ApiResult {
+    Ok(created(&ContactView::from(&service::create(&state, &draft, state.now()).await?)))
+}
+
+#[utoipa::path(get, path = "/admin/api/contacts/{id}", tag = "contacts",
+    params(("id" = String, Path)), responses((status = 200, body = ContactView)))]
+async fn read(_: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    Ok(ok_json(&ContactView::from(&service::get(&state, contact_id(&id)?).await?)))
+}
+
+#[utoipa::path(put, path = "/admin/api/contacts/{id}", tag = "contacts",
+    params(("id" = String, Path)), request_body = ContactInput, responses((status = 200, body = ContactView)))]
+async fn update(
+    admin: SysAdmin,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    JsonBody(draft): JsonBody<ContactDraft>,
+) -> ApiResult {
+    let id = contact_id(&id)?;
+    Ok(ok_json(&ContactView::from(&service::update(&state, &admin.contact, id, &draft, state.now()).await?)))
+}
+
+#[utoipa::path(delete, path = "/admin/api/contacts/{id}", tag = "contacts",
+    params(("id" = String, Path)), responses((status = 204)))]
+async fn delete(admin: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    service::delete(&state, &admin.contact, contact_id(&id)?).await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(post, path = "/admin/api/contacts/{id}/password", tag = "contacts",
+    params(("id" = String, Path)), request_body = PasswordBody, responses((status = 204)))]
+async fn set_password(
+    _: SysAdmin,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PasswordBody>,
+) -> ApiResult {
+    service::set_password(&state, contact_id(&id)?, body.password, state.now()).await?;
+    Ok(no_content())
 }

@@ -1,69 +1,60 @@
-//! The admin JSON API under `/admin/api/`.
+//! The admin JSON API under `/admin/api/`. Every route but the OpenAPI document takes a
+//! [`SysAdmin`]; bodies come through [`JsonBody`], answers are the typed views in [`views`].
 
 mod contacts;
-pub(crate) mod oidc;
+mod doc;
+mod oidc;
 mod queries;
 mod registrations;
 mod signing;
+pub mod views;
 
-use gatehouse::app::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{any, get};
 use gatehouse::web::error::ApiError;
 use gatehouse::web::response::{json_response, ok_json};
-use gatehouse::web::{Method, Request, Response, StatusCode};
-use serde_json::json;
+use gatehouse::web::{Response, SharedState, StatusCode};
 
-use crate::auth::api_admin;
+use crate::auth::SysAdmin;
+use crate::service;
+use views::{OutboxView, SessionView};
 
-const OPENAPI: &str = include_str!("../../openapi.json");
-
-/// `rest` is the path after `/admin/api/`.
-pub async fn handle(state: &AppState, req: &Request, rest: &str) -> Response {
-    if rest == "openapi.json" && *req.method() == Method::GET {
-        return json_response(StatusCode::OK, &serde_json::from_str::<serde_json::Value>(OPENAPI).unwrap_or_default());
-    }
-    let now = state.now();
-    let result = match api_admin(state, req, now).await {
-        Ok(admin) => {
-            let segments: Vec<&str> = rest.split('/').collect();
-            match segments.as_slice() {
-                ["session"] => session(&admin, req),
-                ["registrations", tail @ ..] => registrations::route(state, req, tail, now).await,
-                ["signing", tail @ ..] => signing::route(state, req, tail, now).await,
-                [one @ ("oidc-settings" | "logs")] => oidc::route(state, req, one, now).await,
-                ["outbox"] if *req.method() == Method::GET => outbox(state, now).await,
-                ["contacts", tail @ ..] => contacts::route(state, &admin, req, tail, now).await,
-                ["queries", ..] => {
-                    queries::route(state, req, rest.trim_start_matches("queries").trim_start_matches('/'), now).await
-                }
-                _ => Err(ApiError::not_found("this API path")),
-            }
-        }
-        Err(e) => Err(e),
-    };
-    result.unwrap_or_else(ApiError::into_response)
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/api/openapi.json", get(openapi))
+        .route("/admin/api/session", get(session))
+        .route("/admin/api/outbox", get(outbox))
+        .merge(registrations::routes())
+        .merge(contacts::routes())
+        .merge(queries::routes())
+        .merge(signing::routes())
+        .merge(oidc::routes())
+        // Unknown API paths: still only for administrators, then a JSON 404.
+        .route("/admin/api/{*rest}", any(not_found))
 }
 
-/// Who is signed in, and the CSRF token cookie-authenticated writes must send.
-fn session(admin: &crate::auth::Admin, req: &Request) -> Result<Response, ApiError> {
-    if *req.method() != Method::GET {
-        return Err(ApiError::method_not_allowed());
-    }
-    Ok(ok_json(&json!({
-        "contact_id": admin.contact.id,
-        "username": admin.contact.profile.username,
-        "csrf_token": admin.session.as_ref().map(|s| s.csrf_token.expose()),
-        "expires_at": admin.session.as_ref().map(|s| gatehouse::clock::rfc3339(s.expires_at)),
-    })))
+pub type ApiResult = Result<Response, ApiError>;
+
+async fn openapi() -> Response {
+    ok_json(&doc::document())
 }
 
-/// The mail Gatehouse sent, newest first (delivery by SES would come after this outbox).
-async fn outbox(state: &AppState, now: time::OffsetDateTime) -> Result<Response, ApiError> {
-    let mails = state.stores.outbox.recent(100, now).await?;
-    let mails: Vec<_> = mails
-        .iter()
-        .map(|m| json!({ "to": m.to, "subject": m.subject, "body": m.body, "sent_at": gatehouse::clock::rfc3339(m.sent_at) }))
-        .collect();
-    Ok(ok_json(&json!({ "mails": mails })))
+async fn not_found(_: SysAdmin) -> ApiError {
+    ApiError::not_found("this API path")
+}
+
+#[utoipa::path(get, path = "/admin/api/session", tag = "session",
+    responses((status = 200, description = "Who is signed in", body = SessionView)))]
+async fn session(admin: SysAdmin) -> Response {
+    ok_json(&SessionView::from(&admin))
+}
+
+#[utoipa::path(get, path = "/admin/api/outbox", tag = "outbox",
+    responses((status = 200, description = "The mail Gatehouse sent, newest first", body = OutboxView)))]
+async fn outbox(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
+    let mails = service::outbox::recent(&state, 100, state.now()).await?;
+    Ok(ok_json(&OutboxView::from(mails.as_slice())))
 }
 
 pub(crate) fn created(value: &impl serde::Serialize) -> Response {

@@ -1,101 +1,107 @@
 //! `/admin/api/queries`. A query is addressed by its path: `/admin/api/queries/$/SSO/ProfileData`.
 
-use gatehouse::app::AppState;
-use gatehouse::query::{ColumnDraft, QueryDraft, QueryKind, QueryPath, SavedQuery, kind_name};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use gatehouse::query::{ColumnDraft, QueryDraft, QueryKind, QueryPath};
+use gatehouse::validation::Invalid;
+use gatehouse::web::SharedState;
 use gatehouse::web::error::ApiError;
-use gatehouse::web::request::json;
+use gatehouse::web::extract::JsonBody;
 use gatehouse::web::response::{no_content, ok_json};
-use gatehouse::web::{Method, Request, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use time::OffsetDateTime;
+use utoipa::ToSchema;
 
-use super::created;
-use crate::service::queries::{self as service, Preview};
+use super::doc::{ColumnInput, QueryInput};
+use super::views::{QueryList, QueryView, ValidationView};
+use super::{ApiResult, created};
+use crate::auth::SysAdmin;
+use crate::service::queries as service;
 
-pub fn view(q: &SavedQuery) -> Value {
-    let draft = q.draft();
-    json!({
-        "path": draft.path,
-        "kind": draft.kind,
-        "parameter": draft.parameter,
-        "columns": draft.columns,
-        "created_at": gatehouse::clock::rfc3339(q.created_at),
-        "updated_at": gatehouse::clock::rfc3339(q.updated_at),
-    })
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/api/queries", get(list).post(create))
+        .route("/admin/api/queries/validate", post(validate))
+        .route("/admin/api/queries/{*path}", get(read).put(update).delete(delete))
 }
 
 /// Either a whole definition to check, or the path of a saved query; `username` adds a preview.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ValidateBody {
+#[schema(as = ValidateInput)]
+pub struct ValidateBody {
     path: String,
+    #[schema(value_type = Option<String>)]
     kind: Option<QueryKind>,
     parameter: Option<String>,
+    #[schema(value_type = Option<Vec<ColumnInput>>)]
     columns: Option<Vec<ColumnDraft>>,
     username: Option<String>,
 }
 
-fn decode_path(encoded: &str) -> Result<QueryPath, ApiError> {
-    let decoded = url::form_urlencoded::parse(format!("p={}", encoded.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
-    QueryPath::parse("path", &decoded).map_err(|_| ApiError::not_found("query"))
+/// The path arrives percent-decoded; a path that is not a query path names no query.
+fn query_path(decoded: &str) -> Result<QueryPath, ApiError> {
+    QueryPath::parse("path", decoded).map_err(|_| ApiError::not_found("query"))
 }
 
-pub async fn route(state: &AppState, req: &Request, rest: &str, now: OffsetDateTime) -> Result<Response, ApiError> {
-    match (req.method(), rest) {
-        (&Method::GET, "") => {
-            let list = service::list(state).await?;
-            Ok(ok_json(&json!({ "queries": list.iter().map(view).collect::<Vec<_>>() })))
-        }
-        (&Method::POST, "") => {
-            let draft: QueryDraft = json(req)?;
-            Ok(created(&view(&service::create(state, &draft, now).await?)))
-        }
-        (&Method::POST, "validate") => validate(state, json(req)?).await,
-        (_, "" | "validate") => Err(ApiError::method_not_allowed()),
-        (&Method::GET, path) => Ok(ok_json(&view(&service::get(state, &decode_path(path)?).await?))),
-        (&Method::PUT, path) => {
-            let path = decode_path(path)?;
-            let draft: QueryDraft = json(req)?;
-            Ok(ok_json(&view(&service::update(state, &path, &draft, now).await?)))
-        }
-        (&Method::DELETE, path) => {
-            service::delete(state, &decode_path(path)?).await?;
-            Ok(no_content())
-        }
-        _ => Err(ApiError::method_not_allowed()),
-    }
+#[utoipa::path(get, path = "/admin/api/queries", tag = "queries", responses((status = 200, body = QueryList)))]
+async fn list(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
+    let list = service::list(&state).await?;
+    Ok(ok_json(&QueryList { queries: list.iter().map(QueryView::from).collect() }))
 }
 
-async fn validate(state: &AppState, body: ValidateBody) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/admin/api/queries", tag = "queries", request_body = QueryInput,
+    responses((status = 201, body = QueryView)))]
+async fn create(_: SysAdmin, State(state): State<SharedState>, JsonBody(draft): JsonBody<QueryDraft>) -> ApiResult {
+    Ok(created(&QueryView::from(&service::create(&state, &draft, state.now()).await?)))
+}
+
+#[utoipa::path(get, path = "/admin/api/queries/{path}", tag = "queries",
+    params(("path" = String, Path, description = "The query's path, e.g. $/SSO/ProfileData")),
+    responses((status = 200, body = QueryView)))]
+async fn read(_: SysAdmin, State(state): State<SharedState>, Path(path): Path<String>) -> ApiResult {
+    Ok(ok_json(&QueryView::from(&service::get(&state, &query_path(&path)?).await?)))
+}
+
+#[utoipa::path(put, path = "/admin/api/queries/{path}", tag = "queries",
+    params(("path" = String, Path)), request_body = QueryInput, responses((status = 200, body = QueryView)))]
+async fn update(
+    _: SysAdmin,
+    State(state): State<SharedState>,
+    Path(path): Path<String>,
+    JsonBody(draft): JsonBody<QueryDraft>,
+) -> ApiResult {
+    let path = query_path(&path)?;
+    Ok(ok_json(&QueryView::from(&service::update(&state, &path, &draft, state.now()).await?)))
+}
+
+#[utoipa::path(delete, path = "/admin/api/queries/{path}", tag = "queries",
+    params(("path" = String, Path)), responses((status = 204)))]
+async fn delete(_: SysAdmin, State(state): State<SharedState>, Path(path): Path<String>) -> ApiResult {
+    service::delete(&state, &query_path(&path)?).await?;
+    Ok(no_content())
+}
+
+#[utoipa::path(post, path = "/admin/api/queries/validate", tag = "queries", request_body = ValidateBody,
+    responses((status = 200, body = ValidationView)))]
+async fn validate(_: SysAdmin, State(state): State<SharedState>, JsonBody(body): JsonBody<ValidateBody>) -> ApiResult {
     let definition = match body.columns {
         Some(columns) => {
-            let kind = body.kind.ok_or_else(|| {
-                ApiError::from(gatehouse::validation::Invalid::new("kind", "choose `profile` or `role`"))
-            })?;
+            let kind = body.kind.ok_or_else(|| ApiError::from(Invalid::new("kind", "choose `profile` or `role`")))?;
             let parameter = body.parameter.unwrap_or_else(|| gatehouse::query::PARAMETER.to_owned());
             QueryDraft { path: body.path, kind, parameter, columns }.validate()?
         }
         None => {
             let path = QueryPath::parse("path", &body.path)?;
-            service::get(state, &path).await?.definition()
+            service::get(&state, &path).await?.definition()
         }
     };
-    let mut out = json!({
-        "path": definition.path,
-        "kind": kind_name(definition.kind),
-        "parameter": gatehouse::query::PARAMETER,
-        "parameters": [{ "name": gatehouse::query::PARAMETER, "required": true }],
-        "columns": definition.columns.iter().map(|c| json!({ "source": c.source.name(), "alias": c.alias })).collect::<Vec<_>>(),
-    });
-    if let Some(username) = body.username.filter(|u| !u.trim().is_empty()) {
-        out["preview"] = match service::preview(state, &definition, &username).await? {
-            Preview::Profile(row) => json!({ "username": username, "row": row }),
-            Preview::Roles(rows) => json!({ "username": username, "rows": rows }),
-        };
-    }
-    Ok(ok_json(&out))
+    let preview = match body.username.filter(|u| !u.trim().is_empty()) {
+        Some(username) => {
+            let preview = service::preview(&state, &definition, &username).await?;
+            Some((username, preview))
+        }
+        None => None,
+    };
+    Ok(ok_json(&ValidationView::new(&definition, preview)))
 }

@@ -1,75 +1,101 @@
 //! `/admin/api/registrations`.
 
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
 use gatehouse::app::AppState;
-use gatehouse::clock::rfc3339;
 use gatehouse::registration::{ClientId, RegistrationDraft};
+use gatehouse::web::SharedState;
 use gatehouse::web::error::ApiError;
-use gatehouse::web::request::json;
+use gatehouse::web::extract::JsonBody;
 use gatehouse::web::response::{no_content, ok_json};
-use gatehouse::web::{Method, Request, Response};
-use serde_json::{Value, json};
-use time::OffsetDateTime;
 
-use super::created;
+use super::doc::RegistrationInput;
+use super::views::{RegistrationList, RegistrationView};
+use super::{ApiResult, created};
+use crate::auth::SysAdmin;
 use crate::service::registrations::{self as service, Credential, RegistrationDetails};
 
-/// The JSON shape. The JWT signing key is hidden while an asymmetric algorithm signs, as it is unused.
-pub fn view(d: &RegistrationDetails, hide_signing_key: bool) -> Value {
-    let r = &d.registration;
-    let s = &r.settings;
-    json!({
-        "client_id": r.client_id,
-        "name": s.name,
-        "redirect_urls": s.redirect_urls,
-        "profile_query": s.profile_query,
-        "id_token_fields": s.id_token_fields,
-        "ignored_id_token_fields": d.ignored_id_token_fields,
-        "role_query": s.role_query,
-        "role_format": s.role_format,
-        "no_access_mapping": s.no_access_mapping.to_text(),
-        "grant_types": s.grant_types,
-        "client_secret": d.secrets.as_ref().map(|c| c.client_secret.expose()),
-        "jwt_signing_key": if hide_signing_key { None } else { d.secrets.as_ref().map(|c| c.jwt_signing_key.expose()) },
-        "created_at": rfc3339(r.created_at),
-        "updated_at": rfc3339(r.updated_at),
-    })
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/api/registrations", get(list).post(create))
+        .route("/admin/api/registrations/{client_id}", get(read).put(update).delete(delete))
+        .route("/admin/api/registrations/{client_id}/regenerate-secret", post(regenerate_secret))
+        .route("/admin/api/registrations/{client_id}/regenerate-signing-key", post(regenerate_signing_key))
 }
 
 fn client_id(segment: &str) -> Result<ClientId, ApiError> {
     ClientId::parse(segment).ok_or_else(|| ApiError::not_found("registration"))
 }
 
-pub async fn route(state: &AppState, req: &Request, tail: &[&str], now: OffsetDateTime) -> Result<Response, ApiError> {
-    let hide = gatehouse::oidc::issue::signing_config(state).await?.algorithm.is_asymmetric();
-    let view = |d: &RegistrationDetails| view(d, hide);
-    match (req.method(), tail) {
-        (&Method::GET, [] | [""]) => {
-            let list = service::list(state).await?;
-            Ok(ok_json(&json!({ "registrations": list.iter().map(&view).collect::<Vec<_>>() })))
-        }
-        (&Method::POST, [] | [""]) => {
-            let draft: RegistrationDraft = json(req)?;
-            Ok(created(&view(&service::create(state, &draft, now).await?)))
-        }
-        (&Method::GET, [id]) => Ok(ok_json(&view(&service::get(state, client_id(id)?).await?))),
-        (&Method::PUT, [id]) => {
-            let id = client_id(id)?;
-            let draft: RegistrationDraft = json(req)?;
-            Ok(ok_json(&view(&service::update(state, id, &draft, now).await?)))
-        }
-        (&Method::DELETE, [id]) => {
-            service::delete(state, client_id(id)?).await?;
-            Ok(no_content())
-        }
-        (&Method::POST, [id, "regenerate-secret"]) => {
-            Ok(ok_json(&view(&service::regenerate(state, client_id(id)?, Credential::ClientSecret, now).await?)))
-        }
-        (&Method::POST, [id, "regenerate-signing-key"]) => {
-            Ok(ok_json(&view(&service::regenerate(state, client_id(id)?, Credential::JwtSigningKey, now).await?)))
-        }
-        (_, [] | [""] | [_] | [_, "regenerate-secret" | "regenerate-signing-key"]) => {
-            Err(ApiError::method_not_allowed())
-        }
-        _ => Err(ApiError::not_found("this API path")),
-    }
+/// The JWT signing key is hidden while an asymmetric algorithm signs, as it is unused.
+async fn hide_signing_key(state: &AppState) -> Result<bool, ApiError> {
+    Ok(crate::service::signing::get(state).await?.algorithm.is_asymmetric())
+}
+
+async fn view(state: &AppState, d: &RegistrationDetails) -> Result<RegistrationView, ApiError> {
+    Ok(RegistrationView::new(d, hide_signing_key(state).await?))
+}
+
+#[utoipa::path(get, path = "/admin/api/registrations", tag = "registrations",
+    responses((status = 200, body = RegistrationList)))]
+async fn list(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
+    let hide = hide_signing_key(&state).await?;
+    let list = service::list(&state).await?;
+    Ok(ok_json(&RegistrationList { registrations: list.iter().map(|d| RegistrationView::new(d, hide)).collect() }))
+}
+
+#[utoipa::path(post, path = "/admin/api/registrations", tag = "registrations", request_body = RegistrationInput,
+    responses((status = 201, body = RegistrationView)))]
+async fn create(
+    _: SysAdmin,
+    State(state): State<SharedState>,
+    JsonBody(draft): JsonBody<RegistrationDraft>,
+) -> ApiResult {
+    let saved = service::create(&state, &draft, state.now()).await?;
+    Ok(created(&view(&state, &saved).await?))
+}
+
+#[utoipa::path(get, path = "/admin/api/registrations/{client_id}", tag = "registrations",
+    params(("client_id" = String, Path)), responses((status = 200, body = RegistrationView)))]
+async fn read(_: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    let d = service::get(&state, client_id(&id)?).await?;
+    Ok(ok_json(&view(&state, &d).await?))
+}
+
+#[utoipa::path(put, path = "/admin/api/registrations/{client_id}", tag = "registrations",
+    params(("client_id" = String, Path)), request_body = RegistrationInput,
+    responses((status = 200, body = RegistrationView)))]
+async fn update(
+    _: SysAdmin,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    JsonBody(draft): JsonBody<RegistrationDraft>,
+) -> ApiResult {
+    let d = service::update(&state, client_id(&id)?, &draft, state.now()).await?;
+    Ok(ok_json(&view(&state, &d).await?))
+}
+
+#[utoipa::path(delete, path = "/admin/api/registrations/{client_id}", tag = "registrations",
+    params(("client_id" = String, Path)), responses((status = 204)))]
+async fn delete(_: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    service::delete(&state, client_id(&id)?).await?;
+    Ok(no_content())
+}
+
+async fn regenerate(state: &AppState, id: &str, which: Credential) -> ApiResult {
+    let d = service::regenerate(state, client_id(id)?, which, state.now()).await?;
+    Ok(ok_json(&view(state, &d).await?))
+}
+
+#[utoipa::path(post, path = "/admin/api/registrations/{client_id}/regenerate-secret", tag = "registrations",
+    params(("client_id" = String, Path)), responses((status = 200, body = RegistrationView)))]
+async fn regenerate_secret(_: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    regenerate(&state, &id, Credential::ClientSecret).await
+}
+
+#[utoipa::path(post, path = "/admin/api/registrations/{client_id}/regenerate-signing-key", tag = "registrations",
+    params(("client_id" = String, Path)), responses((status = 200, body = RegistrationView)))]
+async fn regenerate_signing_key(_: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    regenerate(&state, &id, Credential::JwtSigningKey).await
 }

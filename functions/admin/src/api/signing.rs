@@ -1,65 +1,52 @@
 //! `/admin/api/signing`: which algorithm signs ID tokens, and RSA key rotation.
 
-use gatehouse::app::AppState;
-use gatehouse::oidc::issue::{save_signing_config, signing_config};
-use gatehouse::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};
-use gatehouse::web::error::ApiError;
-use gatehouse::web::request::json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use gatehouse::oidc::signing::SigningAlgorithm;
+use gatehouse::web::SharedState;
+use gatehouse::web::extract::JsonBody;
 use gatehouse::web::response::ok_json;
-use gatehouse::web::{Method, Request, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use time::OffsetDateTime;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+use super::ApiResult;
+use super::views::SigningView;
+use crate::auth::SysAdmin;
+use crate::service::signing as service;
+
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/api/signing", get(read).put(set_algorithm))
+        .route("/admin/api/signing/rotate", post(rotate))
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SigningBody {
+#[schema(as = SigningInput)]
+pub struct SigningBody {
+    /// `HS512`, `RS256` or `RS512`.
+    #[schema(value_type = String)]
     algorithm: SigningAlgorithm,
 }
 
-fn view(config: &SigningConfig) -> Value {
-    let stamp = |s: i64| gatehouse::clock::rfc3339(gatehouse::clock::from_unix(s));
-    json!({
-        "algorithm": config.algorithm,
-        "keys": config.keys.iter().map(|k| json!({
-            "kid": k.kid,
-            "alg": k.alg,
-            "created_at": stamp(k.created_at),
-            "retired_at": k.retired_at.map(stamp),
-            "active": k.retired_at.is_none() && k.alg == config.algorithm,
-        })).collect::<Vec<_>>(),
-    })
+#[utoipa::path(get, path = "/admin/api/signing", tag = "signing", responses((status = 200, body = SigningView)))]
+async fn read(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
+    Ok(ok_json(&SigningView::from(&service::get(&state).await?)))
 }
 
-fn signing_error(e: SigningError) -> ApiError {
-    match e {
-        SigningError::NoActiveKey(message) => ApiError::conflict(message),
-        other => {
-            tracing::error!(error = %other, "signing key operation failed");
-            ApiError::internal()
-        }
-    }
+#[utoipa::path(put, path = "/admin/api/signing", tag = "signing", request_body = SigningBody,
+    responses((status = 200, body = SigningView)))]
+async fn set_algorithm(
+    _: SysAdmin,
+    State(state): State<SharedState>,
+    JsonBody(body): JsonBody<SigningBody>,
+) -> ApiResult {
+    Ok(ok_json(&SigningView::from(&service::set_algorithm(&state, body.algorithm, state.now()).await?)))
 }
 
-pub async fn route(state: &AppState, req: &Request, tail: &[&str], now: OffsetDateTime) -> Result<Response, ApiError> {
-    match (req.method(), tail) {
-        (&Method::GET, [] | [""]) => Ok(ok_json(&view(&signing_config(state).await?))),
-        (&Method::PUT, [] | [""]) => {
-            let body: SigningBody = json(req)?;
-            let mut config = signing_config(state).await?;
-            config.set_algorithm(body.algorithm, now).map_err(signing_error)?;
-            save_signing_config(state, &config).await?;
-            tracing::info!(algorithm = body.algorithm.name(), "signing algorithm set");
-            Ok(ok_json(&view(&config)))
-        }
-        (&Method::POST, ["rotate"]) => {
-            let mut config = signing_config(state).await?;
-            config.rotate(now).map_err(signing_error)?;
-            save_signing_config(state, &config).await?;
-            tracing::info!("signing key rotated");
-            Ok(ok_json(&view(&config)))
-        }
-        (_, [] | [""] | ["rotate"]) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found("this API path")),
-    }
+#[utoipa::path(post, path = "/admin/api/signing/rotate", tag = "signing",
+    responses((status = 200, body = SigningView), (status = 409, description = "HS512 has no key to rotate")))]
+async fn rotate(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
+    Ok(ok_json(&SigningView::from(&service::rotate(&state, state.now()).await?)))
 }

@@ -3,18 +3,22 @@
 
 use std::collections::BTreeMap;
 
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::{get, post};
 use gatehouse::contact::{Contact, ContactDraft, ContactId};
 use gatehouse::secret::SecretString;
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::see_other;
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::{
-    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, csrf_input, delete_link, edit_link,
-    error_summary, field_error, lines, method_not_allowed, text_field, textarea_field,
+    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
+    edit_link, error_summary, field_error, lines, text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::contacts::{self as service, LIST_LIMIT};
@@ -129,69 +133,83 @@ fn label(field: &str) -> String {
     .to_owned()
 }
 
-pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
-    match (ctx.verb(), rest) {
-        (Verb::Get, []) => list(ctx).await,
-        (Verb::Get, ["new"]) => Ok(show(ctx, &ContactForm::new_defaults(), None, None, None)),
-        (Verb::Post, ["new"]) => {
-            let params = ctx.checked_form()?;
-            let form = ContactForm::from_params(&params);
-            let password = Some(params.text("password")).filter(|p| !p.is_empty()).map(SecretString::new);
-            let created = match form.draft(password) {
-                Ok(draft) => service::create(ctx.state, &draft, ctx.now).await,
-                Err(invalid) => Err(AdminError::Invalid(invalid)),
-            };
-            match created {
-                Ok(_) => Ok(see_other("/admin/contacts?done=contact-created")),
-                Err(e) => Ok(show(ctx, &form, None, Some(&FormError::from_admin(e)?), None)),
-            }
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/contacts", get(list))
+        .route("/admin/contacts/new", get(new_form).post(create))
+        .route("/admin/contacts/{id}", get(edit_form).post(update))
+        .route("/admin/contacts/{id}/password", post(set_password))
+        .route("/admin/contacts/{id}/delete", get(delete_form).post(delete))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+async fn new_form(ctx: Ctx) -> Response {
+    show(&ctx, &ContactForm::new_defaults(), None, None, None)
+}
+
+async fn create(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageError> {
+    let form = ContactForm::from_params(&params);
+    let password = Some(params.text("password")).filter(|p| !p.is_empty()).map(SecretString::new);
+    let created = match form.draft(password) {
+        Ok(draft) => service::create(&ctx.state, &draft, ctx.now).await,
+        Err(invalid) => Err(AdminError::Invalid(invalid)),
+    };
+    match created {
+        Ok(_) => Ok(see_other("/admin/contacts?done=contact-created")),
+        Err(e) => Ok(show(&ctx, &form, None, Some(&FormError::from_admin(e)?), None)),
+    }
+}
+
+async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    let contact = service::get(&ctx.state, contact_id(&id)?).await?;
+    Ok(show(&ctx, &ContactForm::from_contact(&contact), Some(&contact), None, None))
+}
+
+async fn update(ctx: Ctx, Path(id): Path<String>, RawForm(params): RawForm) -> Result<Response, PageError> {
+    let contact = service::get(&ctx.state, contact_id(&id)?).await?;
+    let form = ContactForm::from_params(&params);
+    let saved = match form.draft(None) {
+        Ok(draft) => service::update(&ctx.state, &ctx.user.contact, contact.id, &draft, ctx.now).await,
+        Err(invalid) => Err(AdminError::Invalid(invalid)),
+    };
+    match saved {
+        Ok(_) => Ok(see_other("/admin/contacts?done=contact-saved")),
+        Err(e) => Ok(show(&ctx, &form, Some(&contact), Some(&FormError::from_admin(e)?), None)),
+    }
+}
+
+async fn set_password(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    let contact = service::get(&ctx.state, contact_id(&id)?).await?;
+    match service::set_password(&ctx.state, contact.id, SecretString::new(form.password), ctx.now).await {
+        Ok(_) => Ok(see_other(&format!("/admin/contacts/{}?done=password-set", contact.id))),
+        Err(e) => {
+            let error = FormError::from_admin(e)?;
+            let form = ContactForm::from_contact(&contact);
+            Ok(show(&ctx, &form, Some(&contact), None, Some(&error)))
         }
-        (Verb::Get, [id]) => {
-            let contact = service::get(ctx.state, contact_id(id)?).await?;
-            Ok(show(ctx, &ContactForm::from_contact(&contact), Some(&contact), None, None))
-        }
-        (Verb::Post, [id]) => {
-            let contact = service::get(ctx.state, contact_id(id)?).await?;
-            let form = ContactForm::from_params(&ctx.checked_form()?);
-            let saved = match form.draft(None) {
-                Ok(draft) => service::update(ctx.state, &ctx.user.contact, contact.id, &draft, ctx.now).await,
-                Err(invalid) => Err(AdminError::Invalid(invalid)),
-            };
-            match saved {
-                Ok(_) => Ok(see_other("/admin/contacts?done=contact-saved")),
-                Err(e) => Ok(show(ctx, &form, Some(&contact), Some(&FormError::from_admin(e)?), None)),
-            }
-        }
-        (Verb::Post, [id, "password"]) => {
-            let contact = service::get(ctx.state, contact_id(id)?).await?;
-            let params = ctx.checked_form()?;
-            let password = SecretString::new(params.text("password"));
-            match service::set_password(ctx.state, contact.id, password, ctx.now).await {
-                Ok(_) => Ok(see_other(&format!("/admin/contacts/{}?done=password-set", contact.id))),
-                Err(e) => {
-                    let error = FormError::from_admin(e)?;
-                    let form = ContactForm::from_contact(&contact);
-                    Ok(show(ctx, &form, Some(&contact), None, Some(&error)))
-                }
-            }
-        }
-        (Verb::Get, [id, "delete"]) => {
-            let contact = service::get(ctx.state, contact_id(id)?).await?;
-            Ok(confirm_delete(ctx, StatusCode::OK, &contact, None))
-        }
-        (Verb::Post, [id, "delete"]) => {
-            let contact = service::get(ctx.state, contact_id(id)?).await?;
-            ctx.checked_form()?;
-            match service::delete(ctx.state, &ctx.user.contact, contact.id).await {
-                Ok(()) => Ok(see_other("/admin/contacts?done=contact-deleted")),
-                Err(AdminError::Conflict(message)) => {
-                    Ok(confirm_delete(ctx, StatusCode::CONFLICT, &contact, Some(&message)))
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
-        (_, [] | ["new"] | [_] | [_, "password" | "delete"]) => Err(method_not_allowed()),
-        _ => Err(PageError::not_found()),
+    }
+}
+
+async fn delete_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    let contact = service::get(&ctx.state, contact_id(&id)?).await?;
+    Ok(confirm_delete(&ctx, StatusCode::OK, &contact, None))
+}
+
+async fn delete(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
+    let contact = service::get(&ctx.state, contact_id(&id)?).await?;
+    match service::delete(&ctx.state, &ctx.user.contact, contact.id).await {
+        Ok(()) => Ok(see_other("/admin/contacts?done=contact-deleted")),
+        Err(AdminError::Conflict(message)) => Ok(confirm_delete(&ctx, StatusCode::CONFLICT, &contact, Some(&message))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -203,10 +221,11 @@ fn display_name(c: &Contact) -> String {
     format!("{} {}", c.profile.first_name, c.profile.last_name).trim().to_owned()
 }
 
-async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
+async fn list(ctx: Ctx) -> Result<Response, PageError> {
+    let ctx = &ctx;
     let query = ctx.query();
     let search = query.text("search");
-    let contacts = service::list(ctx.state, search).await?;
+    let contacts = service::list(&ctx.state, search).await?;
     let body = html! {
         div.actions {
             h1 { "Contacts" }
@@ -251,7 +270,7 @@ async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
 
 /// The add or edit page. `error` is about the contact form, `password_error` about the Set password form.
 fn show(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     f: &ContactForm,
     contact: Option<&Contact>,
     error: Option<&FormError>,
@@ -300,7 +319,7 @@ fn show(
     admin_page(ctx, status, Section::Contacts, &title, body)
 }
 
-fn password_form(ctx: &Ctx<'_>, c: &Contact, error: Option<&FormError>) -> Markup {
+fn password_form(ctx: &Ctx, c: &Contact, error: Option<&FormError>) -> Markup {
     html! {
         form.card method="post" action=(format!("/admin/contacts/{}/password", c.id)) {
             h2 { "Set password" }
@@ -318,7 +337,7 @@ fn password_form(ctx: &Ctx<'_>, c: &Contact, error: Option<&FormError>) -> Marku
     }
 }
 
-fn confirm_delete(ctx: &Ctx<'_>, status: StatusCode, c: &Contact, error: Option<&str>) -> Response {
+fn confirm_delete(ctx: &Ctx, status: StatusCode, c: &Contact, error: Option<&str>) -> Response {
     let action = format!("/admin/contacts/{}/delete", c.id);
     let message = html! {
         p { "Delete the contact " strong { (c.profile.username) } @if !display_name(c).is_empty() { " (" (display_name(c)) ")" } "?" }

@@ -2,15 +2,17 @@
 //! provider, every decision and every error, filtered by level, "message contains" and an
 //! occurred-between range, newest first, paged with "Older entries".
 
+use axum::Router;
+use axum::routing::get;
 use gatehouse::upstream::log::{Level, LogEntry};
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
 
 use super::oidc::{Tab, tabs};
-use super::{Ctx, FormError, Section, Verb, admin_page, encode, error_summary, field_error, method_not_allowed};
-use crate::api::oidc::log_filter;
+use super::{Ctx, FormError, Section, admin_page, encode, error_summary, field_error};
+use crate::service::oidc::{log_filter, logs};
 
 const LEVELS: &[Level] = &[Level::Debug, Level::Info, Level::Warning, Level::Error];
 
@@ -25,23 +27,23 @@ fn label(field: &str) -> String {
     .to_owned()
 }
 
-pub async fn route(ctx: &Ctx<'_>) -> Result<Response, PageError> {
-    if ctx.verb() != Verb::Get {
-        return Err(method_not_allowed());
-    }
+pub fn routes() -> Router<SharedState> {
+    Router::new().route("/admin/oidc/logs", get(search))
+}
+
+async fn search(ctx: Ctx) -> Result<Response, PageError> {
     let params = ctx.query();
-    let filter = match log_filter(&params) {
+    let filter = match log_filter(params) {
         Ok(filter) => filter,
-        Err(e) => {
-            let error = FormError::from_api(e)?;
-            let body = page(&params, Some(&error), None);
-            return Ok(admin_page(ctx, error.status, Section::Oidc, "Open ID Connect logs", body));
+        Err(invalid) => {
+            let error = FormError::invalid(invalid);
+            let body = page(params, Some(&error), None);
+            return Ok(admin_page(&ctx, error.status, Section::Oidc, "Open ID Connect logs", body));
         }
     };
-    let entries = ctx.state.stores.logs.search(&filter, ctx.now).await?;
-    let next = (entries.len() == filter.limit).then(|| entries.last().map(LogEntry::sort_key)).flatten();
-    let body = page(&params, None, Some((&entries, next.as_deref())));
-    Ok(admin_page(ctx, StatusCode::OK, Section::Oidc, "Open ID Connect logs", body))
+    let found = logs(&ctx.state, &filter, ctx.now).await?;
+    let body = page(params, None, Some((&found.entries, found.next_before.as_deref())));
+    Ok(admin_page(&ctx, StatusCode::OK, Section::Oidc, "Open ID Connect logs", body))
 }
 
 /// The filter form, then the entries (none when the filter was refused).

@@ -10,105 +10,150 @@ mod queries;
 mod registrations;
 mod signing;
 
-use gatehouse::app::AppState;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::routing::{any, get};
 use gatehouse::validation::Invalid;
-use gatehouse::web::error::{ApiError, PageError};
+use gatehouse::web::error::PageError;
+use gatehouse::web::extract::{Req, from_params};
 use gatehouse::web::layout::document;
-use gatehouse::web::request::{Params, form, query};
+use gatehouse::web::request::{Params, form, path};
 use gatehouse::web::response::{html, see_other};
 use gatehouse::web::session::{CSRF_FIELD, SignedIn, signed_in};
-use gatehouse::web::{Method, Request, Response, StatusCode};
+use gatehouse::web::{Method, Request, Response, SharedState, StatusCode};
 use maud::{Markup, html};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::service::AdminError;
 
-/// What a page handler works with: the request, and the system administrator making it.
-pub struct Ctx<'a> {
-    pub state: &'a AppState,
-    pub req: &'a Request,
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin", get(home))
+        .merge(registrations::routes())
+        .merge(contacts::routes())
+        .merge(queries::routes())
+        .merge(oidc::routes())
+        .merge(logs::routes())
+        .merge(signing::routes())
+        .merge(outbox::routes())
+        // Unknown admin pages: the sign-in check first, then the not-found page.
+        .route("/admin/{*rest}", any(not_found))
+}
+
+async fn home(_: Ctx) -> Response {
+    see_other("/admin/registrations")
+}
+
+async fn not_found(_: Ctx) -> PageError {
+    PageError::not_found()
+}
+
+/// What a page handler works with: the system administrator making the request, and its
+/// query string. As an extractor it redirects to sign-in, or answers 403 for anyone else.
+pub struct Ctx {
+    pub state: SharedState,
     pub user: SignedIn,
     pub now: OffsetDateTime,
+    query: Params,
 }
 
-/// The request method, as the pages care about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    Get,
-    Post,
-    Other,
-}
-
-impl Ctx<'_> {
-    pub fn verb(&self) -> Verb {
-        match *self.req.method() {
-            Method::GET | Method::HEAD => Verb::Get,
-            Method::POST => Verb::Post,
-            _ => Verb::Other,
-        }
-    }
-
+impl Ctx {
     pub fn csrf(&self) -> &str {
         self.user.session.csrf_token.expose()
     }
 
-    pub fn query(&self) -> Params {
-        query(self.req)
-    }
-
-    /// The submitted form, refused with 403 unless it carries this session's CSRF token.
-    pub fn checked_form(&self) -> Result<Params, PageError> {
-        let params = form(self.req);
-        if self.user.csrf_ok(params.get(CSRF_FIELD)) {
-            Ok(params)
-        } else {
-            Err(PageError::new(
-                StatusCode::FORBIDDEN,
-                "Not confirmed",
-                "The form expired or did not come from this site. Go back, reload the page and try again.",
-            ))
-        }
+    pub fn query(&self) -> &Params {
+        &self.query
     }
 }
 
-pub async fn handle(state: &AppState, req: &Request, path: &str) -> Response {
-    let now = state.now();
-    let user = match signed_in(state, req, now).await {
-        Ok(Some(user)) => user,
-        Ok(None) => {
-            // Back to the same page after signing in, with its query string (`?path=` or `?search=`) on a GET.
-            let target = match req.uri().query().filter(|_| *req.method() == Method::GET) {
-                Some(q) if !q.is_empty() => format!("{path}?{q}"),
-                _ => path.to_owned(),
-            };
-            return see_other(&format!("/signin?return_to={}", encode(&target)));
+impl FromRequestParts<SharedState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Response> {
+        let now = state.now();
+        // The shared helpers read a whole request; headers and the URI are all they need here.
+        let req = Request::from_parts(parts.clone(), Bytes::new());
+        let user = match signed_in(state, &req, now).await {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                // Back to the same page after signing in, with its query string (`?path=` or `?search=`) on a GET.
+                let path = path(&req);
+                let target = match req.uri().query().filter(|_| *req.method() == Method::GET) {
+                    Some(q) if !q.is_empty() => format!("{path}?{q}"),
+                    _ => path.to_owned(),
+                };
+                return Err(see_other(&format!("/signin?return_to={}", encode(&target))));
+            }
+            Err(e) => return Err(PageError::from(e).into_response()),
+        };
+        if !user.contact.profile.is_sysadmin {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "No access",
+                "Only system administrators may use the administration.",
+            )
+            .into_response());
         }
-        Err(e) => return PageError::from(e).into_response(),
-    };
-    if !user.contact.profile.is_sysadmin {
-        return PageError::new(
-            StatusCode::FORBIDDEN,
-            "No access",
-            "Only system administrators may use the administration.",
-        )
-        .into_response();
+        // For a `CsrfForm` later in the same handler, so the session is looked up once.
+        parts.extensions.insert(user.clone());
+        let query = Params::parse(req.uri().query().unwrap_or_default());
+        Ok(Self { state: state.clone(), user, now, query })
     }
-    let ctx = Ctx { state, req, user, now };
-    let segments: Vec<&str> =
-        path.strip_prefix("/admin").unwrap_or(path).split('/').filter(|s| !s.is_empty()).collect();
-    let result = match segments.as_slice() {
-        [] if ctx.verb() == Verb::Get => Ok(see_other("/admin/registrations")),
-        [] => Err(method_not_allowed()),
-        ["registrations", rest @ ..] => registrations::route(&ctx, rest).await,
-        ["contacts", rest @ ..] => contacts::route(&ctx, rest).await,
-        ["queries", rest @ ..] => queries::route(&ctx, rest).await,
-        ["oidc", "logs"] => logs::route(&ctx).await,
-        ["oidc", rest @ ..] => oidc::route(&ctx, rest).await,
-        ["signing", rest @ ..] => signing::route(&ctx, rest).await,
-        ["outbox"] => outbox::route(&ctx).await,
-        _ => Err(PageError::not_found()),
+}
+
+/// A submitted admin form, refused with 403 unless it carries the session's CSRF token.
+/// Use it after [`Ctx`], which signs the user in.
+pub struct CsrfForm<T>(pub T);
+
+/// A form with nothing but its CSRF token (confirm pages).
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+/// The submitted form as it came, for pages that post back whatever was shown (confirm pages).
+pub struct RawForm(pub Params);
+
+fn not_confirmed() -> PageError {
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        "Not confirmed",
+        "The form expired or did not come from this site. Go back, reload the page and try again.",
+    )
+}
+
+/// The CSRF-checked form parameters.
+async fn checked_params(req: axum::extract::Request, state: &SharedState) -> Result<Params, Response> {
+    let (mut parts, body) = req.into_parts();
+    let user = match parts.extensions.get::<SignedIn>() {
+        Some(user) => user.clone(),
+        None => Ctx::from_request_parts(&mut parts, state).await?.user,
     };
-    result.unwrap_or_else(PageError::into_response)
+    let Req(req) = Req::from_request(axum::extract::Request::from_parts(parts, body), state).await?;
+    let params = form(&req);
+    if user.csrf_ok(params.get(CSRF_FIELD)) { Ok(params) } else { Err(not_confirmed().into_response()) }
+}
+
+impl<T: DeserializeOwned> FromRequest<SharedState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &SharedState) -> Result<Self, Response> {
+        let params = checked_params(req, state).await?;
+        from_params(&params)
+            .map(Self)
+            .map_err(|e| PageError::bad_request(format!("The form is incomplete or malformed ({e}).")).into_response())
+    }
+}
+
+impl FromRequest<SharedState> for RawForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &SharedState) -> Result<Self, Response> {
+        checked_params(req, state).await.map(Self)
+    }
 }
 
 pub fn method_not_allowed() -> PageError {
@@ -140,7 +185,7 @@ const SECTIONS: &[(Section, &str, &str)] = &[
     (Section::Outbox, "/admin/outbox", "Outbox"),
 ];
 
-fn header(ctx: &Ctx<'_>, current: Section) -> Markup {
+fn header(ctx: &Ctx, current: Section) -> Markup {
     html! {
         header.top {
             span.brand { "Gatehouse admin" }
@@ -163,7 +208,7 @@ fn header(ctx: &Ctx<'_>, current: Section) -> Markup {
 }
 
 /// A whole admin page: the header, the flash message named by `?done=`, then `body`.
-pub fn admin_page(ctx: &Ctx<'_>, status: StatusCode, section: Section, title: &str, body: Markup) -> Response {
+pub fn admin_page(ctx: &Ctx, status: StatusCode, section: Section, title: &str, body: Markup) -> Response {
     let full = html! {
         (flash(ctx))
         (body)
@@ -203,7 +248,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
     })
 }
 
-fn flash(ctx: &Ctx<'_>) -> Markup {
+fn flash(ctx: &Ctx) -> Markup {
     let query = ctx.query();
     html! {
         @if let Some(message) = query.get("done").and_then(flash_message) {
@@ -212,7 +257,7 @@ fn flash(ctx: &Ctx<'_>) -> Markup {
     }
 }
 
-pub fn csrf_input(ctx: &Ctx<'_>) -> Markup {
+pub fn csrf_input(ctx: &Ctx) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(ctx.csrf()); }
 }
 
@@ -235,21 +280,6 @@ impl FormError {
             AdminError::Invalid(invalid) => Ok(Self::invalid(invalid)),
             AdminError::Conflict(message) => Ok(Self { status: StatusCode::CONFLICT, field: None, message }),
             other => Err(other.into()),
-        }
-    }
-
-    /// Like [`FormError::from_admin`], for the admin API's errors (whose messages start with the field).
-    pub fn from_api(e: ApiError) -> Result<Self, PageError> {
-        match (e.status, e.field) {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)) => {
-                let message = e.message.strip_prefix(&format!("{field}: ")).map_or(e.message.clone(), str::to_owned);
-                Ok(Self { status: e.status, field: Some(field), message })
-            }
-            (StatusCode::CONFLICT, _) => Ok(Self { status: e.status, field: None, message: e.message }),
-            (status, _) if status.is_client_error() => {
-                Err(PageError::new(status, "Something is wrong with this request", sentence(&e.message)))
-            }
-            _ => Err(PageError::internal()),
         }
     }
 
@@ -360,12 +390,12 @@ pub struct Confirm<'a> {
     pub error: Option<&'a str>,
 }
 
-pub fn confirm_page(ctx: &Ctx<'_>, status: StatusCode, c: Confirm<'_>) -> Response {
+pub fn confirm_page(ctx: &Ctx, status: StatusCode, c: Confirm<'_>) -> Response {
     confirm_page_with(ctx, status, c, html! {})
 }
 
 /// A confirm page whose form also posts `hidden` (say the values of the form being confirmed).
-pub fn confirm_page_with(ctx: &Ctx<'_>, status: StatusCode, c: Confirm<'_>, hidden: Markup) -> Response {
+pub fn confirm_page_with(ctx: &Ctx, status: StatusCode, c: Confirm<'_>, hidden: Markup) -> Response {
     let body = html! {
         div.card {
             h1 { (c.title) }
@@ -411,14 +441,6 @@ mod tests {
         let e = FormError::invalid(Invalid::new("columns[0].alias", "bad"));
         assert!(e.is_for("columns"));
         assert!(!FormError::invalid(Invalid::new("name", "x")).is_for("names"));
-    }
-
-    #[test]
-    fn api_errors_lose_their_field_prefix() {
-        let e = FormError::from_api(Invalid::new("authority_url", "unreachable").into()).unwrap();
-        assert_eq!((e.field.as_deref(), e.message.as_str()), (Some("authority_url"), "unreachable"));
-        assert_eq!(FormError::from_api(ApiError::conflict("taken")).unwrap().status, StatusCode::CONFLICT);
-        assert!(FormError::from_api(ApiError::internal()).is_err());
     }
 
     #[test]

@@ -2,17 +2,19 @@
 //! user authentication, the forgot username/password email, and MFA), with its Logs tab
 //! (`/admin/oidc/logs`, in `logs.rs`).
 
+use axum::Router;
+use axum::routing::get;
 use gatehouse::secret::SecretString;
-use gatehouse::upstream::settings::{self, Mode, Provider, RequireFor, SettingsDraft, UpstreamSettings};
+use gatehouse::upstream::settings::{Mode, Provider, RequireFor, SettingsDraft, UpstreamSettings};
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::see_other;
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
 
-use super::{Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page_with, method_not_allowed};
-use crate::api::oidc as api;
+use super::{Confirm, Ctx, FormError, RawForm, Section, admin_page, confirm_page_with};
+use crate::service::oidc as service;
 
 mod form;
 
@@ -244,28 +246,24 @@ pub(super) fn tabs(current: Tab) -> Markup {
     }
 }
 
-pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
-    match (ctx.verb(), rest) {
-        (Verb::Get, []) => {
-            let stored = settings::load(ctx.state).await?;
-            Ok(show(ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None))
-        }
-        (Verb::Post, []) => submit(ctx).await,
-        (_, []) => Err(method_not_allowed()),
-        _ => Err(PageError::not_found()),
-    }
+pub fn routes() -> Router<SharedState> {
+    Router::new().route("/admin/oidc", get(read).post(submit))
+}
+
+async fn read(ctx: Ctx) -> Result<Response, PageError> {
+    let stored = service::load(&ctx.state).await?;
+    Ok(show(&ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None))
 }
 
 fn show(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     status: StatusCode,
     form: &OidcForm,
     stored: &UpstreamSettings,
     error: Option<&FormError>,
 ) -> Response {
-    let view = api::view(stored);
-    let secret_hint = view["client_secret_hint"].as_str();
-    let body = form::render(ctx, form, secret_hint, error);
+    let hint = service::secret_hint(stored);
+    let body = form::render(ctx, form, hint.as_deref(), error);
     admin_page(ctx, status, Section::Oidc, "Open ID Connect", body)
 }
 
@@ -286,10 +284,10 @@ fn exclude_mfa(draft: &mut SettingsDraft, previous: &UpstreamSettings) -> &'stat
     }
 }
 
-async fn submit(ctx: &Ctx<'_>) -> Result<Response, PageError> {
-    let params = ctx.checked_form()?;
+async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageError> {
+    let ctx = &ctx;
     let form = OidcForm::from_params(&params);
-    let previous = settings::load(ctx.state).await?;
+    let previous = service::load(&ctx.state).await?;
     let refuse = |error: FormError| show(ctx, error.status, &form, &previous, Some(&error));
     let mut draft = match form.draft() {
         Ok(draft) => draft,
@@ -305,14 +303,14 @@ async fn submit(ctx: &Ctx<'_>) -> Result<Response, PageError> {
         }
         return Ok(confirm_enable(ctx, &form, draft.require_for));
     }
-    match api::save(ctx.state, &draft).await {
+    match service::save(&ctx.state, &draft).await {
         Ok(_) => Ok(see_other(&format!("/admin/oidc?done={done}"))),
-        Err(e) => Ok(refuse(FormError::from_api(e)?)),
+        Err(e) => Ok(refuse(FormError::from_admin(e)?)),
     }
 }
 
 /// The seed: "If the OIDC authentication is set to Enabled, a confirmation displays after clicking Save."
-fn confirm_enable(ctx: &Ctx<'_>, form: &OidcForm, require_for: RequireFor) -> Response {
+fn confirm_enable(ctx: &Ctx, form: &OidcForm, require_for: RequireFor) -> Response {
     let who = match require_for {
         RequireFor::Staff => "staff users",
         RequireFor::StaffAndPublic => "staff and public users",

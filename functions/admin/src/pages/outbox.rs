@@ -1,19 +1,23 @@
 //! `/admin/outbox`: the mail Gatehouse sent (password resets, the OIDC "forgot" email), newest
 //! first. Delivery by Amazon SES would sit behind the same outbox.
 
+use axum::Router;
+use axum::routing::get;
 use gatehouse::web::error::PageError;
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::html;
 
-use super::{Ctx, Section, Verb, admin_page, method_not_allowed};
+use super::{Ctx, Section, admin_page};
 
 const SHOWN: usize = 100;
 
-pub async fn route(ctx: &Ctx<'_>) -> Result<Response, PageError> {
-    if ctx.verb() != Verb::Get {
-        return Err(method_not_allowed());
-    }
-    let mails = ctx.state.stores.outbox.recent(SHOWN, ctx.now).await?;
+pub fn routes() -> Router<SharedState> {
+    Router::new().route("/admin/outbox", get(list))
+}
+
+async fn list(ctx: Ctx) -> Result<Response, PageError> {
+    let ctx = &ctx;
+    let mails = crate::service::outbox::recent(&ctx.state, SHOWN, ctx.now).await?;
     let body = html! {
         h1 { "Outbox" }
         p.hint { "The mail Gatehouse sent, newest first (the last " (SHOWN) " messages of the past " (gatehouse::mail::OUTBOX_RETENTION.whole_days()) " days)." }

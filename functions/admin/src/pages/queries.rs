@@ -1,6 +1,8 @@
 //! `/admin/queries`: the saved queries (the seed's IQAs) that registrations read profiles
 //! and roles from, with Validate and a preview for one username.
 
+use axum::Router;
+use axum::routing::get;
 use gatehouse::query::{
     CONTACT_FIELDS, ColumnDraft, PARAMETER, QueryDefinition, QueryDraft, QueryKind, QueryPath, SavedQuery, kind_name,
 };
@@ -8,12 +10,12 @@ use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::see_other;
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
 
 use super::{
-    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, csrf_input, delete_link, edit_link, encode,
-    error_summary, field_error, method_not_allowed, readonly_field, text_field, textarea_field,
+    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
+    edit_link, encode, error_summary, field_error, readonly_field, text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::queries::{self as service, Preview};
@@ -102,43 +104,48 @@ struct Validation {
     preview: Option<Result<Preview, String>>,
 }
 
-pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
-    match (ctx.verb(), rest) {
-        (Verb::Get, []) => list(ctx).await,
-        (Verb::Get, ["new"]) => {
-            let form = QueryForm { kind: "profile".into(), ..QueryForm::default() };
-            Ok(show(ctx, StatusCode::OK, &form, None, None, None))
-        }
-        (Verb::Post, ["new"]) => submit(ctx, None).await,
-        (Verb::Get, ["edit"]) => {
-            let query = service::get(ctx.state, &path_param(ctx)?).await?;
-            Ok(show(ctx, StatusCode::OK, &QueryForm::from_query(&query), Some(&query), None, None))
-        }
-        (Verb::Post, ["edit"]) => {
-            let query = service::get(ctx.state, &path_param(ctx)?).await?;
-            submit(ctx, Some(&query)).await
-        }
-        (Verb::Get, ["delete"]) => {
-            let query = service::get(ctx.state, &path_param(ctx)?).await?;
-            Ok(confirm_delete(ctx, StatusCode::OK, &query.path, None))
-        }
-        (Verb::Post, ["delete"]) => {
-            let path = path_param(ctx)?;
-            ctx.checked_form()?;
-            match service::delete(ctx.state, &path).await {
-                Ok(()) => Ok(see_other("/admin/queries?done=query-deleted")),
-                Err(AdminError::Conflict(message)) => {
-                    Ok(confirm_delete(ctx, StatusCode::CONFLICT, &path, Some(&message)))
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
-        (_, [] | ["new" | "edit" | "delete"]) => Err(method_not_allowed()),
-        _ => Err(PageError::not_found()),
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/queries", get(list))
+        .route("/admin/queries/new", get(new_form).post(create))
+        .route("/admin/queries/edit", get(edit_form).post(update))
+        .route("/admin/queries/delete", get(delete_form).post(delete))
+}
+
+async fn new_form(ctx: Ctx) -> Response {
+    let form = QueryForm { kind: "profile".into(), ..QueryForm::default() };
+    show(&ctx, StatusCode::OK, &form, None, None, None)
+}
+
+async fn create(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageError> {
+    submit(&ctx, &params, None).await
+}
+
+async fn edit_form(ctx: Ctx) -> Result<Response, PageError> {
+    let query = service::get(&ctx.state, &path_param(&ctx)?).await?;
+    Ok(show(&ctx, StatusCode::OK, &QueryForm::from_query(&query), Some(&query), None, None))
+}
+
+async fn update(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageError> {
+    let query = service::get(&ctx.state, &path_param(&ctx)?).await?;
+    submit(&ctx, &params, Some(&query)).await
+}
+
+async fn delete_form(ctx: Ctx) -> Result<Response, PageError> {
+    let query = service::get(&ctx.state, &path_param(&ctx)?).await?;
+    Ok(confirm_delete(&ctx, StatusCode::OK, &query.path, None))
+}
+
+async fn delete(ctx: Ctx, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
+    let path = path_param(&ctx)?;
+    match service::delete(&ctx.state, &path).await {
+        Ok(()) => Ok(see_other("/admin/queries?done=query-deleted")),
+        Err(AdminError::Conflict(message)) => Ok(confirm_delete(&ctx, StatusCode::CONFLICT, &path, Some(&message))),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn path_param(ctx: &Ctx<'_>) -> Result<QueryPath, PageError> {
+fn path_param(ctx: &Ctx) -> Result<QueryPath, PageError> {
     QueryPath::parse("path", ctx.query().text("path")).map_err(|_| AdminError::NotFound("query").into())
 }
 
@@ -146,8 +153,9 @@ fn edit_href(path: &QueryPath) -> String {
     format!("/admin/queries/edit?path={}", encode(path.as_str()))
 }
 
-async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
-    let queries = service::list(ctx.state).await?;
+async fn list(ctx: Ctx) -> Result<Response, PageError> {
+    let ctx = &ctx;
+    let queries = service::list(&ctx.state).await?;
     let body = html! {
         div.actions {
             h1 { "Queries" }
@@ -179,9 +187,8 @@ async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
 }
 
 /// Saves the form, or with the Validate button only checks it (and previews it for a username).
-async fn submit(ctx: &Ctx<'_>, existing: Option<&SavedQuery>) -> Result<Response, PageError> {
-    let params = ctx.checked_form()?;
-    let mut form = QueryForm::from_params(&params);
+async fn submit(ctx: &Ctx, params: &Params, existing: Option<&SavedQuery>) -> Result<Response, PageError> {
+    let mut form = QueryForm::from_params(params);
     if let Some(q) = existing {
         // The path is the query's identity: it comes from the address, not the form.
         form.path = q.path.to_string();
@@ -201,7 +208,7 @@ async fn submit(ctx: &Ctx<'_>, existing: Option<&SavedQuery>) -> Result<Response
         };
         let preview = match form.username.trim() {
             "" => None,
-            username => match service::preview(ctx.state, &definition, username).await {
+            username => match service::preview(&ctx.state, &definition, username).await {
                 Ok(preview) => Some(Ok(preview)),
                 Err(AdminError::Invalid(invalid)) => Some(Err(invalid.message)),
                 Err(other) => return Err(other.into()),
@@ -212,8 +219,8 @@ async fn submit(ctx: &Ctx<'_>, existing: Option<&SavedQuery>) -> Result<Response
         return Ok(show(ctx, status, &form, existing, None, Some(&validation)));
     }
     let saved = match existing {
-        None => service::create(ctx.state, &draft, ctx.now).await.map(|_| "query-created"),
-        Some(q) => service::update(ctx.state, &q.path, &draft, ctx.now).await.map(|_| "query-saved"),
+        None => service::create(&ctx.state, &draft, ctx.now).await.map(|_| "query-created"),
+        Some(q) => service::update(&ctx.state, &q.path, &draft, ctx.now).await.map(|_| "query-saved"),
     };
     match saved {
         Ok(done) => Ok(see_other(&format!("/admin/queries?done={done}"))),
@@ -222,7 +229,7 @@ async fn submit(ctx: &Ctx<'_>, existing: Option<&SavedQuery>) -> Result<Response
 }
 
 fn show(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     status: StatusCode,
     f: &QueryForm,
     existing: Option<&SavedQuery>,
@@ -308,7 +315,7 @@ fn validation_result(v: &Validation, username: &str) -> Markup {
     }
 }
 
-fn confirm_delete(ctx: &Ctx<'_>, status: StatusCode, path: &QueryPath, error: Option<&str>) -> Response {
+fn confirm_delete(ctx: &Ctx, status: StatusCode, path: &QueryPath, error: Option<&str>) -> Response {
     let action = format!("/admin/queries/delete?path={}", encode(path.as_str()));
     let message = html! {
         p { "Delete the query " span.mono { (path) } "?" }

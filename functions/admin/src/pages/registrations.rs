@@ -1,17 +1,20 @@
 //! `/admin/registrations`: the seed's App Registrations overview, the add/edit form with
 //! Validate IQA, delete, and regenerating a registration's credentials.
 
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::get;
 use gatehouse::query::{QueryKind, QueryPath, SavedQuery, kind_name};
 use gatehouse::registration::{ClientId, GrantType, RegistrationDraft, RegistrationSettings, RoleFormat};
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::see_other;
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::html;
 
 use super::{
-    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, delete_link, edit_link, method_not_allowed,
+    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, delete_link, edit_link,
 };
 use crate::service::AdminError;
 use crate::service::queries as query_service;
@@ -149,59 +152,80 @@ pub(super) struct QueryCheck {
     pub outcome: Result<SavedQuery, String>,
 }
 
-pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
-    match (ctx.verb(), rest) {
-        (Verb::Get, []) => list(ctx).await,
-        (Verb::Get, ["new"]) => {
-            let form = RegistrationForm::new_defaults();
-            show(ctx, StatusCode::OK, RegistrationView { form: &form, details: None, error: None, check: None }).await
-        }
-        (Verb::Post, ["new"]) => submit(ctx, None).await,
-        (Verb::Get, [id]) => {
-            let details = service::get(ctx.state, client_id(id)?).await?;
-            let form = RegistrationForm::from_settings(&details.registration.settings);
-            let view = RegistrationView { form: &form, details: Some(&details), error: None, check: None };
-            show(ctx, StatusCode::OK, view).await
-        }
-        (Verb::Post, [id]) => submit(ctx, Some(client_id(id)?)).await,
-        (Verb::Get, [id, "delete"]) => confirm_delete(ctx, client_id(id)?).await,
-        (Verb::Post, [id, "delete"]) => {
-            let id = client_id(id)?;
-            ctx.checked_form()?;
-            service::delete(ctx.state, id).await?;
-            Ok(see_other("/admin/registrations?done=registration-deleted"))
-        }
-        (Verb::Get, [id, action @ ("regenerate-secret" | "regenerate-signing-key")]) => {
-            confirm_regenerate(ctx, client_id(id)?, credential(action)).await
-        }
-        (Verb::Post, [id, action @ ("regenerate-secret" | "regenerate-signing-key")]) => {
-            let id = client_id(id)?;
-            ctx.checked_form()?;
-            let which = credential(action);
-            service::regenerate(ctx.state, id, which, ctx.now).await?;
-            let done = match which {
-                Credential::ClientSecret => "secret-regenerated",
-                Credential::JwtSigningKey => "signing-key-regenerated",
-            };
-            Ok(see_other(&format!("/admin/registrations/{id}?done={done}")))
-        }
-        (_, [] | ["new"] | [_] | [_, "delete" | "regenerate-secret" | "regenerate-signing-key"]) => {
-            Err(method_not_allowed())
-        }
-        _ => Err(PageError::not_found()),
-    }
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/registrations", get(list))
+        .route("/admin/registrations/new", get(new_form).post(create))
+        .route("/admin/registrations/{id}", get(edit_form).post(update))
+        .route("/admin/registrations/{id}/delete", get(confirm_delete).post(delete))
+        .route("/admin/registrations/{id}/regenerate-secret", get(confirm_secret).post(regenerate_secret))
+        .route(
+            "/admin/registrations/{id}/regenerate-signing-key",
+            get(confirm_signing_key).post(regenerate_signing_key),
+        )
+}
+
+async fn new_form(ctx: Ctx) -> Result<Response, PageError> {
+    let form = RegistrationForm::new_defaults();
+    show(&ctx, StatusCode::OK, RegistrationView { form: &form, details: None, error: None, check: None }).await
+}
+
+async fn create(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageError> {
+    submit(&ctx, &params, None).await
+}
+
+async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    let details = service::get(&ctx.state, client_id(&id)?).await?;
+    let form = RegistrationForm::from_settings(&details.registration.settings);
+    let view = RegistrationView { form: &form, details: Some(&details), error: None, check: None };
+    show(&ctx, StatusCode::OK, view).await
+}
+
+async fn update(ctx: Ctx, Path(id): Path<String>, RawForm(params): RawForm) -> Result<Response, PageError> {
+    submit(&ctx, &params, Some(client_id(&id)?)).await
+}
+
+async fn delete(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
+    service::delete(&ctx.state, client_id(&id)?).await?;
+    Ok(see_other("/admin/registrations?done=registration-deleted"))
+}
+
+async fn confirm_secret(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    confirm_regenerate(&ctx, client_id(&id)?, Credential::ClientSecret).await
+}
+
+async fn confirm_signing_key(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    confirm_regenerate(&ctx, client_id(&id)?, Credential::JwtSigningKey).await
+}
+
+async fn regenerate_secret(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
+    regenerate(&ctx, client_id(&id)?, Credential::ClientSecret).await
+}
+
+async fn regenerate_signing_key(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    _: CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    regenerate(&ctx, client_id(&id)?, Credential::JwtSigningKey).await
+}
+
+async fn regenerate(ctx: &Ctx, id: ClientId, which: Credential) -> Result<Response, PageError> {
+    service::regenerate(&ctx.state, id, which, ctx.now).await?;
+    let done = match which {
+        Credential::ClientSecret => "secret-regenerated",
+        Credential::JwtSigningKey => "signing-key-regenerated",
+    };
+    Ok(see_other(&format!("/admin/registrations/{id}?done={done}")))
 }
 
 fn client_id(segment: &str) -> Result<ClientId, PageError> {
     ClientId::parse(segment).ok_or_else(|| PageError::from(AdminError::NotFound("registration")))
 }
 
-fn credential(action: &str) -> Credential {
-    if action == "regenerate-secret" { Credential::ClientSecret } else { Credential::JwtSigningKey }
-}
-
-async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
-    let registrations = service::list(ctx.state).await?;
+async fn list(ctx: Ctx) -> Result<Response, PageError> {
+    let ctx = &ctx;
+    let registrations = service::list(&ctx.state).await?;
     let body = html! {
         div.actions {
             h1 { "App Registrations" }
@@ -236,11 +260,11 @@ async fn list(ctx: &Ctx<'_>) -> Result<Response, PageError> {
 }
 
 /// Whether the JWT signing key is unused because an asymmetric algorithm signs ID tokens.
-async fn signing_key_hidden(ctx: &Ctx<'_>) -> Result<bool, PageError> {
-    Ok(gatehouse::oidc::issue::signing_config(ctx.state).await?.algorithm.is_asymmetric())
+async fn signing_key_hidden(ctx: &Ctx) -> Result<bool, PageError> {
+    Ok(gatehouse::oidc::issue::signing_config(&ctx.state).await?.algorithm.is_asymmetric())
 }
 
-async fn show(ctx: &Ctx<'_>, status: StatusCode, view: RegistrationView<'_>) -> Result<Response, PageError> {
+async fn show(ctx: &Ctx, status: StatusCode, view: RegistrationView<'_>) -> Result<Response, PageError> {
     let hide_signing_key = signing_key_hidden(ctx).await?;
     let title = match view.details {
         Some(d) => format!("Edit {}", d.registration.settings.name),
@@ -251,11 +275,10 @@ async fn show(ctx: &Ctx<'_>, status: StatusCode, view: RegistrationView<'_>) -> 
 }
 
 /// Saves the form, or with `validate=profile|role` only checks that query and shows the form again.
-async fn submit(ctx: &Ctx<'_>, id: Option<ClientId>) -> Result<Response, PageError> {
-    let params = ctx.checked_form()?;
-    let form = RegistrationForm::from_params(&params);
+async fn submit(ctx: &Ctx, params: &Params, id: Option<ClientId>) -> Result<Response, PageError> {
+    let form = RegistrationForm::from_params(params);
     let details = match id {
-        Some(id) => Some(service::get(ctx.state, id).await?),
+        Some(id) => Some(service::get(&ctx.state, id).await?),
         None => None,
     };
     let details = details.as_ref();
@@ -267,8 +290,8 @@ async fn submit(ctx: &Ctx<'_>, id: Option<ClientId>) -> Result<Response, PageErr
     let saved = match form.draft() {
         Err(invalid) => Err(AdminError::Invalid(invalid)),
         Ok(draft) => match id {
-            None => service::create(ctx.state, &draft, ctx.now).await,
-            Some(id) => service::update(ctx.state, id, &draft, ctx.now).await,
+            None => service::create(&ctx.state, &draft, ctx.now).await,
+            Some(id) => service::update(&ctx.state, id, &draft, ctx.now).await,
         },
     };
     match saved {
@@ -285,7 +308,7 @@ async fn submit(ctx: &Ctx<'_>, id: Option<ClientId>) -> Result<Response, PageErr
 
 /// The seed's Validate IQA: the query must exist and be of the field's kind; then its
 /// parameter and columns are shown.
-async fn check_query(ctx: &Ctx<'_>, which: &str, form: &RegistrationForm) -> Result<QueryCheck, PageError> {
+async fn check_query(ctx: &Ctx, which: &str, form: &RegistrationForm) -> Result<QueryCheck, PageError> {
     let (kind, field, text) = match which {
         "profile" => (QueryKind::Profile, "profile_query", &form.profile_query),
         "role" => (QueryKind::Role, "role_query", &form.role_query),
@@ -295,7 +318,7 @@ async fn check_query(ctx: &Ctx<'_>, which: &str, form: &RegistrationForm) -> Res
         Ok(path) => path,
         Err(invalid) => return Ok(QueryCheck { kind, outcome: Err(invalid.message) }),
     };
-    let outcome = match query_service::get(ctx.state, &path).await {
+    let outcome = match query_service::get(&ctx.state, &path).await {
         Ok(query) if query.kind == kind => Ok(query),
         Ok(query) => Err(format!("{path} is a {} query, not a {} query.", kind_name(query.kind), kind_name(kind))),
         Err(AdminError::NotFound(_)) => Err(format!("Query {path} does not exist: create it under Queries first.")),
@@ -304,8 +327,9 @@ async fn check_query(ctx: &Ctx<'_>, which: &str, form: &RegistrationForm) -> Res
     Ok(QueryCheck { kind, outcome })
 }
 
-async fn confirm_delete(ctx: &Ctx<'_>, id: ClientId) -> Result<Response, PageError> {
-    let details = service::get(ctx.state, id).await?;
+async fn confirm_delete(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    let (ctx, id) = (&ctx, client_id(&id)?);
+    let details = service::get(&ctx.state, id).await?;
     let name = &details.registration.settings.name;
     let action = format!("/admin/registrations/{id}/delete");
     let message = html! {
@@ -324,8 +348,8 @@ async fn confirm_delete(ctx: &Ctx<'_>, id: ClientId) -> Result<Response, PageErr
     Ok(confirm_page(ctx, StatusCode::OK, confirm))
 }
 
-async fn confirm_regenerate(ctx: &Ctx<'_>, id: ClientId, which: Credential) -> Result<Response, PageError> {
-    let details = service::get(ctx.state, id).await?;
+async fn confirm_regenerate(ctx: &Ctx, id: ClientId, which: Credential) -> Result<Response, PageError> {
+    let details = service::get(&ctx.state, id).await?;
     let (what, action) = match which {
         Credential::ClientSecret => ("Client Secret", "regenerate-secret"),
         Credential::JwtSigningKey => ("JWT Signing Key", "regenerate-signing-key"),

@@ -1,16 +1,21 @@
 //! `/admin/signing`: which algorithm signs ID tokens (HS512 with each registration's own key,
 //! the seed's default, or RS256 / RS512 with Gatehouse's keys), the keys, and rotation.
 
-use gatehouse::oidc::issue::{save_signing_config, signing_config};
-use gatehouse::oidc::signing::{RETIRED_KEY_GRACE, SigningAlgorithm, SigningConfig, SigningError};
+use axum::Router;
+use axum::routing::get;
+use gatehouse::oidc::signing::{RETIRED_KEY_GRACE, SigningAlgorithm, SigningConfig};
+use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::response::see_other;
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::{
-    Confirm, Ctx, FormError, Section, Verb, admin_page, confirm_page, csrf_input, error_summary, method_not_allowed,
+    Confirm, CsrfForm, Ctx, FormError, NoFields, Section, admin_page, confirm_page, csrf_input, error_summary,
 };
+use crate::service::AdminError;
+use crate::service::signing as service;
 
 const ALGORITHMS: &[(SigningAlgorithm, &str)] = &[
     (
@@ -31,55 +36,48 @@ fn grace_hours() -> i64 {
     RETIRED_KEY_GRACE.whole_hours()
 }
 
-pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
-    match (ctx.verb(), rest) {
-        (Verb::Get, []) => Ok(show(ctx, StatusCode::OK, &signing_config(ctx.state).await?, None)),
-        (Verb::Post, []) => {
-            let params = ctx.checked_form()?;
-            let mut config = signing_config(ctx.state).await?;
-            let chosen = params.text("algorithm");
-            let Some(algorithm) = ALGORITHMS.iter().map(|(a, _)| *a).find(|a| a.name() == chosen) else {
-                let error = FormError::invalid(gatehouse::validation::Invalid::new(
-                    "algorithm",
-                    "choose HS512, RS256 or RS512",
-                ));
-                return Ok(show(ctx, error.status, &config, Some(&error)));
-            };
-            config.set_algorithm(algorithm, ctx.now).map_err(signing_error)?;
-            save_signing_config(ctx.state, &config).await?;
-            tracing::info!(algorithm = algorithm.name(), "signing algorithm set");
-            Ok(see_other("/admin/signing?done=signing-saved"))
-        }
-        (Verb::Get, ["rotate"]) => Ok(if signing_config(ctx.state).await?.algorithm.is_asymmetric() {
-            confirm_rotate(ctx, StatusCode::OK, None)
-        } else {
-            confirm_rotate(ctx, StatusCode::CONFLICT, Some(HS512_ROTATE))
-        }),
-        (Verb::Post, ["rotate"]) => {
-            ctx.checked_form()?;
-            let mut config = signing_config(ctx.state).await?;
-            match config.rotate(ctx.now) {
-                Ok(()) => {}
-                Err(SigningError::NoActiveKey(message)) => {
-                    return Ok(confirm_rotate(ctx, StatusCode::CONFLICT, Some(message)));
-                }
-                Err(other) => return Err(signing_error(other)),
-            }
-            save_signing_config(ctx.state, &config).await?;
-            tracing::info!("signing key rotated");
-            Ok(see_other("/admin/signing?done=signing-rotated"))
-        }
-        (_, [] | ["rotate"]) => Err(method_not_allowed()),
-        _ => Err(PageError::not_found()),
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/admin/signing", get(read).post(set_algorithm))
+        .route("/admin/signing/rotate", get(rotate_form).post(rotate))
+}
+
+#[derive(Deserialize)]
+struct AlgorithmForm {
+    #[serde(default)]
+    algorithm: String,
+}
+
+async fn read(ctx: Ctx) -> Result<Response, PageError> {
+    Ok(show(&ctx, StatusCode::OK, &service::get(&ctx.state).await?, None))
+}
+
+async fn set_algorithm(ctx: Ctx, CsrfForm(form): CsrfForm<AlgorithmForm>) -> Result<Response, PageError> {
+    let Some(algorithm) = ALGORITHMS.iter().map(|(a, _)| *a).find(|a| a.name() == form.algorithm) else {
+        let error = FormError::invalid(Invalid::new("algorithm", "choose HS512, RS256 or RS512"));
+        return Ok(show(&ctx, error.status, &service::get(&ctx.state).await?, Some(&error)));
+    };
+    service::set_algorithm(&ctx.state, algorithm, ctx.now).await?;
+    Ok(see_other("/admin/signing?done=signing-saved"))
+}
+
+async fn rotate_form(ctx: Ctx) -> Result<Response, PageError> {
+    Ok(if service::get(&ctx.state).await?.algorithm.is_asymmetric() {
+        confirm_rotate(&ctx, StatusCode::OK, None)
+    } else {
+        confirm_rotate(&ctx, StatusCode::CONFLICT, Some(HS512_ROTATE))
+    })
+}
+
+async fn rotate(ctx: Ctx, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
+    match service::rotate(&ctx.state, ctx.now).await {
+        Ok(_) => Ok(see_other("/admin/signing?done=signing-rotated")),
+        Err(AdminError::Conflict(message)) => Ok(confirm_rotate(&ctx, StatusCode::CONFLICT, Some(&message))),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn signing_error(e: SigningError) -> PageError {
-    tracing::error!(error = %e, "signing key operation failed");
-    PageError::internal()
-}
-
-fn show(ctx: &Ctx<'_>, status: StatusCode, config: &SigningConfig, error: Option<&FormError>) -> Response {
+fn show(ctx: &Ctx, status: StatusCode, config: &SigningConfig, error: Option<&FormError>) -> Response {
     let body = html! {
         h1 { "Signing keys" }
         p.hint { "How Gatehouse signs the ID tokens it issues to app registrations." }
@@ -145,7 +143,7 @@ fn keys(config: &SigningConfig, now: i64) -> Markup {
     }
 }
 
-fn confirm_rotate(ctx: &Ctx<'_>, status: StatusCode, error: Option<&str>) -> Response {
+fn confirm_rotate(ctx: &Ctx, status: StatusCode, error: Option<&str>) -> Response {
     let message = html! {
         p { "Create a new signing key? It signs every ID token from now on." }
         p { "The previous key stays published at " span.mono { "/jwks" } " for " (grace_hours()) " hours, until the tokens it signed expire; then it is removed." }

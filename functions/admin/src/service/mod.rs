@@ -1,8 +1,11 @@
 //! What the admin can do, shared by the JSON API and the web pages.
 
 pub mod contacts;
+pub mod oidc;
+pub mod outbox;
 pub mod queries;
 pub mod registrations;
+pub mod signing;
 
 use gatehouse::secret::RandomError;
 use gatehouse::store::StoreError;
@@ -25,6 +28,9 @@ pub enum AdminError {
     Random(#[from] RandomError),
     #[error("password hashing failed")]
     Hash,
+    /// Already logged where it happened; the answer says only that it failed.
+    #[error("internal error")]
+    Internal,
 }
 
 pub type AdminResult<T> = Result<T, AdminError>;
@@ -41,6 +47,7 @@ impl From<AdminError> for ApiError {
                 tracing::error!("password hashing failed");
                 ApiError::internal()
             }
+            AdminError::Internal => ApiError::internal(),
         }
     }
 }
@@ -57,7 +64,7 @@ impl From<AdminError> for PageError {
             AdminError::Conflict(message) => PageError::new(StatusCode::CONFLICT, "Cannot do that", message),
             AdminError::Store(store) => store.into(),
             AdminError::Random(random) => random.into(),
-            AdminError::Hash => PageError::internal(),
+            AdminError::Hash | AdminError::Internal => PageError::internal(),
         }
     }
 }

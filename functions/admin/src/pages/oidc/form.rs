@@ -42,7 +42,7 @@ fn select(
     }
 }
 
-pub(super) fn render(ctx: &Ctx<'_>, f: &OidcForm, secret_hint: Option<&str>, e: Option<&FormError>) -> Markup {
+pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Option<&FormError>) -> Markup {
     let issuer = ctx.state.config.issuer_str();
     let providers: Vec<(&str, &str)> = PROVIDERS.iter().map(|(_, v, t)| (*v, *t)).collect();
     let require_for: Vec<(&str, &str)> = REQUIRE_FOR.iter().map(|(_, v, t)| (*v, *t)).collect();

@@ -20,7 +20,7 @@ pub struct RegistrationView<'a> {
     pub check: Option<&'a QueryCheck>,
 }
 
-pub fn render_form(ctx: &Ctx<'_>, view: &RegistrationView<'_>, hide_signing_key: bool) -> Markup {
+pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: bool) -> Markup {
     let f = view.form;
     let e = view.error;
     let (title, action) = match view.details {

@@ -1,0 +1,219 @@
+//! The OpenAPI document, derived from the handlers' annotations and the view types. The
+//! request bodies are the shared drafts, which cannot carry schema derives here, so their
+//! schemas are the `*Input` structs below (tests check they list every draft field).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gatehouse admin API",
+        version = "0.1.0",
+        description = "App registrations, contacts, saved queries, ID token signing, the Open ID Connect (Entra ID / Okta) settings and their log, and the outbox. For system administrators. Authenticate with the session cookie from /signin (cookie-authenticated writes send X-CSRF-Token, from GET /admin/api/session), or with a bearer token: POST /token with grant_type=password, client_id=gatehouse-admin, scope=admin and a system administrator's username and password. Errors are {\"error\": message, \"code\": code, \"field\": field?}."
+    ),
+    paths(
+        super::session, super::outbox,
+        super::registrations::list, super::registrations::create, super::registrations::read,
+        super::registrations::update, super::registrations::delete,
+        super::registrations::regenerate_secret, super::registrations::regenerate_signing_key,
+        super::contacts::list, super::contacts::create, super::contacts::read, super::contacts::update,
+        super::contacts::delete, super::contacts::set_password,
+        super::queries::list, super::queries::create, super::queries::validate, super::queries::read,
+        super::queries::update, super::queries::delete,
+        super::signing::read, super::signing::set_algorithm, super::signing::rotate,
+        super::oidc::read, super::oidc::save, super::oidc::logs,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&Security),
+    security(("session" = []), ("bearer" = []))
+)]
+struct ApiDoc;
+
+/// The document served at `GET /admin/api/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "gatehouse_session",
+                "__Host-gatehouse_session over https",
+            ))),
+        );
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some("An access token from POST /token (application/x-www-form-urlencoded) with grant_type=password, client_id=gatehouse-admin (a public client: no secret), scope=admin, username and password of a system administrator. No CSRF token is needed with it.".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    }
+}
+
+/// Every error answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: String,
+    pub code: String,
+    /// The offending field of a 422.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// The body of `POST`/`PUT /admin/api/registrations`. Unknown fields are refused.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RegistrationInput {
+    name: String,
+    redirect_urls: Vec<String>,
+    profile_query: String,
+    id_token_fields: Vec<String>,
+    role_query: String,
+    /// `array` or `csv`.
+    role_format: Option<String>,
+    no_access_mapping: String,
+    /// `implicit`, `password_confidential`, `password_public` (`authorization_code` is always on).
+    grant_types: Vec<String>,
+}
+
+/// The body of `POST`/`PUT /admin/api/contacts`. Unknown fields are refused.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ContactInput {
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    is_staff: Option<bool>,
+    is_sysadmin: Option<bool>,
+    status: Option<String>,
+    member_type: Option<String>,
+    roles: Option<Vec<String>>,
+    attributes: Option<BTreeMap<String, String>>,
+    external_id: Option<String>,
+    /// Write-only: hashed before it is stored.
+    #[schema(format = Password)]
+    password: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = ColumnInput)]
+#[allow(dead_code)]
+pub struct ColumnInput {
+    source: String,
+    alias: String,
+}
+
+/// The body of `POST /admin/api/queries` and `PUT /admin/api/queries/{path}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct QueryInput {
+    path: String,
+    /// `profile` or `role`.
+    kind: String,
+    parameter: Option<String>,
+    columns: Vec<ColumnInput>,
+}
+
+/// The body of `PUT /admin/api/oidc-settings`. A missing `client_secret` keeps the stored one.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct OidcSettingsInput {
+    /// `disabled`, `test` or `enabled`.
+    mode: Option<String>,
+    provider: Option<String>,
+    name: Option<String>,
+    client_id: Option<String>,
+    #[schema(format = Password)]
+    client_secret: Option<String>,
+    well_known_url: Option<String>,
+    tenant: Option<String>,
+    authority_url: Option<String>,
+    external_claim_id: Option<String>,
+    redirect_login_url: Option<String>,
+    login_hint: Option<bool>,
+    require_for: Option<String>,
+    claim_type: Option<String>,
+    claim_value: Option<String>,
+    forgot_email_body: Option<String>,
+    mfa_enabled: Option<bool>,
+    /// Confirms turning OIDC on.
+    confirm: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    use super::super::views::*;
+    use super::*;
+
+    fn schemas() -> Value {
+        serde_json::to_value(document()).unwrap()["components"]["schemas"].clone()
+    }
+
+    /// Every key the sample sends is a property of its schema in the document.
+    fn assert_listed<T: Serialize + ToSchema>(sample: &T) {
+        let name = T::name();
+        let schemas = schemas();
+        let properties = schemas[name.as_ref()]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} has no schema in the document"))
+            .clone();
+        let sent = serde_json::to_value(sample).unwrap();
+        for key in sent.as_object().unwrap().keys() {
+            assert!(properties.contains_key(key), "{name}.{key} is sent but not in the OpenAPI document");
+        }
+    }
+
+    #[test]
+    fn every_view_field_is_documented() {
+        assert_listed(&SessionView::default());
+        assert_listed(&RegistrationView::default());
+        assert_listed(&IgnoredFieldView::default());
+        assert_listed(&RegistrationList::default());
+        assert_listed(&ContactView::default());
+        assert_listed(&ContactList::default());
+        assert_listed(&QueryView::default());
+        assert_listed(&ColumnView::default());
+        assert_listed(&QueryList::default());
+        assert_listed(&ParameterView::default());
+        assert_listed(&PreviewView { username: "a".into(), row: Some(Default::default()), rows: Some(Vec::new()) });
+        assert_listed(&ValidationView { preview: Some(PreviewView::default()), ..ValidationView::default() });
+        assert_listed(&SigningView::default());
+        assert_listed(&SigningKeyView::default());
+        assert_listed(&SettingsView::default());
+        assert_listed(&LogPageView::default());
+        assert_listed(&LogEntryView::default());
+        assert_listed(&OutboxView::default());
+        assert_listed(&MailView::default());
+        assert_listed(&ErrorBody { error: String::new(), code: String::new(), field: Some(String::new()) });
+    }
+
+    #[test]
+    fn inputs_list_every_draft_field() {
+        let draft = gatehouse::registration::RegistrationDraft::default();
+        let schemas = schemas();
+        for key in serde_json::to_value(&draft).unwrap().as_object().unwrap().keys() {
+            assert!(schemas["RegistrationInput"]["properties"].get(key).is_some(), "RegistrationInput lacks {key}");
+        }
+    }
+
+    #[test]
+    fn nulls_sent_are_nullable_and_paths_are_listed() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let key = &doc["components"]["schemas"]["Registration"]["properties"]["jwt_signing_key"];
+        assert!(key.to_string().contains("null"), "jwt_signing_key must be nullable: {key}");
+        for path in ["/admin/api/session", "/admin/api/queries/{path}", "/admin/api/logs", "/admin/api/outbox"] {
+            assert!(doc["paths"].get(path).is_some(), "{path} missing");
+        }
+    }
+}

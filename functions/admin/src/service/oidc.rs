@@ -1,0 +1,93 @@
+//! The Open ID Connect (upstream provider) settings and their log.
+
+use gatehouse::app::AppState;
+use gatehouse::upstream::client;
+use gatehouse::upstream::log::{Level, LogEntry, LogFilter, record};
+use gatehouse::upstream::settings::{self, Provider, SettingsDraft, UpstreamSettings};
+use gatehouse::validation::Invalid;
+use gatehouse::web::request::Params;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::AdminResult;
+
+pub async fn load(state: &AppState) -> AdminResult<UpstreamSettings> {
+    Ok(settings::load(state).await?)
+}
+
+/// The end of the stored client secret, for recognising it; the secret itself is never shown.
+pub fn secret_hint(s: &UpstreamSettings) -> Option<String> {
+    s.client_secret.as_ref().map(|c| {
+        let tail: String = c.expose().chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("…{tail}")
+    })
+}
+
+/// Validates, checks the provider's discovery document, and saves.
+pub async fn save(state: &AppState, draft: &SettingsDraft) -> AdminResult<UpstreamSettings> {
+    let previous = settings::load(state).await?;
+    let next = draft.validate(&previous, state.config.issuer_str())?;
+    if next.is_on()
+        && let Err(e) = client::discover(&next, true).await
+    {
+        record(
+            state,
+            Level::Error,
+            "OIDC settings not saved: the provider's discovery failed",
+            json!({ "error": e.to_string() }),
+        )
+        .await;
+        let field = if next.provider == Some(Provider::Okta) { "well_known_url" } else { "authority_url" };
+        return Err(Invalid::new(field, e.to_string()).into());
+    }
+    settings::save(state, &next).await?;
+    record(
+        state,
+        Level::Info,
+        "OIDC settings saved",
+        json!({ "mode": next.mode, "provider": next.provider, "require_for": next.require_for }),
+    )
+    .await;
+    Ok(next)
+}
+
+fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, Invalid> {
+    if let Ok(at) = OffsetDateTime::parse(value, &Rfc3339) {
+        return Ok(at);
+    }
+    let date = time::Date::parse(value, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| Invalid::new(field, format!("`{value}` is not a date (2026-11-23) or RFC 3339 time")))?;
+    Ok(date.midnight().assume_utc()
+        + if field == "to" { time::Duration::days(1) - time::Duration::seconds(1) } else { time::Duration::ZERO })
+}
+
+/// The Logs tab's query: level, "message contains", occurred between, newest first, paged.
+pub fn log_filter(params: &Params) -> Result<LogFilter, Invalid> {
+    let text = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
+    Ok(LogFilter {
+        level: match text("level") {
+            None => None,
+            Some(v) => {
+                Some(Level::parse(v).ok_or_else(|| Invalid::new("level", "choose debug, info, warning or error"))?)
+            }
+        },
+        contains: text("contains").map(str::to_owned),
+        from: text("from").map(|v| parse_time("from", v)).transpose()?,
+        to: text("to").map(|v| parse_time("to", v)).transpose()?,
+        before: text("before").map(str::to_owned),
+        limit: text("limit").and_then(|v| v.parse().ok()).unwrap_or(50).clamp(1, 500),
+    })
+}
+
+/// One page of log entries, and the sort key to ask for the next (older) page with.
+pub struct LogPage {
+    pub entries: Vec<LogEntry>,
+    pub next_before: Option<String>,
+}
+
+pub async fn logs(state: &AppState, filter: &LogFilter, now: OffsetDateTime) -> AdminResult<LogPage> {
+    let entries = state.stores.logs.search(filter, now).await?;
+    let next_before = (entries.len() == filter.limit).then(|| entries.last().map(LogEntry::sort_key)).flatten();
+    Ok(LogPage { entries, next_before })
+}
