@@ -3,10 +3,10 @@
 //! revoke everything that authorization produced.
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::contact::ContactId;
-use crate::oidc::scope::Scopes;
+use crate::scope::Scopes;
 use crate::secret::{RandomError, random_alphanumeric};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,6 +26,9 @@ impl FamilyId {
         Self(value)
     }
 }
+
+/// How long an authorization code lives (the embedded store sweeps by it too).
+pub const CODE_LIFETIME: Duration = Duration::seconds(60);
 
 /// An authorization code: single use, short-lived, bound to client, redirect URI and PKCE.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

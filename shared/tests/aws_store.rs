@@ -14,7 +14,7 @@ use gatehouse::config::{AwsSettings, Backend};
 use gatehouse::contact::{Contact, ContactId, ContactProfile};
 use gatehouse::secret::{SecretString, random_alphanumeric};
 use gatehouse::store::aws::{open_with_config, schema};
-use gatehouse::store::{StoreError, Stores, suite};
+use gatehouse::store::{Retention, StoreError, Stores, suite};
 use time::OffsetDateTime;
 
 const ENDPOINT_VAR: &str = "GATEHOUSE_TEST_AWS_ENDPOINT";
@@ -61,7 +61,7 @@ impl Fixture {
         let sdk_config = sdk_config(&endpoint).await;
         let settings = fresh_settings(&endpoint);
         schema::create_tables(&dynamo(&sdk_config), &settings.table_prefix).await.unwrap();
-        let stores = open_with_config(&sdk_config, &settings);
+        let stores = open_with_config(&sdk_config, &settings, Retention::default());
         Self { sdk_config, settings, stores }
     }
 
@@ -188,10 +188,10 @@ async fn stores_open_uses_the_environment_and_endpoint() {
         );
     }
     let settings = fresh_settings(&endpoint);
-    let stores = Stores::open(&Backend::Aws(settings.clone())).await.unwrap();
+    let stores = Stores::open(&Backend::Aws(settings.clone()), Retention::default()).await.unwrap();
     stores.secrets.put("open/check", &SecretString::new("value")).await.unwrap();
     // The same secret, read through a client built from static settings: one server.
-    let direct = open_with_config(&sdk_config(&endpoint).await, &settings);
+    let direct = open_with_config(&sdk_config(&endpoint).await, &settings, Retention::default());
     assert_eq!(
         direct.secrets.get("open/check").await.unwrap().map(|s| s.expose().to_owned()).as_deref(),
         Some("value")

@@ -6,10 +6,10 @@ use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::local_signin::find_contact;
-use gatehouse::mail;
 use gatehouse::password::{PasswordHash, check_strength};
 use gatehouse::secret::{OpaqueToken, SecretString};
-use gatehouse::upstream::settings::{self, UpstreamSettings};
+use gatehouse::services::mail;
+use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
@@ -101,7 +101,7 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
         return Err(PageError::new(StatusCode::FORBIDDEN, "The form expired", "Please go back and try again."));
     }
     let typed = params.text("email").trim();
-    let settings = settings::load(state).await?;
+    let settings = gatehouse::services::upstream::load(&state.stores).await?;
     let contacts: Vec<Contact> = match which {
         Forgot::Username => state.stores.contacts.find_by_email(typed).await?,
         Forgot::Password => find_contact(state, typed).await?.into_iter().collect(),
@@ -109,13 +109,13 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
     for contact in contacts.iter().filter(|c| !c.profile.email.is_empty()) {
         let to = &contact.profile.email;
         if oidc_redirect_for(&settings, contact) {
-            mail::send(state, to, which.title(), &settings.forgot_email_body).await?;
+            mail::send(&state.stores, state.now(), to, which.title(), &settings.forgot_email_body).await?;
             continue;
         }
         match which {
             Forgot::Username => {
                 let body = format!("Your username at {} is: {}", state.config.org_name, contact.profile.username);
-                mail::send(state, to, "Your username", &body).await?;
+                mail::send(&state.stores, state.now(), to, "Your username", &body).await?;
             }
             Forgot::Password => {
                 let token = OpaqueToken::generate()?;
@@ -127,7 +127,7 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
                     "To choose a new password for {}, open this link within an hour:\n\n{link}\n\nIf you did not ask for this, ignore this email.",
                     contact.profile.username
                 );
-                mail::send(state, to, "Reset your password", &body).await?;
+                mail::send(&state.stores, state.now(), to, "Reset your password", &body).await?;
             }
         }
     }

@@ -41,12 +41,12 @@ CREATE TABLE IF NOT EXISTS consents (
     PRIMARY KEY (contact_id, client_id)
 );
 CREATE TABLE IF NOT EXISTS outbox (sort_key TEXT PRIMARY KEY, sent_at INTEGER NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS oidc_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS event_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
 PRAGMA user_version = 3;
 ";
 
 /// Opens (creating when needed) the database and secrets file in `data_dir`.
-pub fn open(data_dir: &Path) -> StoreResult<Stores> {
+pub fn open(data_dir: &Path, retention: Retention) -> StoreResult<Stores> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -56,9 +56,10 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
         .map_err(StoreError::backend)?;
     conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
-    let db = Arc::new(Database(Mutex::new(conn)));
+    let db = Arc::new(Database { conn: Mutex::new(conn), retention });
     let secrets = Arc::new(SecretsFile::open(data_dir.join("secrets.json"))?);
     Ok(Stores {
+        retention,
         contacts: db.clone(),
         queries: db.clone(),
         registrations: db.clone(),
@@ -71,7 +72,10 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
     })
 }
 
-pub struct Database(Mutex<Connection>);
+pub struct Database {
+    conn: Mutex<Connection>,
+    retention: Retention,
+}
 
 impl Database {
     /// The `doc` of the one row `sql` finds, if any.
@@ -87,7 +91,7 @@ impl Database {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        match self.0.lock() {
+        match self.conn.lock() {
             Ok(guard) => guard,
             // A panic mid-statement leaves SQLite consistent (the statement rolled back).
             Err(poisoned) => poisoned.into_inner(),
@@ -404,7 +408,7 @@ impl GrantStore for Database {
     async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()> {
         // Sweep what expired over an hour ago (codes live a minute, so this is about "now"),
         // keeping the table bounded; spent items stay until then to recognise replays.
-        let long_ago = grant.expires_at - crate::oidc::tokens::CODE_LIFETIME - time::Duration::hours(1);
+        let long_ago = grant.expires_at - crate::grants::CODE_LIFETIME - time::Duration::hours(1);
         let conn = self.conn();
         conn.execute("DELETE FROM grants WHERE expires_at <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
         conn.execute("DELETE FROM revoked_families WHERE until <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
@@ -547,10 +551,10 @@ impl GrantStore for Database {
 impl LogStore for Database {
     async fn append(&self, entry: &LogEntry) -> StoreResult<()> {
         let conn = self.conn();
-        let expired = (entry.occurred_at - crate::upstream::log::RETENTION).unix_timestamp();
-        conn.execute("DELETE FROM oidc_log WHERE occurred_at < ?1", [expired]).map_err(db_err)?;
+        let expired = (entry.occurred_at - self.retention.log).unix_timestamp();
+        conn.execute("DELETE FROM event_log WHERE occurred_at < ?1", [expired]).map_err(db_err)?;
         conn.execute(
-            "INSERT INTO oidc_log (sort_key, occurred_at, doc) VALUES (?1, ?2, ?3)",
+            "INSERT INTO event_log (sort_key, occurred_at, doc) VALUES (?1, ?2, ?3)",
             params![entry.sort_key(), entry.occurred_at.unix_timestamp(), to_json(entry)?],
         )
         .map(drop)
@@ -558,12 +562,12 @@ impl LogStore for Database {
     }
 
     async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
-        let oldest = (now - crate::upstream::log::RETENTION).unix_timestamp();
+        let oldest = (now - self.retention.log).unix_timestamp();
         let from = filter.from.map_or(oldest, |f| f.unix_timestamp().max(oldest));
         let to = filter.to.map_or(i64::MAX, |t| t.unix_timestamp());
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT doc FROM oidc_log WHERE occurred_at >= ?1 AND occurred_at <= ?2 ORDER BY sort_key DESC")
+            .prepare("SELECT doc FROM event_log WHERE occurred_at >= ?1 AND occurred_at <= ?2 ORDER BY sort_key DESC")
             .map_err(db_err)?;
         let mut rows = stmt.query(params![from, to]).map_err(db_err)?;
         let mut out = Vec::new();
@@ -583,7 +587,7 @@ impl LogStore for Database {
 impl OutboxStore for Database {
     async fn push(&self, mail: &Mail) -> StoreResult<()> {
         let conn = self.conn();
-        let expired = (mail.sent_at - crate::mail::OUTBOX_RETENTION).unix_timestamp();
+        let expired = (mail.sent_at - self.retention.outbox).unix_timestamp();
         conn.execute("DELETE FROM outbox WHERE sent_at < ?1", [expired]).map_err(db_err)?;
         conn.execute(
             "INSERT INTO outbox (sort_key, sent_at, doc) VALUES (?1, ?2, ?3)",
@@ -598,7 +602,7 @@ impl OutboxStore for Database {
         let mut stmt = conn
             .prepare("SELECT doc FROM outbox WHERE sent_at >= ?1 ORDER BY sort_key DESC LIMIT ?2")
             .map_err(db_err)?;
-        let oldest = (now - crate::mail::OUTBOX_RETENTION).unix_timestamp();
+        let oldest = (now - self.retention.outbox).unix_timestamp();
         let docs: Vec<String> = stmt
             .query_map(params![oldest, i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))
             .and_then(Iterator::collect)

@@ -9,13 +9,13 @@ use time::{Duration, OffsetDateTime};
 
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
+use crate::event_log::{LogEntry, LogFilter};
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
-use crate::mail::Mail;
+use crate::outbox::Mail;
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
-use crate::upstream::log::{LogEntry, LogFilter};
 
 pub mod aws;
 pub mod embedded;
@@ -157,9 +157,26 @@ pub trait SecretStore: Send + Sync {
     async fn delete(&self, name: &str) -> StoreResult<()>;
 }
 
+/// How long the stores keep what they only keep for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The OIDC log.
+    pub log: Duration,
+    /// Mail that was sent.
+    pub outbox: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { log: Duration::days(90), outbox: Duration::days(30) }
+    }
+}
+
 /// Every store the functions use, chosen by configuration.
 #[derive(Clone)]
 pub struct Stores {
+    /// What `logs` and `outbox` were opened with, for pages that say how far back they go.
+    pub retention: Retention,
     pub contacts: Arc<dyn ContactStore>,
     pub queries: Arc<dyn QueryStore>,
     pub registrations: Arc<dyn RegistrationStore>,
@@ -172,10 +189,10 @@ pub struct Stores {
 }
 
 impl Stores {
-    pub async fn open(backend: &Backend) -> StoreResult<Self> {
+    pub async fn open(backend: &Backend, retention: Retention) -> StoreResult<Self> {
         match backend {
-            Backend::Embedded { data_dir } => embedded::open(data_dir),
-            Backend::Aws(settings) => Ok(aws::open(settings).await),
+            Backend::Embedded { data_dir } => embedded::open(data_dir, retention),
+            Backend::Aws(settings) => Ok(aws::open(settings, retention).await),
         }
     }
 

@@ -7,10 +7,10 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 use super::*;
 use crate::contact::ContactProfile;
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
-use crate::oidc::scope::Scopes;
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
+use crate::scope::Scopes;
 use crate::secret::OpaqueToken;
 
 const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -312,7 +312,7 @@ pub async fn tickets_and_outbox(stores: &Stores) {
     stores.grants.put_ticket("login", &late, "x", T0 + Duration::minutes(10)).await.unwrap();
     assert!(stores.grants.take_ticket("login", &late, T0 + Duration::minutes(10)).await.unwrap().is_none(), "expired");
 
-    let mail = |n: i64, subject: &str| crate::mail::Mail {
+    let mail = |n: i64, subject: &str| crate::outbox::Mail {
         id: format!("m{n}"),
         to: "a@example.org".into(),
         subject: subject.into(),
@@ -326,8 +326,8 @@ pub async fn tickets_and_outbox(stores: &Stores) {
     assert_eq!(stores.outbox.recent(1, T0).await.unwrap().len(), 1);
 }
 
-pub async fn oidc_log(stores: &Stores) {
-    use crate::upstream::log::{Level, LogEntry, LogFilter};
+pub async fn event_log(stores: &Stores) {
+    use crate::event_log::{Level, LogEntry, LogFilter};
     let entry = |n: i64, level: Level, message: &str| LogEntry {
         id: format!("e{n}"),
         level,
@@ -364,7 +364,7 @@ pub async fn oidc_log(stores: &Stores) {
         ["e1"],
         "paged"
     );
-    let much_later = T0 + crate::upstream::log::RETENTION + Duration::hours(1);
+    let much_later = T0 + stores.retention.log + Duration::hours(1);
     assert!(
         stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, much_later).await.unwrap().is_empty(),
         "retention"
@@ -384,5 +384,5 @@ pub const ALL: &[(&str, Check)] = &[
     ("secrets", |s| Box::pin(secrets(s))),
     ("grants", |s| Box::pin(grants(s))),
     ("tickets_and_outbox", |s| Box::pin(tickets_and_outbox(s))),
-    ("oidc_log", |s| Box::pin(oidc_log(s))),
+    ("event_log", |s| Box::pin(event_log(s))),
 ];

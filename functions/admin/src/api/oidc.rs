@@ -1,9 +1,10 @@
 //! `/admin/api/oidc-settings` (the Open ID Connect settings page) and `/admin/api/logs` (its Logs tab).
 
 use gatehouse::app::AppState;
+use gatehouse::event_log::{Level, LogFilter};
+use gatehouse::services::log::record;
 use gatehouse::upstream::client;
-use gatehouse::upstream::log::{Level, LogFilter, record};
-use gatehouse::upstream::settings::{self, Provider, SettingsDraft, UpstreamSettings};
+use gatehouse::upstream::settings::{Provider, SettingsDraft, UpstreamSettings};
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::ApiError;
 use gatehouse::web::request::{json, query};
@@ -30,13 +31,14 @@ pub fn view(s: &UpstreamSettings) -> Value {
 
 /// Validates, checks the provider's discovery document, and saves.
 pub async fn save(state: &AppState, draft: &SettingsDraft) -> Result<UpstreamSettings, ApiError> {
-    let previous = settings::load(state).await?;
+    let previous = gatehouse::services::upstream::load(&state.stores).await?;
     let next = draft.validate(&previous, state.config.issuer_str())?;
     if next.is_on()
         && let Err(e) = client::discover(&next, true).await
     {
         record(
-            state,
+            &state.stores,
+            state.now(),
             Level::Error,
             "OIDC settings not saved: the provider's discovery failed",
             json!({ "error": e.to_string() }),
@@ -45,9 +47,10 @@ pub async fn save(state: &AppState, draft: &SettingsDraft) -> Result<UpstreamSet
         let field = if next.provider == Some(Provider::Okta) { "well_known_url" } else { "authority_url" };
         return Err(Invalid::new(field, e.to_string()).into());
     }
-    settings::save(state, &next).await?;
+    gatehouse::services::upstream::save(&state.stores, &next).await?;
     record(
-        state,
+        &state.stores,
+        state.now(),
         Level::Info,
         "OIDC settings saved",
         json!({ "mode": next.mode, "provider": next.provider, "require_for": next.require_for }),
@@ -88,7 +91,9 @@ pub fn log_filter(params: &gatehouse::web::request::Params) -> Result<LogFilter,
 
 pub async fn route(state: &AppState, req: &Request, rest: &str, now: OffsetDateTime) -> Result<Response, ApiError> {
     match (req.method(), rest) {
-        (&Method::GET, "oidc-settings") => Ok(ok_json(&view(&settings::load(state).await?))),
+        (&Method::GET, "oidc-settings") => {
+            Ok(ok_json(&view(&gatehouse::services::upstream::load(&state.stores).await?)))
+        }
         (&Method::PUT, "oidc-settings") => {
             let draft: SettingsDraft = json(req)?;
             Ok(ok_json(&view(&save(state, &draft).await?)))

@@ -40,7 +40,7 @@ fn client_id(segment: &str) -> Result<ClientId, ApiError> {
 }
 
 pub async fn route(state: &AppState, req: &Request, tail: &[&str], now: OffsetDateTime) -> Result<Response, ApiError> {
-    let hide = gatehouse::oidc::issue::signing_config(state).await?.algorithm.is_asymmetric();
+    let hide = gatehouse::services::signing::signing_config(&state.stores).await?.algorithm.is_asymmetric();
     let view = |d: &RegistrationDetails| view(d, hide);
     match (req.method(), tail) {
         (&Method::GET, [] | [""]) => {

@@ -1,8 +1,8 @@
 //! `/admin/api/signing`: which algorithm signs ID tokens, and RSA key rotation.
 
 use gatehouse::app::AppState;
-use gatehouse::oidc::issue::{save_signing_config, signing_config};
 use gatehouse::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};
+use gatehouse::services::signing::{save_signing_config, signing_config};
 use gatehouse::web::error::ApiError;
 use gatehouse::web::request::json;
 use gatehouse::web::response::ok_json;
@@ -43,19 +43,19 @@ fn signing_error(e: SigningError) -> ApiError {
 
 pub async fn route(state: &AppState, req: &Request, tail: &[&str], now: OffsetDateTime) -> Result<Response, ApiError> {
     match (req.method(), tail) {
-        (&Method::GET, [] | [""]) => Ok(ok_json(&view(&signing_config(state).await?))),
+        (&Method::GET, [] | [""]) => Ok(ok_json(&view(&signing_config(&state.stores).await?))),
         (&Method::PUT, [] | [""]) => {
             let body: SigningBody = json(req)?;
-            let mut config = signing_config(state).await?;
+            let mut config = signing_config(&state.stores).await?;
             config.set_algorithm(body.algorithm, now).map_err(signing_error)?;
-            save_signing_config(state, &config).await?;
+            save_signing_config(&state.stores, &state.signer, &config).await?;
             tracing::info!(algorithm = body.algorithm.name(), "signing algorithm set");
             Ok(ok_json(&view(&config)))
         }
         (&Method::POST, ["rotate"]) => {
-            let mut config = signing_config(state).await?;
+            let mut config = signing_config(&state.stores).await?;
             config.rotate(now).map_err(signing_error)?;
-            save_signing_config(state, &config).await?;
+            save_signing_config(&state.stores, &state.signer, &config).await?;
             tracing::info!("signing key rotated");
             Ok(ok_json(&view(&config)))
         }

@@ -2,7 +2,7 @@
 //! provider, every decision and every error, filtered by level, "message contains" and an
 //! occurred-between range, newest first, paged with "Older entries".
 
-use gatehouse::upstream::log::{Level, LogEntry};
+use gatehouse::event_log::{Level, LogEntry};
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::{Response, StatusCode};

@@ -3,7 +3,7 @@
 //! (`/admin/oidc/logs`, in `logs.rs`).
 
 use gatehouse::secret::SecretString;
-use gatehouse::upstream::settings::{self, Mode, Provider, RequireFor, SettingsDraft, UpstreamSettings};
+use gatehouse::upstream::settings::{Mode, Provider, RequireFor, SettingsDraft, UpstreamSettings};
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
@@ -247,7 +247,7 @@ pub(super) fn tabs(current: Tab) -> Markup {
 pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
     match (ctx.verb(), rest) {
         (Verb::Get, []) => {
-            let stored = settings::load(ctx.state).await?;
+            let stored = gatehouse::services::upstream::load(&ctx.state.stores).await?;
             Ok(show(ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None))
         }
         (Verb::Post, []) => submit(ctx).await,
@@ -289,7 +289,7 @@ fn exclude_mfa(draft: &mut SettingsDraft, previous: &UpstreamSettings) -> &'stat
 async fn submit(ctx: &Ctx<'_>) -> Result<Response, PageError> {
     let params = ctx.checked_form()?;
     let form = OidcForm::from_params(&params);
-    let previous = settings::load(ctx.state).await?;
+    let previous = gatehouse::services::upstream::load(&ctx.state.stores).await?;
     let refuse = |error: FormError| show(ctx, error.status, &form, &previous, Some(&error));
     let mut draft = match form.draft() {
         Ok(draft) => draft,

@@ -1,8 +1,8 @@
 //! `/admin/signing`: which algorithm signs ID tokens (HS512 with each registration's own key,
 //! the seed's default, or RS256 / RS512 with Gatehouse's keys), the keys, and rotation.
 
-use gatehouse::oidc::issue::{save_signing_config, signing_config};
 use gatehouse::oidc::signing::{RETIRED_KEY_GRACE, SigningAlgorithm, SigningConfig, SigningError};
+use gatehouse::services::signing::{save_signing_config, signing_config};
 use gatehouse::web::error::PageError;
 use gatehouse::web::response::see_other;
 use gatehouse::web::{Response, StatusCode};
@@ -33,10 +33,10 @@ fn grace_hours() -> i64 {
 
 pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> {
     match (ctx.verb(), rest) {
-        (Verb::Get, []) => Ok(show(ctx, StatusCode::OK, &signing_config(ctx.state).await?, None)),
+        (Verb::Get, []) => Ok(show(ctx, StatusCode::OK, &signing_config(&ctx.state.stores).await?, None)),
         (Verb::Post, []) => {
             let params = ctx.checked_form()?;
-            let mut config = signing_config(ctx.state).await?;
+            let mut config = signing_config(&ctx.state.stores).await?;
             let chosen = params.text("algorithm");
             let Some(algorithm) = ALGORITHMS.iter().map(|(a, _)| *a).find(|a| a.name() == chosen) else {
                 let error = FormError::invalid(gatehouse::validation::Invalid::new(
@@ -46,18 +46,18 @@ pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> 
                 return Ok(show(ctx, error.status, &config, Some(&error)));
             };
             config.set_algorithm(algorithm, ctx.now).map_err(signing_error)?;
-            save_signing_config(ctx.state, &config).await?;
+            save_signing_config(&ctx.state.stores, &ctx.state.signer, &config).await?;
             tracing::info!(algorithm = algorithm.name(), "signing algorithm set");
             Ok(see_other("/admin/signing?done=signing-saved"))
         }
-        (Verb::Get, ["rotate"]) => Ok(if signing_config(ctx.state).await?.algorithm.is_asymmetric() {
+        (Verb::Get, ["rotate"]) => Ok(if signing_config(&ctx.state.stores).await?.algorithm.is_asymmetric() {
             confirm_rotate(ctx, StatusCode::OK, None)
         } else {
             confirm_rotate(ctx, StatusCode::CONFLICT, Some(HS512_ROTATE))
         }),
         (Verb::Post, ["rotate"]) => {
             ctx.checked_form()?;
-            let mut config = signing_config(ctx.state).await?;
+            let mut config = signing_config(&ctx.state.stores).await?;
             match config.rotate(ctx.now) {
                 Ok(()) => {}
                 Err(SigningError::NoActiveKey(message)) => {
@@ -65,7 +65,7 @@ pub async fn route(ctx: &Ctx<'_>, rest: &[&str]) -> Result<Response, PageError> 
                 }
                 Err(other) => return Err(signing_error(other)),
             }
-            save_signing_config(ctx.state, &config).await?;
+            save_signing_config(&ctx.state.stores, &ctx.state.signer, &config).await?;
             tracing::info!("signing key rotated");
             Ok(see_other("/admin/signing?done=signing-rotated"))
         }

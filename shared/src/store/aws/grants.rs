@@ -10,12 +10,12 @@ use time::OffsetDateTime;
 use super::ephemeral::EphemeralTable;
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
+use crate::event_log::{LogEntry, LogFilter};
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
-use crate::mail::{Mail, OUTBOX_RETENTION};
+use crate::outbox::Mail;
 use crate::secret::TokenDigest;
 use crate::store::records::{from_json, to_json};
 use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
-use crate::upstream::log::{LogEntry, LogFilter, RETENTION};
 
 const EXPIRES_AT: &str = "expires_at";
 const USED_BY: &str = "used_by";
@@ -265,7 +265,7 @@ impl LogStore for EphemeralTable {
             .item(self.pk(), string(format!("log#{}", entry.sort_key())))
             .item(DOC, string(to_json(entry)?))
             .item("occurred_at", number(entry.occurred_at.unix_timestamp()))
-            .item(EXPIRES_AT, number((entry.occurred_at + RETENTION).unix_timestamp()))
+            .item(EXPIRES_AT, number((entry.occurred_at + self.retention.log).unix_timestamp()))
             .send()
             .await
             .map_err(|e| sdk_error("PutItem", &self.table, e))?;
@@ -289,7 +289,8 @@ impl LogStore for EphemeralTable {
 #[async_trait]
 impl OutboxStore for EphemeralTable {
     async fn push(&self, mail: &Mail) -> StoreResult<()> {
-        self.put_expiring(format!("mail#{}", mail.sort_key()), to_json(mail)?, mail.sent_at + OUTBOX_RETENTION).await
+        self.put_expiring(format!("mail#{}", mail.sort_key()), to_json(mail)?, mail.sent_at + self.retention.outbox)
+            .await
     }
 
     async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {
