@@ -20,6 +20,7 @@ pub mod secret;
 pub mod services;
 pub mod session;
 pub mod store;
+pub mod ticket;
 pub mod upstream;
 pub mod validation;
 pub mod web;

@@ -13,10 +13,11 @@ use gatehouse::secret::OpaqueToken;
 use gatehouse::secret::TokenDigest;
 use gatehouse::services::log::record;
 use gatehouse::session::Session;
+use gatehouse::ticket::{Ticket, TicketKind};
 use gatehouse::upstream::claims::{UpstreamPerson, has_staff_claim};
 use gatehouse::upstream::client::{self, UpstreamError};
 use gatehouse::upstream::settings::RequireFor;
-use gatehouse::upstream::transaction::{LoginTransaction, binding_cookie_name, clear_binding_cookie};
+use gatehouse::upstream::transaction::{binding_cookie_name, clear_binding_cookie};
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
@@ -102,9 +103,9 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
     let ticket = state
         .stores
         .grants
-        .take_ticket(LoginTransaction::KIND, &OpaqueToken::from_presented(state_value).digest(), now)
+        .take_ticket(TicketKind::Login, &OpaqueToken::from_presented(state_value).digest(), now)
         .await?;
-    let Some(login) = ticket.and_then(|doc| serde_json::from_str::<LoginTransaction>(&doc).ok()) else {
+    let Some(Ticket::Login(login)) = ticket else {
         record(
             &state.stores,
             state.now(),

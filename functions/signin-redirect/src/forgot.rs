@@ -9,6 +9,7 @@ use gatehouse::local_signin::find_contact;
 use gatehouse::password::{PasswordHash, check_strength};
 use gatehouse::secret::{OpaqueToken, SecretString};
 use gatehouse::services::mail;
+use gatehouse::ticket::{Ticket, TicketKind};
 use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
@@ -18,10 +19,8 @@ use gatehouse::web::response::{html_page, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok};
 use gatehouse::web::{Request, Response, StatusCode};
 use maud::{Markup, html};
-use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-const RESET_KIND: &str = "reset";
 const RESET_LIFETIME: Duration = Duration::hours(1);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -119,9 +118,8 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
             }
             Forgot::Password => {
                 let token = OpaqueToken::generate()?;
-                let ticket = serde_json::to_string(&ResetTicket { contact_id: contact.id.to_string() })
-                    .map_err(|e| PageError::from(gatehouse::store::StoreError::backend(e)))?;
-                state.stores.grants.put_ticket(RESET_KIND, &token.digest(), &ticket, now + RESET_LIFETIME).await?;
+                let ticket = Ticket::Reset { contact_id: contact.id };
+                state.stores.grants.put_ticket(&token.digest(), &ticket, now + RESET_LIFETIME).await?;
                 let link = state.config.url(&format!("/signin/reset?token={}", token.expose()));
                 let body = format!(
                     "To choose a new password for {}, open this link within an hour:\n\n{link}\n\nIf you did not ask for this, ignore this email.",
@@ -137,11 +135,6 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
             p { a href="/signin" { "Back to sign in" } }
         }
     })
-}
-
-#[derive(Serialize, Deserialize)]
-struct ResetTicket {
-    contact_id: String,
 }
 
 pub async fn show_reset(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
@@ -201,15 +194,10 @@ pub async fn reset(State(state): State<SharedState>, Req(req): Req) -> Result<Re
             "Reset links work once, within an hour. Ask for a new one.",
         )
     };
-    let ticket = state
-        .stores
-        .grants
-        .take_ticket(RESET_KIND, &OpaqueToken::from_presented(token).digest(), now)
-        .await?
-        .ok_or_else(expired)?;
-    let ticket: ResetTicket = serde_json::from_str(&ticket).map_err(|_| expired())?;
-    let id = gatehouse::contact::ContactId::parse(&ticket.contact_id).ok_or_else(expired)?;
-    let mut contact = state.stores.contacts.get(id).await?.ok_or_else(expired)?;
+    let ticket =
+        state.stores.grants.take_ticket(TicketKind::Reset, &OpaqueToken::from_presented(token).digest(), now).await?;
+    let Some(Ticket::Reset { contact_id }) = ticket else { return Err(expired()) };
+    let mut contact = state.stores.contacts.get(contact_id).await?.ok_or_else(expired)?;
     let hash = tokio::task::spawn_blocking(move || PasswordHash::create(&password))
         .await
         .map_err(|_| PageError::internal())?

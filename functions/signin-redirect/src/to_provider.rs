@@ -5,6 +5,7 @@ use gatehouse::app::AppState;
 use gatehouse::event_log::Level;
 use gatehouse::secret::{OpaqueToken, SecretString, random_alphanumeric};
 use gatehouse::services::log::record;
+use gatehouse::ticket::Ticket;
 use gatehouse::upstream::client;
 use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::upstream::transaction::{LIFETIME, LoginTransaction, binding_cookie};
@@ -56,8 +57,8 @@ pub async fn start(
         browser: browser.digest(),
         expires_at: now + LIFETIME,
     };
-    let doc = serde_json::to_string(&login).map_err(|e| PageError::from(gatehouse::store::StoreError::backend(e)))?;
-    state.stores.grants.put_ticket(LoginTransaction::KIND, &state_token.digest(), &doc, login.expires_at).await?;
+    let expires_at = login.expires_at;
+    state.stores.grants.put_ticket(&state_token.digest(), &Ticket::Login(login), expires_at).await?;
     record(
         &state.stores,
         state.now(),

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension as _, params};
 use time::{Duration, OffsetDateTime};
 
-use super::records::{ContactRecord, QueryRecord, RegistrationRecord, SessionRecord, from_json, to_json};
+use super::records::{
+    ContactRecord, QueryRecord, RegistrationRecord, SessionRecord, from_json, ticket_from_json, ticket_key, to_json,
+};
 use super::*;
 use crate::contact::normalize_key;
 
@@ -103,8 +105,9 @@ fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::backend(e)
 }
 
-/// Maps a UNIQUE violation to a `Conflict` naming what is taken.
-fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> String) -> StoreError {
+/// Maps a UNIQUE violation to a `Conflict` naming what is taken; `describe` gets SQLite's
+/// message, which names the violated column.
+fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> Taken) -> StoreError {
     match &e {
         rusqlite::Error::SqliteFailure(err, Some(message)) if err.code == rusqlite::ErrorCode::ConstraintViolation => {
             StoreError::Conflict(describe(message))
@@ -113,14 +116,14 @@ fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> String) -> StoreEr
     }
 }
 
-fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> String + '_ {
+fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> Taken + '_ {
     move |message: &str| {
         if message.contains("external_id") {
-            format!("external id `{}`", contact.profile.external_id.as_deref().unwrap_or_default())
+            Taken::ExternalId(contact.profile.external_id.clone().unwrap_or_default())
         } else if message.contains("username_key") {
-            format!("username `{}`", contact.profile.username)
+            Taken::Username(contact.profile.username.clone())
         } else {
-            format!("contact id {}", contact.id)
+            Taken::ContactId(contact.id)
         }
     }
 }
@@ -225,7 +228,7 @@ impl QueryStore for Database {
         self.conn()
             .execute("INSERT INTO queries (path, doc) VALUES (?1, ?2)", params![query.path.as_str(), doc])
             .map(drop)
-            .map_err(|e| conflict_or(e, |_| format!("query path {}", query.path)))
+            .map_err(|e| conflict_or(e, |_| Taken::Path(query.path.clone())))
     }
 
     async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
@@ -262,7 +265,7 @@ impl RegistrationStore for Database {
                 params![registration.client_id.to_string(), doc],
             )
             .map(drop)
-            .map_err(|e| conflict_or(e, |_| format!("client id {}", registration.client_id)))
+            .map_err(|e| conflict_or(e, |_| Taken::ClientId(registration.client_id)))
     }
 
     async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
@@ -374,7 +377,7 @@ impl Database {
                 params![key, doc, expires_at.unix_timestamp()],
             )
             .map(drop)
-            .map_err(|e| conflict_or(e, |_| "token".to_owned()))
+            .map_err(|e| conflict_or(e, |_| Taken::Token))
     }
 
     /// Marks the item used by `marker` if it is unused and unexpired; else says why not.
@@ -520,24 +523,23 @@ impl GrantStore for Database {
             .map_err(db_err)
     }
 
-    async fn put_ticket(
-        &self,
-        kind: &str,
-        key: &TokenDigest,
-        doc: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()> {
+    async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()> {
         self.conn()
             .execute(
                 "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
-                params![format!("{kind}#{}", key.as_str()), doc, expires_at.unix_timestamp()],
+                params![ticket_key(ticket.kind(), key), to_json(ticket)?, expires_at.unix_timestamp()],
             )
             .map(drop)
             .map_err(db_err)
     }
 
-    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>> {
-        Ok(self.spend(&format!("{kind}#{}", key.as_str()), "taken", now)?.ok())
+    async fn take_ticket(
+        &self,
+        kind: TicketKind,
+        key: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Ticket>> {
+        Ok(self.spend(&ticket_key(kind, key), "taken", now)?.ok().and_then(|doc| ticket_from_json(kind, &doc)))
     }
 
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {

@@ -16,6 +16,7 @@ use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
+use crate::ticket::{Ticket, TicketKind};
 
 pub mod aws;
 pub mod embedded;
@@ -25,9 +26,9 @@ pub mod suite;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique value is taken; the text names it for the user (e.g. "username `bob`").
-    #[error("{0} is already taken")]
-    Conflict(String),
+    /// A unique value is taken. `web::error` puts it into words for the user.
+    #[error("already taken: {0:?}")]
+    Conflict(Taken),
     #[error("not found")]
     NotFound,
     /// The backend failed. The text is for logs only, never for a response.
@@ -42,6 +43,20 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The unique value a refused write found taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// A contact's username, in any case.
+    Username(String),
+    /// A contact's link to an upstream identity.
+    ExternalId(String),
+    ContactId(ContactId),
+    Path(QueryPath),
+    ClientId(ClientId),
+    /// A code or token digest: random, so taken only by a bug.
+    Token,
+}
 
 #[async_trait]
 pub trait ContactStore: Send + Sync {
@@ -124,12 +139,16 @@ pub trait GrantStore: Send + Sync {
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
     async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()>;
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>>;
-    /// A single-use ticket of some `kind` (a login transaction, a password reset), keyed by
-    /// the digest of the value handed out.
-    async fn put_ticket(&self, kind: &str, key: &TokenDigest, doc: &str, expires_at: OffsetDateTime)
-    -> StoreResult<()>;
-    /// Takes it once: a replay, or an expired ticket, finds nothing.
-    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>>;
+    /// A single-use ticket (a login transaction, a password reset), keyed by its kind and the
+    /// digest of the value handed out.
+    async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()>;
+    /// Takes it once: a replay, an expired ticket, or one of another kind finds nothing.
+    async fn take_ticket(
+        &self,
+        kind: TicketKind,
+        key: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Ticket>>;
 }
 
 /// Mail that was sent: the outbox, which operators (and tests) can read.

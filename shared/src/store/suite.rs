@@ -12,6 +12,7 @@ use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
 use crate::scope::Scopes;
 use crate::secret::OpaqueToken;
+use crate::ticket::{Ticket, TicketKind};
 
 const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
 
@@ -303,14 +304,17 @@ pub async fn grants(stores: &Stores) {
 }
 
 pub async fn tickets_and_outbox(stores: &Stores) {
+    let grants = &stores.grants;
     let key = OpaqueToken::generate().unwrap().digest();
-    stores.grants.put_ticket("login", &key, "{\"a\":1}", T0 + Duration::minutes(10)).await.unwrap();
-    assert!(stores.grants.take_ticket("reset", &key, T0).await.unwrap().is_none(), "kinds are separate");
-    assert_eq!(stores.grants.take_ticket("login", &key, T0).await.unwrap().as_deref(), Some("{\"a\":1}"));
-    assert!(stores.grants.take_ticket("login", &key, T0).await.unwrap().is_none(), "a ticket is taken once");
+    let reset = Ticket::Reset { contact_id: ContactId::new_random() };
+    grants.put_ticket(&key, &reset, T0 + Duration::minutes(10)).await.unwrap();
+    assert!(grants.take_ticket(TicketKind::Login, &key, T0).await.unwrap().is_none(), "kinds are separate");
+    assert_eq!(grants.take_ticket(TicketKind::Reset, &key, T0).await.unwrap(), Some(reset.clone()));
+    assert!(grants.take_ticket(TicketKind::Reset, &key, T0).await.unwrap().is_none(), "a ticket is taken once");
     let late = OpaqueToken::generate().unwrap().digest();
-    stores.grants.put_ticket("login", &late, "x", T0 + Duration::minutes(10)).await.unwrap();
-    assert!(stores.grants.take_ticket("login", &late, T0 + Duration::minutes(10)).await.unwrap().is_none(), "expired");
+    grants.put_ticket(&late, &reset, T0 + Duration::minutes(10)).await.unwrap();
+    let taken = grants.take_ticket(TicketKind::Reset, &late, T0 + Duration::minutes(10)).await.unwrap();
+    assert!(taken.is_none(), "expired");
 
     let mail = |n: i64, subject: &str| crate::outbox::Mail {
         id: format!("m{n}"),

@@ -14,8 +14,9 @@ use crate::event_log::{LogEntry, LogFilter};
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
 use crate::outbox::Mail;
 use crate::secret::TokenDigest;
-use crate::store::records::{from_json, to_json};
+use crate::store::records::{from_json, ticket_from_json, ticket_key, to_json};
 use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
+use crate::ticket::{Ticket, TicketKind};
 
 const EXPIRES_AT: &str = "expires_at";
 const USED_BY: &str = "used_by";
@@ -234,18 +235,17 @@ impl GrantStore for EphemeralTable {
         .await
     }
 
-    async fn put_ticket(
-        &self,
-        kind: &str,
-        key: &TokenDigest,
-        doc: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()> {
-        self.put_expiring(format!("{kind}#{}", key.as_str()), doc.to_owned(), expires_at).await
+    async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()> {
+        self.put_expiring(ticket_key(ticket.kind(), key), to_json(ticket)?, expires_at).await
     }
 
-    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>> {
-        Ok(self.spend(format!("{kind}#{}", key.as_str()), "taken", now).await?.ok())
+    async fn take_ticket(
+        &self,
+        kind: TicketKind,
+        key: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Ticket>> {
+        Ok(self.spend(ticket_key(kind, key), "taken", now).await?.ok().and_then(|doc| ticket_from_json(kind, &doc)))
     }
 
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
