@@ -42,8 +42,7 @@ pub async fn authorize(State(state): State<SharedState>, Req(req): Req) -> Resul
         Step::Done(response) => return Ok(response),
         Step::Continue(checked) => checked,
     };
-    let consent =
-        state.stores.grants.get_consent(checked.user.contact.id, &checked.registration.client_id.to_string()).await?;
+    let consent = state.stores.grants.get_consent(checked.user.contact.id, checked.registration.client_id).await?;
     let covered = consent.is_some_and(|c| checked.request.scope.is_subset(&c.scope));
     let r = &checked.request;
     if covered && !r.prompt.consent {

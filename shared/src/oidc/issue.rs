@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::app::AppState;
 use crate::contact::Contact;
-use crate::grants::{AuthCode, FamilyId, TokenGrant};
+use crate::grants::{AuthCode, FamilyId, GrantClient, TokenGrant};
 use crate::oidc::signing::{SigningAlgorithm, SigningError};
 use crate::oidc::tokens::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
@@ -119,7 +119,7 @@ pub async fn issue_code(
 ) -> Result<OpaqueToken, IssueError> {
     let code = OpaqueToken::generate()?;
     let grant = AuthCode {
-        client_id: auth.registration.client_id.to_string(),
+        client_id: auth.registration.client_id,
         contact_id: auth.contact.id,
         redirect_uri: redirect_uri.to_owned(),
         redirect_uri_sent,
@@ -205,7 +205,7 @@ pub async fn issue_tokens(
     now: OffsetDateTime,
 ) -> Result<TokenSet, IssueError> {
     let grant = TokenGrant {
-        client_id: auth.registration.client_id.to_string(),
+        client_id: GrantClient::App(auth.registration.client_id),
         contact_id: auth.contact.id,
         scope: auth.scope.clone(),
         family: options.family.clone(),

@@ -12,5 +12,4 @@ pub mod tokens;
 /// Scopes are a domain type (grants and consents keep them); re-exported for the protocol code.
 pub use crate::scope;
 
-/// The built-in first-party public client that may get admin API tokens by password.
-pub const ADMIN_CLIENT_ID: &str = "gatehouse-admin";
+pub use crate::grants::ADMIN_CLIENT_ID;

@@ -493,10 +493,10 @@ impl GrantStore for Database {
         Ok(found.is_some())
     }
 
-    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>> {
+    async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>> {
         let doc: Option<String> = self.doc(
             "SELECT doc FROM consents WHERE contact_id = ?1 AND client_id = ?2",
-            params![contact.to_string(), client_id],
+            params![contact.to_string(), client_id.to_string()],
         )?;
         doc.map(|d| from_json(&d)).transpose()
     }
@@ -507,17 +507,17 @@ impl GrantStore for Database {
             .execute(
                 "INSERT INTO consents (contact_id, client_id, doc) VALUES (?1, ?2, ?3)
                  ON CONFLICT(contact_id, client_id) DO UPDATE SET doc = excluded.doc",
-                params![consent.contact_id.to_string(), consent.client_id, doc],
+                params![consent.contact_id.to_string(), consent.client_id.to_string(), doc],
             )
             .map(drop)
             .map_err(db_err)
     }
 
-    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()> {
+    async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()> {
         self.conn()
             .execute(
                 "DELETE FROM consents WHERE contact_id = ?1 AND client_id = ?2",
-                params![contact.to_string(), client_id],
+                params![contact.to_string(), client_id.to_string()],
             )
             .map(drop)
             .map_err(db_err)

@@ -135,9 +135,9 @@ pub trait GrantStore: Send + Sync {
     /// Every token of the family stops working, until `until` (past their lifetimes).
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool>;
-    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>>;
+    async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>>;
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
-    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()>;
+    async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()>;
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>>;
     /// A single-use ticket (a login transaction, a password reset), keyed by its kind and the
     /// digest of the value handed out.

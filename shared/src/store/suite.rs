@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use super::*;
 use crate::contact::ContactProfile;
-use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, TokenGrant};
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
@@ -211,7 +211,7 @@ pub async fn secrets(stores: &Stores) {
 
 fn code(expires_at: OffsetDateTime) -> AuthCode {
     AuthCode {
-        client_id: "client-1".into(),
+        client_id: ClientId::new_random(),
         contact_id: ContactId::new_random(),
         redirect_uri: "https://app.example/cb".into(),
         redirect_uri_sent: true,
@@ -226,7 +226,8 @@ fn code(expires_at: OffsetDateTime) -> AuthCode {
 
 fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
     TokenGrant {
-        client_id: "client-1".into(),
+        // The admin client's id is no UUID: its grants must round-trip too.
+        client_id: GrantClient::Admin,
         contact_id: ContactId::new_random(),
         scope: Scopes::parse("openid offline_access"),
         family: family.clone(),
@@ -288,18 +289,18 @@ pub async fn grants(stores: &Stores) {
     );
 
     let member = ContactId::new_random();
-    assert!(store.get_consent(member, "client-1").await.unwrap().is_none());
-    let consent =
-        Consent { contact_id: member, client_id: "client-1".into(), scope: Scopes::parse("openid"), granted_at: T0 };
+    let (app, other_app) = (ClientId::new_random(), ClientId::new_random());
+    assert!(store.get_consent(member, app).await.unwrap().is_none());
+    let consent = Consent { contact_id: member, client_id: app, scope: Scopes::parse("openid"), granted_at: T0 };
     store.put_consent(&consent).await.unwrap();
     let wider = Consent { scope: Scopes::parse("openid email"), ..consent.clone() };
     store.put_consent(&wider).await.unwrap();
-    store.put_consent(&Consent { client_id: "client-2".into(), ..consent.clone() }).await.unwrap();
-    assert_eq!(store.get_consent(member, "client-1").await.unwrap(), Some(wider), "a new consent replaces the old");
+    store.put_consent(&Consent { client_id: other_app, ..consent.clone() }).await.unwrap();
+    assert_eq!(store.get_consent(member, app).await.unwrap(), Some(wider), "a new consent replaces the old");
     assert_eq!(store.list_consents(member).await.unwrap().len(), 2);
     assert!(store.list_consents(ContactId::new_random()).await.unwrap().is_empty());
-    store.delete_consent(member, "client-1").await.unwrap();
-    assert!(store.get_consent(member, "client-1").await.unwrap().is_none(), "consent can be withdrawn");
+    store.delete_consent(member, app).await.unwrap();
+    assert!(store.get_consent(member, app).await.unwrap().is_none(), "consent can be withdrawn");
     assert_eq!(store.list_consents(member).await.unwrap().len(), 1);
 }
 

@@ -13,6 +13,7 @@ use crate::contact::ContactId;
 use crate::event_log::{LogEntry, LogFilter};
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
 use crate::outbox::Mail;
+use crate::registration::ClientId;
 use crate::secret::TokenDigest;
 use crate::store::records::{from_json, ticket_from_json, ticket_key, to_json};
 use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
@@ -217,20 +218,20 @@ impl GrantStore for EphemeralTable {
         Ok(number_attribute(&item, EXPIRES_AT)? > now.unix_timestamp())
     }
 
-    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>> {
-        Ok(self.consents(contact).await?.1.remove(client_id))
+    async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>> {
+        Ok(self.consents(contact).await?.1.remove(&client_id.to_string()))
     }
 
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
         self.change_consents(consent.contact_id, |map| {
-            map.insert(consent.client_id.clone(), consent.clone());
+            map.insert(consent.client_id.to_string(), consent.clone());
         })
         .await
     }
 
-    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()> {
+    async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()> {
         self.change_consents(contact, |map| {
-            map.remove(client_id);
+            map.remove(&client_id.to_string());
         })
         .await
     }
