@@ -49,7 +49,8 @@ pub async fn contacts(stores: &Stores) {
     assert!(store.get(ContactId::new_random()).await.unwrap().is_none());
 
     let twin = contact("BSmith", "other@example.org");
-    assert!(matches!(store.insert(&twin).await, Err(StoreError::Conflict(_))), "username taken in any case");
+    let taken = store.insert(&twin).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(Taken::Username(_)))), "username taken in any case: {taken:?}");
     assert!(store.get(twin.id).await.unwrap().is_none(), "a refused insert stores nothing");
 
     let mut alice = contact("alice", "bob.smith@example.org");
@@ -58,7 +59,8 @@ pub async fn contacts(stores: &Stores) {
     assert_eq!(store.find_by_email("BOB.SMITH@example.org").await.unwrap().len(), 2, "an email may be shared");
     let mut ext_twin = contact("carol", "");
     ext_twin.profile.external_id = Some("ext-1".into());
-    assert!(matches!(store.insert(&ext_twin).await, Err(StoreError::Conflict(_))), "external ids are unique");
+    let taken = store.insert(&ext_twin).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(Taken::ExternalId(_)))), "external ids are unique: {taken:?}");
     assert_eq!(store.find_by_external_id("ext-1").await.unwrap().map(|c| c.id), Some(alice.id));
     assert!(store.find_by_external_id("EXT-1").await.unwrap().is_none(), "external ids match exactly");
 
@@ -74,7 +76,7 @@ pub async fn contacts(stores: &Stores) {
 
     let mut clash = renamed.clone();
     clash.profile.username = "ALICE".into();
-    assert!(matches!(store.update(&clash).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.update(&clash).await, Err(StoreError::Conflict(Taken::Username(_)))));
     assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&renamed), "a refused update changes nothing");
 
     assert!(matches!(store.update(&contact("ghost", "")).await, Err(StoreError::NotFound)));
@@ -110,7 +112,7 @@ pub async fn queries(stores: &Stores) {
     let q = saved_query("$/SSO/ProfileData", QueryKind::Profile);
     store.insert(&q).await.unwrap();
     assert_eq!(store.get(&q.path).await.unwrap().as_ref(), Some(&q));
-    assert!(matches!(store.insert(&q).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.insert(&q).await, Err(StoreError::Conflict(Taken::Path(p))) if p == q.path));
     let mut changed = q.clone();
     changed.columns.pop();
     changed.updated_at = T0 + Duration::hours(1);
@@ -148,7 +150,7 @@ pub async fn registrations(stores: &Stores) {
     let r = registration("Zeta App");
     store.insert(&r).await.unwrap();
     assert_eq!(store.get(r.client_id).await.unwrap().as_ref(), Some(&r));
-    assert!(matches!(store.insert(&r).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.insert(&r).await, Err(StoreError::Conflict(Taken::ClientId(id))) if id == r.client_id));
     let mut changed = r.clone();
     changed.settings.name = "Zeta App 2".into();
     store.update(&changed).await.unwrap();
