@@ -10,7 +10,7 @@ use crate::contact::{Contact, ContactId, ContactProfile};
 use crate::oidc::signer::SignerCache;
 use crate::password::PasswordHash;
 use crate::secret::SecretString;
-use crate::store::{StoreError, Stores};
+use crate::store::{Retention, StoreError, Stores};
 
 pub struct AppState {
     pub config: Config,
@@ -32,7 +32,7 @@ pub enum StartupError {
 
 impl AppState {
     pub async fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let stores = Stores::open(&config.backend).await?;
+        let stores = Stores::open(&config.backend, Retention::default()).await?;
         Ok(Self { config, stores, clock, signer: SignerCache::default() })
     }
 

@@ -2,11 +2,14 @@
 //! Tokens from one authorization share a family, so a replayed code or refresh token can
 //! revoke everything that authorization produced.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::contact::ContactId;
-use crate::oidc::scope::Scopes;
+use crate::registration::ClientId;
+use crate::scope::Scopes;
 use crate::secret::{RandomError, random_alphanumeric};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,10 +30,54 @@ impl FamilyId {
     }
 }
 
+/// The built-in first-party public client that may get admin API tokens by password.
+pub const ADMIN_CLIENT_ID: &str = "gatehouse-admin";
+
+/// Whom a token was issued to: a registered app, or the built-in admin client (whose id is
+/// not a UUID). Stored as the client id string, as before it had a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum GrantClient {
+    App(ClientId),
+    Admin,
+}
+
+impl GrantClient {
+    pub fn parse(value: &str) -> Option<Self> {
+        if value == ADMIN_CLIENT_ID { Some(Self::Admin) } else { ClientId::parse(value).map(Self::App) }
+    }
+}
+
+impl fmt::Display for GrantClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::App(id) => id.fmt(f),
+            Self::Admin => f.write_str(ADMIN_CLIENT_ID),
+        }
+    }
+}
+
+impl From<GrantClient> for String {
+    fn from(client: GrantClient) -> Self {
+        client.to_string()
+    }
+}
+
+impl TryFrom<String> for GrantClient {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value).ok_or_else(|| format!("`{value}` is not a client id"))
+    }
+}
+
+/// How long an authorization code lives (the embedded store sweeps by it too).
+pub const CODE_LIFETIME: Duration = Duration::seconds(60);
+
 /// An authorization code: single use, short-lived, bound to client, redirect URI and PKCE.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthCode {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub contact_id: ContactId,
     pub redirect_uri: String,
     /// The authorization request named `redirect_uri`, so the token request must repeat it (RFC 6749 §4.1.3).
@@ -49,7 +96,7 @@ pub struct AuthCode {
 /// An access or refresh token's grant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenGrant {
-    pub client_id: String,
+    pub client_id: GrantClient,
     pub contact_id: ContactId,
     pub scope: Scopes,
     pub family: FamilyId,
@@ -77,8 +124,25 @@ pub enum Redeemed<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Consent {
     pub contact_id: ContactId,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub scope: Scopes,
     #[serde(with = "time::serde::timestamp")]
     pub granted_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_clients_store_as_their_id_strings() {
+        let id = ClientId::new_random();
+        assert_eq!(serde_json::to_value(GrantClient::App(id)).unwrap(), serde_json::json!(id.to_string()));
+        assert_eq!(serde_json::to_value(GrantClient::Admin).unwrap(), serde_json::json!("gatehouse-admin"));
+        assert_eq!(
+            serde_json::from_value::<GrantClient>(serde_json::json!("gatehouse-admin")).unwrap(),
+            GrantClient::Admin
+        );
+        assert!(serde_json::from_value::<GrantClient>(serde_json::json!("client-1")).is_err());
+    }
 }

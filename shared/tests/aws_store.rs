@@ -14,7 +14,7 @@ use gatehouse::config::{AwsSettings, Backend};
 use gatehouse::contact::{Contact, ContactId, ContactProfile};
 use gatehouse::secret::{SecretString, random_alphanumeric};
 use gatehouse::store::aws::{open_with_config, schema};
-use gatehouse::store::{StoreError, Stores, suite};
+use gatehouse::store::{Retention, StoreError, Stores, Taken, suite};
 use time::OffsetDateTime;
 
 const ENDPOINT_VAR: &str = "GATEHOUSE_TEST_AWS_ENDPOINT";
@@ -61,7 +61,7 @@ impl Fixture {
         let sdk_config = sdk_config(&endpoint).await;
         let settings = fresh_settings(&endpoint);
         schema::create_tables(&dynamo(&sdk_config), &settings.table_prefix).await.unwrap();
-        let stores = open_with_config(&sdk_config, &settings);
+        let stores = open_with_config(&sdk_config, &settings, Retention::default());
         Self { sdk_config, settings, stores }
     }
 
@@ -111,13 +111,13 @@ fn contact(username: &str, external_id: Option<&str>) -> Contact {
     }
 }
 
-/// Exactly one of two results is Ok; the other is a Conflict naming `what`.
-fn assert_one_winner(results: [&Result<(), StoreError>; 2], what: &str) -> usize {
+/// Exactly one of two results is Ok; the other is a Conflict on what `taken` accepts.
+fn assert_one_winner(results: [&Result<(), StoreError>; 2], taken: fn(&Taken) -> bool) -> usize {
     let winners: Vec<usize> = (0..2).filter(|&i| results[i].is_ok()).collect();
     assert_eq!(winners.len(), 1, "exactly one racer wins: {results:?}");
     let loser = results[1 - winners[0]];
     assert!(
-        matches!(loser, Err(StoreError::Conflict(taken)) if taken.contains(what)),
+        matches!(loser, Err(StoreError::Conflict(what)) if taken(what)),
         "the other is told what is taken: {loser:?}"
     );
     winners[0]
@@ -132,7 +132,7 @@ async fn racing_inserts_of_one_username_admit_exactly_one() {
         let first = contact(&format!("racer{round}"), None);
         let second = contact(&format!("RACER{round}"), None);
         let (a, b) = tokio::join!(contacts.insert(&first), contacts.insert(&second));
-        let winner = assert_one_winner([&a, &b], "username");
+        let winner = assert_one_winner([&a, &b], |t| matches!(t, Taken::Username(_)));
         let expected = [first.id, second.id][winner];
         let stored = contacts.find_by_username(&format!("Racer{round}")).await.unwrap();
         assert_eq!(stored.map(|c| c.id), Some(expected));
@@ -143,7 +143,7 @@ async fn racing_inserts_of_one_username_admit_exactly_one() {
     let first = contact("ext-a", Some("shared-ext"));
     let second = contact("ext-b", Some("shared-ext"));
     let (a, b) = tokio::join!(contacts.insert(&first), contacts.insert(&second));
-    assert_one_winner([&a, &b], "external id");
+    assert_one_winner([&a, &b], |t| matches!(t, Taken::ExternalId(_)));
     let loser = if a.is_ok() { &second } else { &first };
     assert!(
         contacts.find_by_username(&loser.profile.username).await.unwrap().is_none(),
@@ -188,10 +188,10 @@ async fn stores_open_uses_the_environment_and_endpoint() {
         );
     }
     let settings = fresh_settings(&endpoint);
-    let stores = Stores::open(&Backend::Aws(settings.clone())).await.unwrap();
+    let stores = Stores::open(&Backend::Aws(settings.clone()), Retention::default()).await.unwrap();
     stores.secrets.put("open/check", &SecretString::new("value")).await.unwrap();
     // The same secret, read through a client built from static settings: one server.
-    let direct = open_with_config(&sdk_config(&endpoint).await, &settings);
+    let direct = open_with_config(&sdk_config(&endpoint).await, &settings, Retention::default());
     assert_eq!(
         direct.secrets.get("open/check").await.unwrap().map(|s| s.expose().to_owned()).as_deref(),
         Some("value")
@@ -270,7 +270,7 @@ async fn updates_move_external_id_claims() {
     contacts.insert(&other).await.expect("the old external id is released");
     let thief = contact("thief", Some("ext-new"));
     assert!(
-        matches!(contacts.insert(&thief).await, Err(StoreError::Conflict(t)) if t.contains("ext-new")),
+        matches!(contacts.insert(&thief).await, Err(StoreError::Conflict(Taken::ExternalId(t))) if t == "ext-new"),
         "the new external id is claimed"
     );
 

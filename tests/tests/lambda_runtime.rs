@@ -40,7 +40,7 @@ struct Stack {
 
 async fn stack() -> Stack {
     let settings = fresh_aws().await;
-    let stores = gatehouse::store::aws::open(&settings).await;
+    let stores = gatehouse::store::aws::open(&settings, gatehouse::store::Retention::default()).await;
     stores.secrets.put(ADMIN_PASSWORD_SECRET, &SecretString::new(ADMIN_PASSWORD)).await.unwrap();
     // The API's address is the issuer, so it is bound before the functions start.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
-use gatehouse::oidc::ADMIN_CLIENT_ID;
+use gatehouse::grants::GrantClient;
 use gatehouse::oidc::scope::Scope;
 use gatehouse::secret::OpaqueToken;
 use gatehouse::session::Session;
@@ -35,7 +35,7 @@ async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> Resu
     if let Some(token) = bearer_token(req) {
         let grant = state.stores.grants.get_access_token(&OpaqueToken::from_presented(token).digest(), now).await?;
         let grant = grant
-            .filter(|g| g.client_id == ADMIN_CLIENT_ID && g.scope.contains(Scope::Admin))
+            .filter(|g| g.client_id == GrantClient::Admin && g.scope.contains(Scope::Admin))
             .ok_or_else(invalid_token)?;
         if state.stores.grants.is_family_revoked(&grant.family, now).await? {
             return Err(invalid_token());

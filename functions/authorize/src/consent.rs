@@ -73,8 +73,8 @@ pub async fn decide(State(state): State<SharedState>, Req(req): Req) -> Result<R
     let r = &checked.request;
     match params.get("decision") {
         Some("allow") => {
-            let client_id = checked.registration.client_id.to_string();
-            let previous = state.stores.grants.get_consent(checked.user.contact.id, &client_id).await?;
+            let client_id = checked.registration.client_id;
+            let previous = state.stores.grants.get_consent(checked.user.contact.id, client_id).await?;
             let scope = previous.map_or_else(|| r.scope.clone(), |p| p.scope.union(&r.scope));
             state
                 .stores

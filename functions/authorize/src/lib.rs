@@ -34,8 +34,7 @@ async fn authorize(State(state): State<SharedState>, Req(req): Req) -> Result<Re
         Step::Done(response) => return Ok(response),
         Step::Continue(checked) => checked,
     };
-    let client_id = checked.registration.client_id.to_string();
-    let consent = state.stores.grants.get_consent(checked.user.contact.id, &client_id).await?;
+    let consent = state.stores.grants.get_consent(checked.user.contact.id, checked.registration.client_id).await?;
     let covered = consent.is_some_and(|c| checked.request.scope.is_subset(&c.scope));
     if covered && !checked.request.prompt.consent {
         return answer::answer(&state, &checked, now).await;

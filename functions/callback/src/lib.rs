@@ -8,14 +8,16 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use gatehouse::app::AppState;
+use gatehouse::event_log::Level;
 use gatehouse::secret::OpaqueToken;
 use gatehouse::secret::TokenDigest;
+use gatehouse::services::log::record;
 use gatehouse::session::Session;
+use gatehouse::ticket::{Ticket, TicketKind};
 use gatehouse::upstream::claims::{UpstreamPerson, has_staff_claim};
 use gatehouse::upstream::client::{self, UpstreamError};
-use gatehouse::upstream::log::{Level, record};
-use gatehouse::upstream::settings::{self, RequireFor};
-use gatehouse::upstream::transaction::{LoginTransaction, binding_cookie_name, clear_binding_cookie};
+use gatehouse::upstream::settings::RequireFor;
+use gatehouse::upstream::transaction::{binding_cookie_name, clear_binding_cookie};
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
@@ -93,25 +95,33 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
         "state": params.get("state"), "code": params.get("code"), "id_token": params.get("id_token"),
         "error": params.get("error"), "error_description": params.get("error_description"),
     });
-    record(state, Level::Debug, "Response received from the OpenID provider", received).await;
+    record(&state.stores, state.now(), Level::Debug, "Response received from the OpenID provider", received).await;
     let Some(state_value) = params.get("state").filter(|s| !s.is_empty()) else {
-        record(state, Level::Warning, "Callback refused: no state", json!({})).await;
+        record(&state.stores, state.now(), Level::Warning, "Callback refused: no state", json!({})).await;
         return Err(failed("This sign-in response is incomplete. Please sign in again."));
     };
     let ticket = state
         .stores
         .grants
-        .take_ticket(LoginTransaction::KIND, &OpaqueToken::from_presented(state_value).digest(), now)
+        .take_ticket(TicketKind::Login, &OpaqueToken::from_presented(state_value).digest(), now)
         .await?;
-    let Some(login) = ticket.and_then(|doc| serde_json::from_str::<LoginTransaction>(&doc).ok()) else {
-        record(state, Level::Warning, "Callback refused: unknown, expired or replayed state", json!({})).await;
+    let Some(Ticket::Login(login)) = ticket else {
+        record(
+            &state.stores,
+            state.now(),
+            Level::Warning,
+            "Callback refused: unknown, expired or replayed state",
+            json!({}),
+        )
+        .await;
         return Err(failed(
             "This sign-in response is not valid any more (it expired or was already used). Please sign in again.",
         ));
     };
     if browser != Some(&login.browser) {
         record(
-            state,
+            &state.stores,
+            state.now(),
             Level::Warning,
             "Callback refused: it came back in another browser than the one that started the sign-in",
             json!({ "email": login.email }),
@@ -122,7 +132,8 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
     if let Some(error) = params.get("error") {
         let description = params.get("error_description").unwrap_or(error);
         record(
-            state,
+            &state.stores,
+            state.now(),
             Level::Error,
             "The OpenID provider returned an error",
             json!({ "error": error, "error_description": description, "email": login.email }),
@@ -134,13 +145,19 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
         };
         return Err(failed(message));
     }
-    let settings = settings::load(state).await?;
+    let settings = gatehouse::services::upstream::load(&state.stores).await?;
     if !settings.is_on() {
         return Err(failed("Signing in through the OpenID provider is turned off."));
     }
     let fail = |e: UpstreamError| async move {
-        record(state, Level::Error, "Sign-in through the OpenID provider failed", json!({ "error": e.to_string() }))
-            .await;
+        record(
+            &state.stores,
+            state.now(),
+            Level::Error,
+            "Sign-in through the OpenID provider failed",
+            json!({ "error": e.to_string() }),
+        )
+        .await;
         failed(format!("The sign-in could not be completed: {e}"))
     };
     let mut found = match client::discover(&settings, false).await {
@@ -158,7 +175,14 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
     let raw_id_token = match (params.get("code"), params.get("id_token")) {
         (Some(code), _) if settings.uses_code_flow() => {
             let verifier = login.pkce_verifier.as_ref().map(|v| v.expose());
-            record(state, Level::Info, "Exchanging the code at the token endpoint", json!({ "code": code })).await;
+            record(
+                &state.stores,
+                state.now(),
+                Level::Info,
+                "Exchanging the code at the token endpoint",
+                json!({ "code": code }),
+            )
+            .await;
             match client::exchange_code(&found, &settings, code, verifier).await {
                 Ok(token) => token,
                 Err(e) => return Err(fail(e).await),
@@ -176,7 +200,7 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
         Ok(claims) => claims,
         Err(e) => return Err(fail(e).await),
     };
-    record(state, Level::Info, "ID token verified", json!({ "claims": claims })).await;
+    record(&state.stores, state.now(), Level::Info, "ID token verified", json!({ "claims": claims })).await;
     let Some(person) = UpstreamPerson::from_claims(&claims, &settings) else {
         return Err(fail(UpstreamError::InvalidToken(format!(
             "the ID token has no `{}` claim (External Claim ID)",
@@ -186,14 +210,22 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
     };
     let is_staff = has_staff_claim(&claims, &settings);
     if !is_staff && settings.require_for == RequireFor::Staff {
-        record(state, Level::Warning, NOT_STAFF, json!({ "subject": person.subject, "email": person.email })).await;
+        record(
+            &state.stores,
+            state.now(),
+            Level::Warning,
+            NOT_STAFF,
+            json!({ "subject": person.subject, "email": person.email }),
+        )
+        .await;
         return Err(failed(NOT_STAFF));
     }
     let contact = match link::link_or_create(state, &settings, &person, is_staff, now).await {
         Ok(contact) => contact,
         Err(message) => {
             record(
-                state,
+                &state.stores,
+                state.now(),
                 Level::Error,
                 "Cannot link the signed-in person to a user",
                 json!({ "email": person.email, "reason": message }),
@@ -205,7 +237,8 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
     let (session, token) = Session::start(contact.id, now)?;
     state.stores.sessions.insert(&session).await?;
     record(
-        state,
+        &state.stores,
+        state.now(),
         Level::Info,
         "Signed in through the OpenID provider",
         json!({ "username": contact.profile.username, "staff": is_staff }),

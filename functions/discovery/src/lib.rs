@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::routing::get;
 use gatehouse::app::AppState;
-use gatehouse::oidc::issue::signing_config;
 use gatehouse::oidc::scope::SUPPORTED;
+use gatehouse::services::signing::signing_config;
 use gatehouse::web::error::ApiError;
 use gatehouse::web::response::ok_json;
 use gatehouse::web::{Response, SharedState};
@@ -52,7 +52,7 @@ async fn configuration(State(state): State<SharedState>) -> Response {
 }
 
 async fn jwks(State(state): State<SharedState>) -> Response {
-    match signing_config(&state).await {
+    match signing_config(&state.stores).await {
         Ok(config) => cacheable(ok_json(&config.jwks(state.now()))),
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -16,10 +16,7 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
     let Some(user) = signed_in(state, req, now).await? else { return Ok(see_other("/signin?return_to=%2Faccount")) };
     let mut apps = Vec::new();
     for consent in state.stores.grants.list_consents(user.contact.id).await? {
-        let name = match ClientId::parse(&consent.client_id) {
-            Some(id) => state.stores.registrations.get(id).await?.map(|r| r.settings.name),
-            None => None,
-        };
+        let name = state.stores.registrations.get(consent.client_id).await?.map(|r| r.settings.name);
         // Consents of deleted registrations are left to expire with nothing to show.
         if let Some(name) = name {
             apps.push((name, consent));
@@ -75,7 +72,10 @@ pub async fn withdraw(State(state): State<SharedState>, Req(req): Req) -> Result
     }
     let client_id =
         params.get("client_id").ok_or_else(|| PageError::bad_request("Which app? The form is incomplete."))?;
-    state.stores.grants.delete_consent(user.contact.id, client_id).await?;
+    // An id that is no client id has no consent to withdraw.
+    if let Some(id) = ClientId::parse(client_id) {
+        state.stores.grants.delete_consent(user.contact.id, id).await?;
+    }
     tracing::info!(contact = %user.contact.id, %client_id, "consent withdrawn");
     Ok(see_other("/account"))
 }

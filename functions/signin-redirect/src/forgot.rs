@@ -6,10 +6,11 @@ use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::local_signin::find_contact;
-use gatehouse::mail;
 use gatehouse::password::{PasswordHash, check_strength};
 use gatehouse::secret::{OpaqueToken, SecretString};
-use gatehouse::upstream::settings::{self, UpstreamSettings};
+use gatehouse::services::mail;
+use gatehouse::ticket::{Ticket, TicketKind};
+use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
@@ -18,10 +19,8 @@ use gatehouse::web::response::{html_page, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok};
 use gatehouse::web::{Request, Response, StatusCode};
 use maud::{Markup, html};
-use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-const RESET_KIND: &str = "reset";
 const RESET_LIFETIME: Duration = Duration::hours(1);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -101,7 +100,7 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
         return Err(PageError::new(StatusCode::FORBIDDEN, "The form expired", "Please go back and try again."));
     }
     let typed = params.text("email").trim();
-    let settings = settings::load(state).await?;
+    let settings = gatehouse::services::upstream::load(&state.stores).await?;
     let contacts: Vec<Contact> = match which {
         Forgot::Username => state.stores.contacts.find_by_email(typed).await?,
         Forgot::Password => find_contact(state, typed).await?.into_iter().collect(),
@@ -109,25 +108,24 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
     for contact in contacts.iter().filter(|c| !c.profile.email.is_empty()) {
         let to = &contact.profile.email;
         if oidc_redirect_for(&settings, contact) {
-            mail::send(state, to, which.title(), &settings.forgot_email_body).await?;
+            mail::send(&state.stores, state.now(), to, which.title(), &settings.forgot_email_body).await?;
             continue;
         }
         match which {
             Forgot::Username => {
                 let body = format!("Your username at {} is: {}", state.config.org_name, contact.profile.username);
-                mail::send(state, to, "Your username", &body).await?;
+                mail::send(&state.stores, state.now(), to, "Your username", &body).await?;
             }
             Forgot::Password => {
                 let token = OpaqueToken::generate()?;
-                let ticket = serde_json::to_string(&ResetTicket { contact_id: contact.id.to_string() })
-                    .map_err(|e| PageError::from(gatehouse::store::StoreError::backend(e)))?;
-                state.stores.grants.put_ticket(RESET_KIND, &token.digest(), &ticket, now + RESET_LIFETIME).await?;
+                let ticket = Ticket::Reset { contact_id: contact.id };
+                state.stores.grants.put_ticket(&token.digest(), &ticket, now + RESET_LIFETIME).await?;
                 let link = state.config.url(&format!("/signin/reset?token={}", token.expose()));
                 let body = format!(
                     "To choose a new password for {}, open this link within an hour:\n\n{link}\n\nIf you did not ask for this, ignore this email.",
                     contact.profile.username
                 );
-                mail::send(state, to, "Reset your password", &body).await?;
+                mail::send(&state.stores, state.now(), to, "Reset your password", &body).await?;
             }
         }
     }
@@ -137,11 +135,6 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
             p { a href="/signin" { "Back to sign in" } }
         }
     })
-}
-
-#[derive(Serialize, Deserialize)]
-struct ResetTicket {
-    contact_id: String,
 }
 
 pub async fn show_reset(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
@@ -201,15 +194,10 @@ pub async fn reset(State(state): State<SharedState>, Req(req): Req) -> Result<Re
             "Reset links work once, within an hour. Ask for a new one.",
         )
     };
-    let ticket = state
-        .stores
-        .grants
-        .take_ticket(RESET_KIND, &OpaqueToken::from_presented(token).digest(), now)
-        .await?
-        .ok_or_else(expired)?;
-    let ticket: ResetTicket = serde_json::from_str(&ticket).map_err(|_| expired())?;
-    let id = gatehouse::contact::ContactId::parse(&ticket.contact_id).ok_or_else(expired)?;
-    let mut contact = state.stores.contacts.get(id).await?.ok_or_else(expired)?;
+    let ticket =
+        state.stores.grants.take_ticket(TicketKind::Reset, &OpaqueToken::from_presented(token).digest(), now).await?;
+    let Some(Ticket::Reset { contact_id }) = ticket else { return Err(expired()) };
+    let mut contact = state.stores.contacts.get(contact_id).await?.ok_or_else(expired)?;
     let hash = tokio::task::spawn_blocking(move || PasswordHash::create(&password))
         .await
         .map_err(|_| PageError::internal())?

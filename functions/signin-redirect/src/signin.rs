@@ -3,9 +3,10 @@
 use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
+use gatehouse::event_log::Level;
 use gatehouse::local_signin::{self, SigninError};
+use gatehouse::services::log::record;
 use gatehouse::session::Session;
-use gatehouse::upstream::log::{Level, record};
 use gatehouse::upstream::policy::{NextStep, next_step, password_allowed};
 use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::SharedState;
@@ -35,7 +36,7 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
     if signed_in(state, req, now).await?.is_some() && !force {
         return Ok(see_other(return_to.unwrap_or("/account")));
     }
-    let settings = gatehouse::upstream::settings::load(state).await?;
+    let settings = gatehouse::services::upstream::load(&state.stores).await?;
     if settings.is_on() {
         return step_page(state, req, StatusCode::OK, return_to, Step::Email, params.text("login_hint"), None).await;
     }
@@ -51,7 +52,7 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
         let message = "Your sign-in form expired. Please try again.";
         return form_page(state, req, StatusCode::FORBIDDEN, return_to, identifier, Some(message)).await;
     }
-    let settings = gatehouse::upstream::settings::load(state).await?;
+    let settings = gatehouse::services::upstream::load(&state.stores).await?;
     if settings.is_on() && !params.has("password") {
         return email_step(state, req, &settings, &params, return_to, now).await;
     }
@@ -71,7 +72,8 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     if !password_allowed(&settings, &contact) {
         let name = to_provider::provider_name(&settings);
         record(
-            state,
+            &state.stores,
+            state.now(),
             Level::Warning,
             "Password sign-in refused: OIDC is required",
             json!({ "username": contact.profile.username }),
@@ -140,7 +142,7 @@ async fn step_page(
     email: &str,
     error: Option<&str>,
 ) -> Result<Response, PageError> {
-    let settings = gatehouse::upstream::settings::load(state).await?;
+    let settings = gatehouse::services::upstream::load(&state.stores).await?;
     let csrf = login_csrf(state, req)?;
     let app = app_name(state, return_to).await;
     let provider = to_provider::provider_name(&settings);

@@ -42,7 +42,7 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     state.stores.sessions.delete(&user.session.id).await?;
     tracing::info!(contact = %user.contact.id, "signed out");
     // With OIDC on, also offer the provider's own sign-out, where it publishes one.
-    let settings = gatehouse::upstream::settings::load(state).await?;
+    let settings = gatehouse::services::upstream::load(&state.stores).await?;
     let end_session = match settings.is_on() && user.contact.profile.external_id.is_some() {
         true => gatehouse::upstream::client::discover(&settings, false)
             .await

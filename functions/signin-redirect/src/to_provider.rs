@@ -2,9 +2,11 @@
 //! transaction to check what comes back.
 
 use gatehouse::app::AppState;
+use gatehouse::event_log::Level;
 use gatehouse::secret::{OpaqueToken, SecretString, random_alphanumeric};
+use gatehouse::services::log::record;
+use gatehouse::ticket::Ticket;
 use gatehouse::upstream::client;
-use gatehouse::upstream::log::{Level, record};
 use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::upstream::transaction::{LIFETIME, LoginTransaction, binding_cookie};
 use gatehouse::web::error::PageError;
@@ -24,7 +26,8 @@ pub async fn start(
         Ok(found) => found,
         Err(e) => {
             record(
-                state,
+                &state.stores,
+                state.now(),
                 Level::Error,
                 "Cannot reach the OpenID provider",
                 json!({ "error": e.to_string(), "email": email }),
@@ -54,10 +57,11 @@ pub async fn start(
         browser: browser.digest(),
         expires_at: now + LIFETIME,
     };
-    let doc = serde_json::to_string(&login).map_err(|e| PageError::from(gatehouse::store::StoreError::backend(e)))?;
-    state.stores.grants.put_ticket(LoginTransaction::KIND, &state_token.digest(), &doc, login.expires_at).await?;
+    let expires_at = login.expires_at;
+    state.stores.grants.put_ticket(&state_token.digest(), &Ticket::Login(login), expires_at).await?;
     record(
-        state,
+        &state.stores,
+        state.now(),
         Level::Info,
         "Redirecting to the OpenID provider",
         json!({

@@ -2,6 +2,7 @@
 //! secrets compared in constant time.
 
 use gatehouse::app::AppState;
+use gatehouse::grants::GrantClient;
 use gatehouse::oidc::ADMIN_CLIENT_ID;
 use gatehouse::oidc::error::ErrorCode;
 use gatehouse::registration::{ClientId, Registration};
@@ -33,10 +34,10 @@ impl Client {
         }
     }
 
-    pub fn id(&self) -> String {
+    pub fn id(&self) -> GrantClient {
         match self {
-            Self::App { registration, .. } => registration.client_id.to_string(),
-            Self::Admin => ADMIN_CLIENT_ID.to_owned(),
+            Self::App { registration, .. } => GrantClient::App(registration.client_id),
+            Self::Admin => GrantClient::Admin,
         }
     }
 }

@@ -36,7 +36,7 @@ pub async fn exchange(
         }
         Redeemed::Unknown => return Err(invalid_grant("the authorization code is invalid or expired")),
     };
-    if grant.client_id != registration.client_id.to_string() {
+    if grant.client_id != registration.client_id {
         return Err(invalid_grant("the authorization code was issued to another client"));
     }
     let redirect_ok = match redirect_uri {

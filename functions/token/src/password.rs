@@ -81,7 +81,7 @@ pub async fn exchange(
         Err(SigninError::Store(e)) => return Err(e.into()),
     };
     // While OIDC is Enabled, staff (but system administrators) must sign in at the provider.
-    let upstream = gatehouse::upstream::settings::load(state).await?;
+    let upstream = gatehouse::services::upstream::load(&state.stores).await?;
     if !gatehouse::upstream::policy::password_allowed(&upstream, &contact) {
         return Err(invalid_grant(
             "this account signs in through the organisation's OpenID provider; passwords are not accepted",

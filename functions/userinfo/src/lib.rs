@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::routing::get;
 use gatehouse::app::AppState;
+use gatehouse::grants::GrantClient;
 use gatehouse::oidc::issue::Profile;
 use gatehouse::oidc::scope::Scope;
-use gatehouse::registration::ClientId;
 use gatehouse::secret::OpaqueToken;
 use gatehouse::web::extract::Req;
 use gatehouse::web::request::{bearer_token, form, is_form};
@@ -114,7 +114,8 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
             "the token was not issued with the openid scope",
         ));
     }
-    let client_id = ClientId::parse(&grant.client_id).ok_or_else(|| invalid_token("the access token is invalid"))?;
+    // Admin API tokens carry no registration, so they have no userinfo.
+    let GrantClient::App(client_id) = grant.client_id else { return Err(invalid_token("the access token is invalid")) };
     let registration = state
         .stores
         .registrations

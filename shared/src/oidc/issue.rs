@@ -1,23 +1,21 @@
 //! Issuing: what the authorize and token functions share — the member's profile from the
 //! registration's queries, the No Access check, and minting codes and tokens.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::app::AppState;
 use crate::contact::Contact;
-use crate::grants::{AuthCode, FamilyId, TokenGrant};
-use crate::oidc::scope::{Scope, Scopes};
-use crate::oidc::signer::Signer;
-use crate::oidc::signing::{SECRET_NAME, SigningAlgorithm, SigningConfig, SigningError};
+use crate::grants::{AuthCode, FamilyId, GrantClient, TokenGrant};
+use crate::oidc::signing::{SigningAlgorithm, SigningError};
 use crate::oidc::tokens::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
 };
 use crate::query::{QueryKind, nest};
 use crate::registration::{NoAccessRule, Registration, RoleFormat};
-use crate::secret::{OpaqueToken, RandomError, SecretString};
+use crate::scope::{Scope, Scopes};
+use crate::secret::{OpaqueToken, RandomError};
+use crate::services::signing::{SignerError, signer};
 use crate::store::StoreError;
 
 /// The profile column the No Access Mapping is checked against.
@@ -34,6 +32,15 @@ pub enum IssueError {
     /// The registration's queries are missing or broken: an administrator must fix them.
     #[error("{0}")]
     Misconfigured(String),
+}
+
+impl From<SignerError> for IssueError {
+    fn from(e: SignerError) -> Self {
+        match e {
+            SignerError::Store(e) => Self::Store(e),
+            SignerError::Signing(e) => Self::Signing(e),
+        }
+    }
 }
 
 /// The member as the registration's queries describe them.
@@ -91,31 +98,6 @@ impl Profile {
     }
 }
 
-/// The signing setting and keys; HS512 with no keys when never configured.
-pub async fn signing_config(state: &AppState) -> Result<SigningConfig, StoreError> {
-    match state.stores.secrets.get(SECRET_NAME).await? {
-        None => Ok(SigningConfig::default()),
-        Some(json) => serde_json::from_str(json.expose()).map_err(StoreError::backend),
-    }
-}
-
-pub async fn save_signing_config(state: &AppState, config: &SigningConfig) -> Result<(), StoreError> {
-    let json = serde_json::to_string(config).map_err(StoreError::backend)?;
-    let saved = state.stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await;
-    state.signer.clear();
-    saved
-}
-
-/// This process's signer: the cached one, or read and parsed again once it is a minute old.
-async fn signer(state: &AppState, now: OffsetDateTime) -> Result<Arc<Signer>, IssueError> {
-    if let Some(signer) = state.signer.fresh(now) {
-        return Ok(signer);
-    }
-    let signer = Arc::new(Signer::new(&signing_config(state).await?)?);
-    state.signer.keep(signer.clone(), now);
-    Ok(signer)
-}
-
 /// What the member authorized, ready to turn into a code or tokens.
 pub struct Authorization<'a> {
     pub registration: &'a Registration,
@@ -137,7 +119,7 @@ pub async fn issue_code(
 ) -> Result<OpaqueToken, IssueError> {
     let code = OpaqueToken::generate()?;
     let grant = AuthCode {
-        client_id: auth.registration.client_id.to_string(),
+        client_id: auth.registration.client_id,
         contact_id: auth.contact.id,
         redirect_uri: redirect_uri.to_owned(),
         redirect_uri_sent,
@@ -223,7 +205,7 @@ pub async fn issue_tokens(
     now: OffsetDateTime,
 ) -> Result<TokenSet, IssueError> {
     let grant = TokenGrant {
-        client_id: auth.registration.client_id.to_string(),
+        client_id: GrantClient::App(auth.registration.client_id),
         contact_id: auth.contact.id,
         scope: auth.scope.clone(),
         family: options.family.clone(),
@@ -255,7 +237,7 @@ pub async fn id_token(
     profile: Option<&Profile>,
     now: OffsetDateTime,
 ) -> Result<String, IssueError> {
-    let signer = signer(state, now).await?;
+    let signer = signer(&state.stores, &state.signer, now).await?;
     let alg = signer.algorithm();
     // Only HS512 needs the registration's own key: RSA signing skips that secret read.
     let registration_key = match alg {

@@ -5,10 +5,11 @@ pub mod error;
 pub mod issue;
 pub mod pkce;
 pub mod request;
-pub mod scope;
 pub mod signer;
 pub mod signing;
 pub mod tokens;
 
-/// The built-in first-party public client that may get admin API tokens by password.
-pub const ADMIN_CLIENT_ID: &str = "gatehouse-admin";
+/// Scopes are a domain type (grants and consents keep them); re-exported for the protocol code.
+pub use crate::scope;
+
+pub use crate::grants::ADMIN_CLIENT_ID;

@@ -6,8 +6,8 @@
 
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::pkce;
-use crate::oidc::scope::{Scope, Scopes};
 use crate::registration::{ClientId, GrantType, RedirectUrl, Registration};
+use crate::scope::{Scope, Scopes};
 use crate::web::request::Params;
 
 /// Why no redirect to the client is safe: shown to the person as a page.

@@ -4,10 +4,10 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::contact::Contact;
-use crate::oidc::scope::{Scope, Scopes};
 use crate::registration::ClientId;
+use crate::scope::{Scope, Scopes};
 
-pub const CODE_LIFETIME: Duration = Duration::seconds(60);
+pub use crate::grants::CODE_LIFETIME;
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
 pub const ID_TOKEN_LIFETIME: Duration = Duration::hours(1);
 pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::days(30);

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension as _, params};
 use time::{Duration, OffsetDateTime};
 
-use super::records::{ContactRecord, QueryRecord, RegistrationRecord, SessionRecord, from_json, to_json};
+use super::records::{
+    ContactRecord, QueryRecord, RegistrationRecord, SessionRecord, from_json, ticket_from_json, ticket_key, to_json,
+};
 use super::*;
 use crate::contact::normalize_key;
 
@@ -41,12 +43,12 @@ CREATE TABLE IF NOT EXISTS consents (
     PRIMARY KEY (contact_id, client_id)
 );
 CREATE TABLE IF NOT EXISTS outbox (sort_key TEXT PRIMARY KEY, sent_at INTEGER NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS oidc_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS event_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
 PRAGMA user_version = 3;
 ";
 
 /// Opens (creating when needed) the database and secrets file in `data_dir`.
-pub fn open(data_dir: &Path) -> StoreResult<Stores> {
+pub fn open(data_dir: &Path, retention: Retention) -> StoreResult<Stores> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -59,9 +61,10 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
         .map_err(StoreError::backend)?;
     conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
-    let db = Arc::new(Database(Mutex::new(conn)));
+    let db = Arc::new(Database { conn: Mutex::new(conn), retention });
     let secrets = Arc::new(SecretsFile::open(data_dir.join("secrets.json"))?);
     Ok(Stores {
+        retention,
         contacts: db.clone(),
         queries: db.clone(),
         registrations: db.clone(),
@@ -74,7 +77,10 @@ pub fn open(data_dir: &Path) -> StoreResult<Stores> {
     })
 }
 
-pub struct Database(Mutex<Connection>);
+pub struct Database {
+    conn: Mutex<Connection>,
+    retention: Retention,
+}
 
 impl Database {
     /// The `doc` of the one row `sql` finds, if any.
@@ -90,7 +96,7 @@ impl Database {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        match self.0.lock() {
+        match self.conn.lock() {
             Ok(guard) => guard,
             // A panic mid-statement leaves SQLite consistent (the statement rolled back).
             Err(poisoned) => poisoned.into_inner(),
@@ -102,8 +108,9 @@ fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::backend(e)
 }
 
-/// Maps a UNIQUE violation to a `Conflict` naming what is taken.
-fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> String) -> StoreError {
+/// Maps a UNIQUE violation to a `Conflict` naming what is taken; `describe` gets SQLite's
+/// message, which names the violated column.
+fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> Taken) -> StoreError {
     match &e {
         rusqlite::Error::SqliteFailure(err, Some(message)) if err.code == rusqlite::ErrorCode::ConstraintViolation => {
             StoreError::Conflict(describe(message))
@@ -112,14 +119,14 @@ fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> String) -> StoreEr
     }
 }
 
-fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> String + '_ {
+fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> Taken + '_ {
     move |message: &str| {
         if message.contains("external_id") {
-            format!("external id `{}`", contact.profile.external_id.as_deref().unwrap_or_default())
+            Taken::ExternalId(contact.profile.external_id.clone().unwrap_or_default())
         } else if message.contains("username_key") {
-            format!("username `{}`", contact.profile.username)
+            Taken::Username(contact.profile.username.clone())
         } else {
-            format!("contact id {}", contact.id)
+            Taken::ContactId(contact.id)
         }
     }
 }
@@ -224,7 +231,7 @@ impl QueryStore for Database {
         self.conn()
             .execute("INSERT INTO queries (path, doc) VALUES (?1, ?2)", params![query.path.as_str(), doc])
             .map(drop)
-            .map_err(|e| conflict_or(e, |_| format!("query path {}", query.path)))
+            .map_err(|e| conflict_or(e, |_| Taken::Path(query.path.clone())))
     }
 
     async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
@@ -261,7 +268,7 @@ impl RegistrationStore for Database {
                 params![registration.client_id.to_string(), doc],
             )
             .map(drop)
-            .map_err(|e| conflict_or(e, |_| format!("client id {}", registration.client_id)))
+            .map_err(|e| conflict_or(e, |_| Taken::ClientId(registration.client_id)))
     }
 
     async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
@@ -373,7 +380,7 @@ impl Database {
                 params![key, doc, expires_at.unix_timestamp()],
             )
             .map(drop)
-            .map_err(|e| conflict_or(e, |_| "token".to_owned()))
+            .map_err(|e| conflict_or(e, |_| Taken::Token))
     }
 
     /// Marks the item used by `marker` if it is unused and unexpired; else says why not.
@@ -407,7 +414,7 @@ impl GrantStore for Database {
     async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()> {
         // Sweep what expired over an hour ago (codes live a minute, so this is about "now"),
         // keeping the table bounded; spent items stay until then to recognise replays.
-        let long_ago = grant.expires_at - crate::oidc::tokens::CODE_LIFETIME - time::Duration::hours(1);
+        let long_ago = grant.expires_at - crate::grants::CODE_LIFETIME - time::Duration::hours(1);
         let conn = self.conn();
         conn.execute("DELETE FROM grants WHERE expires_at <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
         conn.execute("DELETE FROM revoked_families WHERE until <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
@@ -489,10 +496,10 @@ impl GrantStore for Database {
         Ok(found.is_some())
     }
 
-    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>> {
+    async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>> {
         let doc: Option<String> = self.doc(
             "SELECT doc FROM consents WHERE contact_id = ?1 AND client_id = ?2",
-            params![contact.to_string(), client_id],
+            params![contact.to_string(), client_id.to_string()],
         )?;
         doc.map(|d| from_json(&d)).transpose()
     }
@@ -503,40 +510,39 @@ impl GrantStore for Database {
             .execute(
                 "INSERT INTO consents (contact_id, client_id, doc) VALUES (?1, ?2, ?3)
                  ON CONFLICT(contact_id, client_id) DO UPDATE SET doc = excluded.doc",
-                params![consent.contact_id.to_string(), consent.client_id, doc],
+                params![consent.contact_id.to_string(), consent.client_id.to_string(), doc],
             )
             .map(drop)
             .map_err(db_err)
     }
 
-    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()> {
+    async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()> {
         self.conn()
             .execute(
                 "DELETE FROM consents WHERE contact_id = ?1 AND client_id = ?2",
-                params![contact.to_string(), client_id],
+                params![contact.to_string(), client_id.to_string()],
             )
             .map(drop)
             .map_err(db_err)
     }
 
-    async fn put_ticket(
-        &self,
-        kind: &str,
-        key: &TokenDigest,
-        doc: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()> {
+    async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()> {
         self.conn()
             .execute(
                 "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
-                params![format!("{kind}#{}", key.as_str()), doc, expires_at.unix_timestamp()],
+                params![ticket_key(ticket.kind(), key), to_json(ticket)?, expires_at.unix_timestamp()],
             )
             .map(drop)
             .map_err(db_err)
     }
 
-    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>> {
-        Ok(self.spend(&format!("{kind}#{}", key.as_str()), "taken", now)?.ok())
+    async fn take_ticket(
+        &self,
+        kind: TicketKind,
+        key: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Ticket>> {
+        Ok(self.spend(&ticket_key(kind, key), "taken", now)?.ok().and_then(|doc| ticket_from_json(kind, &doc)))
     }
 
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
@@ -550,10 +556,10 @@ impl GrantStore for Database {
 impl LogStore for Database {
     async fn append(&self, entry: &LogEntry) -> StoreResult<()> {
         let conn = self.conn();
-        let expired = (entry.occurred_at - crate::upstream::log::RETENTION).unix_timestamp();
-        conn.execute("DELETE FROM oidc_log WHERE occurred_at < ?1", [expired]).map_err(db_err)?;
+        let expired = (entry.occurred_at - self.retention.log).unix_timestamp();
+        conn.execute("DELETE FROM event_log WHERE occurred_at < ?1", [expired]).map_err(db_err)?;
         conn.execute(
-            "INSERT INTO oidc_log (sort_key, occurred_at, doc) VALUES (?1, ?2, ?3)",
+            "INSERT INTO event_log (sort_key, occurred_at, doc) VALUES (?1, ?2, ?3)",
             params![entry.sort_key(), entry.occurred_at.unix_timestamp(), to_json(entry)?],
         )
         .map(drop)
@@ -561,12 +567,12 @@ impl LogStore for Database {
     }
 
     async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
-        let oldest = (now - crate::upstream::log::RETENTION).unix_timestamp();
+        let oldest = (now - self.retention.log).unix_timestamp();
         let from = filter.from.map_or(oldest, |f| f.unix_timestamp().max(oldest));
         let to = filter.to.map_or(i64::MAX, |t| t.unix_timestamp());
         let conn = self.conn();
         let mut stmt = conn
-            .prepare("SELECT doc FROM oidc_log WHERE occurred_at >= ?1 AND occurred_at <= ?2 ORDER BY sort_key DESC")
+            .prepare("SELECT doc FROM event_log WHERE occurred_at >= ?1 AND occurred_at <= ?2 ORDER BY sort_key DESC")
             .map_err(db_err)?;
         let mut rows = stmt.query(params![from, to]).map_err(db_err)?;
         let mut out = Vec::new();
@@ -586,7 +592,7 @@ impl LogStore for Database {
 impl OutboxStore for Database {
     async fn push(&self, mail: &Mail) -> StoreResult<()> {
         let conn = self.conn();
-        let expired = (mail.sent_at - crate::mail::OUTBOX_RETENTION).unix_timestamp();
+        let expired = (mail.sent_at - self.retention.outbox).unix_timestamp();
         conn.execute("DELETE FROM outbox WHERE sent_at < ?1", [expired]).map_err(db_err)?;
         conn.execute(
             "INSERT INTO outbox (sort_key, sent_at, doc) VALUES (?1, ?2, ?3)",
@@ -601,7 +607,7 @@ impl OutboxStore for Database {
         let mut stmt = conn
             .prepare("SELECT doc FROM outbox WHERE sent_at >= ?1 ORDER BY sort_key DESC LIMIT ?2")
             .map_err(db_err)?;
-        let oldest = (now - crate::mail::OUTBOX_RETENTION).unix_timestamp();
+        let oldest = (now - self.retention.outbox).unix_timestamp();
         let docs: Vec<String> = stmt
             .query_map(params![oldest, i64::try_from(limit).unwrap_or(i64::MAX)], |r| r.get(0))
             .and_then(Iterator::collect)

@@ -9,13 +9,14 @@ use time::{Duration, OffsetDateTime};
 
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
+use crate::event_log::{LogEntry, LogFilter};
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
-use crate::mail::Mail;
+use crate::outbox::Mail;
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
-use crate::upstream::log::{LogEntry, LogFilter};
+use crate::ticket::{Ticket, TicketKind};
 
 pub mod aws;
 pub mod embedded;
@@ -26,9 +27,9 @@ pub mod suite;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique value is taken; the text names it for the user (e.g. "username `bob`").
-    #[error("{0} is already taken")]
-    Conflict(String),
+    /// A unique value is taken. `web::error` puts it into words for the user.
+    #[error("already taken: {0:?}")]
+    Conflict(Taken),
     #[error("not found")]
     NotFound,
     /// The backend failed. The text is for logs only, never for a response.
@@ -46,6 +47,20 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The unique value a refused write found taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Taken {
+    /// A contact's username, in any case.
+    Username(String),
+    /// A contact's link to an upstream identity.
+    ExternalId(String),
+    ContactId(ContactId),
+    Path(QueryPath),
+    ClientId(ClientId),
+    /// A code or token digest: random, so taken only by a bug.
+    Token,
+}
 
 #[async_trait]
 pub trait ContactStore: Send + Sync {
@@ -124,16 +139,20 @@ pub trait GrantStore: Send + Sync {
     /// Every token of the family stops working, until `until` (past their lifetimes).
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool>;
-    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>>;
+    async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>>;
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
-    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()>;
+    async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()>;
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>>;
-    /// A single-use ticket of some `kind` (a login transaction, a password reset), keyed by
-    /// the digest of the value handed out.
-    async fn put_ticket(&self, kind: &str, key: &TokenDigest, doc: &str, expires_at: OffsetDateTime)
-    -> StoreResult<()>;
-    /// Takes it once: a replay, or an expired ticket, finds nothing.
-    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>>;
+    /// A single-use ticket (a login transaction, a password reset), keyed by its kind and the
+    /// digest of the value handed out.
+    async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()>;
+    /// Takes it once: a replay, an expired ticket, or one of another kind finds nothing.
+    async fn take_ticket(
+        &self,
+        kind: TicketKind,
+        key: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Ticket>>;
 }
 
 /// Mail that was sent: the outbox, which operators (and tests) can read.
@@ -161,9 +180,26 @@ pub trait SecretStore: Send + Sync {
     async fn delete(&self, name: &str) -> StoreResult<()>;
 }
 
+/// How long the stores keep what they only keep for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The OIDC log.
+    pub log: Duration,
+    /// Mail that was sent.
+    pub outbox: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { log: Duration::days(90), outbox: Duration::days(30) }
+    }
+}
+
 /// Every store the functions use, chosen by configuration.
 #[derive(Clone)]
 pub struct Stores {
+    /// What `logs` and `outbox` were opened with, for pages that say how far back they go.
+    pub retention: Retention,
     pub contacts: Arc<dyn ContactStore>,
     pub queries: Arc<dyn QueryStore>,
     pub registrations: Arc<dyn RegistrationStore>,
@@ -176,10 +212,10 @@ pub struct Stores {
 }
 
 impl Stores {
-    pub async fn open(backend: &Backend) -> StoreResult<Self> {
+    pub async fn open(backend: &Backend, retention: Retention) -> StoreResult<Self> {
         match backend {
-            Backend::Embedded { data_dir } => embedded::open(data_dir),
-            Backend::Aws(settings) => Ok(aws::open(settings).await),
+            Backend::Embedded { data_dir } => embedded::open(data_dir, retention),
+            Backend::Aws(settings) => Ok(aws::open(settings, retention).await),
         }
     }
 

@@ -56,7 +56,7 @@ mod tests {
         fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o644).open(&db).unwrap();
         fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).unwrap();
 
-        let stores = super::super::embedded::open(&dir).unwrap();
+        let stores = super::super::embedded::open(&dir, super::super::Retention::default()).unwrap();
         stores.secrets.put("probe", &crate::secret::SecretString::new("x")).await.unwrap();
         assert!(stores.contacts.find_by_username("nobody").await.unwrap().is_none());
 

@@ -15,6 +15,7 @@ use crate::registration::{
 };
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
+use crate::ticket::{Ticket, TicketKind};
 
 pub fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(StoreError::backend)
@@ -22,6 +23,29 @@ pub fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
 
 pub fn from_json<T: for<'de> Deserialize<'de>>(doc: &str) -> StoreResult<T> {
     serde_json::from_str(doc).map_err(|e| StoreError::Backend(format!("unreadable stored record: {e}")))
+}
+
+/// The key a ticket is kept under: its kind, then the digest of the value handed out.
+pub fn ticket_key(kind: TicketKind, key: &TokenDigest) -> String {
+    format!("{}#{}", kind.as_str(), key.as_str())
+}
+
+/// A stored ticket of `kind`, or `None` when it is of another kind or unreadable (as good as
+/// never issued). Tickets written before they carried their `kind` tag take it from their
+/// key, so those in flight across a deploy stay readable.
+pub fn ticket_from_json(kind: TicketKind, doc: &str) -> Option<Ticket> {
+    let mut value: serde_json::Value = serde_json::from_str(doc).ok()?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.entry("kind").or_insert_with(|| kind.as_str().into());
+    }
+    match serde_json::from_value::<Ticket>(value) {
+        Ok(ticket) if ticket.kind() == kind => Some(ticket),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, kind = kind.as_str(), "unreadable stored ticket");
+            None
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -216,5 +240,21 @@ impl From<SessionRecord> for Session {
             auth_time: from_unix(r.auth_time),
             expires_at: from_unix(r.expires_at),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_from_before_the_kind_tag_read_by_their_key() {
+        let id = ContactId::new_random();
+        let old = format!("{{\"contact_id\":\"{id}\"}}");
+        assert_eq!(ticket_from_json(TicketKind::Reset, &old), Some(Ticket::Reset { contact_id: id }));
+        let new = to_json(&Ticket::Reset { contact_id: id }).unwrap();
+        assert_eq!(ticket_from_json(TicketKind::Reset, &new), Some(Ticket::Reset { contact_id: id }));
+        assert_eq!(ticket_from_json(TicketKind::Login, &new), None, "another kind finds nothing");
+        assert_eq!(ticket_from_json(TicketKind::Reset, "not json"), None);
     }
 }

@@ -220,19 +220,6 @@ impl SettingsDraft {
     }
 }
 
-/// The stored settings; the defaults (Disabled) when never saved.
-pub async fn load(state: &crate::app::AppState) -> Result<UpstreamSettings, crate::store::StoreError> {
-    match state.stores.secrets.get(SECRET_NAME).await? {
-        None => Ok(UpstreamSettings::default()),
-        Some(json) => serde_json::from_str(json.expose()).map_err(crate::store::StoreError::backend),
-    }
-}
-
-pub async fn save(state: &crate::app::AppState, settings: &UpstreamSettings) -> Result<(), crate::store::StoreError> {
-    let json = serde_json::to_string(settings).map_err(crate::store::StoreError::backend)?;
-    state.stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

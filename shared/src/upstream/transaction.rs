@@ -1,34 +1,11 @@
 //! The login transaction: what a redirect to the provider must find again at the callback.
-//! Keyed by the digest of `state`, single use, ten minutes.
+//! Keyed by the digest of `state`, single use, ten minutes: a [`crate::ticket::Ticket`].
 
-use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
-
-use crate::secret::SecretString;
+use time::Duration;
 
 pub const LIFETIME: Duration = Duration::minutes(10);
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoginTransaction {
-    pub nonce: String,
-    pub pkce_verifier: Option<SecretString>,
-    /// Checked against the ID token's `iss` (mix-up defence): the provider this redirect went to.
-    pub issuer: String,
-    /// The email the person typed, for the log and the error page.
-    pub email: String,
-    /// A same-origin path to finish at.
-    pub return_to: Option<String>,
-    /// Digest of the value of the browser's login cookie: the callback must come back in the
-    /// browser that started the sign-in (login CSRF, RFC 6749 §10.12).
-    pub browser: crate::secret::TokenDigest,
-    #[serde(with = "time::serde::timestamp")]
-    pub expires_at: OffsetDateTime,
-}
-
-impl LoginTransaction {
-    /// Its kind of single-use ticket in the grant store.
-    pub const KIND: &'static str = "login";
-}
+pub use crate::ticket::LoginTransaction;
 
 /// The cookie that ties a callback to the browser that was sent to the provider. Over https it
 /// is `SameSite=None` so the provider's cross-site `form_post` carries it.

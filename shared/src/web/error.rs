@@ -1,13 +1,15 @@
 //! The one place errors become HTTP: JSON for the admin API, friendly pages for people.
 //! Internal details go to the log, never into a response.
 
+use std::fmt;
+
 use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::response::{html_page, json_response};
 use super::{Response, StatusCode};
 use crate::secret::RandomError;
-use crate::store::StoreError;
+use crate::store::{StoreError, Taken};
 use crate::validation::Invalid;
 
 /// An admin API error: `{"error": message, "code": code, "field": field?}`.
@@ -75,10 +77,24 @@ impl From<Invalid> for ApiError {
     }
 }
 
+/// What is taken, in the words every response uses ("username `bob`" is already taken).
+impl fmt::Display for Taken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Username(username) => write!(f, "username `{username}`"),
+            Self::ExternalId(external_id) => write!(f, "external id `{external_id}`"),
+            Self::ContactId(id) => write!(f, "contact id {id}"),
+            Self::Path(path) => write!(f, "query path {path}"),
+            Self::ClientId(id) => write!(f, "client id {id}"),
+            Self::Token => f.write_str("token"),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => Self::conflict(format!("{what} is already taken")),
+            StoreError::Conflict(taken) => Self::conflict(format!("{taken} is already taken")),
             StoreError::NotFound => Self::not_found("the item"),
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "storage failed");
@@ -149,8 +165,8 @@ impl PageError {
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => {
-                Self::new(StatusCode::CONFLICT, "Already taken", format!("{what} is already taken."))
+            StoreError::Conflict(taken) => {
+                Self::new(StatusCode::CONFLICT, "Already taken", format!("{taken} is already taken."))
             }
             StoreError::NotFound => Self::not_found(),
             StoreError::Backend(detail) => {

@@ -95,7 +95,7 @@ async fn main() {
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5).max(1);
 
     let settings = fresh_aws().await;
-    let stores = gatehouse::store::aws::open(&settings).await;
+    let stores = gatehouse::store::aws::open(&settings, gatehouse::store::Retention::default()).await;
     stores.secrets.put(ADMIN_PASSWORD_SECRET, &SecretString::new("cold-start-admin-password")).await.unwrap();
     let logs =
         std::env::temp_dir().join(format!("gatehouse-cold-start-{}", settings.table_prefix.trim_end_matches('-')));

@@ -3,10 +3,10 @@
 
 use gatehouse::clock::rfc3339;
 use gatehouse::contact::Contact;
-use gatehouse::mail::Mail;
+use gatehouse::event_log::LogEntry;
 use gatehouse::oidc::signing::SigningConfig;
+use gatehouse::outbox::Mail;
 use gatehouse::query::{QueryDefinition, SavedQuery, kind_name};
-use gatehouse::upstream::log::LogEntry;
 use gatehouse::upstream::settings::UpstreamSettings;
 use serde::Serialize;
 use serde_json::{Map, Value};

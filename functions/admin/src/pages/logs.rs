@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::routing::get;
-use gatehouse::upstream::log::{Level, LogEntry};
+use gatehouse::event_log::{Level, LogEntry};
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::{Response, SharedState, StatusCode};

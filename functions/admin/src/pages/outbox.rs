@@ -20,7 +20,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let mails = crate::service::outbox::recent(&ctx.state, SHOWN, ctx.now).await?;
     let body = html! {
         h1 { "Outbox" }
-        p.hint { "The mail Gatehouse sent, newest first (the last " (SHOWN) " messages of the past " (gatehouse::mail::OUTBOX_RETENTION.whole_days()) " days)." }
+        p.hint { "The mail Gatehouse sent, newest first (the last " (SHOWN) " messages of the past " (ctx.state.stores.retention.outbox.whole_days()) " days)." }
         @if mails.is_empty() {
             div.card { p { "No mail has been sent yet." } }
         } @else {

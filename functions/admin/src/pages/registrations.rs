@@ -261,7 +261,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
 
 /// Whether the JWT signing key is unused because an asymmetric algorithm signs ID tokens.
 async fn signing_key_hidden(ctx: &Ctx) -> Result<bool, PageError> {
-    Ok(gatehouse::oidc::issue::signing_config(&ctx.state).await?.algorithm.is_asymmetric())
+    Ok(gatehouse::services::signing::signing_config(&ctx.state.stores).await?.algorithm.is_asymmetric())
 }
 
 async fn show(ctx: &Ctx, status: StatusCode, view: RegistrationView<'_>) -> Result<Response, PageError> {

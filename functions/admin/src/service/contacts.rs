@@ -52,7 +52,7 @@ pub async fn update(
     if acting.id == id && !profile.is_sysadmin {
         return Err(Invalid::new("is_sysadmin", "you cannot remove your own system administrator rights").into());
     }
-    let upstream = gatehouse::upstream::settings::load(state).await?;
+    let upstream = gatehouse::services::upstream::load(&state.stores).await?;
     let synced = upstream.is_on() && existing.profile.external_id.is_some();
     let e = &existing.profile;
     for (field, before, after) in [

@@ -1,9 +1,11 @@
 //! The Open ID Connect (upstream provider) settings and their log.
 
 use gatehouse::app::AppState;
+use gatehouse::event_log::{Level, LogEntry, LogFilter};
+use gatehouse::services::log::record;
+use gatehouse::services::upstream as settings;
 use gatehouse::upstream::client;
-use gatehouse::upstream::log::{Level, LogEntry, LogFilter, record};
-use gatehouse::upstream::settings::{self, Provider, SettingsDraft, UpstreamSettings};
+use gatehouse::upstream::settings::{Provider, SettingsDraft, UpstreamSettings};
 use gatehouse::validation::Invalid;
 use gatehouse::web::request::Params;
 use serde_json::json;
@@ -13,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use super::AdminResult;
 
 pub async fn load(state: &AppState) -> AdminResult<UpstreamSettings> {
-    Ok(settings::load(state).await?)
+    Ok(settings::load(&state.stores).await?)
 }
 
 /// The end of the stored client secret, for recognising it; the secret itself is never shown.
@@ -26,13 +28,14 @@ pub fn secret_hint(s: &UpstreamSettings) -> Option<String> {
 
 /// Validates, checks the provider's discovery document, and saves.
 pub async fn save(state: &AppState, draft: &SettingsDraft) -> AdminResult<UpstreamSettings> {
-    let previous = settings::load(state).await?;
+    let previous = settings::load(&state.stores).await?;
     let next = draft.validate(&previous, state.config.issuer_str())?;
     if next.is_on()
         && let Err(e) = client::discover(&next, true).await
     {
         record(
-            state,
+            &state.stores,
+            state.now(),
             Level::Error,
             "OIDC settings not saved: the provider's discovery failed",
             json!({ "error": e.to_string() }),
@@ -41,9 +44,10 @@ pub async fn save(state: &AppState, draft: &SettingsDraft) -> AdminResult<Upstre
         let field = if next.provider == Some(Provider::Okta) { "well_known_url" } else { "authority_url" };
         return Err(Invalid::new(field, e.to_string()).into());
     }
-    settings::save(state, &next).await?;
+    settings::save(&state.stores, &next).await?;
     record(
-        state,
+        &state.stores,
+        state.now(),
         Level::Info,
         "OIDC settings saved",
         json!({ "mode": next.mode, "provider": next.provider, "require_for": next.require_for }),

@@ -1,7 +1,7 @@
 //! The mail Gatehouse sent, newest first (delivery by SES would come after this outbox).
 
 use gatehouse::app::AppState;
-use gatehouse::mail::Mail;
+use gatehouse::outbox::Mail;
 use time::OffsetDateTime;
 
 use super::AdminResult;

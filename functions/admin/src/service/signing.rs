@@ -1,14 +1,14 @@
 //! Which algorithm signs ID tokens, and RSA key rotation.
 
 use gatehouse::app::AppState;
-use gatehouse::oidc::issue::{save_signing_config, signing_config};
 use gatehouse::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};
+use gatehouse::services::signing::{save_signing_config, signing_config};
 use time::OffsetDateTime;
 
 use super::{AdminError, AdminResult};
 
 pub async fn get(state: &AppState) -> AdminResult<SigningConfig> {
-    Ok(signing_config(state).await?)
+    Ok(signing_config(&state.stores).await?)
 }
 
 /// A key operation that cannot go ahead is a conflict; anything else is our fault.
@@ -27,17 +27,17 @@ pub async fn set_algorithm(
     algorithm: SigningAlgorithm,
     now: OffsetDateTime,
 ) -> AdminResult<SigningConfig> {
-    let mut config = signing_config(state).await?;
+    let mut config = signing_config(&state.stores).await?;
     config.set_algorithm(algorithm, now).map_err(signing_error)?;
-    save_signing_config(state, &config).await?;
+    save_signing_config(&state.stores, &state.signer, &config).await?;
     tracing::info!(algorithm = algorithm.name(), "signing algorithm set");
     Ok(config)
 }
 
 pub async fn rotate(state: &AppState, now: OffsetDateTime) -> AdminResult<SigningConfig> {
-    let mut config = signing_config(state).await?;
+    let mut config = signing_config(&state.stores).await?;
     config.rotate(now).map_err(signing_error)?;
-    save_signing_config(state, &config).await?;
+    save_signing_config(&state.stores, &state.signer, &config).await?;
     tracing::info!("signing key rotated");
     Ok(config)
 }

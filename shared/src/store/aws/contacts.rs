@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use super::{DOC, Item, MAX_ATTEMPTS, back_off, schema, sdk_error, string, string_attribute};
 use crate::contact::{Contact, ContactId, normalize_key};
 use crate::store::records::{ContactRecord, from_json, to_json};
-use crate::store::{ContactStore, StoreError, StoreResult};
+use crate::store::{ContactStore, StoreError, StoreResult, Taken};
 
 const PK: &str = schema::CONTACTS.partition_key;
 const EMAIL_KEY: &str = schema::CONTACTS_BY_EMAIL.partition_key;
@@ -173,11 +173,10 @@ impl ContactsTable {
 
     fn taken(contact: &Contact, refusal: &Refusal) -> Option<StoreError> {
         match refusal {
-            Refusal::UsernameTaken => Some(StoreError::Conflict(format!("username `{}`", contact.profile.username))),
-            Refusal::ExternalIdTaken => Some(StoreError::Conflict(format!(
-                "external id `{}`",
-                contact.profile.external_id.as_deref().unwrap_or_default()
-            ))),
+            Refusal::UsernameTaken => Some(StoreError::Conflict(Taken::Username(contact.profile.username.clone()))),
+            Refusal::ExternalIdTaken => {
+                Some(StoreError::Conflict(Taken::ExternalId(contact.profile.external_id.clone().unwrap_or_default())))
+            }
             _ => None,
         }
     }
@@ -225,7 +224,7 @@ impl ContactStore for ContactsTable {
             }
             match refusal {
                 Refusal::ContactCondition => {
-                    return Err(StoreError::Conflict(format!("contact id {}", contact.id)));
+                    return Err(StoreError::Conflict(Taken::ContactId(contact.id)));
                 }
                 Refusal::Failed(e) => return Err(e),
                 _ => back_off(attempt).await,

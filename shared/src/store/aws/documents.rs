@@ -8,7 +8,7 @@ use super::{DOC, Item, sdk_error, string, string_attribute};
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, Registration};
 use crate::store::records::{QueryRecord, RegistrationRecord, from_json, to_json};
-use crate::store::{QueryStore, RegistrationStore, StoreError, StoreResult};
+use crate::store::{QueryStore, RegistrationStore, StoreError, StoreResult, Taken};
 
 /// A table of `{<key>: <id>, doc: <record JSON>}` items.
 pub struct DocumentTable {
@@ -19,7 +19,7 @@ pub struct DocumentTable {
 
 impl DocumentTable {
     /// Adds the item; `Conflict(taken)` when its key exists.
-    async fn insert(&self, id: &str, doc: String, taken: impl FnOnce() -> String) -> StoreResult<()> {
+    async fn insert(&self, id: &str, doc: String, taken: impl FnOnce() -> Taken) -> StoreResult<()> {
         self.put_if(id, doc, "attribute_not_exists(#key)", || StoreError::Conflict(taken())).await
     }
 
@@ -108,7 +108,7 @@ fn decode_query(doc: &str) -> StoreResult<SavedQuery> {
 impl QueryStore for QueriesTable {
     async fn insert(&self, query: &SavedQuery) -> StoreResult<()> {
         let doc = to_json(&QueryRecord::from(query))?;
-        self.0.insert(query.path.as_str(), doc, || format!("query path {}", query.path)).await
+        self.0.insert(query.path.as_str(), doc, || Taken::Path(query.path.clone())).await
     }
 
     async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
@@ -143,7 +143,7 @@ impl RegistrationStore for RegistrationsTable {
     async fn insert(&self, registration: &Registration) -> StoreResult<()> {
         let doc = to_json(&RegistrationRecord::from(registration))?;
         let id = registration.client_id.to_string();
-        self.0.insert(&id, doc, || format!("client id {id}")).await
+        self.0.insert(&id, doc, || Taken::ClientId(registration.client_id)).await
     }
 
     async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {

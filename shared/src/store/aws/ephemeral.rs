@@ -12,7 +12,7 @@ use crate::clock::from_unix;
 use crate::secret::TokenDigest;
 use crate::session::Session;
 use crate::store::records::{SessionRecord, from_json, to_json};
-use crate::store::{SessionStore, StoreError, StoreResult, ThrottleStore};
+use crate::store::{Retention, SessionStore, StoreError, StoreResult, ThrottleStore};
 
 const PK: &str = schema::EPHEMERAL.partition_key;
 /// Epoch seconds: when a session ends or a throttle window closes. Also the TTL attribute.
@@ -22,6 +22,7 @@ const FAILURES: &str = "failures";
 pub struct EphemeralTable {
     pub client: Client,
     pub table: String,
+    pub retention: Retention,
 }
 
 fn session_key(id: &TokenDigest) -> String {

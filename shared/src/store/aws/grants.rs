@@ -10,12 +10,14 @@ use time::OffsetDateTime;
 use super::ephemeral::EphemeralTable;
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
+use crate::event_log::{LogEntry, LogFilter};
 use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
-use crate::mail::{Mail, OUTBOX_RETENTION};
+use crate::outbox::Mail;
+use crate::registration::ClientId;
 use crate::secret::TokenDigest;
-use crate::store::records::{from_json, to_json};
+use crate::store::records::{from_json, ticket_from_json, ticket_key, to_json};
 use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
-use crate::upstream::log::{LogEntry, LogFilter, RETENTION};
+use crate::ticket::{Ticket, TicketKind};
 
 const EXPIRES_AT: &str = "expires_at";
 const USED_BY: &str = "used_by";
@@ -216,36 +218,35 @@ impl GrantStore for EphemeralTable {
         Ok(number_attribute(&item, EXPIRES_AT)? > now.unix_timestamp())
     }
 
-    async fn get_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<Option<Consent>> {
-        Ok(self.consents(contact).await?.1.remove(client_id))
+    async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>> {
+        Ok(self.consents(contact).await?.1.remove(&client_id.to_string()))
     }
 
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
         self.change_consents(consent.contact_id, |map| {
-            map.insert(consent.client_id.clone(), consent.clone());
+            map.insert(consent.client_id.to_string(), consent.clone());
         })
         .await
     }
 
-    async fn delete_consent(&self, contact: ContactId, client_id: &str) -> StoreResult<()> {
+    async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()> {
         self.change_consents(contact, |map| {
-            map.remove(client_id);
+            map.remove(&client_id.to_string());
         })
         .await
     }
 
-    async fn put_ticket(
-        &self,
-        kind: &str,
-        key: &TokenDigest,
-        doc: &str,
-        expires_at: OffsetDateTime,
-    ) -> StoreResult<()> {
-        self.put_expiring(format!("{kind}#{}", key.as_str()), doc.to_owned(), expires_at).await
+    async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()> {
+        self.put_expiring(ticket_key(ticket.kind(), key), to_json(ticket)?, expires_at).await
     }
 
-    async fn take_ticket(&self, kind: &str, key: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<String>> {
-        Ok(self.spend(format!("{kind}#{}", key.as_str()), "taken", now).await?.ok())
+    async fn take_ticket(
+        &self,
+        kind: TicketKind,
+        key: &TokenDigest,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Ticket>> {
+        Ok(self.spend(ticket_key(kind, key), "taken", now).await?.ok().and_then(|doc| ticket_from_json(kind, &doc)))
     }
 
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>> {
@@ -265,7 +266,7 @@ impl LogStore for EphemeralTable {
             .item(self.pk(), string(format!("log#{}", entry.sort_key())))
             .item(DOC, string(to_json(entry)?))
             .item("occurred_at", number(entry.occurred_at.unix_timestamp()))
-            .item(EXPIRES_AT, number((entry.occurred_at + RETENTION).unix_timestamp()))
+            .item(EXPIRES_AT, number((entry.occurred_at + self.retention.log).unix_timestamp()))
             .send()
             .await
             .map_err(|e| sdk_error("PutItem", &self.table, e))?;
@@ -289,7 +290,8 @@ impl LogStore for EphemeralTable {
 #[async_trait]
 impl OutboxStore for EphemeralTable {
     async fn push(&self, mail: &Mail) -> StoreResult<()> {
-        self.put_expiring(format!("mail#{}", mail.sort_key()), to_json(mail)?, mail.sent_at + OUTBOX_RETENTION).await
+        self.put_expiring(format!("mail#{}", mail.sort_key()), to_json(mail)?, mail.sent_at + self.retention.outbox)
+            .await
     }
 
     async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {

@@ -19,7 +19,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{StoreError, StoreResult, Stores};
+use super::{Retention, StoreError, StoreResult, Stores};
 use crate::config::AwsSettings;
 
 mod contacts;
@@ -31,17 +31,17 @@ mod secrets;
 
 /// Opens the stores with credentials and region from the environment (the Lambda role,
 /// or the usual `AWS_*` variables and profiles), sending calls to `endpoint_url` when set.
-pub async fn open(settings: &AwsSettings) -> Stores {
+pub async fn open(settings: &AwsSettings, retention: Retention) -> Stores {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(endpoint) = &settings.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
-    open_with_config(&loader.load().await, settings)
+    open_with_config(&loader.load().await, settings, retention)
 }
 
 /// Opens the stores on an already loaded configuration (tests pass static credentials).
 /// Tables must exist: see [`schema::create_tables`].
-pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Stores {
+pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings, retention: Retention) -> Stores {
     let sdk_config = &bounded(sdk_config);
     let dynamo = aws_sdk_dynamodb::Client::new(sdk_config);
     let prefix = &settings.table_prefix;
@@ -50,9 +50,13 @@ pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings) -> Store
         table: spec.table_name(prefix),
         key: spec.partition_key,
     };
-    let ephemeral =
-        Arc::new(ephemeral::EphemeralTable { client: dynamo.clone(), table: schema::EPHEMERAL.table_name(prefix) });
+    let ephemeral = Arc::new(ephemeral::EphemeralTable {
+        client: dynamo.clone(),
+        table: schema::EPHEMERAL.table_name(prefix),
+        retention,
+    });
     Stores {
+        retention,
         contacts: Arc::new(contacts::ContactsTable {
             client: dynamo.clone(),
             table: schema::CONTACTS.table_name(prefix),

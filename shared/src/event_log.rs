@@ -1,13 +1,12 @@
 //! The OIDC log: every request to and from the provider, every decision and every error,
-//! with secrets and tokens redacted, kept for [`RETENTION`], filtered by administrators.
+//! with secrets and tokens redacted, kept for the stores' retention, filtered by administrators.
+//! Writing an entry is a service (`services::log`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::secret::random_alphanumeric;
-
-pub const RETENTION: Duration = Duration::days(90);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,19 +122,6 @@ pub fn redact(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(redact),
         _ => {}
-    }
-}
-
-/// Writes one entry. A failing log store must not fail the sign-in: it goes to tracing instead.
-pub async fn record(state: &crate::app::AppState, level: Level, message: &str, details: Value) {
-    let entry = LogEntry::new(level, message, details, state.now());
-    match level {
-        Level::Error => tracing::error!(message, details = %entry.details, "oidc"),
-        Level::Warning => tracing::warn!(message, details = %entry.details, "oidc"),
-        _ => tracing::info!(message, "oidc"),
-    }
-    if let Err(e) = state.stores.logs.append(&entry).await {
-        tracing::error!(error = %e, "cannot write the OIDC log");
     }
 }
 

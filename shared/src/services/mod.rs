@@ -1,0 +1,8 @@
+//! Actions that combine stores: above storage and the domain, below the web edge and the
+//! functions. Each takes the stores (and the config pieces or caches it needs) and the time
+//! explicitly rather than the whole `AppState`, so it can be called and tested on its own.
+
+pub mod log;
+pub mod mail;
+pub mod signing;
+pub mod upstream;
