@@ -2,7 +2,7 @@
 
 use gatehouse::app::AppState;
 use gatehouse::clock::rfc3339;
-use gatehouse::registration::{ClientId, RegistrationDraft};
+use gatehouse::registration::{ClientId, IdTokenHmacKey, RegistrationDraft};
 use gatehouse::web::error::ApiError;
 use gatehouse::web::request::json;
 use gatehouse::web::response::{no_content, ok_json};
@@ -13,10 +13,12 @@ use time::OffsetDateTime;
 use super::created;
 use crate::service::registrations::{self as service, Credential, RegistrationDetails};
 
-/// The JSON shape. The JWT signing key is hidden while an asymmetric algorithm signs, as it is unused.
+/// The JSON shape. The JWT signing key is hidden while it is unused: an asymmetric algorithm
+/// signs, or HS512 is keyed by the client secret.
 pub fn view(d: &RegistrationDetails, hide_signing_key: bool) -> Value {
     let r = &d.registration;
     let s = &r.settings;
+    let hide_signing_key = hide_signing_key || s.id_token_hmac_key == IdTokenHmacKey::ClientSecret;
     json!({
         "client_id": r.client_id,
         "name": s.name,
@@ -28,6 +30,7 @@ pub fn view(d: &RegistrationDetails, hide_signing_key: bool) -> Value {
         "role_format": s.role_format,
         "no_access_mapping": s.no_access_mapping.to_text(),
         "grant_types": s.grant_types,
+        "id_token_hmac_key": s.id_token_hmac_key,
         "client_secret": d.secrets.as_ref().map(|c| c.client_secret.expose()),
         "jwt_signing_key": if hide_signing_key { None } else { d.secrets.as_ref().map(|c| c.jwt_signing_key.expose()) },
         "created_at": rfc3339(r.created_at),
