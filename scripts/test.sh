@@ -92,11 +92,11 @@ else
   failures+=("browser server")
 fi
 
-log "interop: openid-client (node) and Authlib (Python) against a local server"
+log "interop: openid-client (node), Authlib (Python) and openidconnect (Rust) against a local server"
 if start_server interop; then
   bash tests/interop/run.sh 2>&1 | tee "$work/interop.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failures+=("interop tests")
-  count_node "$work/interop.log"
+  count_node "$work/interop.log"  # node's and the Rust client's "# pass N" / "# fail N" lines
   count_pytest "$work/interop.log"
 else
   failures+=("interop server")

@@ -52,6 +52,18 @@ pub enum GrantType {
     PasswordPublic,
 }
 
+/// Which key signs the registration's HS512 ID tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdTokenHmacKey {
+    /// The registration's separate JWT signing key: the seed's behaviour, and what stored
+    /// registrations without the setting mean.
+    #[default]
+    JwtSigningKey,
+    /// The client secret, as OIDC Core §10.1 says: what standard client libraries verify with.
+    ClientSecret,
+}
+
 /// A redirect URL exactly as registered: matching is by exact string comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -216,6 +228,7 @@ pub struct RegistrationSettings {
     pub no_access_mapping: NoAccessMapping,
     /// Sorted, without duplicates, and always containing `AuthorizationCode`.
     pub grant_types: Vec<GrantType>,
+    pub id_token_hmac_key: IdTokenHmacKey,
 }
 
 impl RegistrationSettings {
@@ -223,6 +236,9 @@ impl RegistrationSettings {
         self.grant_types.contains(&grant)
     }
 }
+
+/// Grants that serve apps holding no client secret: ID tokens they get cannot be keyed by it.
+pub const PUBLIC_GRANTS: &[GrantType] = &[GrantType::Implicit, GrantType::PasswordPublic];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
@@ -243,6 +259,14 @@ pub struct ClientSecrets {
 pub const CREDENTIAL_LENGTH: usize = 64;
 
 impl ClientSecrets {
+    /// The HMAC key of the registration's HS512 ID tokens.
+    pub fn id_token_hmac_key(&self, which: IdTokenHmacKey) -> &SecretString {
+        match which {
+            IdTokenHmacKey::JwtSigningKey => &self.jwt_signing_key,
+            IdTokenHmacKey::ClientSecret => &self.client_secret,
+        }
+    }
+
     pub fn generate() -> Result<Self, RandomError> {
         Ok(Self {
             client_secret: SecretString::generate(CREDENTIAL_LENGTH)?,
@@ -271,6 +295,9 @@ pub struct RegistrationDraft {
     pub no_access_mapping: String,
     #[serde(default)]
     pub grant_types: Vec<GrantType>,
+    /// Absent means the seed's separate JWT signing key, so existing API clients keep it.
+    #[serde(default)]
+    pub id_token_hmac_key: Option<IdTokenHmacKey>,
 }
 
 impl RegistrationDraft {
@@ -312,6 +339,14 @@ impl RegistrationDraft {
         grant_types.push(GrantType::AuthorizationCode);
         grant_types.sort();
         grant_types.dedup();
+        let id_token_hmac_key = self.id_token_hmac_key.unwrap_or_default();
+        if id_token_hmac_key == IdTokenHmacKey::ClientSecret && grant_types.iter().any(|g| PUBLIC_GRANTS.contains(g)) {
+            return Err(Invalid::new(
+                "id_token_hmac_key",
+                "`client_secret` needs an app that holds the client secret, but Implicit and ROPC (Public) \
+                 serve apps without one: choose `jwt_signing_key` or turn those grant types off",
+            ));
+        }
         Ok(RegistrationSettings {
             name,
             redirect_urls,
@@ -321,6 +356,7 @@ impl RegistrationDraft {
             role_format,
             no_access_mapping,
             grant_types,
+            id_token_hmac_key,
         })
     }
 }
@@ -431,6 +467,20 @@ mod tests {
         let ignored = ignored_id_token_fields(&s, Some(&["first_name".to_owned()]));
         let names: Vec<_> = ignored.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["sub", "nope"]);
+    }
+
+    #[test]
+    fn the_hmac_key_defaults_to_the_jwt_signing_key_and_public_grants_cannot_use_the_secret() {
+        assert_eq!(draft().validate().unwrap().id_token_hmac_key, IdTokenHmacKey::JwtSigningKey);
+        let chosen = RegistrationDraft { id_token_hmac_key: Some(IdTokenHmacKey::ClientSecret), ..draft() };
+        assert_eq!(chosen.validate().unwrap().id_token_hmac_key, IdTokenHmacKey::ClientSecret);
+        for grant in PUBLIC_GRANTS {
+            let public = RegistrationDraft { grant_types: vec![*grant], ..chosen.clone() };
+            assert_eq!(public.validate().unwrap_err().field, "id_token_hmac_key", "{grant:?}");
+        }
+        let s = ClientSecrets::generate().unwrap();
+        assert_eq!(s.id_token_hmac_key(IdTokenHmacKey::ClientSecret), &s.client_secret);
+        assert_eq!(s.id_token_hmac_key(IdTokenHmacKey::JwtSigningKey), &s.jwt_signing_key);
     }
 
     #[test]

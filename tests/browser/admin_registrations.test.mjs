@@ -124,6 +124,9 @@ test('an administrator manages an app registration through the pages', async (t)
     assert.ok((await authorizationCode.isChecked()) && (await authorizationCode.isDisabled()));
     await page.getByRole('checkbox', { name: 'Implicit' }).check();
     assert.match(await mainText(page), /Certain grant types, such as ROPC and Implicit, have weaker security/);
+    assert.ok(await page.getByRole('radio', { name: 'Client Secret (OIDC Core §10.1)' }).isChecked(), 'the page default');
+    // Implicit apps hold no client secret, so they keep the seed's separate key.
+    await page.getByRole('radio', { name: 'Separate JWT Signing Key' }).check();
 
     const result = await submit(page, page.getByRole('button', { name: 'Add App Registration' }));
     assert.equal(result.status, 303, await mainText(page));

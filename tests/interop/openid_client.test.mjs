@@ -107,10 +107,40 @@ test('discovery: openid-client reads the provider metadata', async () => {
   for (const method of ['client_secret_basic', 'client_secret_post', 'none']) {
     assert.ok(meta.token_endpoint_auth_methods_supported.includes(method), method);
   }
-  for (const alg of ['HS512', 'RS256', 'RS512']) {
-    assert.ok(meta.id_token_signing_alg_values_supported.includes(alg), alg);
-  }
   assert.equal(config.clientMetadata().client_id, fixture.clientId);
+});
+
+test('discovery lists only the algorithm ID tokens are signed with', async () => {
+  const fixture = await createFixture();
+  for (const algorithm of ['RS256', 'HS512']) {
+    await setSigning(algorithm);
+    const meta = (await configFor(fixture)).serverMetadata();
+    assert.deepEqual(meta.id_token_signing_alg_values_supported, [algorithm]);
+  }
+});
+
+test('HS512 keyed by the client secret (id_token_hmac_key): openid-client with its defaults', async () => {
+  await setSigning('HS512');
+  const fixture = await createFixture({ idTokenHmacKey: 'client_secret' });
+  assert.equal(fixture.registration.id_token_hmac_key, 'client_secret');
+  assert.equal(fixture.registration.jwt_signing_key, null, 'the unused separate key is hidden');
+  // No algorithm or key passed: the client secret and discovery are all it has.
+  const config = await configFor(fixture);
+  const { location, codeVerifier, state, nonce } = await authorize(config, fixture);
+  const tokens = await client.authorizationCodeGrant(config, location, {
+    pkceCodeVerifier: codeVerifier,
+    expectedState: state,
+    expectedNonce: nonce,
+  });
+  const claims = tokens.claims();
+  assertIdentityClaims(claims, fixture);
+  assert.equal(claims.nonce, nonce);
+  // openid-client trusts the token endpoint's TLS for the ID token; this checks the key is the
+  // client secret, as OIDC Core §10.1 and every library that does verify HS512 expect.
+  const { header } = verifyHs512(tokens.id_token, fixture.clientSecret);
+  assert.equal(header.alg, 'HS512');
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.equal(info.given_name, 'Bob');
 });
 
 test('authorization code + PKCE S256, client_secret_basic, RS256 ID token verified through /jwks', async () => {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Interoperability tests: independent OpenID Connect client libraries (node `openid-client`,
-# Python Authlib) against a Gatehouse that is already running.
+# Python Authlib, Rust `openidconnect`) against a Gatehouse that is already running.
 #
 #   GATEHOUSE_URL=http://127.0.0.1:8080 GATEHOUSE_ADMIN_PASSWORD=... bash tests/interop/run.sh
 #
 # Installs tests/interop/requirements.txt into the repository's .venv (created if missing),
 # then runs `node --test --test-reporter=tap interop/` from tests/ (its "# pass N" / "# fail N"
-# lines) and `pytest -q tests/interop` (its "N passed" line). Exits non-zero if either failed.
+# lines), `pytest -q tests/interop` (its "N passed" line) and target/debug/interop-openidconnect
+# (tests/src/bin/interop-openidconnect.rs, built by `cargo build --workspace --bins` or here if
+# missing; "# pass N" / "# fail N" lines like node's). Exits non-zero if any failed.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +51,18 @@ status=0
 echo "== interop: node openid-client"
 (cd "$root/tests" && node --test --test-reporter=tap interop/) || status=1
 
+echo "== interop: Rust openidconnect"
+rust_client="$root/target/debug/interop-openidconnect"
+if [[ ! -x "$rust_client" ]]; then
+  (cd "$root" && cargo build --quiet -p gatehouse-tests --bin interop-openidconnect) || status=1
+fi
+if [[ -x "$rust_client" ]]; then
+  "$rust_client" || status=1
+else
+  echo "# fail 1"
+fi
+
+# Last, so that pytest's "N passed" line is the last such line scripts/test.sh reads.
 echo "== interop: Python Authlib"
 (cd "$root" && PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/interop) || status=1
 

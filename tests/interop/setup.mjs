@@ -40,7 +40,8 @@ export const MEMBER_PASSWORD = 'bob-password-123';
  * roles Staff and Volunteer, city Leeds) and a registration using them.
  *
  * options: grantTypes (["implicit", "password_confidential", "password_public"] subsets),
- * roleFormat ("array" | "csv"), idTokenFields, noAccessMapping, redirectUris.
+ * roleFormat ("array" | "csv"), idTokenFields, noAccessMapping, redirectUris,
+ * idTokenHmacKey ("jwt_signing_key", the API default, | "client_secret").
  */
 export async function createFixture(options = {}) {
   const run = uniqueId(options.prefix ?? 'interop');
@@ -84,6 +85,7 @@ export async function createFixture(options = {}) {
     role_format: options.roleFormat ?? 'array',
     no_access_mapping: options.noAccessMapping ?? '',
     grant_types: options.grantTypes ?? [],
+    ...(options.idTokenHmacKey ? { id_token_hmac_key: options.idTokenHmacKey } : {}),
   });
   return {
     run,

@@ -8,6 +8,7 @@ what it needs.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import time
@@ -18,10 +19,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 from authlib.common.security import generate_token
+from authlib.integrations.base_client import BaseApp, OAuth2Mixin, OpenIDMixin
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from authlib.oidc.core import CodeIDToken, ImplicitIDToken, UserInfo
 from joserfc import jwt
-from joserfc.errors import BadSignatureError, InvalidClaimError
+from joserfc.errors import BadSignatureError, InvalidClaimError, InvalidKeyIdError, MissingKeyError
 from joserfc.jwk import KeySet, OctKey
 
 BASE = os.environ.get("GATEHOUSE_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -77,7 +79,7 @@ def metadata() -> dict:
 class Fixture:
     """A member and a registration (with its own queries) under one unique name."""
 
-    def __init__(self, admin: requests.Session, grant_types=(), role_format="array"):
+    def __init__(self, admin: requests.Session, grant_types=(), role_format="array", id_token_hmac_key=None):
         self.admin = admin
         self.run = f"py-{int(time.time()):x}-{secrets.token_hex(4)}"
         profile_query = f"$/Interop/{self.run}/ProfileData"
@@ -119,6 +121,7 @@ class Fixture:
             "role_format": role_format,
             "no_access_mapping": "",
             "grant_types": list(grant_types),
+            **({"id_token_hmac_key": id_token_hmac_key} if id_token_hmac_key else {}),
         })
         self.client_id = reg["client_id"]
         self.client_secret = reg["client_secret"]
@@ -267,7 +270,6 @@ def test_discovery(metadata):
     assert metadata["userinfo_endpoint"] == f"{BASE}/userinfo"
     assert metadata["jwks_uri"] == f"{BASE}/jwks"
     assert "S256" in metadata["code_challenge_methods_supported"]
-    assert {"HS512", "RS256"} <= set(metadata["id_token_signing_alg_values_supported"])
     assert {"code", "id_token", "id_token token"} <= set(metadata["response_types_supported"])
 
 
@@ -427,3 +429,54 @@ def test_implicit_id_token_token(admin, metadata, make_fixture):
     fragment = parse_qs(urlsplit(location).fragment)
     assert fragment["error"] == ["unauthorized_client"]
     assert fragment["state"] == [state]
+
+
+def test_discovery_lists_only_the_configured_algorithm(admin):
+    for algorithm in ("RS256", "HS512"):
+        set_signing(admin, algorithm)
+        res = requests.get(f"{BASE}/.well-known/openid-configuration", timeout=TIMEOUT)
+        assert res.json()["id_token_signing_alg_values_supported"] == [algorithm]
+        assert res.headers["cache-control"] == "public, max-age=300"
+
+
+class AuthlibApp(OAuth2Mixin, OpenIDMixin, BaseApp):
+    """Authlib's OpenID client as its Flask, Django and Starlette integrations build it."""
+
+    client_cls = OAuth2Session
+
+
+def hmac_jwks(key: str) -> dict:
+    """The one setting Authlib needs for HS512: the HMAC key as the provider's key set."""
+    k = base64.urlsafe_b64encode(key.encode()).rstrip(b"=").decode()
+    return {"keys": [{"kty": "oct", "k": k, "alg": "HS512"}]}
+
+
+def test_hs512_keyed_by_the_client_secret_with_authlibs_openid_client(admin, make_fixture):
+    set_signing(admin, "HS512")
+    fx = make_fixture(id_token_hmac_key="client_secret")
+    settings = dict(
+        client_id=fx.client_id,
+        client_secret=fx.client_secret,
+        server_metadata_url=f"{BASE}/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"},
+    )
+    app = AuthlibApp(None, **settings)
+    start = app.create_authorization_url(fx.redirect_uri)
+    location, pages = authorize_in_browser(start["url"], fx.username, MEMBER_PASSWORD)
+    assert pages == ["signin", "consent"]
+    callback = parse_qs(urlsplit(location).query)
+    assert callback["state"] == [start["state"]]
+    token = app.fetch_access_token(fx.redirect_uri, code=callback["code"][0], code_verifier=start["code_verifier"])
+
+    # Authlib's defaults verify ID tokens with the provider's /jwks only, which has no HMAC key
+    # (it could not publish a client's secret): HS512 needs the key given as the key set.
+    with pytest.raises((InvalidKeyIdError, MissingKeyError)):
+        app.parse_id_token(token, start["nonce"])
+    configured = AuthlibApp(None, jwks=hmac_jwks(fx.client_secret), **settings)
+    claims = configured.parse_id_token(token, start["nonce"])  # signature, iss, aud, nonce, at_hash
+    assert_member_claims(claims, fx)
+    with pytest.raises(BadSignatureError):
+        AuthlibApp(None, jwks=hmac_jwks(fx.client_secret[::-1]), **settings).parse_id_token(token, start["nonce"])
+
+    info = app.userinfo(token=token)
+    assert info["sub"] == fx.member_id and info["given_name"] == "Bob"

@@ -103,6 +103,39 @@ both_backends!(registration_crud_and_regeneration, |server: TestServer| async mo
     assert_eq!(status, 404);
 });
 
+both_backends!(the_hs512_key_choice_defaults_round_trips_and_hides_the_unused_key, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    create_queries(&admin).await;
+    let mut body = registration();
+    body["grant_types"] = json!([]);
+    let (status, created) = admin.post("/admin/api/registrations", &body).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["id_token_hmac_key"], "jwt_signing_key", "the API default is the seed's separate key");
+    let key = created["jwt_signing_key"].as_str().unwrap().to_owned();
+    let url = format!("/admin/api/registrations/{}", created["client_id"].as_str().unwrap());
+
+    body["id_token_hmac_key"] = json!("client_secret");
+    let (status, updated) = admin.put(&url, &body).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["id_token_hmac_key"], "client_secret");
+    assert_eq!(updated["jwt_signing_key"], Value::Null, "the unused separate key is hidden");
+    let (_, read) = admin.get(&url).await;
+    assert_eq!(read, updated, "stored and read back");
+
+    body["grant_types"] = json!(["password_public"]);
+    let (status, error) = admin.put(&url, &body).await;
+    assert_eq!((status, error["field"].as_str()), (422, Some("id_token_hmac_key")), "{error}");
+    body["id_token_hmac_key"] = json!("the_password");
+    assert_eq!(admin.put(&url, &body).await.0, 400, "not a choice");
+
+    body["id_token_hmac_key"] = Value::Null;
+    body["grant_types"] = json!([]);
+    let (status, reverted) = admin.put(&url, &body).await;
+    assert_eq!(status, 200, "{reverted}");
+    assert_eq!(reverted["id_token_hmac_key"], "jwt_signing_key", "leaving it out means the default");
+    assert_eq!(reverted["jwt_signing_key"], key.as_str(), "the separate key was kept all along");
+});
+
 both_backends!(registration_validation_refuses_bad_input_and_stores_nothing, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
     create_queries(&admin).await;
@@ -120,6 +153,8 @@ both_backends!(registration_validation_refuses_bad_input_and_stores_nothing, |se
         ("role_format", json!(null), "role_format"),
         ("no_access_mapping", json!("S\nI|http://example.org/"), "no_access_mapping"),
         ("no_access_mapping", json!("S\nI|https://a.example/|b"), "no_access_mapping"),
+        // registration() enables Implicit, whose apps hold no client secret.
+        ("id_token_hmac_key", json!("client_secret"), "id_token_hmac_key"),
     ];
     for (field, value, expected_field) in cases {
         let mut body = registration();

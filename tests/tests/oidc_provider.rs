@@ -416,6 +416,43 @@ both_backends!(rs256_tokens_verify_through_jwks_and_rotation_keeps_old_keys, |se
     assert_eq!(admin.post("/admin/api/signing/rotate", &json!({})).await.0, 409, "HS512 keys belong to registrations");
 });
 
+both_backends!(discovery_lists_only_the_configured_algorithm, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    for algorithm in ["RS512", "RS256", "HS512"] {
+        assert_eq!(admin.put("/admin/api/signing", &json!({"algorithm": algorithm})).await.0, 200);
+        let response = admin.get_raw("/.well-known/openid-configuration").await;
+        let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(cache.as_deref(), Some("public, max-age=300"));
+        let metadata: Value = response.json().await.unwrap();
+        assert_eq!(metadata["id_token_signing_alg_values_supported"], json!([algorithm]));
+    }
+});
+
+both_backends!(hs512_keyed_by_the_client_secret_follows_it, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Library App", &[], "array").await;
+    add_member(&admin, "bsmith", "A").await;
+    let url = format!("/admin/api/registrations/{}", app.client_id);
+    let (_, mut body) = admin.get(&url).await;
+    for computed in
+        ["client_id", "client_secret", "jwt_signing_key", "ignored_id_token_fields", "created_at", "updated_at"]
+    {
+        body.as_object_mut().unwrap().remove(computed);
+    }
+    body["id_token_hmac_key"] = json!("client_secret");
+    assert_eq!(admin.put(&url, &body).await.0, 200);
+    let secret_keyed = App { signing_key: app.client_secret.clone(), ..app };
+    let (_, tokens) = code_flow(&server, &secret_keyed, "bsmith").await;
+    assert_eq!(verify_hs512(&secret_keyed, tokens["id_token"].as_str().unwrap(), &server.url)["nonce"], "n-456");
+
+    let (_, regenerated) = admin.post(&format!("{url}/regenerate-secret"), &json!({})).await;
+    let secret = regenerated["client_secret"].as_str().unwrap().to_owned();
+    let rekeyed = App { client_secret: secret.clone(), signing_key: secret, ..secret_keyed };
+    let (_, tokens) = code_flow(&server, &rekeyed, "bsmith").await;
+    // verify_hs512 checks the signature with the new secret.
+    assert_eq!(verify_hs512(&rekeyed, tokens["id_token"].as_str().unwrap(), &server.url)["nonce"], "n-456");
+});
+
 both_backends!(admin_api_accepts_gatehouse_admin_bearer_tokens_for_sysadmins_only, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
     add_member(&admin, "bsmith", "A").await;

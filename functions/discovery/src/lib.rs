@@ -6,13 +6,16 @@ use axum::http::HeaderValue;
 use axum::routing::get;
 use gatehouse::app::AppState;
 use gatehouse::oidc::scope::SUPPORTED;
-use gatehouse::services::signing::signing_config;
+use gatehouse::oidc::signing::SigningAlgorithm;
+use gatehouse::services::signing::{signer, signing_config};
 use gatehouse::web::error::ApiError;
 use gatehouse::web::response::ok_json;
 use gatehouse::web::{Response, SharedState};
 use serde_json::{Value, json};
 
-pub fn metadata(state: &AppState) -> Value {
+/// The metadata; `algorithm` is the one ID tokens are signed with now, the only one listed, so
+/// libraries that pick the algorithm from discovery expect what they will get.
+pub fn metadata(state: &AppState, algorithm: SigningAlgorithm) -> Value {
     let c = &state.config;
     json!({
         "issuer": c.issuer_str(),
@@ -25,7 +28,7 @@ pub fn metadata(state: &AppState) -> Value {
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "password"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["HS512", "RS256", "RS512"],
+        "id_token_signing_alg_values_supported": [algorithm.name()],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": SUPPORTED.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid",
@@ -48,7 +51,15 @@ pub fn router(state: SharedState) -> Router {
 }
 
 async fn configuration(State(state): State<SharedState>) -> Response {
-    cacheable(ok_json(&metadata(&state)))
+    // The process's signer cache: no secret-store read per request, and a change of algorithm
+    // shows here within the cache's minute (at once when this process made it).
+    match signer(&state.stores, &state.signer, state.now()).await {
+        Ok(signer) => cacheable(ok_json(&metadata(&state, signer.algorithm()))),
+        Err(e) => {
+            tracing::error!(error = %e, "the signing setting cannot be read");
+            ApiError::internal().into_response()
+        }
+    }
 }
 
 async fn jwks(State(state): State<SharedState>) -> Response {

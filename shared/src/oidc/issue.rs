@@ -241,14 +241,14 @@ pub async fn id_token(
     let alg = signer.algorithm();
     // Only HS512 needs the registration's own key: RSA signing skips that secret read.
     let registration_key = match alg {
-        SigningAlgorithm::HS512 => Some(
-            state
+        SigningAlgorithm::HS512 => {
+            let secrets = state
                 .stores
                 .client_secrets(auth.registration.client_id)
                 .await?
-                .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?
-                .jwt_signing_key,
-        ),
+                .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?;
+            Some(secrets.id_token_hmac_key(auth.registration.settings.id_token_hmac_key).clone())
+        }
         SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => None,
     };
     let facts = IdTokenFacts {

@@ -18,7 +18,8 @@ pub const SIGNER_TTL: Duration = Duration::seconds(60);
 
 /// Signs ID tokens with the organisation's algorithm.
 pub enum Signer {
-    /// Each registration's own JWT signing key, given at signing time.
+    /// Each registration's own HS512 key (its JWT signing key or client secret, as its
+    /// `id_token_hmac_key` says), given at signing time.
     Hs512,
     /// The active RSA key, its PEM already decoded.
     Rsa { algorithm: SigningAlgorithm, kid: String, key: EncodingKey },
@@ -43,7 +44,7 @@ impl Signer {
         }
     }
 
-    /// Signs `claims`; `registration_key` (the registration's JWT signing key) is needed for HS512 only.
+    /// Signs `claims`; `registration_key` (the registration's HS512 key) is needed for HS512 only.
     pub fn sign(&self, claims: &Value, registration_key: Option<&SecretString>) -> Result<String, SigningError> {
         let encoded = match self {
             Self::Hs512 => {

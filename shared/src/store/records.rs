@@ -11,7 +11,7 @@ use crate::contact::{Contact, ContactId, ContactProfile};
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind, QueryPath, SavedQuery};
 use crate::registration::{
-    ClientId, GrantType, NoAccessMapping, RedirectUrl, Registration, RegistrationSettings, RoleFormat,
+    ClientId, GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, Registration, RegistrationSettings, RoleFormat,
 };
 use crate::secret::{SecretString, TokenDigest};
 use crate::session::Session;
@@ -166,6 +166,9 @@ pub struct RegistrationRecord {
     role_format: RoleFormat,
     no_access_mapping: String,
     grant_types: Vec<GrantType>,
+    /// Records from before the setting read as the seed's separate key.
+    #[serde(default)]
+    id_token_hmac_key: IdTokenHmacKey,
     created_at: i64,
     updated_at: i64,
 }
@@ -183,6 +186,7 @@ impl From<&Registration> for RegistrationRecord {
             role_format: s.role_format,
             no_access_mapping: s.no_access_mapping.to_text(),
             grant_types: s.grant_types,
+            id_token_hmac_key: s.id_token_hmac_key,
             created_at: r.created_at.unix_timestamp(),
             updated_at: r.updated_at.unix_timestamp(),
         }
@@ -203,6 +207,7 @@ impl TryFrom<RegistrationRecord> for Registration {
                 role_format: r.role_format,
                 no_access_mapping: NoAccessMapping::parse(&r.no_access_mapping).map_err(StoreError::backend)?,
                 grant_types: r.grant_types,
+                id_token_hmac_key: r.id_token_hmac_key,
             },
             created_at: from_unix(r.created_at),
             updated_at: from_unix(r.updated_at),
@@ -256,5 +261,14 @@ mod tests {
         assert_eq!(ticket_from_json(TicketKind::Reset, &new), Some(Ticket::Reset { contact_id: id }));
         assert_eq!(ticket_from_json(TicketKind::Login, &new), None, "another kind finds nothing");
         assert_eq!(ticket_from_json(TicketKind::Reset, "not json"), None);
+    }
+
+    #[test]
+    fn a_registration_stored_before_the_hmac_setting_keeps_the_jwt_signing_key() {
+        let doc = r#"{"client_id":"7b0c7f0e-8d7a-4a8e-9a55-0f6c2b7f1a11","name":"Old","redirect_urls":["https://a.example/cb"],
+            "profile_query":"$/SSO/ProfileData","id_token_fields":[],"role_query":"$/SSO/RoleData","role_format":"array",
+            "no_access_mapping":"","grant_types":["authorization_code"],"created_at":0,"updated_at":0}"#;
+        let registration = from_json::<RegistrationRecord>(doc).and_then(Registration::try_from).unwrap();
+        assert_eq!(registration.settings.id_token_hmac_key, IdTokenHmacKey::JwtSigningKey);
     }
 }

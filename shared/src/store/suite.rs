@@ -9,7 +9,7 @@ use crate::contact::ContactProfile;
 use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, TokenGrant};
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
-use crate::registration::{GrantType, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
+use crate::registration::{GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
 use crate::scope::Scopes;
 use crate::secret::OpaqueToken;
 use crate::ticket::{Ticket, TicketKind};
@@ -139,6 +139,8 @@ fn registration(name: &str) -> Registration {
             role_format: RoleFormat::Csv,
             no_access_mapping: NoAccessMapping::parse("S\nI|https://example.org/reactivate").unwrap(),
             grant_types: vec![GrantType::AuthorizationCode, GrantType::PasswordPublic],
+            // Not the default, so the round trip shows the setting is kept.
+            id_token_hmac_key: IdTokenHmacKey::ClientSecret,
         },
         created_at: T0,
         updated_at: T0,

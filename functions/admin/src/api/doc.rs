@@ -81,6 +81,8 @@ pub struct RegistrationInput {
     no_access_mapping: String,
     /// `implicit`, `password_confidential`, `password_public` (`authorization_code` is always on).
     grant_types: Vec<String>,
+    /// `jwt_signing_key` (default) or `client_secret` (not for public registrations).
+    id_token_hmac_key: Option<String>,
 }
 
 /// The body of `POST`/`PUT /admin/api/contacts`. Unknown fields are refused.

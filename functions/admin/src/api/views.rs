@@ -7,6 +7,7 @@ use gatehouse::event_log::LogEntry;
 use gatehouse::oidc::signing::SigningConfig;
 use gatehouse::outbox::Mail;
 use gatehouse::query::{QueryDefinition, SavedQuery, kind_name};
+use gatehouse::registration::IdTokenHmacKey;
 use gatehouse::upstream::settings::UpstreamSettings;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -51,7 +52,8 @@ pub struct IgnoredFieldView {
     pub reason: String,
 }
 
-/// A registration. The JWT signing key is null while an asymmetric algorithm signs, as it is unused.
+/// A registration. The JWT signing key is null while it is unused: an asymmetric algorithm
+/// signs, or HS512 is keyed by the client secret.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = Registration)]
 pub struct RegistrationView {
@@ -67,6 +69,9 @@ pub struct RegistrationView {
     pub no_access_mapping: String,
     /// `authorization_code`, `implicit`, `password_confidential`, `password_public`.
     pub grant_types: Vec<String>,
+    /// The HS512 ID token key: `jwt_signing_key` (the registration's own key) or `client_secret`
+    /// (OIDC Core §10.1, what standard client libraries expect).
+    pub id_token_hmac_key: String,
     pub client_secret: Option<String>,
     pub jwt_signing_key: Option<String>,
     pub created_at: String,
@@ -92,8 +97,9 @@ impl RegistrationView {
             role_format: wire(&s.role_format),
             no_access_mapping: s.no_access_mapping.to_text(),
             grant_types: s.grant_types.iter().map(wire).collect(),
+            id_token_hmac_key: wire(&s.id_token_hmac_key),
             client_secret: d.secrets.as_ref().map(|c| c.client_secret.expose().to_owned()),
-            jwt_signing_key: if hide_signing_key {
+            jwt_signing_key: if hide_signing_key || s.id_token_hmac_key == IdTokenHmacKey::ClientSecret {
                 None
             } else {
                 d.secrets.as_ref().map(|c| c.jwt_signing_key.expose().to_owned())

@@ -5,7 +5,9 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
 use gatehouse::query::{QueryKind, QueryPath, SavedQuery, kind_name};
-use gatehouse::registration::{ClientId, GrantType, RegistrationDraft, RegistrationSettings, RoleFormat};
+use gatehouse::registration::{
+    ClientId, GrantType, IdTokenHmacKey, RegistrationDraft, RegistrationSettings, RoleFormat,
+};
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
@@ -39,7 +41,13 @@ fn grant_label(grant: GrantType) -> &'static str {
 }
 
 const DELETE_WARNING: &str = "Deleting an app registration will cause the third party SSO to immediately stop working.";
-pub(super) const REGENERATE_WARNING: &str = "Regenerating the Client Secret or JWT Signing Key can cause third party integrations to stop working. Always share the new Client Secret and JWT Signing Key with the third party if the values are regenerated.";
+pub(super) const REGENERATE_WARNING: &str = "Regenerating the Client Secret or JWT Signing Key can cause third party integrations to stop working. Always share the new Client Secret and JWT Signing Key with the third party if the values are regenerated. When HS512 ID tokens are signed with the Client Secret, regenerating it changes the key that verifies ID tokens too.";
+
+/// The HS512 key choices: the form's value and label.
+pub(super) const HMAC_KEYS: &[(IdTokenHmacKey, &str, &str)] = &[
+    (IdTokenHmacKey::ClientSecret, "client_secret", "Client Secret (OIDC Core §10.1)"),
+    (IdTokenHmacKey::JwtSigningKey, "jwt_signing_key", "Separate JWT Signing Key"),
+];
 
 /// The form's fields as typed, kept when the form is shown again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,11 +60,13 @@ pub(super) struct RegistrationForm {
     pub role_format: String,
     pub no_access_mapping: String,
     pub grant_types: Vec<String>,
+    pub id_token_hmac_key: String,
 }
 
 impl RegistrationForm {
     fn new_defaults() -> Self {
-        Self { role_format: "array".into(), ..Self::default() }
+        // New apps get what standard libraries verify unchanged; the API keeps the seed's default.
+        Self { role_format: "array".into(), id_token_hmac_key: "client_secret".into(), ..Self::default() }
     }
 
     fn from_params(p: &Params) -> Self {
@@ -69,6 +79,7 @@ impl RegistrationForm {
             role_format: p.text("role_format").to_owned(),
             no_access_mapping: p.text("no_access_mapping").to_owned(),
             grant_types: p.all("grant_types").map(str::to_owned).collect(),
+            id_token_hmac_key: p.text("id_token_hmac_key").to_owned(),
         }
     }
 
@@ -90,6 +101,11 @@ impl RegistrationForm {
                 .filter(|(g, _, _)| s.allows(*g))
                 .map(|(_, value, _)| (*value).to_owned())
                 .collect(),
+            id_token_hmac_key: HMAC_KEYS
+                .iter()
+                .find(|(k, _, _)| *k == s.id_token_hmac_key)
+                .map_or("", |(_, value, _)| value)
+                .to_owned(),
         }
     }
 
@@ -113,6 +129,13 @@ impl RegistrationForm {
                 None => return Err(Invalid::new("grant_types", format!("`{value}` is not a grant type"))),
             }
         }
+        let id_token_hmac_key = match self.id_token_hmac_key.as_str() {
+            "" => None,
+            value => match HMAC_KEYS.iter().find(|(_, v, _)| *v == value) {
+                Some((key, _, _)) => Some(*key),
+                None => return Err(Invalid::new("id_token_hmac_key", format!("`{value}` is not an HS512 key choice"))),
+            },
+        };
         Ok(RegistrationDraft {
             name: self.name.clone(),
             redirect_urls: self.redirect_urls.lines().map(str::to_owned).collect(),
@@ -122,6 +145,7 @@ impl RegistrationForm {
             role_format,
             no_access_mapping: self.no_access_mapping.clone(),
             grant_types,
+            id_token_hmac_key,
         })
     }
 }
@@ -141,6 +165,7 @@ pub(super) fn label(field: &str) -> String {
         "role_format" => "Role Field Format",
         "no_access_mapping" => "No Access Mapping",
         "grant_types" => "Allowed Grant Types",
+        "id_token_hmac_key" => "HS512 ID Token Key",
         other => other,
     }
     .to_owned()
@@ -401,6 +426,7 @@ mod tests {
         assert_eq!(draft.id_token_fields, ["first_name, email"]);
         assert_eq!(draft.role_format, Some(RoleFormat::Csv));
         assert_eq!(draft.grant_types, [GrantType::Implicit, GrantType::PasswordPublic]);
+        assert_eq!(draft.id_token_hmac_key, None, "a form without the choice keeps the API default");
         let settings = draft.validate().unwrap();
         assert_eq!(settings.redirect_urls.len(), 2);
         assert_eq!(RegistrationForm::from_settings(&settings).draft().unwrap().validate().unwrap(), settings);
@@ -413,6 +439,20 @@ mod tests {
         let form =
             RegistrationForm { grant_types: vec!["client_credentials".into()], ..RegistrationForm::new_defaults() };
         assert_eq!(form.draft().unwrap_err().field, "grant_types");
+    }
+
+    #[test]
+    fn new_registrations_default_to_the_client_secret_and_the_choice_round_trips() {
+        assert_eq!(
+            RegistrationForm::new_defaults().draft().unwrap().id_token_hmac_key,
+            Some(IdTokenHmacKey::ClientSecret)
+        );
+        for (key, value, _) in HMAC_KEYS {
+            let form = RegistrationForm { id_token_hmac_key: (*value).into(), ..RegistrationForm::new_defaults() };
+            assert_eq!(form.draft().unwrap().id_token_hmac_key, Some(*key));
+        }
+        let form = RegistrationForm { id_token_hmac_key: "password".into(), ..RegistrationForm::new_defaults() };
+        assert_eq!(form.draft().unwrap_err().field, "id_token_hmac_key");
     }
 
     #[test]

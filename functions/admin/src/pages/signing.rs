@@ -20,7 +20,7 @@ use crate::service::signing as service;
 const ALGORITHMS: &[(SigningAlgorithm, &str)] = &[
     (
         SigningAlgorithm::HS512,
-        "HMAC SHA 512 with each app registration's own JWT Signing Key (the default). The third party verifies ID tokens with the key shown on its registration.",
+        "HMAC SHA 512 with each app registration's own JWT Signing Key (the default), or with its Client Secret where the registration chooses that (HS512 ID Token Key; what standard libraries expect). The third party verifies ID tokens with the key its registration names.",
     ),
     (
         SigningAlgorithm::RS256,

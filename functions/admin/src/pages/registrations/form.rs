@@ -3,10 +3,10 @@
 
 use gatehouse::oidc::issue::ACCESS_RESTRICTION_COLUMN;
 use gatehouse::query::{PARAMETER, QueryKind, kind_name};
-use gatehouse::registration::RESERVED_CLAIMS;
+use gatehouse::registration::{IdTokenHmacKey, RESERVED_CLAIMS};
 use maud::{Markup, html};
 
-use super::{GRANTS, QueryCheck, REGENERATE_WARNING, RegistrationForm, label};
+use super::{GRANTS, HMAC_KEYS, QueryCheck, REGENERATE_WARNING, RegistrationForm, label};
 use crate::pages::{
     Ctx, FormError, csrf_input, encode, error_summary, field_error, readonly_field, text_field, textarea_field,
 };
@@ -118,6 +118,17 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
                     }
                     (field_error(e, "grant_types"))
                 }
+                div role="radiogroup" aria-labelledby="id_token_hmac_key-label" aria-describedby="id_token_hmac_key-hint" {
+                    label id="id_token_hmac_key-label" { "HS512 ID Token Key" }
+                    p.hint id="id_token_hmac_key-hint" { "The key of HS512 ID tokens: pick the Client Secret for apps using a standard OpenID Connect library (OIDC Core §10.1), the separate JWT Signing Key only for apps already set up with it or using Implicit or ROPC (Public). Unused while ID tokens are signed RS256 or RS512." }
+                    @for (_, value, name) in HMAC_KEYS {
+                        label.check {
+                            input type="radio" name="id_token_hmac_key" value=(value) checked[f.id_token_hmac_key == *value];
+                            (name)
+                        }
+                    }
+                    (field_error(e, "id_token_hmac_key"))
+                }
             }
             div.actions {
                 button type="submit" { @if view.details.is_some() { "Save" } @else { "Add App Registration" } }
@@ -218,6 +229,7 @@ fn credentials(d: &RegistrationDetails, hide_signing_key: bool) -> Markup {
     let id = d.registration.client_id;
     let secret = d.secrets.as_ref().map_or("", |s| s.client_secret.expose());
     let key = d.secrets.as_ref().map_or("", |s| s.jwt_signing_key.expose());
+    let keyed_by_secret = d.registration.settings.id_token_hmac_key == IdTokenHmacKey::ClientSecret;
     html! {
         div.card {
             h2 { "Client credentials" }
@@ -234,6 +246,8 @@ fn credentials(d: &RegistrationDetails, hide_signing_key: bool) -> Markup {
             p.hint { "This value is auto-generated and cannot be changed manually. Select the Regenerate button to change this value if it becomes accidentally exposed or compromised." }
             @if hide_signing_key {
                 p.hint { "The JWT Signing Key is hidden: ID tokens are signed with an asymmetric algorithm (such as RS256 or RS512), which does not use it." }
+            } @else if keyed_by_secret {
+                p.hint { "The JWT Signing Key is hidden: HS512 ID tokens are signed with the Client Secret (HS512 ID Token Key above), so apps verify them with the Client Secret." }
             } @else {
                 label for="jwt_signing_key" { "JWT Signing Key" }
                 div.check {
