@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Import cycles between files of shared/src: builds the graph of `crate::`/`super::` paths
+"""Import cycles between the files of one crate (shared/src by default, or the directory given): builds the graph of `crate::`/`super::` paths
 (outside `#[cfg(test)] mod tests`) from each file to the file it names, and prints every
 strongly connected group of more than one file. Run from the repository root."""
 import os, re, sys

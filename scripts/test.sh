@@ -44,6 +44,12 @@ count_node() {
 log "formatting and lints"
 if ! cargo fmt --all -- --check; then failures+=("cargo fmt"); fi
 if ! cargo clippy --workspace --all-targets --quiet -- -D warnings; then failures+=("cargo clippy"); fi
+for dir in shared/src functions/*/src; do
+  if ! python3 scripts/import-cycles.py "$dir" | tail -1 | grep -q '^0 cycle groups'; then
+    python3 scripts/import-cycles.py "$dir"
+    failures+=("import cycles in $dir")
+  fi
+done
 
 log "SAM template lint (cfn-lint, sam validate --lint)"
 bash tests/support/lint-template.sh || failures+=("template lint")

@@ -3,8 +3,7 @@
 
 use gatehouse::app::AppState;
 use gatehouse::grants::FamilyId;
-use gatehouse::oidc::error::{ErrorCode, OAuthError};
-use gatehouse::oidc::issue::{self, Authorization, IssueError, IssueOptions};
+use gatehouse::oidc::issue::{self, Authorization, IssueOptions};
 use gatehouse::oidc::request::ResponseType;
 use gatehouse::secret::OpaqueToken;
 use gatehouse::web::Response;
@@ -60,19 +59,11 @@ pub(crate) async fn answer(state: &AppState, checked: &Checked, now: OffsetDateT
             let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             checked.reply.with(&pairs)
         }
-        Err(e) => checked.reply.error(&server_error(e)),
+        Err(e) => checked.reply.error(&crate::reply::server_error(e)),
     })
 }
 
 /// The session as the client sees it (`sid`): derived from, but not revealing, the session key.
 fn session_id(user: &SignedIn) -> String {
     OpaqueToken::from_presented(user.session.id.as_str()).digest().as_str()[..22].to_owned()
-}
-
-pub(crate) fn server_error(e: IssueError) -> OAuthError {
-    tracing::error!(error = %e, "cannot complete the authorization");
-    OAuthError::new(
-        ErrorCode::ServerError,
-        "the application's sign-in is not configured correctly; an administrator has been told",
-    )
 }

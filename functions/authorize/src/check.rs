@@ -74,7 +74,7 @@ pub(crate) async fn check(
 
     let profile = match Profile::load(state, &registration, &user.contact).await {
         Ok(profile) => profile,
-        Err(e) => return Ok(back(crate::answer::server_error(e))),
+        Err(e) => return Ok(back(crate::reply::server_error(e))),
     };
     if let Some(rule) = profile.denied_by(&registration) {
         tracing::info!(client_id = %registration.client_id, contact = %user.contact.id, code = %rule.code, "no access");

@@ -1,7 +1,8 @@
 //! Answers that go back to the client: a code, implicit tokens, or an error, always with
 //! `state` and `iss` (RFC 9207).
 
-use gatehouse::oidc::error::OAuthError;
+use gatehouse::oidc::error::{ErrorCode, OAuthError};
+use gatehouse::oidc::issue::IssueError;
 use gatehouse::oidc::request::{AuthorizationRequest, ResponseType};
 use gatehouse::web::Response;
 use gatehouse::web::response::see_other;
@@ -54,4 +55,13 @@ impl ClientReply {
         tracing::info!(error = error.code.as_str(), description = %error.description, "authorization refused");
         self.with(&[("error", error.code.as_str()), ("error_description", &error.description)])
     }
+}
+
+/// An authorization that cannot be completed on our side; the detail goes to the log only.
+pub(crate) fn server_error(e: IssueError) -> OAuthError {
+    tracing::error!(error = %e, "cannot complete the authorization");
+    OAuthError::new(
+        ErrorCode::ServerError,
+        "the application's sign-in is not configured correctly; an administrator has been told",
+    )
 }

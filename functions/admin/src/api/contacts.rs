@@ -13,7 +13,7 @@ use gatehouse::web::response::{no_content, ok_json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::doc::ContactInput;
+use super::schemas::ContactInput;
 use super::views::{ContactList, ContactView};
 use super::{ApiResult, created};
 use crate::auth::SysAdmin;

@@ -1,12 +1,10 @@
-//! The OpenAPI document, derived from the handlers' annotations and the view types. The
-//! request bodies are the shared drafts, which cannot carry schema derives here, so their
-//! schemas are the `*Input` structs below (tests check they list every draft field).
+//! The OpenAPI document, derived from the handlers' annotations, the view types and the
+//! request-body schemas in [`super::schemas`] (tests check they list every draft field).
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
+
+use super::schemas::ErrorBody;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,105 +54,14 @@ impl Modify for Security {
     }
 }
 
-/// Every error answer.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Error)]
-pub struct ErrorBody {
-    pub error: String,
-    pub code: String,
-    /// The offending field of a 422.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
-
-/// The body of `POST`/`PUT /admin/api/registrations`. Unknown fields are refused.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct RegistrationInput {
-    name: String,
-    redirect_urls: Vec<String>,
-    profile_query: String,
-    id_token_fields: Vec<String>,
-    role_query: String,
-    /// `array` or `csv`.
-    role_format: Option<String>,
-    no_access_mapping: String,
-    /// `implicit`, `password_confidential`, `password_public` (`authorization_code` is always on).
-    grant_types: Vec<String>,
-    /// `jwt_signing_key` (default) or `client_secret` (not for public registrations).
-    id_token_hmac_key: Option<String>,
-}
-
-/// The body of `POST`/`PUT /admin/api/contacts`. Unknown fields are refused.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ContactInput {
-    username: String,
-    email: String,
-    first_name: String,
-    last_name: String,
-    is_staff: Option<bool>,
-    is_sysadmin: Option<bool>,
-    status: Option<String>,
-    member_type: Option<String>,
-    roles: Option<Vec<String>>,
-    attributes: Option<BTreeMap<String, String>>,
-    external_id: Option<String>,
-    /// Write-only: hashed before it is stored.
-    #[schema(format = Password)]
-    password: Option<String>,
-}
-
-#[derive(ToSchema)]
-#[schema(as = ColumnInput)]
-#[allow(dead_code)]
-pub struct ColumnInput {
-    source: String,
-    alias: String,
-}
-
-/// The body of `POST /admin/api/queries` and `PUT /admin/api/queries/{path}`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct QueryInput {
-    path: String,
-    /// `profile` or `role`.
-    kind: String,
-    parameter: Option<String>,
-    columns: Vec<ColumnInput>,
-}
-
-/// The body of `PUT /admin/api/oidc-settings`. A missing `client_secret` keeps the stored one.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct OidcSettingsInput {
-    /// `disabled`, `test` or `enabled`.
-    mode: Option<String>,
-    provider: Option<String>,
-    name: Option<String>,
-    client_id: Option<String>,
-    #[schema(format = Password)]
-    client_secret: Option<String>,
-    well_known_url: Option<String>,
-    tenant: Option<String>,
-    authority_url: Option<String>,
-    external_claim_id: Option<String>,
-    redirect_login_url: Option<String>,
-    login_hint: Option<bool>,
-    require_for: Option<String>,
-    claim_type: Option<String>,
-    claim_value: Option<String>,
-    forgot_email_body: Option<String>,
-    mfa_enabled: Option<bool>,
-    /// Confirms turning OIDC on.
-    confirm: Option<bool>,
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
     use utoipa::ToSchema;
 
+    use serde::Serialize;
+
+    use super::super::schemas::*;
     use super::super::views::*;
     use super::*;
 

@@ -6,6 +6,7 @@ mod doc;
 mod oidc;
 mod queries;
 mod registrations;
+mod schemas;
 mod signing;
 pub mod views;
 

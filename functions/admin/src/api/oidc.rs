@@ -11,7 +11,7 @@ use gatehouse::web::request::query;
 use gatehouse::web::response::ok_json;
 
 use super::ApiResult;
-use super::doc::OidcSettingsInput;
+use super::schemas::OidcSettingsInput;
 use super::views::{LogPageView, SettingsView};
 use crate::auth::SysAdmin;
 use crate::service::oidc as service;

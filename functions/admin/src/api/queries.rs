@@ -12,7 +12,7 @@ use gatehouse::web::response::{no_content, ok_json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::doc::{ColumnInput, QueryInput};
+use super::schemas::{ColumnInput, QueryInput};
 use super::views::{QueryList, QueryView, ValidationView};
 use super::{ApiResult, created};
 use crate::auth::SysAdmin;

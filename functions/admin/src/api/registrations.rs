@@ -10,7 +10,7 @@ use gatehouse::web::error::ApiError;
 use gatehouse::web::extract::JsonBody;
 use gatehouse::web::response::{no_content, ok_json};
 
-use super::doc::RegistrationInput;
+use super::schemas::RegistrationInput;
 use super::views::{RegistrationList, RegistrationView};
 use super::{ApiResult, created};
 use crate::auth::SysAdmin;
