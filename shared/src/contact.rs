@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::password::PasswordHash;
+use crate::password::{CredentialStamp, PasswordHash};
 use crate::validation::{Invalid, optional_text, required_text};
 
 /// A contact's stable identifier; the `sub` of its tokens.
@@ -38,6 +38,13 @@ pub struct Contact {
     pub password_hash: Option<PasswordHash>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+impl Contact {
+    /// The stamp a session or token must carry to stay valid: it changes with the password.
+    pub fn credential_stamp(&self) -> CredentialStamp {
+        CredentialStamp::of(self.password_hash.as_ref())
+    }
 }
 
 /// Everything about a contact an administrator may write.

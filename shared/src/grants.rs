@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::contact::ContactId;
+use crate::password::CredentialStamp;
 use crate::registration::ClientId;
 use crate::scope::Scopes;
 use crate::secret::{RandomError, random_alphanumeric};
@@ -107,6 +108,9 @@ pub struct TokenGrant {
     /// Issued to a public client (ROPC public): refreshing needs no client secret.
     #[serde(default)]
     pub public_client: bool,
+    /// The password the member signed in with; a new password ends the grant.
+    #[serde(default)]
+    pub credential: CredentialStamp,
 }
 
 /// The outcome of spending a single-use item.

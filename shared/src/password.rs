@@ -22,6 +22,18 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
+/// Which password a session or token was signed in with: a fingerprint of its hash, or empty
+/// for a contact with no password (provider sign-in only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct CredentialStamp(String);
+
+impl CredentialStamp {
+    pub fn of(hash: Option<&PasswordHash>) -> Self {
+        hash.map(PasswordHash::stamp).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed")]
 pub struct HashError;
@@ -41,6 +53,16 @@ impl PasswordHash {
             .hash_password(password.expose().as_bytes())
             .map(|hash| Self(hash.to_string()))
             .map_err(|_| HashError)
+    }
+
+    /// A short fingerprint of this hash (its salt is random, so every new password has a new
+    /// one). Sessions and tokens carry the fingerprint of the password they were signed in
+    /// with, so a password change ends them without looking them up.
+    pub fn stamp(&self) -> CredentialStamp {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        CredentialStamp(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12]))
     }
 
     pub fn verify(&self, password: &str) -> bool {

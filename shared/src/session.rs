@@ -2,7 +2,8 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::contact::ContactId;
+use crate::contact::{Contact, ContactId};
+use crate::password::CredentialStamp;
 use crate::secret::{OpaqueToken, RandomError, SecretString, TokenDigest};
 
 /// A session lasts eight hours from sign-in.
@@ -17,15 +18,18 @@ pub struct Session {
     /// When the user last proved who they are (OIDC `auth_time`).
     pub auth_time: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The password the session was signed in with; a new password ends the session.
+    pub credential: CredentialStamp,
 }
 
 impl Session {
-    /// A new session for `contact_id`, and the token to put in the cookie.
-    pub fn start(contact_id: ContactId, now: OffsetDateTime) -> Result<(Self, OpaqueToken), RandomError> {
+    /// A new session for `contact`, and the token to put in the cookie.
+    pub fn start(contact: &Contact, now: OffsetDateTime) -> Result<(Self, OpaqueToken), RandomError> {
         let token = OpaqueToken::generate()?;
         let session = Self {
             id: token.digest(),
-            contact_id,
+            contact_id: contact.id,
+            credential: contact.credential_stamp(),
             csrf_token: SecretString::generate(43)?,
             auth_time: now,
             expires_at: now + SESSION_LIFETIME,

@@ -40,7 +40,13 @@ async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> Resu
         if state.stores.grants.is_family_revoked(&grant.family, now).await? {
             return Err(invalid_token());
         }
-        let contact = state.stores.contacts.get(grant.contact_id).await?.ok_or_else(invalid_token)?;
+        let contact = state
+            .stores
+            .contacts
+            .get(grant.contact_id)
+            .await?
+            .filter(|c| c.credential_stamp() == grant.credential)
+            .ok_or_else(invalid_token)?;
         if !contact.profile.is_sysadmin {
             return Err(ApiError::forbidden("only system administrators may use the admin API"));
         }

@@ -234,7 +234,7 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
             return Err(failed(message));
         }
     };
-    let (session, token) = Session::start(contact.id, now)?;
+    let (session, token) = Session::start(&contact, now)?;
     state.stores.sessions.insert(&session).await?;
     record(
         &state.stores,

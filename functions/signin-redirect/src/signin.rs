@@ -84,7 +84,7 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
             .await;
     }
     // A fresh session id at every sign-in defeats session fixation.
-    let (session, token) = Session::start(contact.id, now)?;
+    let (session, token) = Session::start(&contact, now)?;
     state.stores.sessions.insert(&session).await?;
     tracing::info!(contact = %contact.id, "signed in with password");
     let target = return_to.unwrap_or_else(|| home_for(&contact));

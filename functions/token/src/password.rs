@@ -101,6 +101,7 @@ pub async fn exchange(
             auth_time: now,
             expires_at: now + ACCESS_TOKEN_LIFETIME,
             public_client: true,
+            credential: contact.credential_stamp(),
         };
         let minted = issue::mint(state, &grant, true, now).await?;
         tracing::info!(contact = %contact.id, "admin API token issued");

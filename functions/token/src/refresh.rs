@@ -53,6 +53,9 @@ pub async fn exchange(
         }
     };
     let contact = crate::grant_member(state, grant.contact_id).await?;
+    if contact.credential_stamp() != grant.credential {
+        return Err(invalid_grant("the member's password changed since this token was issued"));
+    }
     let Client::App { registration, .. } = client else {
         // The admin client's tokens: no registration, no profile.
         if !contact.profile.is_sysadmin {

@@ -130,6 +130,9 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_token("the member no longer exists"))?;
+    if contact.credential_stamp() != grant.credential {
+        return Err(invalid_token("the member's password changed since this token was issued"));
+    }
     let profile = Profile::load(state, &registration, &contact).await.map_err(|e| {
         tracing::error!(error = %e, client_id = %client_id, "userinfo cannot load the profile");
         refuse(

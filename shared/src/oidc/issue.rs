@@ -212,6 +212,7 @@ pub async fn issue_tokens(
         auth_time: auth.auth_time,
         expires_at: now + ACCESS_TOKEN_LIFETIME,
         public_client: options.public_client,
+        credential: auth.contact.credential_stamp(),
     };
     let minted = mint(state, &grant, options.with_refresh, now).await?;
     let id_token = if options.with_id_token {

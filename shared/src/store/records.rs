@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{StoreError, StoreResult};
 use crate::clock::from_unix;
 use crate::contact::{Contact, ContactId, ContactProfile};
-use crate::password::PasswordHash;
+use crate::password::{CredentialStamp, PasswordHash};
 use crate::query::{Column, ContactField, QueryKind, QueryPath, SavedQuery};
 use crate::registration::{
     ClientId, GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, Registration, RegistrationSettings, RoleFormat,
@@ -222,6 +222,9 @@ pub struct SessionRecord {
     csrf_token: SecretString,
     auth_time: i64,
     expires_at: i64,
+    /// Absent in sessions stored before stamps existed: they end at the next request.
+    #[serde(default)]
+    credential: CredentialStamp,
 }
 
 impl From<&Session> for SessionRecord {
@@ -232,6 +235,7 @@ impl From<&Session> for SessionRecord {
             csrf_token: s.csrf_token.clone(),
             auth_time: s.auth_time.unix_timestamp(),
             expires_at: s.expires_at.unix_timestamp(),
+            credential: s.credential.clone(),
         }
     }
 }
@@ -244,6 +248,7 @@ impl From<SessionRecord> for Session {
             csrf_token: r.csrf_token,
             auth_time: from_unix(r.auth_time),
             expires_at: from_unix(r.expires_at),
+            credential: r.credential,
         }
     }
 }

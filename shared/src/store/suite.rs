@@ -168,9 +168,10 @@ pub async fn registrations(stores: &Stores) {
 
 pub async fn sessions(stores: &Stores) {
     let store = &stores.sessions;
-    let (session, token) = Session::start(ContactId::new_random(), T0).unwrap();
+    let (session, token) = Session::start(&contact("sam", "sam@example.org"), T0).unwrap();
+    assert_ne!(session.credential, Default::default(), "a password sign-in carries its stamp");
     store.insert(&session).await.unwrap();
-    assert_eq!(store.get(&token.digest(), T0).await.unwrap().as_ref(), Some(&session));
+    assert_eq!(store.get(&token.digest(), T0).await.unwrap().as_ref(), Some(&session), "stamp included");
     assert!(store.get(&OpaqueToken::generate().unwrap().digest(), T0).await.unwrap().is_none());
     assert!(
         store.get(&token.digest(), session.expires_at).await.unwrap().is_none(),
@@ -238,6 +239,7 @@ fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
         auth_time: T0,
         expires_at,
         public_client: false,
+        credential: PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()).stamp(),
     }
 }
 

@@ -71,9 +71,13 @@ pub async fn signed_in(state: &AppState, req: &Request, now: OffsetDateTime) -> 
     let Some(session) = state.stores.sessions.get(&digest, now).await? else {
         return Ok(None);
     };
-    let Some(contact) = state.stores.contacts.get(session.contact_id).await? else {
-        state.stores.sessions.delete(&digest).await?;
-        return Ok(None);
+    let contact = match state.stores.contacts.get(session.contact_id).await? {
+        // A deleted contact, or a password changed since this sign-in, ends the session.
+        Some(contact) if contact.credential_stamp() == session.credential => contact,
+        _ => {
+            state.stores.sessions.delete(&digest).await?;
+            return Ok(None);
+        }
     };
     Ok(Some(SignedIn { session, contact }))
 }
