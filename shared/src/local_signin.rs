@@ -1,4 +1,8 @@
-//! Signing in with a local username (or email) and password, throttled per account.
+//! Signing in with a local username (or email) and password, throttled per account and per
+//! source address. The account's attempt is counted before its password is checked, so
+//! however many requests race, at most [`MAX_FAILURES`] passwords are checked per window.
+
+use std::net::IpAddr;
 
 use time::{Duration, OffsetDateTime};
 
@@ -7,9 +11,13 @@ use crate::contact::Contact;
 use crate::password;
 use crate::store::StoreError;
 
-/// After this many failures in [`FAILURE_WINDOW`] the account refuses passwords until the window ends.
+/// After this many attempts without a success in [`FAILURE_WINDOW`] the account refuses
+/// passwords until the window ends.
 pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
+/// One source address guessing across many accounts (or many unknown names) is stopped after
+/// this many failures per window; other addresses, and the accounts themselves, are not.
+pub const MAX_SOURCE_FAILURES: u32 = 50;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigninError {
@@ -49,17 +57,32 @@ fn throttle_key(contact: Option<&Contact>, identifier: &str) -> String {
     }
 }
 
+fn source_key(source: IpAddr) -> String {
+    format!("signin-source:{source}")
+}
+
+/// Checks `password` for the account `identifier` names. `source` is the client's address
+/// (API Gateway's source IP on Lambda, the peer locally), when known.
 pub async fn verify_password(
     state: &AppState,
     identifier: &str,
     password: &str,
+    source: Option<IpAddr>,
     now: OffsetDateTime,
 ) -> Result<Contact, SigninError> {
+    let throttle = &state.stores.throttle;
+    if let Some(source) = source
+        && let Some((failures, until)) = throttle.failures(&source_key(source), now).await?
+        && failures >= MAX_SOURCE_FAILURES
+    {
+        return Err(SigninError::Throttled { until });
+    }
     let contact = find_contact(state, identifier).await?;
     let key = throttle_key(contact.as_ref(), identifier);
-    if let Some((failures, until)) = state.stores.throttle.failures(&key, now).await?
-        && failures >= MAX_FAILURES
-    {
+    // Counted before the check: racing requests each get their own number.
+    let attempt = throttle.record_failure(&key, now, FAILURE_WINDOW).await?;
+    if attempt > MAX_FAILURES {
+        let until = throttle.failures(&key, now).await?.map_or(now + FAILURE_WINDOW, |(_, until)| until);
         return Err(SigninError::Throttled { until });
     }
     let hash = contact.as_ref().and_then(|c| c.password_hash.clone());
@@ -76,12 +99,14 @@ pub async fn verify_password(
     .unwrap_or(false);
     match contact {
         Some(contact) if verified => {
-            state.stores.throttle.clear(&key).await?;
+            throttle.clear(&key).await?;
             Ok(contact)
         }
         _ => {
-            let failures = state.stores.throttle.record_failure(&key, now, FAILURE_WINDOW).await?;
-            tracing::info!(failures, "password sign-in failed");
+            if let Some(source) = source {
+                throttle.record_failure(&source_key(source), now, FAILURE_WINDOW).await?;
+            }
+            tracing::info!(attempt, "password sign-in failed");
             Err(SigninError::InvalidCredentials)
         }
     }

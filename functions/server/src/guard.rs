@@ -138,3 +138,22 @@ impl AsyncWrite for GuardedStream {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
+
+/// The peer address of an accepted connection, for `ConnectInfo`.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, GuardedListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, GuardedListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+/// Hands the peer to the handlers the way they read it on every platform.
+pub async fn with_peer(
+    axum::extract::ConnectInfo(Peer(addr)): axum::extract::ConnectInfo<Peer>,
+    mut req: axum::extract::Request,
+) -> axum::extract::Request {
+    req.extensions_mut().insert(gatehouse::web::request::PeerAddr(addr));
+    req
+}

@@ -31,9 +31,14 @@ pub async fn serve(state: SharedState, listener: TcpListener) {
 }
 
 pub async fn serve_with(state: SharedState, listener: TcpListener, limits: Limits) {
-    let app = gatehouse::web::app(router(state));
+    let app = gatehouse::web::app(router(state).layer(axum::middleware::map_request(guard::with_peer)));
     let listener = guard::GuardedListener::new(listener, limits);
-    if let Err(e) = axum::serve(listener, ServiceExt::<axum::extract::Request>::into_make_service(app)).await {
+    if let Err(e) = axum::serve(
+        listener,
+        ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<guard::Peer>(app),
+    )
+    .await
+    {
         tracing::error!(error = %e, "the server stopped");
     }
 }

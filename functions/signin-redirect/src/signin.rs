@@ -12,7 +12,7 @@ use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
-use gatehouse::web::request::{Params, form, query, same_origin_path};
+use gatehouse::web::request::{Params, form, query, same_origin_path, source_ip};
 use gatehouse::web::response::{html_page, see_other, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok, session_cookie, signed_in};
 use gatehouse::web::{Request, Response, StatusCode};
@@ -56,7 +56,9 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     if settings.is_on() && !params.has("password") {
         return email_step(state, req, &settings, &params, return_to, now).await;
     }
-    let contact = match local_signin::verify_password(state, identifier, params.text("password"), now).await {
+    let contact = match local_signin::verify_password(state, identifier, params.text("password"), source_ip(req), now)
+        .await
+    {
         Ok(contact) => contact,
         Err(SigninError::InvalidCredentials) => {
             let message = "The username or password is incorrect.";

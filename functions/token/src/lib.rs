@@ -16,7 +16,7 @@ use gatehouse::oidc::error::{ErrorCode, OAuthError};
 use gatehouse::web::Response;
 use gatehouse::web::SharedState;
 use gatehouse::web::extract::Req;
-use gatehouse::web::request::{form, is_form};
+use gatehouse::web::request::{form, is_form, source_ip};
 use serde::Deserialize;
 
 use crate::response::{TokenError, error_response, invalid_grant, token_error};
@@ -101,7 +101,7 @@ async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
             refresh::exchange(state, &client, &refresh_token, scope.as_deref(), now).await
         }
         TokenRequest::Password { username, password, scope } => {
-            password::exchange(state, &client, &username, &password, scope.as_deref(), now).await
+            password::exchange(state, &client, &username, &password, scope.as_deref(), source_ip(&req), now).await
         }
     };
     match result {

@@ -1,5 +1,6 @@
 //! `grant_type=password` (ROPC): only where the registration enables it, confidential (client
-//! authenticated) or public (client ID only); throttled per account and per client.
+//! authenticated) or public (client ID only); throttled per account and per source address
+//! (never per client: failures for made-up names must not lock the real users of a client).
 
 use gatehouse::app::AppState;
 use gatehouse::grants::{FamilyId, TokenGrant};
@@ -10,14 +11,12 @@ use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME;
 use gatehouse::registration::GrantType;
 use serde_json::Value;
-use time::{Duration, OffsetDateTime};
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
 
 use crate::client::Client;
 use crate::response::{TokenError, admin_tokens, invalid_grant};
-
-/// A client guessing passwords for many accounts is stopped after this many failures per window.
-pub const MAX_CLIENT_FAILURES: u32 = 30;
-pub const CLIENT_WINDOW: Duration = Duration::minutes(15);
 
 fn slow_down() -> TokenError {
     TokenError::new(ErrorCode::TemporarilyUnavailable, "too many failed attempts; try again later")
@@ -29,6 +28,7 @@ pub async fn exchange(
     username: &str,
     password: &str,
     scope: Option<&str>,
+    source: Option<IpAddr>,
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
     let scope = Scopes::parse(scope.unwrap_or("openid"));
@@ -65,18 +65,9 @@ pub async fn exchange(
         }
     };
 
-    let client_key = format!("token-client:{}", client.id());
-    if let Some((failures, _)) = state.stores.throttle.failures(&client_key, now).await?
-        && failures >= MAX_CLIENT_FAILURES
-    {
-        return Err(slow_down());
-    }
-    let contact = match local_signin::verify_password(state, username, password, now).await {
+    let contact = match local_signin::verify_password(state, username, password, source, now).await {
         Ok(contact) => contact,
-        Err(SigninError::InvalidCredentials) => {
-            state.stores.throttle.record_failure(&client_key, now, CLIENT_WINDOW).await?;
-            return Err(invalid_grant("the username or password is incorrect"));
-        }
+        Err(SigninError::InvalidCredentials) => return Err(invalid_grant("the username or password is incorrect")),
         Err(SigninError::Throttled { .. }) => return Err(slow_down()),
         Err(SigninError::Store(e)) => return Err(e.into()),
     };

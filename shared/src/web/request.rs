@@ -125,6 +125,20 @@ pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
     Some((unescape(user)?, unescape(pass)?))
 }
 
+/// The client's address: API Gateway's source IP under Lambda, the TCP peer on the local
+/// server. Forwarded-for headers are not trusted: anyone can send them.
+pub fn source_ip(req: &Request) -> Option<std::net::IpAddr> {
+    use lambda_http::request::RequestContext;
+    if let Some(RequestContext::ApiGatewayV2(context)) = req.extensions().get::<RequestContext>() {
+        return context.http.source_ip.as_deref().and_then(|ip| ip.parse().ok());
+    }
+    req.extensions().get::<PeerAddr>().map(|peer| peer.0.ip())
+}
+
+/// The TCP peer of a connection the local server accepted, set as a request extension.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// The request path without a trailing slash (except for `/` itself).
 pub fn path(req: &Request) -> &str {
     let path = req.uri().path();
