@@ -8,7 +8,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::password::{CredentialStamp, PasswordHash};
-use crate::validation::{Invalid, optional_text, required_text};
+use crate::validation::{Invalid, at_most, optional_text, required_text};
+
+/// Limits on what one contact may hold.
+pub const MAX_ROLES: usize = 100;
+pub const MAX_ATTRIBUTES: usize = 100;
 
 /// A contact's stable identifier; the `sub` of its tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -130,6 +134,8 @@ impl ContactDraft {
             return Err(Invalid::new("status", "must be letters, digits or _ (for example A, S, I, X)"));
         }
         let member_type = optional_text("member_type", &self.member_type, 50)?;
+        at_most("roles", &self.roles, MAX_ROLES)?;
+        at_most("attributes", &self.attributes.iter().collect::<Vec<_>>(), MAX_ATTRIBUTES)?;
         let mut roles = Vec::with_capacity(self.roles.len());
         for role in &self.roles {
             let role = required_text("roles", role, 100)?;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::contact::Contact;
-use crate::validation::Invalid;
+use crate::validation::{Invalid, at_most};
 
 /// A query's path, e.g. `$/SSO/ProfileData`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -232,6 +232,9 @@ pub struct QueryDefinition {
     pub columns: Vec<Column>,
 }
 
+/// A query reads at most this many columns.
+pub const MAX_COLUMNS: usize = 100;
+
 impl QueryDraft {
     pub fn validate(&self) -> Result<QueryDefinition, Invalid> {
         let path = QueryPath::parse("path", &self.path)?;
@@ -247,6 +250,7 @@ impl QueryDraft {
         if self.columns.is_empty() {
             return Err(Invalid::new("columns", "a query needs at least one column"));
         }
+        at_most("columns", &self.columns, MAX_COLUMNS)?;
         if self.kind == QueryKind::Role && self.columns.len() != 1 {
             return Err(Invalid::new("columns", "a role query must have exactly one column"));
         }

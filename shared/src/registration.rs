@@ -9,7 +9,13 @@ use uuid::Uuid;
 
 use crate::query::QueryPath;
 use crate::secret::{RandomError, SecretString};
-use crate::validation::{Invalid, required_text};
+use crate::validation::{Invalid, at_most, required_text};
+
+/// Limits on what one registration may hold.
+pub const MAX_REDIRECT_URLS: usize = 50;
+pub const MAX_ID_TOKEN_FIELDS: usize = 50;
+pub const MAX_NO_ACCESS_RULES: usize = 200;
+pub const MAX_URL_LENGTH: usize = 2000;
 
 /// The OAuth client ID: a generated UUID that never changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -72,6 +78,9 @@ pub struct RedirectUrl(String);
 impl RedirectUrl {
     pub fn parse(field: &str, value: &str) -> Result<Self, Invalid> {
         let value = value.trim();
+        if value.len() > MAX_URL_LENGTH {
+            return Err(Invalid::new(field, format!("must be at most {MAX_URL_LENGTH} characters")));
+        }
         let url =
             Url::parse(value).map_err(|e| Invalid::new(field, format!("`{value}` is not an absolute URL: {e}")))?;
         if url.fragment().is_some() || value.contains('#') {
@@ -126,6 +135,9 @@ impl NoAccessMapping {
     /// Errors name the line (1-based).
     pub fn parse(text: &str) -> Result<Self, Invalid> {
         const FIELD: &str = "no_access_mapping";
+        if text.lines().count() > MAX_NO_ACCESS_RULES {
+            return Err(Invalid::new(FIELD, format!("at most {MAX_NO_ACCESS_RULES} lines are allowed")));
+        }
         let mut rules: Vec<NoAccessRule> = Vec::new();
         for (index, raw) in text.lines().enumerate() {
             let line_no = index + 1;
@@ -305,6 +317,8 @@ impl RegistrationDraft {
     /// that the queries exist and are of the right kind.
     pub fn validate(&self) -> Result<RegistrationSettings, Invalid> {
         let name = required_text("name", &self.name, 200)?;
+        at_most("redirect_urls", &self.redirect_urls, MAX_REDIRECT_URLS)?;
+        at_most("id_token_fields", &self.id_token_fields, MAX_ID_TOKEN_FIELDS)?;
         let mut redirect_urls: Vec<RedirectUrl> = Vec::new();
         for (i, raw) in self.redirect_urls.iter().enumerate() {
             if raw.trim().is_empty() {

@@ -14,6 +14,15 @@ impl Invalid {
     }
 }
 
+/// Refuses a list longer than `max`: lists are bounded so one request cannot cost seconds of
+/// work or a stored record megabytes.
+pub fn at_most<T>(field: &str, items: &[T], max: usize) -> Result<(), Invalid> {
+    if items.len() > max {
+        return Err(Invalid::new(field, format!("at most {max} entries are allowed, not {}", items.len())));
+    }
+    Ok(())
+}
+
 /// Trims a required text field and refuses it when empty or too long.
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
     let value = value.trim();

@@ -18,17 +18,23 @@ pub struct ErrorBody {
     pub field: Option<String>,
 }
 
-/// The body of `POST`/`PUT /admin/api/registrations`. Unknown fields are refused.
+/// The body of `POST`/`PUT /admin/api/registrations`. Unknown fields are refused; JSON bodies
+/// are at most 256 KiB (413 beyond).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct RegistrationInput {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// Exact https URLs (http only on loopback), at most 2000 characters each.
+    #[schema(min_items = 1, max_items = 50)]
     redirect_urls: Vec<String>,
     profile_query: String,
+    #[schema(max_items = 50)]
     id_token_fields: Vec<String>,
     role_query: String,
     /// `array` or `csv`.
     role_format: Option<String>,
+    /// One `CODE` or `CODE|https://…` per line, at most 200 lines.
     no_access_mapping: String,
     /// `implicit`, `password_confidential`, `password_public` (`authorization_code` is always on).
     grant_types: Vec<String>,
@@ -48,7 +54,9 @@ pub struct ContactInput {
     is_sysadmin: Option<bool>,
     status: Option<String>,
     member_type: Option<String>,
+    #[schema(max_items = 100)]
     roles: Option<Vec<String>>,
+    /// At most 100 attributes, values up to 2000 characters.
     attributes: Option<BTreeMap<String, String>>,
     external_id: Option<String>,
     /// Write-only: hashed before it is stored.
@@ -72,6 +80,7 @@ pub struct QueryInput {
     /// `profile` or `role`.
     kind: String,
     parameter: Option<String>,
+    #[schema(min_items = 1, max_items = 100)]
     columns: Vec<ColumnInput>,
 }
 
