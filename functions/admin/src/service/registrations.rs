@@ -110,12 +110,16 @@ pub async fn update(
     details(state, registration).await
 }
 
-/// Deleting stops the app's SSO at once; its credentials go with it.
+/// Deleting stops the app's SSO at once; its credentials go with it. Once the registration
+/// is gone the deletion has happened: a credential that cannot be deleted as well is logged
+/// (and is useless without its registration) rather than reported as a failed deletion.
 pub async fn delete(state: &AppState, client_id: ClientId) -> AdminResult<()> {
     if !state.stores.registrations.delete(client_id).await? {
         return Err(AdminError::NotFound("registration"));
     }
-    state.stores.delete_client_secrets(client_id).await?;
+    if let Err(e) = state.stores.delete_client_secrets(client_id).await {
+        tracing::warn!(%client_id, error = %e, "registration deleted, but its credentials were left behind");
+    }
     tracing::info!(%client_id, "registration deleted");
     Ok(())
 }
@@ -137,9 +141,12 @@ pub async fn regenerate(
         Credential::ClientSecret => secrets.client_secret = fresh,
         Credential::JwtSigningKey => secrets.jwt_signing_key = fresh,
     }
-    state.stores.put_client_secrets(client_id, &secrets).await?;
+    // The record first: if it cannot be written, the old credential still works and the
+    // caller's error is true. The credential's write is then the last step, so an answer of
+    // success or failure always matches which credential is in force.
     registration.updated_at = now;
     state.stores.registrations.update(&registration).await?;
+    state.stores.put_client_secrets(client_id, &secrets).await?;
     tracing::info!(%client_id, credential = ?which, "credential regenerated");
     details(state, registration).await
 }
