@@ -19,6 +19,21 @@ pub fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
+/// The admin Lambda's router. Once per cold start it also sweeps client credentials left
+/// without a registration, in the background so the first request never waits for it.
+pub fn router_with_upkeep(state: SharedState) -> Router {
+    let upkeep = state.clone();
+    tokio::spawn(async move {
+        let moment = gatehouse::services::secrets::SweepMoment::Running;
+        match gatehouse::services::secrets::sweep_orphan_client_secrets(&upkeep.stores, upkeep.now(), moment).await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "orphaned client credentials swept"),
+            Err(e) => tracing::warn!(error = %e, "the sweep of orphaned client credentials failed"),
+        }
+    });
+    router(state)
+}
+
 /// A known path asked with the wrong method: whoever may not use the admin gets the same
 /// answer as on any admin path (401/403 or the sign-in redirect); administrators get 405.
 async fn method_not_allowed(State(state): State<SharedState>, mut parts: Parts) -> Response {

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    gatehouse::lambda::run(gatehouse_admin::router).await
+    gatehouse::lambda::run(gatehouse_admin::router_with_upkeep).await
 }

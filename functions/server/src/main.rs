@@ -5,6 +5,7 @@ use std::sync::Arc;
 use gatehouse::app::{AppState, FirstAdmin, ensure_first_admin, init_tracing};
 use gatehouse::clock::SystemClock;
 use gatehouse::config::Config;
+use gatehouse::services::secrets::{SweepMoment, sweep_orphan_client_secrets};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -24,6 +25,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = gatehouse_server::bind(config.listen).await?;
     let state = Arc::new(AppState::new(config, Arc::new(SystemClock)).await?);
     let first_admin = ensure_first_admin(&state).await?;
+    // Before serving, nothing else writes: credentials of any age without a registration go.
+    sweep_orphan_client_secrets(&state.stores, state.now(), SweepMoment::StartUp).await?;
     let config = &state.config;
     println!("Gatehouse is running at {}", config.url("/"));
     println!("  sign in:  {}", config.url("/signin"));

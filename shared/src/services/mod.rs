@@ -4,5 +4,6 @@
 
 pub mod log;
 pub mod mail;
+pub mod secrets;
 pub mod signing;
 pub mod upstream;

@@ -671,6 +671,12 @@ impl SecretStore for SecretsFile {
         Ok(())
     }
 
+    async fn list(&self, prefix: &str) -> StoreResult<Vec<super::SecretEntry>> {
+        let values = self.values();
+        let names = values.keys().filter(|name| name.starts_with(prefix));
+        Ok(names.map(|name| super::SecretEntry { name: name.clone(), created_at: None }).collect())
+    }
+
     async fn delete(&self, name: &str) -> StoreResult<()> {
         let mut values = self.values();
         if values.contains_key(name) {

@@ -178,6 +178,15 @@ pub trait SecretStore: Send + Sync {
     /// Creates or replaces.
     async fn put(&self, name: &str, value: &SecretString) -> StoreResult<()>;
     async fn delete(&self, name: &str) -> StoreResult<()>;
+    /// The secrets whose names start with `prefix`.
+    async fn list(&self, prefix: &str) -> StoreResult<Vec<SecretEntry>>;
+}
+
+/// A stored secret's (relative) name, and when it was created where the backend knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretEntry {
+    pub name: String,
+    pub created_at: Option<OffsetDateTime>,
 }
 
 /// How long the stores keep what they only keep for a while.

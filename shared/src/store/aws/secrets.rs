@@ -7,7 +7,9 @@ use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
 
 use super::sdk_error;
 use crate::secret::SecretString;
-use crate::store::{SecretStore, StoreError, StoreResult};
+use crate::store::{SecretEntry, SecretStore, StoreError, StoreResult};
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
+use time::OffsetDateTime;
 
 pub struct SecretsManager {
     pub client: Client,
@@ -73,6 +75,26 @@ impl SecretStore for SecretsManager {
         } else {
             Err(StoreError::Backend(format!("secret {id} was created and deleted while being written")))
         }
+    }
+
+    async fn list(&self, prefix: &str) -> StoreResult<Vec<SecretEntry>> {
+        let full = self.secret_id(prefix);
+        let filter = Filter::builder().key(FilterNameStringType::Name).values(&full).build();
+        let mut pages = self.client.list_secrets().filters(filter).into_paginator().send();
+        let mut entries = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("ListSecrets", &full, e))?;
+            for secret in page.secret_list() {
+                // The name filter matches by prefix, but words elsewhere in a name match too.
+                let Some(name) = secret.name().and_then(|n| n.strip_prefix(&self.prefix)) else { continue };
+                if name.starts_with(prefix) {
+                    let created_at =
+                        secret.created_date().and_then(|d| OffsetDateTime::from_unix_timestamp(d.secs()).ok());
+                    entries.push(SecretEntry { name: name.to_owned(), created_at });
+                }
+            }
+        }
+        Ok(entries)
     }
 
     async fn delete(&self, name: &str) -> StoreResult<()> {
