@@ -117,6 +117,17 @@ else
   failures+=("upstream server")
 fi
 
+log "schemathesis against the admin API's OpenAPI document"
+if start_server schemathesis; then
+  if bash tests/schema/run.sh 2>&1 | tee "$work/schemathesis.log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); failures+=("schemathesis")
+  fi
+else
+  failures+=("schemathesis server")
+fi
+
 log "summary"
 if [ "${#failures[@]}" -gt 0 ]; then
   printf 'failed steps: %s\n' "${failures[*]}"

@@ -26,7 +26,7 @@ use super::schemas::ErrorBody;
         super::oidc::read, super::oidc::save, super::oidc::logs,
     ),
     components(schemas(ErrorBody)),
-    modifiers(&Security),
+    modifiers(&Security, &ErrorAnswers),
     security(("session" = []), ("bearer" = []))
 )]
 struct ApiDoc;
@@ -37,6 +37,45 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 struct Security;
+
+/// The error answers any operation may give, each with the one error body: documented once
+/// here rather than on every handler, so no status the API sends is undocumented.
+struct ErrorAnswers;
+
+const ERROR_ANSWERS: &[(&str, &str)] = &[
+    ("400", "The request is malformed (not JSON, wrong shape, unknown field)"),
+    ("401", "No valid session or bearer token"),
+    ("403", "Not a system administrator, or a cookie-authenticated write without X-CSRF-Token"),
+    ("404", "No such item"),
+    ("405", "This method is not allowed here (the Allow header lists those that are)"),
+    ("408", "The request body did not arrive in full"),
+    ("409", "Conflicts with what is stored (a name or path already taken, a change not possible now)"),
+    ("413", "The request body is too large"),
+    ("422", "A field breaks a rule; `field` names it and nothing was stored"),
+    ("500", "Something went wrong on our side; it has been logged"),
+    ("503", "Storage is temporarily unavailable; try again in a moment"),
+];
+
+impl Modify for ErrorAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        for item in doc.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in ERROR_ANSWERS {
+                    let response = ResponseBuilder::new()
+                        .description(*description)
+                        .content(
+                            "application/json",
+                            ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build(),
+                        )
+                        .build();
+                    operation.responses.responses.entry((*status).to_owned()).or_insert(RefOr::T(response));
+                }
+            }
+        }
+    }
+}
 
 impl Modify for Security {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
@@ -80,6 +119,16 @@ mod tests {
         let sent = serde_json::to_value(sample).unwrap();
         for key in sent.as_object().unwrap().keys() {
             assert!(properties.contains_key(key), "{name}.{key} is sent but not in the OpenAPI document");
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let document = serde_json::to_string(&document()).unwrap();
+        let schemas = schemas();
+        for reference in document.split("\"#/components/schemas/").skip(1) {
+            let name = &reference[..reference.find('"').unwrap()];
+            assert!(schemas.get(name).is_some(), "{name} is referred to but not in components");
         }
     }
 
