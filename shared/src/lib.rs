@@ -11,6 +11,7 @@ pub mod lambda;
 pub mod local_signin;
 pub mod oidc;
 pub mod outbox;
+pub mod params;
 pub mod password;
 pub mod query;
 pub mod registration;

@@ -3,9 +3,9 @@
 
 use gatehouse::app::AppState;
 use gatehouse::grants::FamilyId;
-use gatehouse::oidc::issue::{self, Authorization, IssueOptions};
 use gatehouse::oidc::request::ResponseType;
 use gatehouse::secret::OpaqueToken;
+use gatehouse::services::issue::{self, Authorization, IssueOptions};
 use gatehouse::web::Response;
 use gatehouse::web::error::PageError;
 use gatehouse::web::session::SignedIn;

@@ -3,9 +3,9 @@
 
 use gatehouse::app::AppState;
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
-use gatehouse::oidc::issue::Profile;
 use gatehouse::oidc::request::{self, AuthorizationRequest, ResponseType, UnsafeRequest};
 use gatehouse::registration::Registration;
+use gatehouse::services::issue::Profile;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::{html_page, see_other};

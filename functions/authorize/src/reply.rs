@@ -2,8 +2,8 @@
 //! `state` and `iss` (RFC 9207).
 
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
-use gatehouse::oidc::issue::IssueError;
 use gatehouse::oidc::request::{AuthorizationRequest, ResponseType};
+use gatehouse::services::issue::IssueError;
 use gatehouse::web::Response;
 use gatehouse::web::response::see_other;
 

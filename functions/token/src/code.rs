@@ -2,11 +2,11 @@
 
 use gatehouse::app::AppState;
 use gatehouse::grants::{FamilyId, Redeemed};
-use gatehouse::oidc::issue::{self, Authorization, IssueOptions, Profile};
 use gatehouse::oidc::pkce;
 use gatehouse::oidc::scope::Scope;
 use gatehouse::oidc::tokens::REFRESH_TOKEN_LIFETIME;
 use gatehouse::secret::OpaqueToken;
+use gatehouse::services::issue::{self, Authorization, IssueOptions, Profile};
 use serde_json::Value;
 use time::OffsetDateTime;
 

@@ -6,10 +6,10 @@ use gatehouse::app::AppState;
 use gatehouse::grants::{FamilyId, TokenGrant};
 use gatehouse::local_signin::{self, SigninError};
 use gatehouse::oidc::error::ErrorCode;
-use gatehouse::oidc::issue::{self, Authorization, IssueOptions, Profile};
 use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME;
 use gatehouse::registration::GrantType;
+use gatehouse::services::issue::{self, Authorization, IssueOptions, Profile};
 use serde_json::Value;
 use std::net::IpAddr;
 

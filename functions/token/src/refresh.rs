@@ -4,10 +4,10 @@
 use gatehouse::app::AppState;
 use gatehouse::grants::Redeemed;
 use gatehouse::oidc::error::ErrorCode;
-use gatehouse::oidc::issue::{self, Authorization, IssueOptions, Profile};
 use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::{ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME};
 use gatehouse::secret::OpaqueToken;
+use gatehouse::services::issue::{self, Authorization, IssueOptions, Profile};
 use serde_json::Value;
 use time::OffsetDateTime;
 

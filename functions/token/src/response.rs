@@ -2,7 +2,7 @@
 
 use axum::http::HeaderValue;
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
-use gatehouse::oidc::issue::IssueError;
+use gatehouse::services::issue::IssueError;
 use gatehouse::store::StoreError;
 use gatehouse::web::response::json_response;
 use gatehouse::web::{Response, StatusCode};
@@ -54,7 +54,7 @@ pub fn invalid_grant(description: &str) -> TokenError {
 }
 
 /// The answer to the built-in `gatehouse-admin` client: access and refresh token, no ID token.
-pub fn admin_tokens(minted: &gatehouse::oidc::issue::Minted, scope: &gatehouse::oidc::scope::Scopes) -> Value {
+pub fn admin_tokens(minted: &gatehouse::services::issue::Minted, scope: &gatehouse::oidc::scope::Scopes) -> Value {
     json!({
         "access_token": minted.access_token.expose(),
         "token_type": "Bearer",

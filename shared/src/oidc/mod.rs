@@ -2,7 +2,6 @@
 //! PKCE, scopes, signing keys, and the tokens Gatehouse issues.
 
 pub mod error;
-pub mod issue;
 pub mod pkce;
 pub mod request;
 pub mod signer;

@@ -6,9 +6,9 @@
 
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::pkce;
+use crate::params::Params;
 use crate::registration::{ClientId, GrantType, RedirectUrl, Registration};
 use crate::scope::{Scope, Scopes};
-use crate::web::request::Params;
 
 /// Why no redirect to the client is safe: shown to the person as a page.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

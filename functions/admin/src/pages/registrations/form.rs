@@ -1,9 +1,9 @@
 //! The add/edit form of an app registration, with the seed's labels, hints and warnings,
 //! and on the edit page the registration's credentials.
 
-use gatehouse::oidc::issue::ACCESS_RESTRICTION_COLUMN;
 use gatehouse::query::{PARAMETER, QueryKind, kind_name};
 use gatehouse::registration::{IdTokenHmacKey, RESERVED_CLAIMS};
+use gatehouse::services::issue::ACCESS_RESTRICTION_COLUMN;
 use maud::{Markup, html};
 
 use super::{GRANTS, HMAC_KEYS, QueryCheck, REGENERATE_WARNING, RegistrationForm, label};
