@@ -99,7 +99,7 @@ pub async fn verify_password(
     .unwrap_or(false);
     match contact {
         Some(contact) if verified => {
-            throttle.clear(&key).await?;
+            throttle.clear(&key, attempt).await?;
             Ok(contact)
         }
         _ => {

@@ -366,8 +366,11 @@ impl ThrottleStore for Database {
             .map(|(n, ends)| (u32::try_from(n).unwrap_or(u32::MAX), crate::clock::from_unix(ends))))
     }
 
-    async fn clear(&self, key: &str) -> StoreResult<()> {
-        self.conn().execute("DELETE FROM throttle WHERE key = ?1", [key]).map(drop).map_err(db_err)
+    async fn clear(&self, key: &str, count: u32) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM throttle WHERE key = ?1 AND failures = ?2", params![key, count])
+            .map(drop)
+            .map_err(db_err)
     }
 }
 

@@ -114,7 +114,9 @@ pub trait ThrottleStore: Send + Sync {
     async fn record_failure(&self, key: &str, now: OffsetDateTime, window: Duration) -> StoreResult<u32>;
     /// Failures in the current window, and when that window ends.
     async fn failures(&self, key: &str, now: OffsetDateTime) -> StoreResult<Option<(u32, OffsetDateTime)>>;
-    async fn clear(&self, key: &str) -> StoreResult<()>;
+    /// Ends the window if it still holds exactly `count` attempts: a success clears the
+    /// failures before it, but not attempts that raced in after it (those stay counted).
+    async fn clear(&self, key: &str, count: u32) -> StoreResult<()>;
 }
 
 /// Codes, tokens, token families and consents. Single-use items are spent with a

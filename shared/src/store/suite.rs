@@ -191,7 +191,14 @@ pub async fn throttle(stores: &Stores) {
     assert!(store.failures("other", T0).await.unwrap().is_none(), "keys are separate");
     assert!(store.failures("acct", T0 + window).await.unwrap().is_none(), "the window ends");
     assert_eq!(store.record_failure("acct", T0 + window, window).await.unwrap(), 1, "a new window starts at one");
-    store.clear("acct").await.unwrap();
+    assert_eq!(store.record_failure("acct", T0 + window, window).await.unwrap(), 2);
+    store.clear("acct", 1).await.unwrap();
+    assert_eq!(
+        store.failures("acct", T0 + window).await.unwrap(),
+        Some((2, T0 + window + window)),
+        "an attempt counted after the one that succeeded keeps the window"
+    );
+    store.clear("acct", 2).await.unwrap();
     assert!(store.failures("acct", T0 + window).await.unwrap().is_none());
 }
 

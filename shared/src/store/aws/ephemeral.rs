@@ -168,8 +168,23 @@ impl ThrottleStore for EphemeralTable {
         Ok(Some((u32::try_from(failures).unwrap_or(u32::MAX), from_unix(ends))))
     }
 
-    async fn clear(&self, key: &str) -> StoreResult<()> {
-        self.delete_item(throttle_key(key)).await
+    async fn clear(&self, key: &str, count: u32) -> StoreResult<()> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, string(throttle_key(key)))
+            .condition_expression("#failures = :count")
+            .expression_attribute_names("#failures", FAILURES)
+            .expression_attribute_values(":count", number(i64::from(count)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Another attempt counted since: the window stays.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(sdk_error("DeleteItem", &self.table, e)),
+        }
     }
 }
 
