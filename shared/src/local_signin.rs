@@ -30,22 +30,42 @@ pub enum SigninError {
     Store(#[from] StoreError),
 }
 
-/// A username, or an email that belongs to exactly one contact.
-pub async fn find_contact(state: &AppState, identifier: &str) -> Result<Option<Contact>, StoreError> {
-    let identifier = identifier.trim();
-    if identifier.is_empty() {
-        return Ok(None);
-    }
-    if let Some(contact) = state.stores.contacts.find_by_username(identifier).await? {
-        return Ok(Some(contact));
-    }
-    if identifier.contains('@') {
-        let mut matches = state.stores.contacts.find_by_email(identifier).await?;
-        if matches.len() == 1 {
-            return Ok(matches.pop());
+/// What a typed username or email names.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    Found(Box<Contact>),
+    /// An email that more than one contact has: only the username can tell them apart.
+    Ambiguous,
+    NotFound,
+}
+
+impl Lookup {
+    pub fn found(self) -> Option<Contact> {
+        match self {
+            Self::Found(contact) => Some(*contact),
+            Self::Ambiguous | Self::NotFound => None,
         }
     }
-    Ok(None)
+}
+
+/// A username, or an email that belongs to exactly one contact; never a guess between two.
+pub async fn find_contact(state: &AppState, identifier: &str) -> Result<Lookup, StoreError> {
+    let identifier = identifier.trim();
+    if identifier.is_empty() {
+        return Ok(Lookup::NotFound);
+    }
+    if let Some(contact) = state.stores.contacts.find_by_username(identifier).await? {
+        return Ok(Lookup::Found(Box::new(contact)));
+    }
+    if !identifier.contains('@') {
+        return Ok(Lookup::NotFound);
+    }
+    let mut matches = state.stores.contacts.find_by_email(identifier).await?;
+    Ok(match matches.len() {
+        0 => Lookup::NotFound,
+        1 => matches.pop().map_or(Lookup::NotFound, |c| Lookup::Found(Box::new(c))),
+        _ => Lookup::Ambiguous,
+    })
 }
 
 /// The throttle key for an account: its id when known, else the name typed, so probing
@@ -77,7 +97,7 @@ pub async fn verify_password(
     {
         return Err(SigninError::Throttled { until });
     }
-    let contact = find_contact(state, identifier).await?;
+    let contact = find_contact(state, identifier).await?.found();
     let key = throttle_key(contact.as_ref(), identifier);
     // Counted before the check: racing requests each get their own number.
     let attempt = throttle.record_failure(&key, now, FAILURE_WINDOW).await?;

@@ -15,6 +15,8 @@ pub enum Ticket {
     Login(LoginTransaction),
     /// A password reset link sent by email.
     Reset { contact_id: ContactId },
+    /// A provider identity waiting for its owner to prove the existing account is theirs.
+    Link(PendingLink),
 }
 
 /// Which variant a ticket is: tickets of different kinds never answer for each other.
@@ -22,6 +24,7 @@ pub enum Ticket {
 pub enum TicketKind {
     Login,
     Reset,
+    Link,
 }
 
 impl Ticket {
@@ -29,6 +32,7 @@ impl Ticket {
         match self {
             Self::Login(_) => TicketKind::Login,
             Self::Reset { .. } => TicketKind::Reset,
+            Self::Link(_) => TicketKind::Link,
         }
     }
 }
@@ -39,6 +43,7 @@ impl TicketKind {
         match self {
             Self::Login => "login",
             Self::Reset => "reset",
+            Self::Link => "link",
         }
     }
 }
@@ -57,6 +62,27 @@ pub struct LoginTransaction {
     pub return_to: Option<String>,
     /// Digest of the value of the browser's login cookie: the callback must come back in the
     /// browser that started the sign-in (login CSRF, RFC 6749 §10.12).
+    pub browser: TokenDigest,
+    #[serde(with = "time::serde::timestamp")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// "Link your existing account": the provider has signed someone in whose email (or username)
+/// an unlinked contact already has. Keyed by the digest of the token in the link form; single
+/// use (a wrong password puts a new one back), ten minutes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingLink {
+    /// The existing contact the person says is theirs.
+    pub contact_id: ContactId,
+    /// What links the identity from now on: the External Claim ID's value or `issuer|subject`.
+    pub link_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Whether the ID token carried the staff claim.
+    pub is_staff: bool,
+    pub return_to: Option<String>,
+    /// Digest of the browser's link cookie: only the browser the provider sent back may finish.
     pub browser: TokenDigest,
     #[serde(with = "time::serde::timestamp")]
     pub expires_at: OffsetDateTime,

@@ -103,7 +103,7 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
     let settings = gatehouse::services::upstream::load(&state.stores).await?;
     let contacts: Vec<Contact> = match which {
         Forgot::Username => state.stores.contacts.find_by_email(typed).await?,
-        Forgot::Password => find_contact(state, typed).await?.into_iter().collect(),
+        Forgot::Password => find_contact(state, typed).await?.found().into_iter().collect(),
     };
     for contact in contacts.iter().filter(|c| !c.profile.email.is_empty()) {
         let to = &contact.profile.email;

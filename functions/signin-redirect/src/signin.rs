@@ -4,7 +4,7 @@ use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::event_log::Level;
-use gatehouse::local_signin::{self, SigninError};
+use gatehouse::local_signin::{self, Lookup, SigninError};
 use gatehouse::services::log::record;
 use gatehouse::session::Session;
 use gatehouse::upstream::policy::{NextStep, next_step, password_allowed};
@@ -56,6 +56,10 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     if settings.is_on() && !params.has("password") {
         return email_step(state, req, &settings, &params, return_to, now).await;
     }
+    if identifier.contains('@') && matches!(local_signin::find_contact(state, identifier).await?, Lookup::Ambiguous) {
+        let status = StatusCode::UNAUTHORIZED;
+        return form_page(state, req, status, return_to, identifier, Some(AMBIGUOUS)).await;
+    }
     let contact = match local_signin::verify_password(state, identifier, params.text("password"), source_ip(req), now)
         .await
     {
@@ -104,21 +108,21 @@ async fn email_step(
 ) -> Result<Response, PageError> {
     let email = params.text("email").trim();
     if email.is_empty() {
-        return step_page(
-            state,
-            req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            return_to,
-            Step::Email,
-            "",
-            Some("Enter your email address."),
-        )
-        .await;
+        let message = "Enter your email address or username.";
+        return step_page(state, req, StatusCode::UNPROCESSABLE_ENTITY, return_to, Step::Email, "", Some(message))
+            .await;
     }
     if params.get("via") == Some("provider") {
         return to_provider::start(state, settings, email, return_to, now).await;
     }
-    let contact = local_signin::find_contact(state, email).await?;
+    let contact = match local_signin::find_contact(state, email).await? {
+        Lookup::Found(contact) => Some(*contact),
+        Lookup::NotFound => None,
+        Lookup::Ambiguous => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return step_page(state, req, status, return_to, Step::Email, email, Some(AMBIGUOUS)).await;
+        }
+    };
     match next_step(settings, contact.as_ref()) {
         NextStep::Provider => to_provider::start(state, settings, email, return_to, now).await,
         NextStep::Password => step_page(state, req, StatusCode::OK, return_to, Step::Password, email, None).await,
@@ -160,8 +164,9 @@ async fn step_page(
             Step::Email => {
                 form method="post" action="/signin" {
                     (hidden)
-                    label for="email" { "Email" }
-                    input #email type="email" name="email" value=(email) autocomplete="username" required autofocus;
+                    label for="email" { "Email or username" }
+                    input #email type="text" name="email" value=(email) autocomplete="username" required autofocus
+                        autocapitalize="none" spellcheck="false";
                     div.actions { button type="submit" { "Next" } }
                 }
                 (forgot_links())
@@ -169,7 +174,7 @@ async fn step_page(
             Step::Password | Step::Choice => {
                 form method="post" action="/signin" {
                     (hidden)
-                    label for="username" { "Email" }
+                    label for="username" { "Email or username" }
                     input #username type="text" name="username" value=(email) readonly;
                     label for="password" { "Password" }
                     input #password type="password" name="password" autocomplete="current-password" required autofocus;
@@ -183,6 +188,10 @@ async fn step_page(
                         input type="hidden" name="via" value="provider";
                         button.secondary type="submit" { "Sign in with " (provider) }
                     }
+                }
+                p.hint {
+                    a href=(another_href(return_to)) { "Use another email or username" }
+                    " · " a href="/signin/forgot-password" { "Forgot my password" }
                 }
             }
             Step::Provider => {
@@ -201,6 +210,17 @@ async fn step_page(
         None => response,
     })
 }
+
+/// The email step again, keeping where the person was going.
+fn another_href(return_to: Option<&str>) -> String {
+    match return_to {
+        Some(target) => format!("/signin?return_to={}", gatehouse::web::request::url_encode(target)),
+        None => "/signin".to_owned(),
+    }
+}
+
+/// Two contacts share the email typed: only the username tells them apart.
+const AMBIGUOUS: &str = "More than one account uses this email address. Enter your username instead.";
 
 fn forgot_links() -> maud::Markup {
     html! {

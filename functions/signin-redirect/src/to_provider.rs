@@ -72,7 +72,7 @@ pub async fn start(
         }),
     )
     .await;
-    Ok(with_cookie(see_other(&outbound.url), &binding_cookie(&state.config, browser.expose())))
+    Ok(with_cookie(see_other(&outbound.url), &binding_cookie(&state.config, &state_token.digest(), browser.expose())))
 }
 
 pub fn provider_name(settings: &UpstreamSettings) -> String {

@@ -92,6 +92,24 @@ impl UpstreamPerson {
     }
 }
 
+/// Whether the ID token proves that the person owns `email`: `email_verified: true` (Okta,
+/// and OpenID's standard claim), Entra's `xms_edov: true` optional claim, or an Entra `upn` /
+/// `preferred_username` equal to it in a domain the administrator listed as verified.
+pub fn email_is_verified(claims: &serde_json::Map<String, Value>, settings: &UpstreamSettings, email: &str) -> bool {
+    if email.is_empty() {
+        return false;
+    }
+    let same = |name: &str| text(claims, name).eq_ignore_ascii_case(email);
+    let flag = |name: &str| claims.get(name).and_then(Value::as_bool) == Some(true);
+    if same("email") && (flag("email_verified") || flag("xms_edov")) {
+        return true;
+    }
+    let domain = email.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default();
+    settings.provider == Some(Provider::Entra)
+        && settings.verified_domains.contains(&domain)
+        && (same("upn") || same("preferred_username"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +149,24 @@ mod tests {
         let s = settings(Provider::Okta, "http://schemas.microsoft.com/ws/2008/06/identity/claims/role", "SysAdmin");
         assert!(has_staff_claim(&map(json!({"imis_groups": ["Everyone", "SysAdmin"]})), &s));
         assert!(!has_staff_claim(&map(json!({"imis_groups": ["Everyone"], "name": "SysAdmin"})), &s));
+    }
+
+    #[test]
+    fn an_email_is_verified_only_by_what_the_token_proves() {
+        let okta = settings(Provider::Okta, "roles", "x");
+        let email = "ann@org.example";
+        assert!(email_is_verified(&map(json!({"email": email, "email_verified": true})), &okta, email));
+        assert!(!email_is_verified(&map(json!({"email": email, "email_verified": false})), &okta, email));
+        assert!(!email_is_verified(&map(json!({"email": email, "email_verified": "true"})), &okta, email));
+        assert!(!email_is_verified(&map(json!({"email": "other@org.example", "email_verified": true})), &okta, email));
+        let mut entra = settings(Provider::Entra, "roles", "x");
+        assert!(email_is_verified(&map(json!({"email": email, "xms_edov": true})), &entra, email));
+        let upn = map(json!({"email": email, "upn": email}));
+        assert!(!email_is_verified(&upn, &entra, email), "no domain listed as verified");
+        entra.verified_domains = vec!["org.example".into()];
+        assert!(email_is_verified(&upn, &entra, email));
+        assert!(!email_is_verified(&upn, &entra, "ann@elsewhere.example"));
+        assert!(!email_is_verified(&map(json!({"upn": email})), &okta, email), "upn domains are Entra's");
     }
 
     #[test]

@@ -29,8 +29,66 @@ pub enum UpstreamError {
     /// The provider answered with an OAuth error (e.g. `unauthorized_client`).
     #[error("the provider refused: {code}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Refused { code: String, description: Option<String> },
-    #[error("the ID token is not valid: {0}")]
-    InvalidToken(String),
+    #[error("the ID token is not valid: {detail}")]
+    InvalidToken { problem: TokenProblem, detail: String },
+}
+
+/// Which check an ID token failed, in few words: what the person is shown (the detail goes
+/// to the OIDC log only, as it names issuers, client ids and audiences).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    Issuer,
+    Audience,
+    Expired,
+    Signature,
+    Nonce,
+    MissingClaim,
+    /// The provider's answer could not be read (bad JSON, a claim of the wrong type).
+    Malformed,
+    Other,
+}
+
+impl TokenProblem {
+    pub fn summary(self) -> &'static str {
+        match self {
+            Self::Issuer => "the ID token came from another issuer",
+            Self::Audience => "the ID token was issued for another application (audience)",
+            Self::Expired => "the ID token has expired",
+            Self::Signature => "the ID token's signature could not be verified",
+            Self::Nonce => "the ID token's nonce does not match this sign-in",
+            Self::MissingClaim => "the ID token lacks a claim that is needed",
+            Self::Malformed => "the provider's answer could not be read",
+            Self::Other => "the ID token is not valid",
+        }
+    }
+
+    fn of(error: &ClaimsVerificationError) -> Self {
+        match error {
+            ClaimsVerificationError::Expired(_) => Self::Expired,
+            ClaimsVerificationError::InvalidAudience(_) => Self::Audience,
+            ClaimsVerificationError::InvalidIssuer(_) => Self::Issuer,
+            ClaimsVerificationError::InvalidNonce(_) => Self::Nonce,
+            ClaimsVerificationError::SignatureVerification(_) => Self::Signature,
+            ClaimsVerificationError::InvalidSubject(_) => Self::MissingClaim,
+            _ => Self::Other,
+        }
+    }
+}
+
+impl UpstreamError {
+    pub fn invalid(problem: TokenProblem, detail: impl Into<String>) -> Self {
+        Self::InvalidToken { problem, detail: detail.into() }
+    }
+
+    /// What the person is told: no URLs, client ids or audiences.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Unreachable { .. } => "the sign-in service could not be reached".into(),
+            Self::BadDiscovery { .. } => "the sign-in service is not set up correctly".into(),
+            Self::Refused { code, .. } => format!("the sign-in service refused ({code})"),
+            Self::InvalidToken { problem, .. } => problem.summary().into(),
+        }
+    }
 }
 
 fn http() -> &'static reqwest::Client {
@@ -170,10 +228,22 @@ pub async fn exchange_code(
         RequestTokenError::ServerResponse(err) => {
             UpstreamError::Refused { code: err.error().to_string(), description: err.error_description().cloned() }
         }
-        other => UpstreamError::Unreachable { url: "the token endpoint".into(), detail: other.to_string() },
+        // The answer arrived but is not a usable token response, e.g. an ID token without `exp`.
+        RequestTokenError::Parse(e, _) => UpstreamError::invalid(
+            TokenProblem::Malformed,
+            format!("the token endpoint's answer could not be read: {} (at {})", e.inner(), e.path()),
+        ),
+        RequestTokenError::Request(e) => {
+            UpstreamError::Unreachable { url: "the token endpoint".into(), detail: error_chain(&e) }
+        }
+        RequestTokenError::Other(detail) => UpstreamError::invalid(
+            TokenProblem::Malformed,
+            format!("the token endpoint answered unexpectedly: {detail}"),
+        ),
     })?;
-    let id_token =
-        response.id_token().ok_or_else(|| UpstreamError::InvalidToken("the token response had no ID token".into()))?;
+    let id_token = response
+        .id_token()
+        .ok_or_else(|| UpstreamError::invalid(TokenProblem::MissingClaim, "the token response had no ID token"))?;
     Ok(id_token.to_string())
 }
 
@@ -186,7 +256,8 @@ pub async fn verify_id_token(
     nonce: &str,
     now: OffsetDateTime,
 ) -> Result<Map<String, Value>, UpstreamError> {
-    let token: CoreIdToken = raw.parse().map_err(|e: serde_json::Error| UpstreamError::InvalidToken(e.to_string()))?;
+    let token: CoreIdToken =
+        raw.parse().map_err(|e: serde_json::Error| UpstreamError::invalid(TokenProblem::Malformed, e.to_string()))?;
     let mut attempt = 0;
     loop {
         let client = client(found, settings)?;
@@ -204,15 +275,26 @@ pub async fn verify_id_token(
                 attempt += 1;
                 *found = discover(settings, true).await?;
             }
-            Err(e) => return Err(UpstreamError::InvalidToken(e.to_string())),
+            Err(e) => return Err(UpstreamError::invalid(TokenProblem::of(&e), e.to_string())),
         }
     }
     // Verified above; read every claim, including the provider's own (roles, groups, upn).
     let payload = raw.split('.').nth(1).unwrap_or_default();
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
-        .map_err(|e| UpstreamError::InvalidToken(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| UpstreamError::InvalidToken(e.to_string()))
+        .map_err(|e| UpstreamError::invalid(TokenProblem::Malformed, e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| UpstreamError::invalid(TokenProblem::Malformed, e.to_string()))
+}
+
+/// An error with its causes, for the log (reqwest's own message omits them).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 /// The provider's end-session URL, when it publishes one.

@@ -58,6 +58,16 @@ pub struct UpstreamSettings {
     pub forgot_email_body: String,
     /// OIDC and MFA exclude each other: turning one on turns the other off.
     pub mfa_enabled: bool,
+    /// Off by default. Links an unlinked provider identity to the one contact with the same
+    /// email when the ID token proves that email, without the password step (never a system
+    /// administrator). Safe only when the directory is the organisation's own: a directory
+    /// that lets users set unverified emails could take over accounts (the nOAuth class).
+    #[serde(default)]
+    pub link_verified_email: bool,
+    /// Domains the organisation has verified in Entra ID: a `upn` or `preferred_username` in
+    /// one of them counts as a proven email.
+    #[serde(default)]
+    pub verified_domains: Vec<String>,
 }
 
 impl UpstreamSettings {
@@ -115,6 +125,10 @@ pub struct SettingsDraft {
     pub forgot_email_body: String,
     #[serde(default)]
     pub mfa_enabled: bool,
+    #[serde(default)]
+    pub link_verified_email: bool,
+    #[serde(default)]
+    pub verified_domains: Vec<String>,
     /// Saving Enabled needs this: password sign-in stops for those users.
     #[serde(default)]
     pub confirm: bool,
@@ -127,6 +141,30 @@ fn absolute_url(field: &str, value: &str, allow_loopback_http: bool) -> Result<U
         "http" if allow_loopback_http && crate::registration::is_loopback(&url) => Ok(url),
         _ => Err(Invalid::new(field, format!("`{value}` must use https"))),
     }
+}
+
+/// Lowercased, without blanks or a leading `@`; each must look like a domain name.
+fn verified_domains(domains: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut out: Vec<String> = Vec::new();
+    for domain in domains {
+        let domain = domain.trim().trim_start_matches('@').to_lowercase();
+        if domain.is_empty() {
+            continue;
+        }
+        let labels_ok = domain
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if !labels_ok || !domain.contains('.') || domain.len() > 253 {
+            return Err(Invalid::new("verified_domains", format!("`{domain}` is not a domain name, e.g. org.example")));
+        }
+        if !out.contains(&domain) {
+            out.push(domain);
+        }
+    }
+    if out.len() > 50 {
+        return Err(Invalid::new("verified_domains", "at most 50 domains"));
+    }
+    Ok(out)
 }
 
 impl SettingsDraft {
@@ -153,6 +191,8 @@ impl SettingsDraft {
             claim_value: optional_text("claim_value", &self.claim_value, 200)?,
             forgot_email_body: optional_text("forgot_email_body", &self.forgot_email_body, 10_000)?,
             mfa_enabled: self.mfa_enabled,
+            link_verified_email: self.link_verified_email,
+            verified_domains: verified_domains(&self.verified_domains)?,
         };
         if s.redirect_login_url.is_empty() {
             s.redirect_login_url = format!("{issuer}/callback");
@@ -256,6 +296,18 @@ mod tests {
         assert!(SettingsDraft { confirm: true, ..draft }.validate(&previous, "https://x.org").is_ok());
         let both = SettingsDraft { mfa_enabled: true, ..entra() };
         assert_eq!(both.validate(&previous, "https://x.org").unwrap_err().field, "mfa_enabled");
+    }
+
+    #[test]
+    fn verified_domains_are_normalised_and_checked() {
+        let draft = SettingsDraft {
+            verified_domains: vec![" @Org.Example ".into(), "org.example".into(), String::new()],
+            ..entra()
+        };
+        let s = draft.validate(&UpstreamSettings::default(), "https://x.org").unwrap();
+        assert_eq!(s.verified_domains, vec!["org.example".to_owned()]);
+        let bad = SettingsDraft { verified_domains: vec!["not a domain".into()], ..entra() };
+        assert_eq!(bad.validate(&UpstreamSettings::default(), "https://x.org").unwrap_err().field, "verified_domains");
     }
 
     #[test]

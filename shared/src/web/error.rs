@@ -121,11 +121,17 @@ pub struct PageError {
     pub status: StatusCode,
     pub title: String,
     pub message: String,
+    /// Names the log entry that holds the detail, for the person to pass on.
+    pub reference: Option<String>,
 }
 
 impl PageError {
     pub fn new(status: StatusCode, title: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { status, title: title.into(), message: message.into() }
+        Self { status, title: title.into(), message: message.into(), reference: None }
+    }
+
+    pub fn with_reference(self, reference: impl Into<String>) -> Self {
+        Self { reference: Some(reference.into()), ..self }
     }
 
     pub fn not_found() -> Self {
@@ -156,6 +162,12 @@ impl PageError {
         let body = maud::html! {
             h1 { (self.title) }
             p.error-message { (self.message) }
+            @if let Some(reference) = &self.reference {
+                p.reference {
+                    "Reference: " code { (reference) }
+                    ". If you ask for help, give this reference: your administrator can find the details in the OIDC log."
+                }
+            }
             p { a href="/signin" { "Go to the sign-in page" } }
         };
         html_page(self.status, &self.title, body)

@@ -150,3 +150,8 @@ mod return_to_tests {
         }
     }
 }
+
+/// Form-urlencodes one value for a query string.
+pub fn url_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use gatehouse::contact::{ContactDraft, ContactId};
 use gatehouse::secret::SecretString;
 use gatehouse::web::SharedState;
@@ -24,6 +24,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/admin/api/contacts", get(list).post(create))
         .route("/admin/api/contacts/{id}", get(read).put(update).delete(delete))
         .route("/admin/api/contacts/{id}/password", post(set_password))
+        .route("/admin/api/contacts/{id}/external-id", put(link_identity).delete(unlink_identity))
 }
 
 fn contact_id(segment: &str) -> Result<ContactId, ApiError> {
@@ -87,4 +88,34 @@ async fn set_password(
 ) -> ApiResult {
     service::set_password(&state, contact_id(&id)?, body.password, state.now()).await?;
     Ok(no_content())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalIdBody {
+    /// The External Claim ID's value, or `issuer|subject` as the OIDC log shows it.
+    external_id: String,
+}
+
+/// Links a provider identity to the contact (it must have none): signing in through the
+/// provider as that identity then signs in as this contact. Logged in the OIDC log.
+#[utoipa::path(put, path = "/admin/api/contacts/{id}/external-id", tag = "contacts",
+    params(("id" = String, Path)), request_body = ExternalIdBody, responses((status = 200, body = ContactView)))]
+async fn link_identity(
+    admin: SysAdmin,
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ExternalIdBody>,
+) -> ApiResult {
+    let contact =
+        service::link_identity(&state, &admin.contact, contact_id(&id)?, &body.external_id, state.now()).await?;
+    Ok(ok_json(&ContactView::from(&contact)))
+}
+
+/// Unlinks the contact's provider identity. Logged in the OIDC log.
+#[utoipa::path(delete, path = "/admin/api/contacts/{id}/external-id", tag = "contacts",
+    params(("id" = String, Path)), responses((status = 200, body = ContactView)))]
+async fn unlink_identity(admin: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    let contact = service::unlink_identity(&state, &admin.contact, contact_id(&id)?, state.now()).await?;
+    Ok(ok_json(&ContactView::from(&contact)))
 }

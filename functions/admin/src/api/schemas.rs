@@ -106,6 +106,15 @@ pub struct OidcSettingsInput {
     claim_value: Option<String>,
     forgot_email_body: Option<String>,
     mfa_enabled: Option<bool>,
+    /// Off by default: link an unlinked provider identity to the one contact with the same
+    /// email when the ID token proves the email (`email_verified`, Entra's `xms_edov`, or a
+    /// `upn` in `verified_domains`), never a system administrator. Only for the
+    /// organisation's own single-tenant directory: unverified emails let others take over
+    /// accounts (the nOAuth class).
+    link_verified_email: Option<bool>,
+    /// Entra ID: the domains verified in the tenant, e.g. `org.example`.
+    #[schema(max_items = 50)]
+    verified_domains: Option<Vec<String>>,
     /// Confirms turning OIDC on.
     confirm: Option<bool>,
 }

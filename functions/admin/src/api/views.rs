@@ -314,6 +314,8 @@ pub struct SettingsView {
     pub claim_value: String,
     pub forgot_email_body: String,
     pub mfa_enabled: bool,
+    pub link_verified_email: bool,
+    pub verified_domains: Vec<String>,
 }
 
 impl From<&UpstreamSettings> for SettingsView {
@@ -337,6 +339,8 @@ impl From<&UpstreamSettings> for SettingsView {
             claim_value: s.claim_value.clone(),
             forgot_email_body: s.forgot_email_body.clone(),
             mfa_enabled: s.mfa_enabled,
+            link_verified_email: s.link_verified_email,
+            verified_domains: s.verified_domains.clone(),
         }
     }
 }

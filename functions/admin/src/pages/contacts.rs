@@ -148,6 +148,18 @@ struct PasswordForm {
     password: String,
 }
 
+/// The cards below the contact form, each with its own form and errors.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Card {
+    Password,
+    Identity,
+}
+
+/// The contact's page with one card's form refused.
+pub fn show_with_card_error(ctx: &Ctx, contact: &Contact, card: Card, error: &FormError) -> Response {
+    show(ctx, &ContactForm::from_contact(contact), Some(contact), None, Some((card, error)))
+}
+
 async fn new_form(ctx: Ctx) -> Response {
     show(&ctx, &ContactForm::new_defaults(), None, None, None)
 }
@@ -191,11 +203,7 @@ async fn set_password(
     let contact = service::get(&ctx.state, contact_id(&id)?).await?;
     match service::set_password(&ctx.state, contact.id, SecretString::new(form.password), ctx.now).await {
         Ok(_) => Ok(see_other(&format!("/admin/contacts/{}?done=password-set", contact.id))),
-        Err(e) => {
-            let error = FormError::from_admin(e)?;
-            let form = ContactForm::from_contact(&contact);
-            Ok(show(&ctx, &form, Some(&contact), None, Some(&error)))
-        }
+        Err(e) => Ok(show_with_card_error(&ctx, &contact, Card::Password, &FormError::from_admin(e)?)),
     }
 }
 
@@ -268,15 +276,16 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
     Ok(admin_page(ctx, StatusCode::OK, Section::Contacts, "Contacts", body))
 }
 
-/// The add or edit page. `error` is about the contact form, `password_error` about the Set password form.
+/// The add or edit page. `error` is about the contact form, `card_error` about one of the cards below it.
 fn show(
     ctx: &Ctx,
     f: &ContactForm,
     contact: Option<&Contact>,
     error: Option<&FormError>,
-    password_error: Option<&FormError>,
+    card_error: Option<(Card, &FormError)>,
 ) -> Response {
-    let status = error.or(password_error).map_or(StatusCode::OK, |e| e.status);
+    let card = |which: Card| card_error.filter(|(c, _)| *c == which).map(|(_, e)| e);
+    let status = error.or(card_error.map(|(_, e)| e)).map_or(StatusCode::OK, |e| e.status);
     let e = error;
     let (title, action) = match contact {
         Some(c) => (format!("Edit contact {}", c.profile.username), format!("/admin/contacts/{}", c.id)),
@@ -314,7 +323,10 @@ fn show(
                 a href="/admin/contacts" { "Cancel" }
             }
         }
-        @if let Some(c) = contact { (password_form(ctx, c, password_error)) }
+        @if let Some(c) = contact {
+            (password_form(ctx, c, card(Card::Password)))
+            (super::contact_link::identity_card(ctx, c, card(Card::Identity)))
+        }
     };
     admin_page(ctx, status, Section::Contacts, &title, body)
 }

@@ -2,6 +2,7 @@
 //! the session's CSRF token, answered with 303 to a page that shows what was done; every
 //! destructive action goes through a confirm page first.
 
+mod contact_link;
 mod contacts;
 mod logs;
 mod oidc;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/admin", get(home))
         .merge(registrations::routes())
         .merge(contacts::routes())
+        .merge(contact_link::routes())
         .merge(queries::routes())
         .merge(oidc::routes())
         .merge(logs::routes())
@@ -160,10 +162,7 @@ pub fn method_not_allowed() -> PageError {
     PageError::new(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "This page does not accept that kind of request.")
 }
 
-/// Form-urlencodes one value for a query string.
-pub fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
+pub use gatehouse::web::request::url_encode as encode;
 
 /// The sections of the admin, for the header's navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,6 +229,10 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "contact-saved" => "The contact was saved.",
         "contact-deleted" => "The contact was deleted.",
         "password-set" => "The password was set.",
+        "identity-linked" => {
+            "The provider identity was linked: signing in through the provider now signs in as this contact."
+        }
+        "identity-unlinked" => "The provider identity was unlinked.",
         "query-created" => "The query was created.",
         "query-saved" => "The query was saved.",
         "query-deleted" => "The query was deleted.",

@@ -71,6 +71,9 @@ pub(super) struct OidcForm {
     pub claim_value: String,
     pub forgot_email_body: String,
     pub mfa_enabled: bool,
+    pub link_verified_email: bool,
+    /// One domain per line.
+    pub verified_domains: String,
 }
 
 fn value_of<T: PartialEq + Copy>(table: &[(T, &'static str, &'static str)], which: T) -> &'static str {
@@ -106,6 +109,8 @@ impl OidcForm {
             claim_value: text("claim_value"),
             forgot_email_body: text("forgot_email_body"),
             mfa_enabled: p.has("mfa_enabled"),
+            link_verified_email: p.has("link_verified_email"),
+            verified_domains: text("verified_domains"),
         }
     }
 
@@ -128,6 +133,8 @@ impl OidcForm {
             claim_value: s.claim_value.clone(),
             forgot_email_body: s.forgot_email_body.clone(),
             mfa_enabled: s.mfa_enabled,
+            link_verified_email: s.link_verified_email,
+            verified_domains: s.verified_domains.join("\n"),
         }
     }
 
@@ -167,6 +174,8 @@ impl OidcForm {
             claim_value: self.claim_value.clone(),
             forgot_email_body: self.forgot_email_body.clone(),
             mfa_enabled: self.mfa_enabled,
+            link_verified_email: self.link_verified_email,
+            verified_domains: super::lines(&self.verified_domains).map(str::to_owned).collect(),
             confirm: false,
         })
     }
@@ -188,10 +197,14 @@ impl OidcForm {
             ("claim_type", &self.claim_type),
             ("claim_value", &self.claim_value),
             ("forgot_email_body", &self.forgot_email_body),
+            ("verified_domains", &self.verified_domains),
         ];
-        for (name, on) in
-            [("remove_secret", self.remove_secret), ("login_hint", self.login_hint), ("mfa_enabled", self.mfa_enabled)]
-        {
+        for (name, on) in [
+            ("remove_secret", self.remove_secret),
+            ("login_hint", self.login_hint),
+            ("mfa_enabled", self.mfa_enabled),
+            ("link_verified_email", self.link_verified_email),
+        ] {
             if on {
                 pairs.push((name, "on"));
             }
@@ -219,6 +232,8 @@ pub(super) fn label(field: &str) -> String {
         "claim_value" => "Claim value",
         "forgot_email_body" => "Email body",
         "mfa_enabled" => "Multi-factor authentication",
+        "link_verified_email" => "Link existing contacts by verified email",
+        "verified_domains" => "Verified domains",
         "confirm" => "Confirmation",
         other => other,
     }

@@ -2,10 +2,13 @@
 
 use gatehouse::app::AppState;
 use gatehouse::contact::{Contact, ContactDraft, ContactId};
+use gatehouse::event_log::Level;
 use gatehouse::password::PasswordHash;
 use gatehouse::secret::SecretString;
+use gatehouse::services::log::record;
 use gatehouse::store::StoreError;
-use gatehouse::validation::Invalid;
+use gatehouse::validation::{Invalid, required_text};
+use serde_json::json;
 use time::OffsetDateTime;
 
 use super::{AdminError, AdminResult, conflict};
@@ -70,13 +73,85 @@ pub async fn update(
         Some(p) => Some(hash(p.clone()).await?),
         None => existing.password_hash.clone(),
     };
+    let before = existing.profile.external_id.clone();
     let contact = Contact { profile, password_hash, updated_at: now, ..existing };
-    state.stores.contacts.update(&contact).await.map_err(|e| match e {
+    save(state, &contact).await?;
+    tracing::info!(contact = %id, "contact updated");
+    if before != contact.profile.external_id {
+        log_link_change(state, acting, &contact, before.as_deref(), now).await;
+    }
+    Ok(contact)
+}
+
+async fn save(state: &AppState, contact: &Contact) -> AdminResult<()> {
+    state.stores.contacts.update(contact).await.map_err(|e| match e {
         StoreError::NotFound => AdminError::NotFound("contact"),
         other => conflict(other),
-    })?;
-    tracing::info!(contact = %id, "contact updated");
+    })
+}
+
+/// Links a provider identity (the External Claim ID's value, or `issuer|subject` as the OIDC
+/// log shows it) to a contact that has none: the provider then signs in as this contact.
+pub async fn link_identity(
+    state: &AppState,
+    acting: &Contact,
+    id: ContactId,
+    external_id: &str,
+    now: OffsetDateTime,
+) -> AdminResult<Contact> {
+    let external_id = required_text("external_id", external_id, 255)?;
+    let mut contact = get(state, id).await?;
+    if let Some(linked) = &contact.profile.external_id {
+        if *linked == external_id {
+            return Ok(contact);
+        }
+        return Err(AdminError::Conflict(format!(
+            "the contact is already linked to {linked}; unlink it first to link another identity"
+        )));
+    }
+    contact.profile.external_id = Some(external_id);
+    contact.updated_at = now;
+    save(state, &contact).await?;
+    log_link_change(state, acting, &contact, None, now).await;
     Ok(contact)
+}
+
+/// Removes the contact's provider identity: the provider no longer signs in as this contact.
+pub async fn unlink_identity(
+    state: &AppState,
+    acting: &Contact,
+    id: ContactId,
+    now: OffsetDateTime,
+) -> AdminResult<Contact> {
+    let mut contact = get(state, id).await?;
+    let Some(before) = contact.profile.external_id.take() else {
+        return Ok(contact);
+    };
+    contact.updated_at = now;
+    save(state, &contact).await?;
+    log_link_change(state, acting, &contact, Some(&before), now).await;
+    Ok(contact)
+}
+
+/// Every change of a contact's provider identity goes to the OIDC log, with who made it.
+async fn log_link_change(
+    state: &AppState,
+    acting: &Contact,
+    contact: &Contact,
+    before: Option<&str>,
+    now: OffsetDateTime,
+) {
+    let after = contact.profile.external_id.as_deref();
+    let message = match (before, after) {
+        (None, Some(_)) => "An administrator linked a provider identity to a contact",
+        (Some(_), None) => "An administrator unlinked a contact's provider identity",
+        _ => "An administrator changed a contact's provider identity",
+    };
+    let details = json!({
+        "username": contact.profile.username, "administrator": acting.profile.username,
+        "external_id": after, "previous_external_id": before,
+    });
+    record(&state.stores, now, Level::Info, message, details).await;
 }
 
 pub async fn set_password(

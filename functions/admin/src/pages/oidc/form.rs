@@ -138,6 +138,17 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
                 }, e))
             }
             div.card {
+                h2 { "Existing contacts" }
+                p.hint { "When someone signs in through the provider for the first time and a contact that is not linked yet already has their email or username, Gatehouse creates no second contact: the person enters that contact's password once to link it, or an administrator links it on the contact's page (Sign-in through the OpenID provider)." }
+                (checkbox("link_verified_email", "Link existing contacts by verified email", f.link_verified_email, html! {
+                    p.hint { "Skips the password step when the ID token proves the email: Okta's " span.mono { "email_verified" } ", Entra ID's " span.mono { "xms_edov" } " optional claim, or a " span.mono { "upn" } " in one of the verified domains below. Never for system administrators." }
+                    div.warning role="note" { strong { "Risk: " } "turn this on only when the directory is your organisation's own single-tenant directory and its emails are managed by you. A directory where users can set their own email, or a multi-tenant app, lets an outsider claim a member's email and take over their account (the \"nOAuth\" class of takeover)." }
+                }, e))
+                (textarea_field("verified_domains", "Verified domains", &f.verified_domains, 3, html! {
+                    p.hint { "(Entra ID only) One per line: the custom domains verified in your tenant, e.g. org.example." }
+                }, e))
+            }
+            div.card {
                 h2 { "Forgot username or password email" }
                 (textarea_field("forgot_email_body", "Email body", &f.forgot_email_body, 5, html! {
                     p.hint { "The Email body that is sent to a staff user when they use the Forgot my username or Forgot my password forms while OIDC is on. It is important that the Email body tells the staff user to sign in through the external directory, with a link to your organization's sign-in page." }
