@@ -218,6 +218,8 @@ const TAMPER_MODES = new Set([
   'no-nonce',
   'wrong-nonce',
   'unknown-kid',
+  'no-exp',
+  'no-sub',
 ]);
 
 function signRs256(header, payload, jwk) {
@@ -262,6 +264,14 @@ function tamper(idToken, mode) {
     }
     case 'wrong-nonce':
       return signRs256(header, { ...payload, nonce: 'not-the-nonce-you-sent' }, key);
+    case 'no-exp': {
+      const { exp: _e, ...rest } = payload;
+      return signRs256(header, rest, key);
+    }
+    case 'no-sub': {
+      const { sub: _s, ...rest } = payload;
+      return signRs256(header, rest, key);
+    }
     case 'unknown-kid': {
       const stranger = newSigningKey();
       return signRs256({ ...header, kid: stranger.kid }, payload, stranger);

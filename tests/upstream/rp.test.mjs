@@ -30,10 +30,29 @@ import {
   passwordGrant,
   settingsFor,
   startProvider,
-  uniqueId,
 } from './lib.mjs';
+import {
+  RUN,
+  assertRefused,
+  assertSignedIn,
+  callbackEntries,
+  contactById,
+  emailPage,
+  formWith,
+  isClientError,
+  isProvider,
+  linkedContact,
+  nextNumber,
+  providerAccount,
+  providerButtonForm,
+  providerLogin,
+  signInThroughProvider,
+  submitEmail,
+  submitPassword,
+  trackProvider,
+  whoAmI,
+} from './flows.mjs';
 
-const RUN = uniqueId('rp');
 const NOT_STAFF = 'Is not a staff user in the OpenID provider, according to the staff claim configured in the settings.';
 const APP_REDIRECT = 'https://app.example.org/sso/callback';
 
@@ -46,169 +65,19 @@ before(async () => {
     throw new Error(`no Gatehouse answers at ${GATEHOUSE}: ${e.message}`);
   });
   assert.equal(res.status, 200, `Gatehouse discovery at ${GATEHOUSE}`);
-  [providers.entra, providers.okta, otherTenant] = await Promise.all([
-    startProvider('entra'),
-    startProvider('okta'),
-    startProvider('entra', { tenant: 'b7e1c0de-0000-4000-8000-other0tenant' }),
-  ]);
+  [providers.entra, providers.okta, otherTenant] = (
+    await Promise.all([
+      startProvider('entra'),
+      startProvider('okta'),
+      startProvider('entra', { tenant: 'b7e1c0de-0000-4000-8000-other0tenant' }),
+    ])
+  ).map(trackProvider);
 });
 
 after(async () => {
   await disableOidc().catch(() => {});
   await Promise.all([providers.entra?.stop(), providers.okta?.stop(), otherTenant?.stop()]);
 });
-
-// ---------------------------------------------------------------------------------------
-// Fixtures
-
-let counter = 0;
-
-/** A fresh account at `provider` (unique email); returns it with Gatehouse's link id. */
-async function providerAccount(provider, label, { staff = true, given_name = 'Pat', family_name = label, email } = {}) {
-  counter += 1;
-  const address = email ?? `${label}-${counter}-${RUN}@example.org`.toLowerCase();
-  const account = await provider.setAccount(address, { staff, given_name, family_name });
-  return { ...account, email: address, linkId: `${provider.issuer}|${account.sub}` };
-}
-
-/** A local contact linked to `account` (External ID = issuer|subject), with a password. */
-async function linkedContact(account, { staff = true, sysadmin = false, label = 'local' } = {}) {
-  counter += 1;
-  return createContact({
-    username: `${label}-${counter}-${RUN}`,
-    email: account.email,
-    first_name: account.given_name,
-    last_name: account.family_name,
-    is_staff: staff || sysadmin,
-    is_sysadmin: sysadmin,
-    password: `pw-${RUN}-local`,
-    external_id: account.linkId,
-  });
-}
-
-async function contactById(id) {
-  return adminApi('GET', `/contacts/${id}`);
-}
-
-// ---------------------------------------------------------------------------------------
-// Browser steps
-
-const isProvider = (url) => Object.values(providers).concat(otherTenant).some((p) => p && new URL(url).origin === p.origin);
-
-function formWith(html, name) {
-  return parseForms(html).find((f) => f.inputs.some((i) => i.name === name));
-}
-
-/** The "Sign in with <provider name>" form of a Gatehouse page (not the password form). */
-function providerButtonForm(html) {
-  return parseForms(html).find(
-    (f) => !f.inputs.some((i) => i.type === 'password') && f.buttons.some((b) => /^sign in with /i.test(b.text) && !/password/i.test(b.text)),
-  );
-}
-
-const isClientError = (status) => status >= 400 && status < 500;
-
-/** GET /signin; checks the email-only form; returns { page, form }. */
-async function emailPage(browser, { returnTo } = {}) {
-  const path = returnTo === undefined ? '/signin' : `/signin?return_to=${encodeURIComponent(returnTo)}`;
-  const page = await browser.navigate(`${GATEHOUSE}${path}`);
-  assert.equal(page.status, 200, `GET ${path}: ${pageText(page.text).slice(0, 300)}`);
-  const form = formWith(page.text, 'email');
-  assert.ok(form, `the sign-in page has an email form: ${pageText(page.text).slice(0, 300)}`);
-  assert.ok(!form.inputs.some((i) => i.type === 'password'), 'the first step shows no password field');
-  assert.ok(form.fields.csrf_token, 'the email form carries csrf_token');
-  assert.equal(browser.cookie('gatehouse_csrf'), form.fields.csrf_token, 'the CSRF token is also the gatehouse_csrf cookie');
-  return { page, form };
-}
-
-/** Types the email and submits; returns where the browser ends (a Gatehouse page or the provider's login page). */
-async function submitEmail(browser, email, options = {}) {
-  const { page, form } = await emailPage(browser, options);
-  return browser.submit(page.url, form, { email });
-}
-
-/** On the provider's login page: signs in; returns where the browser ends. */
-async function providerLogin(browser, page, { login, password = 'password', stopAt } = {}) {
-  assert.ok(isProvider(page.url), `expected the provider's login page, got ${page.status} ${page.url}: ${pageText(page.text).slice(0, 300)}`);
-  const form = formWith(page.text, 'login');
-  assert.ok(form, `the provider shows its login form: ${pageText(page.text).slice(0, 300)}`);
-  const values = { password };
-  if (login !== undefined) values.login = login;
-  return browser.submit(page.url, form, values, { stopAt });
-}
-
-/** The /callback request(s) of a navigation. */
-function callbackEntries(result) {
-  return result.chain.filter((e) => new URL(e.url).origin === new URL(GATEHOUSE).origin && new URL(e.url).pathname === '/callback');
-}
-
-/**
- * The whole sign-in through the provider: email step, (the "Sign in with" button when Gatehouse
- * offers a choice), the provider's login form, back through /callback.
- * Returns { final, callback, providerPage, choicePage }.
- */
-async function signInThroughProvider(browser, email, { returnTo, login, stopAt, expectChoice } = {}) {
-  let page = await submitEmail(browser, email, { returnTo });
-  let choicePage;
-  if (!isProvider(page.url)) {
-    const button = providerButtonForm(page.text);
-    assert.ok(button, `Gatehouse offers "Sign in with …" after the email step: ${page.status} ${pageText(page.text).slice(0, 400)}`);
-    choicePage = page;
-    page = await browser.submit(page.url, button);
-  }
-  if (expectChoice !== undefined) assert.equal(!!choicePage, expectChoice, expectChoice ? 'a choice was offered' : 'went straight to the provider');
-  const providerPage = page;
-  const final = await providerLogin(browser, page, { login: login ?? email, stopAt });
-  const callbacks = callbackEntries(final);
-  return { final, callback: callbacks.at(-1), providerPage, choicePage };
-}
-
-/** Who the browser's Gatehouse session belongs to: { username, name } or null. */
-async function whoAmI(browser) {
-  const page = await browser.request(`${GATEHOUSE}/account`);
-  if (page.status !== 200) return null;
-  const text = pageText(page.text);
-  const m = text.match(/ as (.*?) \(([^()]*)\)\./);
-  assert.ok(m, `the account page names the user: ${text.slice(0, 300)}`);
-  return { name: m[1].trim(), username: m[2] };
-}
-
-/** Asserts the callback signed the browser in and sent it to `target`. */
-function assertSignedIn(result, target) {
-  const { callback } = result;
-  assert.ok(callback, `the flow came back to /callback: ${result.final.url} ${pageText(result.final.text).slice(0, 300)}`);
-  assert.equal(callback.status, 303, `/callback answered ${callback.status}: ${pageText(callback.text).slice(0, 400)}`);
-  assert.equal(callback.location, target, 'where /callback sends the browser');
-  assert.ok(
-    callback.headers.getSetCookie().some((c) => /^gatehouse_session=[^;]+/.test(c)),
-    `/callback sets a session cookie: ${callback.headers.getSetCookie().join(' | ')}`,
-  );
-  // The page after /callback is reached through a redirect chain that started at the provider
-  // (another site in production): the session cookie must still be sent there.
-  const next = result.final.chain?.[result.final.chain.indexOf(callback) + 1];
-  if (next) {
-    assert.ok(
-      !(next.status >= 300 && next.status < 400 && /^\/signin/.test(next.location ?? '')),
-      `${next.url} sent the just-signed-in browser back to ${next.location}: is the session cookie SameSite=Strict?`,
-    );
-  }
-}
-
-/** Asserts the callback refused, with a page containing `text` (when given), and no session. */
-function assertRefused(result, text) {
-  const { callback } = result;
-  assert.ok(callback, `the flow came back to /callback: ${result.final.url}`);
-  assert.ok(callback.status >= 400 && callback.status < 500, `/callback should refuse, answered ${callback.status} ${callback.location ?? ''}`);
-  assert.ok(!callback.headers.getSetCookie().some((c) => /^gatehouse_session=[^;]+/.test(c)), 'no session cookie');
-  if (text) assert.ok(pageText(callback.text).includes(text), `the page says "${text}": ${pageText(callback.text).slice(0, 500)}`);
-}
-
-/** Submits the password form of a Gatehouse page. */
-async function submitPassword(browser, page, password) {
-  const form = parseForms(page.text).find((f) => f.inputs.some((i) => i.type === 'password'));
-  assert.ok(form, `a password field is offered: ${pageText(page.text).slice(0, 300)}`);
-  return browser.submit(page.url, form, { password });
-}
 
 // ---------------------------------------------------------------------------------------
 // The client app (for Staff & Public through Gatehouse's OpenID Provider)
@@ -355,10 +224,10 @@ for (const profile of ['entra', 'okta']) {
     test('Enabled, Staff Only: a public user keeps their password', async () => {
       const provider = providers[profile];
       await configure(provider, { mode: 'enabled', confirm: true, require_for: 'staff' });
-      counter += 1;
+      const n = nextNumber();
       const member = await createContact({
-        username: `member-${counter}-${RUN}`,
-        email: `member-${counter}-${RUN}@example.org`,
+        username: `member-${n}-${RUN}`,
+        email: `member-${n}-${RUN}@example.org`,
         password: `pw-${RUN}-member`,
       });
       const browser = new Browser();
@@ -374,7 +243,7 @@ for (const profile of ['entra', 'okta']) {
       const provider = providers[profile];
       await configure(provider, { mode: 'enabled', confirm: true, external_claim_id: 'employee_id' });
       const account = await providerAccount(provider, 'employee');
-      const employeeId = `E-${counter}-${RUN}`;
+      const employeeId = `E-${nextNumber()}-${RUN}`;
       await provider.setAccount(account.email, { claims: { employee_id: employeeId } });
       const contact = await linkedContact({ ...account, linkId: employeeId }, { label: 'employee' });
       const browser = new Browser();
@@ -406,7 +275,7 @@ for (const profile of ['entra', 'okta']) {
       assert.equal((await whoAmI(first))?.username, account.email);
 
       // The directory changes the person's names and email; the next sign-in brings them over.
-      const newEmail = `renamed-${counter}-${RUN}@example.org`;
+      const newEmail = `renamed-${nextNumber()}-${RUN}@example.org`;
       await provider.setAccount(account.email, { given_name: 'Nina', family_name: 'Newer', email: newEmail });
       const second = new Browser();
       assertSignedIn(await signInThroughProvider(second, newEmail), '/account');

@@ -6,7 +6,8 @@
 #
 #   GATEHOUSE_URL=http://127.0.0.1:8080 GATEHOUSE_ADMIN_PASSWORD=... bash tests/upstream/run.sh
 #
-# Runs `node --test --test-reporter=tap upstream/` from tests/ (its "# pass N" / "# fail N"
+# Runs `node --test --test-concurrency=1 --test-reporter=tap upstream/` from tests/ (one file at
+# a time: every file changes the server's OIDC settings) (its "# pass N" / "# fail N"
 # lines). The tests change the server's OIDC settings and leave OIDC Disabled.
 set -uo pipefail
 
@@ -27,4 +28,4 @@ if [[ ! -d "$tests_dir/node_modules/oidc-provider" ]]; then
   (cd "$tests_dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 fi
 
-cd "$tests_dir" && exec node --test --test-reporter=tap upstream/
+cd "$tests_dir" && exec node --test --test-concurrency=1 --test-reporter=tap upstream/

@@ -125,27 +125,28 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     match local_signin::verify_password(state, &contact.profile.username, params.text("password"), source, now).await {
         Ok(proven) if proven.id == contact.id => link(state, proven, &pending, now).await,
         Ok(_) | Err(SigninError::InvalidCredentials) => {
-            again(state, &token, &pending, StatusCode::UNAUTHORIZED, "The password is incorrect.").await
+            again(state, &pending, StatusCode::UNAUTHORIZED, "The password is incorrect.").await
         }
         Err(SigninError::Throttled { until }) => {
             let minutes = ((until - now).whole_seconds() + 59) / 60;
             let message = format!("Too many failed attempts. Try again in {minutes} minute(s).");
-            again(state, &token, &pending, StatusCode::TOO_MANY_REQUESTS, &message).await
+            again(state, &pending, StatusCode::TOO_MANY_REQUESTS, &message).await
         }
         Err(SigninError::Store(e)) => Err(e.into()),
     }
 }
 
-/// A wrong password: the same step again, while it lasts (the throttle counts the attempts).
+/// A wrong password: the same step again under a new token (each is used once), while the
+/// first one's ten minutes last; the throttle counts the attempts.
 async fn again(
     state: &AppState,
-    token: &OpaqueToken,
     pending: &PendingLink,
     status: StatusCode,
     message: &str,
 ) -> Result<Response, PageError> {
+    let token = OpaqueToken::generate()?;
     state.stores.grants.put_ticket(&token.digest(), &Ticket::Link(pending.clone()), pending.expires_at).await?;
-    page(state, token, pending, status, Some(message)).await
+    page(state, &token, pending, status, Some(message)).await
 }
 
 async fn link(
