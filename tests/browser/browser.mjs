@@ -4,7 +4,9 @@
 // Needs GATEHOUSE_URL (default http://127.0.0.1:8080) and, to sign in as the administrator,
 // GATEHOUSE_ADMIN_PASSWORD. tests/support/chromium.sh installs /usr/bin/chromium.
 
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -91,11 +93,8 @@ export async function fillSignIn(page, username = ADMIN_USERNAME, password = ADM
   if (new URL(page.url()).pathname !== '/signin') await page.goto('/signin');
   const email = page.locator('form input[name=email]:not([type=hidden])');
   if (await email.count()) {
-    // A username is not an email address: the browser's own check of the field is switched off.
+    // The first step takes an email or a username (the administrator may have no email).
     await email.fill(username);
-    await email.evaluate((input) => {
-      input.form.noValidate = true;
-    });
     const step = await submit(page, page.getByRole('button', { name: 'Next' }));
     if (step.status !== 200) throw new Error(`the email step answered ${step.status}`);
     await page.getByLabel('Password').fill(password);
@@ -115,6 +114,21 @@ export function uniqueSuffix() {
 /** The text of the page's main element, whitespace collapsed. */
 export async function mainText(page) {
   return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's WCAG 2 A/AA violations on the page, as "rule: target" lines. Evaluated through the
+ * DevTools protocol, which the page's Content-Security-Policy (no scripts) does not govern.
+ */
+export async function accessibilityViolations(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await globalThis.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return violations;
 }
 
 /** Saves a full-page screenshot under tests/.work and returns its path. */

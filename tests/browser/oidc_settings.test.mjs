@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { startProvider } from '../upstream/lib.mjs';
 import {
   BASE,
+  accessibilityViolations,
   adminApi,
   adminCall,
   launchBrowser,
@@ -352,6 +353,47 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
       assert.equal(result.url.origin, new URL(BASE).origin);
       assert.match(result.url.pathname, /^\/admin(\/|$)/, `landed on ${result.url}`);
       await p.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Open ID Connect' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
+  await t.test('an existing staff member links their account once with its password', async () => {
+    const email = `existing-${RUN}@example.org`;
+    await provider.setAccount(email, { staff: true, given_name: 'Erin', family_name: `Existing${RUN}` });
+    const password = `existing-password-${RUN}`;
+    const existing = await adminApi('POST', '/contacts', {
+      username: `esmith-${RUN}`,
+      email,
+      first_name: 'Erin',
+      last_name: `Existing${RUN}`,
+      is_staff: true,
+      is_sysadmin: false,
+      password,
+    });
+    // Test mode: staff choose between their password and the provider; they pick the provider.
+    const { context, page: p, result } = await throughProvider(email, { expectChoice: true });
+    try {
+      assert.equal(`${result.url.origin}${result.url.pathname}`, `${BASE}/callback`, await mainText(p));
+      assert.equal(await p.getByRole('heading', { level: 1 }).innerText(), 'Link your existing account');
+      assert.match(await mainText(p), new RegExp(`An account with the email ${email} already exists`));
+      assert.deepEqual(await accessibilityViolations(p), []);
+      await screenshot(p, 'oidc-link-account.png');
+
+      await p.getByLabel(/password/i).fill('not-the-password');
+      let linked = await submit(p, p.getByRole('button', { name: 'Link and sign in' }));
+      assert.equal(linked.status, 401);
+      assert.match(await p.getByRole('alert').innerText(), /The password is incorrect/);
+      await screenshot(p, 'oidc-link-account-wrong-password.png');
+
+      await p.getByLabel(/password/i).fill(password);
+      linked = await submit(p, p.getByRole('button', { name: 'Link and sign in' }));
+      assert.equal(linked.status, 303, await mainText(p));
+      assert.equal(`${linked.url.origin}${linked.url.pathname}`, `${BASE}/account`);
+      assert.match(await mainText(p), new RegExp(`\\(esmith-${RUN}\\)`));
+      const contact = await adminApi('GET', `/contacts/${existing.id}`);
+      assert.equal(contact.external_id, `${provider.issuer}|${(await provider.account(email)).sub}`);
+      assert.equal((await adminApi('GET', `/contacts?search=${encodeURIComponent(email)}`)).contacts.length, 1);
     } finally {
       await context.close();
     }
