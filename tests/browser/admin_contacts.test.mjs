@@ -1,5 +1,5 @@
 // The Contacts pages in a real browser: add a contact (a bad email is refused with the input
-// kept), find it by search, edit it, set its password, see that a non-administrator is refused
+// kept), find it by search, edit it, set its password, link and unlink a provider identity, see that a non-administrator is refused
 // the admin, and delete it through the confirm page.
 //
 // GATEHOUSE_URL and GATEHOUSE_ADMIN_PASSWORD say where and how (username `admin`).
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, newPage, signIn, submit } from './browser.mjs';
+import { launchBrowser, newPage, screenshot, signIn, submit } from './browser.mjs';
 
 const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 const USERNAME = `member-${suffix}`;
@@ -80,6 +80,28 @@ test('an administrator manages a contact through the pages', async (t) => {
     result = await submit(page, page.getByRole('button', { name: 'Set password' }));
     assert.equal(result.status, 303);
     assert.match(await page.locator('.flash').innerText(), /The password was set/);
+  });
+
+  await t.test('links a provider identity, and unlinks it through the confirm page', async () => {
+    await page.goto(contactPath);
+    const identity = `https://login.example/${suffix}/v2.0|subject-${suffix}`;
+    await page.getByLabel('Provider identity').fill('   ');
+    let result = await submit(page, page.getByRole('button', { name: 'Link', exact: true }));
+    assert.equal(result.status, 422);
+    assert.match(await page.locator('.flash.error').innerText(), /Provider identity: is required/);
+    await page.getByLabel('Provider identity').fill(identity);
+    result = await submit(page, page.getByRole('button', { name: 'Link', exact: true }));
+    assert.equal(result.status, 303);
+    assert.match(await page.locator('.flash').innerText(), /The provider identity was linked/);
+    assert.match(await page.locator('main').innerText(), new RegExp(`Linked to the provider identity ${identity.replace(/[.|/]/g, '\\$&')}`));
+    await screenshot(page, 'admin-contact-linked.png');
+
+    await page.getByRole('link', { name: 'Unlink…' }).click();
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Unlink the provider identity?');
+    result = await submit(page, page.getByRole('button', { name: 'Unlink' }));
+    assert.equal(result.status, 303);
+    assert.match(await page.locator('.flash').innerText(), /The provider identity was unlinked/);
+    await page.getByLabel('Provider identity').waitFor();
   });
 
   await t.test('a member who is not a system administrator is refused the admin', async () => {
