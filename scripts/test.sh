@@ -13,11 +13,13 @@ log "installing test tools"
 bash tests/support/chromium.sh || exit 1
 (cd tests && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 eval "$(bash tests/support/moto.sh start)" || exit 1
+eval "$(bash tests/support/smtp.sh start)" || exit 1
 
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   bash tests/support/moto.sh stop >/dev/null 2>&1
+  bash tests/support/smtp.sh stop >/dev/null 2>&1
 }
 trap cleanup EXIT
 
@@ -80,7 +82,10 @@ start_server() {
   data_dir=$(mktemp -d)
   export GATEHOUSE_URL="http://127.0.0.1:$port"
   export GATEHOUSE_ADMIN_PASSWORD="suite-admin-password-$port"
-  GATEHOUSE_LISTEN="127.0.0.1:$port" GATEHOUSE_DATA_DIR="$data_dir" ./target/debug/gatehouse-server >"$work/server-$1.log" 2>&1 &
+  # Mail goes to the SMTP sink (tests/support/smtp.sh), from a sender of the suite's own.
+  GATEHOUSE_LISTEN="127.0.0.1:$port" GATEHOUSE_DATA_DIR="$data_dir" GATEHOUSE_MAIL_FROM="gatehouse-$1@example.org" \
+    GATEHOUSE_SMTP_URL="$GATEHOUSE_TEST_SMTP_URL" GATEHOUSE_SMTP_CA_FILE="$GATEHOUSE_TEST_SMTP_CA" \
+    ./target/debug/gatehouse-server >"$work/server-$1.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do curl -fs -o /dev/null "$GATEHOUSE_URL/signin" && return 0; sleep 0.1; done
   echo "the server for $1 did not start; see $work/server-$1.log"

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::contact::{Contact, ContactId, ContactProfile};
+use crate::mail::{MailError, Mailer};
 use crate::oidc::signer::SignerCache;
 use crate::password::PasswordHash;
 use crate::secret::SecretString;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The ID token signer, read from the secret store at most once a minute.
     pub signer: SignerCache,
+    pub mailer: Mailer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +30,15 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot create the first administrator: {0}")]
     Bootstrap(String),
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
 }
 
 impl AppState {
     pub async fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let stores = Stores::open(&config.backend, Retention::default()).await?;
-        Ok(Self { config, stores, clock, signer: SignerCache::default() })
+        let mailer = Mailer::from_config(&config).await?;
+        Ok(Self { config, stores, clock, signer: SignerCache::default(), mailer })
     }
 
     pub async fn from_env() -> Result<Self, StartupError> {
@@ -90,6 +95,7 @@ pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupE
             external_id: None,
         },
         password_hash: Some(hash),
+        password_reset: None,
         created_at: now,
         updated_at: now,
     };

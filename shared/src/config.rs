@@ -54,6 +54,18 @@ pub struct Config {
     pub admin_password: Option<SecretString>,
     pub backend: Backend,
     pub log_format: LogFormat,
+    pub mail: MailSettings,
+}
+
+/// How mail leaves (see `mail::Mailer`): SMTP when a URL is given, else SES on the AWS backend.
+#[derive(Debug, Clone, Default)]
+pub struct MailSettings {
+    /// The sender, e.g. `Example Association <no-reply@example.org>`; for SES a verified identity.
+    pub from: Option<String>,
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://…:465` (TLS).
+    pub smtp_url: Option<SecretString>,
+    /// A PEM certificate authority to trust for the SMTP relay besides the public ones.
+    pub smtp_ca_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -123,7 +135,19 @@ impl Config {
             }
         };
 
-        Ok(Self { listen, issuer, org_name, admin_username, admin_password, backend, log_format })
+        let from = get("GATEHOUSE_MAIL_FROM").filter(|v| !v.trim().is_empty());
+        if let Some(from) = &from
+            && !from.contains('@')
+        {
+            return Err(bad("GATEHOUSE_MAIL_FROM", format!("`{from}` is not an email address")));
+        }
+        let mail = MailSettings {
+            from,
+            smtp_url: get("GATEHOUSE_SMTP_URL").filter(|v| !v.trim().is_empty()).map(SecretString::new),
+            smtp_ca_file: get("GATEHOUSE_SMTP_CA_FILE").map(PathBuf::from),
+        };
+
+        Ok(Self { listen, issuer, org_name, admin_username, admin_password, backend, log_format, mail })
     }
 
     /// Cookies get the `Secure` flag and the `__Host-` prefix only over https.

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::password::{CredentialStamp, PasswordHash};
+use crate::secret::TokenDigest;
 use crate::validation::{Invalid, at_most, optional_text, required_text};
 
 /// Limits on what one contact may hold.
@@ -40,6 +41,8 @@ pub struct Contact {
     pub id: ContactId,
     pub profile: ContactProfile,
     pub password_hash: Option<PasswordHash>,
+    /// The digest of the one password reset link that works: a newer link replaces it.
+    pub password_reset: Option<TokenDigest>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

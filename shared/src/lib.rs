@@ -9,6 +9,7 @@ pub mod event_log;
 pub mod grants;
 pub mod lambda;
 pub mod local_signin;
+pub mod mail;
 pub mod oidc;
 pub mod outbox;
 pub mod params;

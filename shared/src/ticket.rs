@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::contact::ContactId;
+use crate::password::CredentialStamp;
 use crate::secret::{SecretString, TokenDigest};
 
 /// The ticket itself; `kind` names the variant in the stored JSON.
@@ -13,8 +14,13 @@ use crate::secret::{SecretString, TokenDigest};
 pub enum Ticket {
     /// A redirect to the upstream provider, keyed by the digest of `state`.
     Login(LoginTransaction),
-    /// A password reset link sent by email.
-    Reset { contact_id: ContactId },
+    /// A password reset link sent by email. It works only while the contact's password is the
+    /// one it was sent for (`credential`) and it is the newest link (`Contact::password_reset`).
+    Reset {
+        contact_id: ContactId,
+        #[serde(default)]
+        credential: CredentialStamp,
+    },
     /// A provider identity waiting for its owner to prove the existing account is theirs.
     Link(PendingLink),
 }

@@ -106,6 +106,7 @@ fn contact(username: &str, external_id: Option<&str>) -> Contact {
             external_id: external_id.map(str::to_owned),
         },
         password_hash: None,
+        password_reset: None,
         created_at: at,
         updated_at: at,
     }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
+import { messagesTo } from '../support/mailbox.mjs';
 import { BASE, adminApi, adminCall, launchBrowser, mainText, newPage, screenshot, signIn, submit, uniqueSuffix } from './browser.mjs';
 
 const RUN = uniqueSuffix();
@@ -111,7 +112,7 @@ test('the administrator chooses the signing algorithm and rotates the key', asyn
   });
 });
 
-test('the Outbox lists the mail Gatehouse sent', async () => {
+test('the Outbox is a delivery log: the mail left, and no body or link is kept', async () => {
   const email = `outbox-${RUN}@example.org`;
   await adminApi('POST', '/contacts', { username: `outbox-${RUN}`, email, first_name: 'Otto', last_name: 'Box', password: `pw-${RUN}-outbox` });
   const { context, page, problems } = await newPage(browser);
@@ -130,7 +131,12 @@ test('the Outbox lists the mail Gatehouse sent', async () => {
   const row = admin.locator('tbody tr', { hasText: email });
   assert.equal(await row.count(), 1);
   const text = await row.innerText();
-  assert.ok(text.includes(`outbox-${RUN}`), `the mail body names the username: ${text}`);
+  assert.match(text, /Your .* username/);
+  assert.match(text, /Sent by SMTP/);
+  assert.ok(!(await admin.content()).includes('Your username at'), 'the body is not kept');
+  const [mail, ...more] = messagesTo(email);
+  assert.equal(more.length, 0, 'exactly one message');
+  assert.ok(mail.text.includes(`outbox-${RUN}`), `the mail that arrived names the username: ${mail.text}`);
   await screenshot(admin, 'admin-outbox.png');
   assert.deepEqual(problems, []);
 });

@@ -1,6 +1,7 @@
 //! Test harness: a real Gatehouse server on a free loopback port, on either storage
 //! backend, and an HTTP client that signs in the way a browser does.
 
+pub mod mailbox;
 pub mod runtime_api;
 
 use std::path::PathBuf;
@@ -74,13 +75,29 @@ pub async fn create_aws_tables(settings: &AwsSettings) {
     gatehouse::store::aws::schema::create_tables(&client, &settings.table_prefix).await.unwrap();
 }
 
+/// The server's settings: its own sender address; mail through the SMTP sink on the embedded
+/// backend (when the test script started one) and through SES (moto) on the AWS backend.
 pub fn config_for(backend: Backend) -> Config {
     let mut config = Config::from_lookup(|_| None).unwrap();
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.admin_password = Some(gatehouse::secret::SecretString::new(ADMIN_PASSWORD));
     config.org_name = "Example Association".into();
+    config.mail.from = Some(format!("gatehouse-{}@example.org", random_alphanumeric(10).unwrap().to_lowercase()));
+    if matches!(backend, Backend::Embedded { .. })
+        && let Ok(url) = std::env::var("GATEHOUSE_TEST_SMTP_URL")
+    {
+        config.mail.smtp_url = Some(gatehouse::secret::SecretString::new(url));
+        config.mail.smtp_ca_file = std::env::var_os("GATEHOUSE_TEST_SMTP_CA").map(Into::into);
+    }
     config.backend = backend;
     config
+}
+
+/// SES sends only from a verified identity: moto marks a created one verified.
+async fn verify_sender(settings: &AwsSettings, from: &str) {
+    let endpoint = settings.endpoint_url.clone().unwrap_or_default();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
+    aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity(from).send().await.unwrap();
 }
 
 pub async fn start(kind: Kind) -> TestServer {
@@ -89,7 +106,16 @@ pub async fn start(kind: Kind) -> TestServer {
 
 /// Starts a server on `backend` (reusing it keeps the data: a restart).
 pub async fn start_on(backend: Backend, clock: Arc<dyn Clock>) -> TestServer {
+    start_with(backend, clock, |_| {}).await
+}
+
+/// Like [`start_on`], with the settings changed by `configure` first.
+pub async fn start_with(backend: Backend, clock: Arc<dyn Clock>, configure: impl FnOnce(&mut Config)) -> TestServer {
     let mut config = config_for(backend.clone());
+    if let (Backend::Aws(settings), Some(from)) = (&backend, &config.mail.from) {
+        verify_sender(settings, from).await;
+    }
+    configure(&mut config);
     let listener = gatehouse_server::bind(config.listen).await.unwrap();
     let addr = listener.local_addr().unwrap();
     config.issuer = format!("http://{addr}").parse().unwrap();

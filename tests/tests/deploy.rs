@@ -313,6 +313,8 @@ enum Target {
     Secret(String),
     /// A secret the code creates at run time, by its name under the secret prefix.
     RuntimeSecret(String),
+    /// The SES identity mail is sent as.
+    MailIdentity(String),
 }
 
 fn policy_target(template: &Value, function: &str, resource: &Value) -> Target {
@@ -330,6 +332,10 @@ fn policy_target(template: &Value, function: &str, resource: &Value) -> Target {
         return Target::Secret(secret.to_owned());
     }
     let text = sub_text(resource).unwrap_or_else(|| panic!("{function}: a resource that is no table or secret"));
+    if let Some(identity) = text.strip_prefix("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/") {
+        assert_eq!(identity, "${MailIdentity}", "{function}: mail is sent only as the configured identity");
+        return Target::MailIdentity(identity.to_owned());
+    }
     if let Some(rest) = text.strip_prefix("${").and_then(|t| t.split_once(".Arn}/index/")) {
         let (table, index) = rest;
         assert_eq!(type_of(template, table), Some("AWS::DynamoDB::Table"), "{function} names {table}");
@@ -385,6 +391,7 @@ fn grants(template: &Value) -> BTreeMap<String, BTreeMap<Target, BTreeSet<String
                             (Target::Secret(_) | Target::RuntimeSecret(_), "secretsmanager") => {
                                 SECRETS_ACTIONS.contains(&name)
                             }
+                            (Target::MailIdentity(_), "ses") => name == "SendEmail",
                             _ => false,
                         };
                         assert!(fits, "{id}: {action} on {target:?} is not an action the stores make there");
@@ -425,6 +432,14 @@ fn policies_name_only_tables_indexes_and_secrets_that_exist() {
             }
         }
     }
+    let senders: Vec<&String> = grants
+        .iter()
+        .filter(|(_, granted)| granted.keys().any(|t| matches!(t, Target::MailIdentity(_))))
+        .map(|(function, _)| function)
+        .collect();
+    assert_eq!(senders, ["signin-redirect"], "only the forgot forms send mail");
+    let signin = resource_properties(&template, "SigninRedirectFunction");
+    assert_eq!(ref_target(&signin["Environment"]["Variables"]["GATEHOUSE_MAIL_FROM"]), Some("MailFrom"));
     for (target, granted) in &grants["admin"] {
         if let Target::RuntimeSecret(name) = target {
             assert!(granted.contains("CreateSecret") && granted.contains("PutSecretValue"), "admin writes {name}");
@@ -476,9 +491,16 @@ fn environment_parameters_and_outputs() {
     for (name, value) in [("GATEHOUSE_ORG_NAME", "OrganizationName"), ("GATEHOUSE_ADMIN_USERNAME", "AdminUsername")] {
         assert_eq!(ref_target(&global_env(&template, name)), Some(value), "{name}");
     }
-    for parameter in
-        ["IssuerUrl", "OrganizationName", "AdminUsername", "CustomDomainName", "CertificateArn", "LogRetentionDays"]
-    {
+    for parameter in [
+        "IssuerUrl",
+        "OrganizationName",
+        "AdminUsername",
+        "CustomDomainName",
+        "CertificateArn",
+        "LogRetentionDays",
+        "MailFrom",
+        "MailIdentity",
+    ] {
         assert!(!template["Parameters"][parameter].is_null(), "parameter {parameter}");
     }
     for output in ["IssuerUrl", "AdminUrl", "ApiEndpoint"] {

@@ -141,6 +141,7 @@ async fn create(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTime) ->
             external_id: Some(person.link_id.clone()),
         },
         password_hash: None,
+        password_reset: None,
         created_at: now,
         updated_at: now,
     };

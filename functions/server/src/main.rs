@@ -5,6 +5,7 @@ use std::sync::Arc;
 use gatehouse::app::{AppState, FirstAdmin, ensure_first_admin, init_tracing};
 use gatehouse::clock::SystemClock;
 use gatehouse::config::Config;
+use gatehouse::mail::Transport;
 use gatehouse::services::secrets::{SweepMoment, sweep_orphan_client_secrets};
 
 #[tokio::main]
@@ -40,6 +41,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             println!("  first administrator: {} (password from GATEHOUSE_ADMIN_PASSWORD)", config.admin_username);
         }
         FirstAdmin::Existing => println!("  administrator: {}", config.admin_username),
+    }
+    match state.mailer.transport() {
+        Transport::Console => {
+            println!("  mail:     printed here (set GATEHOUSE_SMTP_URL and GATEHOUSE_MAIL_FROM to send it)")
+        }
+        Transport::Smtp => println!("  mail:     sent through the SMTP relay in GATEHOUSE_SMTP_URL"),
+        Transport::Ses => println!("  mail:     sent with Amazon SES"),
+        Transport::None | Transport::Outbox => println!("  mail:     not configured: nothing will be sent"),
     }
     gatehouse_server::serve_with(state, listener, limits).await;
     Ok(())

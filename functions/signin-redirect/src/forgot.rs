@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use gatehouse::app::AppState;
-use gatehouse::contact::Contact;
+use gatehouse::contact::{Contact, normalize_key};
 use gatehouse::local_signin::find_contact;
 use gatehouse::password::{PasswordHash, check_strength};
 use gatehouse::secret::{OpaqueToken, SecretString};
@@ -14,14 +14,16 @@ use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
-use gatehouse::web::request::{Params, form, query};
+use gatehouse::web::request::{Params, form, query, source_ip};
 use gatehouse::web::response::{html_page, with_cookie};
 use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok};
 use gatehouse::web::{Request, Response, StatusCode};
 use maud::{Markup, html};
 use time::{Duration, OffsetDateTime};
 
-const RESET_LIFETIME: Duration = Duration::hours(1);
+use crate::letters;
+
+const RESET_LIFETIME: Duration = Duration::minutes(30);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Forgot {
@@ -94,40 +96,69 @@ fn oidc_redirect_for(settings: &UpstreamSettings, contact: &Contact) -> bool {
     settings.is_on() && contact.profile.is_staff && !settings.forgot_email_body.is_empty()
 }
 
+/// Mail a form may cause per typed address, and per source address, in [`LIMIT_WINDOW`].
+const PER_ADDRESS: u32 = 5;
+const PER_SOURCE: u32 = 30;
+const LIMIT_WINDOW: Duration = Duration::hours(1);
+
+/// Counts this request against the address typed and the source; `Some(until)` when over.
+async fn over_limit(
+    state: &AppState,
+    req: &Request,
+    typed: &str,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, PageError> {
+    let throttle = &state.stores.throttle;
+    let mut keys = vec![(format!("forgot:{}", normalize_key(typed)), PER_ADDRESS)];
+    if let Some(source) = source_ip(req) {
+        keys.push((format!("forgot-source:{source}"), PER_SOURCE));
+    }
+    for (key, limit) in keys {
+        if throttle.record_failure(&key, now, LIMIT_WINDOW).await? > limit {
+            let until = throttle.failures(&key, now).await?.map_or(now + LIMIT_WINDOW, |(_, until)| until);
+            return Ok(Some(until));
+        }
+    }
+    Ok(None)
+}
+
 async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateTime) -> Result<Response, PageError> {
     let params = form(req);
     if !login_csrf_ok(state, req, params.text(CSRF_FIELD)) {
         return Err(PageError::new(StatusCode::FORBIDDEN, "The form expired", "Please go back and try again."));
     }
     let typed = params.text("email").trim();
+    if let Some(until) = over_limit(state, req, typed, now).await? {
+        let minutes = ((until - now).whole_seconds() + 59) / 60;
+        return page(state, req, StatusCode::TOO_MANY_REQUESTS, which.title(), |_| {
+            html! {
+                p.flash.error role="alert" { "Too many requests. Try again in " (minutes) " minute(s)." }
+                p { a href="/signin" { "Back to sign in" } }
+            }
+        });
+    }
     let settings = gatehouse::services::upstream::load(&state.stores).await?;
     let contacts: Vec<Contact> = match which {
         Forgot::Username => state.stores.contacts.find_by_email(typed).await?,
         Forgot::Password => find_contact(state, typed).await?.found().into_iter().collect(),
     };
-    for contact in contacts.iter().filter(|c| !c.profile.email.is_empty()) {
-        let to = &contact.profile.email;
-        if oidc_redirect_for(&settings, contact) {
-            mail::send(&state.stores, state.now(), to, which.title(), &settings.forgot_email_body).await?;
-            continue;
-        }
-        match which {
-            Forgot::Username => {
-                let body = format!("Your username at {} is: {}", state.config.org_name, contact.profile.username);
-                mail::send(&state.stores, state.now(), to, "Your username", &body).await?;
+    let org = &state.config.org_name;
+    for contact in contacts.into_iter().filter(|c| !c.profile.email.is_empty()) {
+        let to = contact.profile.email.clone();
+        let message = if oidc_redirect_for(&settings, &contact) {
+            letters::staff_sign_in(&to, org, which.title(), &settings.forgot_email_body)
+        } else {
+            match which {
+                Forgot::Username => letters::username(&to, org, &contact.profile.username),
+                Forgot::Password => {
+                    let username = contact.profile.username.clone();
+                    let link = new_reset_link(state, contact, now).await?;
+                    letters::reset(&to, org, &username, &link, RESET_LIFETIME.whole_minutes())
+                }
             }
-            Forgot::Password => {
-                let token = OpaqueToken::generate()?;
-                let ticket = Ticket::Reset { contact_id: contact.id };
-                state.stores.grants.put_ticket(&token.digest(), &ticket, now + RESET_LIFETIME).await?;
-                let link = state.config.url(&format!("/signin/reset?token={}", token.expose()));
-                let body = format!(
-                    "To choose a new password for {}, open this link within an hour:\n\n{link}\n\nIf you did not ask for this, ignore this email.",
-                    contact.profile.username
-                );
-                mail::send(&state.stores, state.now(), to, "Reset your password", &body).await?;
-            }
-        }
+        };
+        // A failure is in the delivery log and the logs; the page stays the same either way.
+        mail::send(&state.stores, &state.mailer, state.now(), &message).await?;
     }
     page(state, req, StatusCode::OK, which.title(), |_| {
         html! {
@@ -135,6 +166,17 @@ async fn submit(state: &AppState, req: &Request, which: Forgot, now: OffsetDateT
             p { a href="/signin" { "Back to sign in" } }
         }
     })
+}
+
+/// A fresh single-use link; it replaces any earlier one of the contact's.
+async fn new_reset_link(state: &AppState, mut contact: Contact, now: OffsetDateTime) -> Result<String, PageError> {
+    let token = OpaqueToken::generate()?;
+    contact.password_reset = Some(token.digest());
+    contact.updated_at = now;
+    state.stores.contacts.update(&contact).await?;
+    let ticket = Ticket::Reset { contact_id: contact.id, credential: contact.credential_stamp() };
+    state.stores.grants.put_ticket(&token.digest(), &ticket, now + RESET_LIFETIME).await?;
+    Ok(state.config.url(&format!("/signin/reset?token={}", token.expose())))
 }
 
 pub async fn show_reset(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
@@ -190,19 +232,27 @@ pub async fn reset(State(state): State<SharedState>, Req(req): Req) -> Result<Re
     let expired = || {
         PageError::new(
             StatusCode::BAD_REQUEST,
-            "This link has expired",
-            "Reset links work once, within an hour. Ask for a new one.",
+            "This link does not work any more",
+            format!(
+                "Reset links work once, within {} minutes, and only the newest one; a password change also ends them. Ask for a new one.",
+                RESET_LIFETIME.whole_minutes()
+            ),
         )
     };
-    let ticket =
-        state.stores.grants.take_ticket(TicketKind::Reset, &OpaqueToken::from_presented(token).digest(), now).await?;
-    let Some(Ticket::Reset { contact_id }) = ticket else { return Err(expired()) };
+    let digest = OpaqueToken::from_presented(token).digest();
+    let ticket = state.stores.grants.take_ticket(TicketKind::Reset, &digest, now).await?;
+    let Some(Ticket::Reset { contact_id, credential }) = ticket else { return Err(expired()) };
     let mut contact = state.stores.contacts.get(contact_id).await?.ok_or_else(expired)?;
+    if contact.password_reset.as_ref() != Some(&digest) || contact.credential_stamp() != credential {
+        tracing::info!(contact = %contact.id, "refused a replaced or outdated password reset link");
+        return Err(expired());
+    }
     let hash = tokio::task::spawn_blocking(move || PasswordHash::create(&password))
         .await
         .map_err(|_| PageError::internal())?
         .map_err(|_| PageError::internal())?;
     contact.password_hash = Some(hash);
+    contact.password_reset = None;
     contact.updated_at = now;
     state.stores.contacts.update(&contact).await?;
     tracing::info!(contact = %contact.id, "password reset by email link");

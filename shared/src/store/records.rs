@@ -63,6 +63,8 @@ pub struct ContactRecord {
     attributes: BTreeMap<String, String>,
     external_id: Option<String>,
     password_hash: Option<PasswordHash>,
+    #[serde(default)]
+    password_reset: Option<TokenDigest>,
     created_at: i64,
     updated_at: i64,
 }
@@ -84,6 +86,7 @@ impl From<&Contact> for ContactRecord {
             attributes: p.attributes,
             external_id: p.external_id,
             password_hash: c.password_hash.clone(),
+            password_reset: c.password_reset.clone(),
             created_at: c.created_at.unix_timestamp(),
             updated_at: c.updated_at.unix_timestamp(),
         }
@@ -108,6 +111,7 @@ impl From<ContactRecord> for Contact {
                 external_id: r.external_id,
             },
             password_hash: r.password_hash,
+            password_reset: r.password_reset,
             created_at: from_unix(r.created_at),
             updated_at: from_unix(r.updated_at),
         }
@@ -261,9 +265,15 @@ mod tests {
     fn tickets_from_before_the_kind_tag_read_by_their_key() {
         let id = ContactId::new_random();
         let old = format!("{{\"contact_id\":\"{id}\"}}");
-        assert_eq!(ticket_from_json(TicketKind::Reset, &old), Some(Ticket::Reset { contact_id: id }));
-        let new = to_json(&Ticket::Reset { contact_id: id }).unwrap();
-        assert_eq!(ticket_from_json(TicketKind::Reset, &new), Some(Ticket::Reset { contact_id: id }));
+        assert_eq!(
+            ticket_from_json(TicketKind::Reset, &old),
+            Some(Ticket::Reset { contact_id: id, credential: Default::default() })
+        );
+        let new = to_json(&Ticket::Reset { contact_id: id, credential: Default::default() }).unwrap();
+        assert_eq!(
+            ticket_from_json(TicketKind::Reset, &new),
+            Some(Ticket::Reset { contact_id: id, credential: Default::default() })
+        );
         assert_eq!(ticket_from_json(TicketKind::Login, &new), None, "another kind finds nothing");
         assert_eq!(ticket_from_json(TicketKind::Reset, "not json"), None);
     }

@@ -33,6 +33,7 @@ fn contact(username: &str, email: &str) -> Contact {
             external_id: None,
         },
         password_hash: Some(PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into())),
+        password_reset: None,
         created_at: T0,
         updated_at: T0,
     }
@@ -320,7 +321,7 @@ pub async fn grants(stores: &Stores) {
 pub async fn tickets_and_outbox(stores: &Stores) {
     let grants = &stores.grants;
     let key = OpaqueToken::generate().unwrap().digest();
-    let reset = Ticket::Reset { contact_id: ContactId::new_random() };
+    let reset = Ticket::Reset { contact_id: ContactId::new_random(), credential: Default::default() };
     grants.put_ticket(&key, &reset, T0 + Duration::minutes(10)).await.unwrap();
     assert!(grants.take_ticket(TicketKind::Login, &key, T0).await.unwrap().is_none(), "kinds are separate");
     assert_eq!(grants.take_ticket(TicketKind::Reset, &key, T0).await.unwrap(), Some(reset.clone()));
@@ -334,13 +335,16 @@ pub async fn tickets_and_outbox(stores: &Stores) {
         id: format!("m{n}"),
         to: "a@example.org".into(),
         subject: subject.into(),
-        body: "body".into(),
+        transport: crate::mail::Transport::Smtp,
+        delivery: crate::outbox::Delivery::Sent { provider_message_id: Some(format!("<m{n}@relay>")) },
+        attempts: 1,
         sent_at: T0 + Duration::seconds(n),
     };
     stores.outbox.push(&mail(1, "first")).await.unwrap();
     stores.outbox.push(&mail(2, "second")).await.unwrap();
     let recent = stores.outbox.recent(10, T0 + Duration::minutes(1)).await.unwrap();
     assert_eq!(recent.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["second", "first"], "newest first");
+    assert_eq!(recent[0], mail(2, "second"), "the delivery status round-trips");
     assert_eq!(stores.outbox.recent(1, T0).await.unwrap().len(), 1);
 }
 

@@ -62,6 +62,7 @@ mod tests {
                 external_id: None,
             },
             password_hash: None,
+            password_reset: None,
             created_at: now,
             updated_at: now,
         }

@@ -5,7 +5,7 @@ use gatehouse::clock::rfc3339;
 use gatehouse::contact::Contact;
 use gatehouse::event_log::LogEntry;
 use gatehouse::oidc::signing::SigningConfig;
-use gatehouse::outbox::Mail;
+use gatehouse::outbox::{Delivery, Mail};
 use gatehouse::query::{QueryDefinition, SavedQuery, kind_name};
 use gatehouse::registration::IdTokenHmacKey;
 use gatehouse::upstream::settings::UpstreamSettings;
@@ -383,13 +383,44 @@ impl From<&LogEntry> for LogEntryView {
     }
 }
 
+/// One entry of the delivery log: never the body, which may hold a sign-in link.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = Mail)]
 pub struct MailView {
+    pub id: String,
     pub to: String,
     pub subject: String,
-    pub body: String,
+    /// `ses`, `smtp`, `console`, `none` (not configured) or `outbox` (kept by an earlier version).
+    pub transport: String,
+    /// `sent`, `failed`, or `recorded` (kept by an earlier version, never sent).
+    pub status: String,
+    /// SES's MessageId, or the SMTP Message-ID.
+    pub provider_message_id: Option<String>,
+    /// Why every attempt failed.
+    pub error: Option<String>,
+    pub attempts: u32,
     pub sent_at: String,
+}
+
+impl From<&Mail> for MailView {
+    fn from(m: &Mail) -> Self {
+        let (status, provider_message_id, error) = match &m.delivery {
+            Delivery::Sent { provider_message_id } => ("sent", provider_message_id.clone(), None),
+            Delivery::Failed { error } => ("failed", None, Some(error.clone())),
+            Delivery::Recorded => ("recorded", None, None),
+        };
+        Self {
+            id: m.id.clone(),
+            to: m.to.clone(),
+            subject: m.subject.clone(),
+            transport: wire(&m.transport),
+            status: status.to_owned(),
+            provider_message_id,
+            error,
+            attempts: m.attempts,
+            sent_at: rfc3339(m.sent_at),
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -400,15 +431,6 @@ pub struct OutboxView {
 
 impl From<&[Mail]> for OutboxView {
     fn from(mails: &[Mail]) -> Self {
-        let mails = mails
-            .iter()
-            .map(|m| MailView {
-                to: m.to.clone(),
-                subject: m.subject.clone(),
-                body: m.body.clone(),
-                sent_at: rfc3339(m.sent_at),
-            })
-            .collect();
-        Self { mails }
+        Self { mails: mails.iter().map(MailView::from).collect() }
     }
 }

@@ -4,17 +4,15 @@
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::post;
-use gatehouse::contact::{Contact, ContactId};
+use gatehouse::contact::ContactId;
 use gatehouse::web::error::PageError;
 use gatehouse::web::response::see_other;
 use gatehouse::web::{Response, SharedState, StatusCode};
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
-use super::contacts::Card;
-use super::{
-    Confirm, CsrfForm, Ctx, FormError, NoFields, Section, confirm_page, csrf_input, error_summary, text_field,
-};
+use super::contact_cards::Card;
+use super::{Confirm, CsrfForm, Ctx, FormError, NoFields, Section, confirm_page};
 use crate::service::AdminError;
 use crate::service::contacts as service;
 
@@ -74,33 +72,4 @@ async fn unlink(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Resu
     let contact = service::get(&ctx.state, contact_id(&id)?).await?;
     service::unlink_identity(&ctx.state, &ctx.user.contact, contact.id, ctx.now).await?;
     Ok(see_other(&format!("/admin/contacts/{}?done=identity-unlinked", contact.id)))
-}
-
-/// The card on the contact's page.
-pub fn identity_card(ctx: &Ctx, c: &Contact, error: Option<&FormError>) -> Markup {
-    html! {
-        div.card {
-            h2 { "Sign-in through the OpenID provider" }
-            @match &c.profile.external_id {
-                Some(linked) => {
-                    p { "Linked to the provider identity " code { (linked) } "." }
-                    p { a.button.secondary href=(format!("/admin/contacts/{}/unlink", c.id)) { "Unlink…" } }
-                }
-                None => {
-                    form method="post" action=(format!("/admin/contacts/{}/link", c.id)) {
-                        (error_summary(error, |_| "Provider identity".to_owned()))
-                        p.hint { "Not linked. Link the identity the provider signs this person in as, when they cannot prove this account is theirs themselves." }
-                        (csrf_input(ctx))
-                        (text_field("link_external_id", "Provider identity", "", "text", html! {
-                            p.hint {
-                                "The External Claim ID's value, or " span.mono { "issuer|subject" }
-                                ": the OIDC log shows it under the reference the person was given."
-                            }
-                        }, error.map(|e| FormError { field: Some("link_external_id".into()), ..e.clone() }).as_ref()))
-                        div.actions { button type="submit" { "Link" } }
-                    }
-                }
-            }
-        }
-    }
 }

@@ -13,9 +13,10 @@ use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::see_other;
 use gatehouse::web::{Response, SharedState, StatusCode};
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
+use super::contact_cards::{self as cards, Card};
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
     edit_link, error_summary, field_error, lines, text_field, textarea_field,
@@ -146,13 +147,6 @@ pub fn routes() -> Router<SharedState> {
 struct PasswordForm {
     #[serde(default)]
     password: String,
-}
-
-/// The cards below the contact form, each with its own form and errors.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Card {
-    Password,
-    Identity,
 }
 
 /// The contact's page with one card's form refused.
@@ -324,29 +318,11 @@ fn show(
             }
         }
         @if let Some(c) = contact {
-            (password_form(ctx, c, card(Card::Password)))
-            (super::contact_link::identity_card(ctx, c, card(Card::Identity)))
+            (cards::password_card(ctx, c, card(Card::Password)))
+            (cards::identity_card(ctx, c, card(Card::Identity)))
         }
     };
     admin_page(ctx, status, Section::Contacts, &title, body)
-}
-
-fn password_form(ctx: &Ctx, c: &Contact, error: Option<&FormError>) -> Markup {
-    html! {
-        form.card method="post" action=(format!("/admin/contacts/{}/password", c.id)) {
-            h2 { "Set password" }
-            (error_summary(error, label))
-            p.hint {
-                @if c.password_hash.is_some() { "The contact has a password. A new one replaces it." }
-                @else { "The contact has no password yet." }
-            }
-            (csrf_input(ctx))
-            label for="new_password" { "New password" }
-            input id="new_password" type="password" name="password" autocomplete="new-password";
-            (field_error(error, "password"))
-            div.actions { button type="submit" { "Set password" } }
-        }
-    }
 }
 
 fn confirm_delete(ctx: &Ctx, status: StatusCode, c: &Contact, error: Option<&str>) -> Response {

@@ -2,6 +2,7 @@
 //! the session's CSRF token, answered with 303 to a page that shows what was done; every
 //! destructive action goes through a confirm page first.
 
+mod contact_cards;
 mod contact_link;
 mod contacts;
 mod logs;

@@ -1,13 +1,26 @@
-//! `/admin/outbox`: the mail Gatehouse sent (password resets, the OIDC "forgot" email), newest
-//! first. Delivery by Amazon SES would sit behind the same outbox.
+//! `/admin/outbox`: the delivery log of the mail Gatehouse sent (password resets, usernames, the
+//! OIDC "forgot" email), newest first: to whom, what, whether it left. Never the body.
 
 use axum::Router;
 use axum::routing::get;
+use gatehouse::mail::Transport;
+use gatehouse::outbox::{Delivery, Mail};
 use gatehouse::web::error::PageError;
 use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::html;
 
 use super::{Ctx, Section, admin_page};
+
+fn status(mail: &Mail) -> String {
+    let attempts = if mail.attempts > 1 { format!(" after {} attempts", mail.attempts) } else { String::new() };
+    match (&mail.delivery, mail.transport) {
+        (Delivery::Sent { .. }, Transport::Console) => "Printed on the server's console (no mail configured)".into(),
+        (Delivery::Sent { .. }, Transport::Ses) => format!("Sent by Amazon SES{attempts}"),
+        (Delivery::Sent { .. }, _) => format!("Sent by SMTP{attempts}"),
+        (Delivery::Failed { error }, _) => format!("Not sent{attempts}: {error}"),
+        (Delivery::Recorded, _) => "Recorded only (before mail was sent)".into(),
+    }
+}
 
 const SHOWN: usize = 100;
 
@@ -20,19 +33,20 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let mails = crate::service::outbox::recent(&ctx.state, SHOWN, ctx.now).await?;
     let body = html! {
         h1 { "Outbox" }
-        p.hint { "The mail Gatehouse sent, newest first (the last " (SHOWN) " messages of the past " (ctx.state.stores.retention.outbox.whole_days()) " days)." }
+        p.hint { "The mail Gatehouse sent, newest first (the last " (SHOWN) " messages of the past " (ctx.state.stores.retention.outbox.whole_days()) " days). Bodies are not kept: they hold links that sign people in." }
         @if mails.is_empty() {
             div.card { p { "No mail has been sent yet." } }
         } @else {
             table {
-                thead { tr { th { "Sent (UTC)" } th { "To" } th { "Subject" } th { "Body" } } }
+                thead { tr { th { "Sent (UTC)" } th { "To" } th { "Subject" } th { "Status" } th { "Message ID" } } }
                 tbody {
                     @for mail in &mails {
                         tr {
                             td.mono { (gatehouse::clock::rfc3339(mail.sent_at)) }
                             td { (mail.to) }
                             td { (mail.subject) }
-                            td { pre.mono { (mail.body) } }
+                            td { (status(mail)) }
+                            td.mono { @if let Delivery::Sent { provider_message_id: Some(id) } = &mail.delivery { (id) } }
                         }
                     }
                 }

@@ -36,7 +36,14 @@ pub async fn create(state: &AppState, draft: &ContactDraft, now: OffsetDateTime)
         Some(p) => Some(hash(p.clone()).await?),
         None => None,
     };
-    let contact = Contact { id: ContactId::new_random(), profile, password_hash, created_at: now, updated_at: now };
+    let contact = Contact {
+        id: ContactId::new_random(),
+        profile,
+        password_hash,
+        password_reset: None,
+        created_at: now,
+        updated_at: now,
+    };
     state.stores.contacts.insert(&contact).await.map_err(conflict)?;
     tracing::info!(contact = %contact.id, "contact created");
     Ok(contact)
