@@ -17,7 +17,7 @@ pub fn password_card(ctx: &Ctx, c: &Contact, error: Option<&FormError>) -> Marku
     html! {
         form.card method="post" action=(format!("/admin/contacts/{}/password", c.id)) {
             h2 { "Set password" }
-            (error_summary(error, |_| "New password".to_owned()))
+            (error_summary(error, |_| "Password".to_owned()))
             p.hint {
                 @if c.password_hash.is_some() { "The contact has a password. A new one replaces it." }
                 @else { "The contact has no password yet." }
