@@ -43,6 +43,7 @@ const fn route(method: &'static str, path: &'static str, function: Function) -> 
 pub const ROUTES: &[Route] = &[
     route("GET", "/.well-known/openid-configuration", Function::Discovery),
     route("GET", "/jwks", Function::Discovery),
+    route("GET", "/favicon.ico", Function::Discovery),
     route("GET", "/", Function::SigninRedirect),
     route("GET", "/signin", Function::SigninRedirect),
     route("POST", "/signin", Function::SigninRedirect),

@@ -80,7 +80,7 @@ pub(crate) async fn check(
         tracing::info!(client_id = %registration.client_id, contact = %user.contact.id, code = %rule.code, "no access");
         return Ok(Step::Done(match &rule.redirect {
             Some(url) => see_other(url.as_str()),
-            None => no_access_page(state, &registration),
+            None => no_access_page(state, &registration, &user, &reply),
         }));
     }
     Ok(Step::Continue(Box::new(Checked { registration, request, user, profile, reply })))
@@ -121,11 +121,20 @@ fn signin_url(params: &Params, signed_in: bool, now: OffsetDateTime) -> String {
     format!("/signin?{}", signin.finish())
 }
 
-fn no_access_page(state: &AppState, registration: &Registration) -> Response {
+/// The seed's No Access page, with ways on: back to the app (which learns `access_denied`),
+/// the member's account, or signing out to use another account.
+fn no_access_page(state: &AppState, registration: &Registration, user: &SignedIn, reply: &ClientReply) -> Response {
+    let app = &registration.settings.name;
+    let org = &state.config.org_name;
     let body = html! {
         h1 { "No access" }
-        p { "Your account at " (state.config.org_name) " does not have access to " strong { (registration.settings.name) } "." }
-        p.hint { "If you think this is a mistake, please contact " (state.config.org_name) "." }
+        p { "Your account at " (org) " does not have access to " strong { (app) } "." }
+        p.hint { "You are signed in as " (user.contact.profile.username) ". If you think this is a mistake, please contact " (org) "." }
+        div.actions {
+            a.button href=(reply.denied_location()) { "Back to " (app) }
+            a href="/account" { "Your account" }
+            a href="/signout" { "Sign out" }
+        }
     };
     html_page(StatusCode::FORBIDDEN, "No access", body)
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::grants::Consent;
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
+use gatehouse::oidc::scope::Scope;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
@@ -33,15 +34,70 @@ const CARRIED: &[&str] = &[
     "login_after",
 ];
 
+/// A column alias as a person reads it: `given_name` → "Given name",
+/// `AccessRestrictionCode` → "Access restriction code", `address.locality` → "Address locality".
+fn in_words(alias: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in alias.chars() {
+        let boundary = matches!(c, '_' | '.' | '-' | ' ') || (c.is_uppercase() && previous_lower);
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if c.is_alphanumeric() {
+            current.extend(c.to_lowercase());
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    let mut text = words.join(" ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text
+}
+
+/// The authorization request again, for "Not you?": a fresh sign-in that comes back here.
+fn sign_in_as_someone_else(params: &Params) -> String {
+    let mut back = url::form_urlencoded::Serializer::new(String::new());
+    for name in CARRIED {
+        if let Some(value) = params.get(name) {
+            back.append_pair(name, value);
+        }
+    }
+    let return_to = format!("/authorize?{}", back.finish());
+    format!("/signin?force=1&return_to={}", gatehouse::web::request::url_encode(&return_to))
+}
+
 pub(crate) fn page(state: &AppState, checked: &Checked, params: &Params) -> Response {
     let app = &checked.registration.settings.name;
+    let profile = &checked.profile;
+    // What /userinfo and the tokens carry: the profile query's columns and the role query's roles.
+    let fields: Vec<String> = profile.row.iter().map(|(alias, _)| in_words(alias)).collect();
     let body = html! {
         h1 { "Allow " (app) "?" }
         p { "Allow " strong { (app) } " to access the following information from your account at " strong { (state.config.org_name) } "?" }
         ul.consent-scopes {
-            @for scope in checked.request.scope.iter() { li { (scope.describe()) } }
+            @for scope in checked.request.scope.iter() {
+                @match scope {
+                    Scope::Profile | Scope::Email | Scope::Roles => {}
+                    other => li { (other.describe()) },
+                }
+            }
+            @if !fields.is_empty() { li { "From your profile: " (fields.join(", ")) } }
+            li {
+                @if profile.roles.is_empty() { "Your roles (you have none at the moment)" }
+                @else { "Your roles: " (profile.roles.join(", ")) }
+            }
         }
-        p.hint { "Signed in as " (checked.user.contact.profile.username) ". You can withdraw this later from your account page." }
+        p.hint {
+            "Signed in as " (checked.user.contact.profile.username) ". "
+            a href=(sign_in_as_someone_else(params)) { "Not you? Sign in as someone else" }
+            ". You can withdraw this later from your account page."
+        }
         form method="post" action="/authorize/consent" {
             input type="hidden" name=(CSRF_FIELD) value=(checked.user.session.csrf_token.expose());
             @for name in CARRIED {
@@ -88,5 +144,19 @@ pub async fn decide(State(state): State<SharedState>, Req(req): Req) -> Result<R
             Ok(checked.reply.error(&error))
         }
         _ => Err(PageError::bad_request("Choose Allow or Deny.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_words;
+
+    #[test]
+    fn aliases_read_as_words() {
+        assert_eq!(in_words("given_name"), "Given name");
+        assert_eq!(in_words("AccessRestrictionCode"), "Access restriction code");
+        assert_eq!(in_words("address.locality"), "Address locality");
+        assert_eq!(in_words("email"), "Email");
+        assert_eq!(in_words("member_type2"), "Member type2");
     }
 }

@@ -31,6 +31,11 @@ impl ClientReply {
 
     /// `redirect_uri` with `params` in its query (code) or fragment (implicit).
     pub fn with(&self, params: &[(&str, &str)]) -> Response {
+        see_other(&self.location(params))
+    }
+
+    /// Where [`Self::with`] sends the browser.
+    pub fn location(&self, params: &[(&str, &str)]) -> String {
         let mut pairs = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in params {
             pairs.append_pair(name, value);
@@ -41,14 +46,18 @@ impl ClientReply {
         pairs.append_pair("iss", &self.issuer);
         let encoded = pairs.finish();
         let redirect_uri = &self.redirect_uri;
-        let location = if self.response_type.uses_fragment() {
+        if self.response_type.uses_fragment() {
             format!("{redirect_uri}#{encoded}")
         } else if redirect_uri.contains('?') {
             format!("{redirect_uri}&{encoded}")
         } else {
             format!("{redirect_uri}?{encoded}")
-        };
-        see_other(&location)
+        }
+    }
+
+    /// The app's own answer for a member it may not serve (`access_denied`): the way back.
+    pub fn denied_location(&self) -> String {
+        self.location(&[("error", ErrorCode::AccessDenied.as_str()), ("error_description", "the member has no access")])
     }
 
     pub fn error(&self, error: &OAuthError) -> Response {

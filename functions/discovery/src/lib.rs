@@ -1,4 +1,5 @@
-//! OpenID Provider metadata (`/.well-known/openid-configuration`) and public keys (`/jwks`).
+//! OpenID Provider metadata (`/.well-known/openid-configuration`), public keys (`/jwks`), and
+//! the site's icon (`/favicon.ico`): the static answers.
 
 use axum::Router;
 use axum::extract::State;
@@ -46,6 +47,7 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/.well-known/openid-configuration", get(configuration))
         .route("/jwks", get(jwks))
+        .route("/favicon.ico", get(favicon))
         .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
         .with_state(state)
 }
@@ -72,5 +74,20 @@ async fn jwks(State(state): State<SharedState>) -> Response {
 /// Public documents: clients may cache them briefly (keys rotate with a grace period).
 fn cacheable(mut response: Response) -> Response {
     response.headers_mut().insert("cache-control", HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+/// The icon browsers ask for on every first visit: a gate, as SVG (browsers accept it at this
+/// address), cached for a day.
+async fn favicon() -> Response {
+    const ICON: &str = concat!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">"##,
+        r##"<rect width="32" height="32" rx="6" fill="#1f5fbf"/>"##,
+        r##"<path d="M8 26V12a8 8 0 0 1 16 0v14h-4V12a4 4 0 0 0-8 0v14z" fill="#fff"/></svg>"##
+    );
+    let mut response = axum::response::IntoResponse::into_response(ICON);
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    headers.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     response
 }

@@ -123,11 +123,19 @@ pub struct PageError {
     pub message: String,
     /// Names the log entry that holds the detail, for the person to pass on.
     pub reference: Option<String>,
+    /// Where the person can go from here: (address, text). The sign-in page unless set.
+    pub ways_on: Vec<(String, String)>,
 }
 
 impl PageError {
     pub fn new(status: StatusCode, title: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { status, title: title.into(), message: message.into(), reference: None }
+        let ways_on = vec![("/signin".to_owned(), "Go to the sign-in page".to_owned())];
+        Self { status, title: title.into(), message: message.into(), reference: None, ways_on }
+    }
+
+    /// Replaces the links under the message.
+    pub fn with_ways_on(self, links: &[(&str, &str)]) -> Self {
+        Self { ways_on: links.iter().map(|(href, text)| ((*href).to_owned(), (*text).to_owned())).collect(), ..self }
     }
 
     pub fn with_reference(self, reference: impl Into<String>) -> Self {
@@ -168,7 +176,14 @@ impl PageError {
                     ". If you ask for help, give this reference: your administrator can find the details in the OIDC log."
                 }
             }
-            p { a href="/signin" { "Go to the sign-in page" } }
+            @if !self.ways_on.is_empty() {
+                p.ways-on {
+                    @for (i, (href, text)) in self.ways_on.iter().enumerate() {
+                        @if i > 0 { " · " }
+                        a href=(href) { (text) }
+                    }
+                }
+            }
         };
         html_page(self.status, &self.title, body)
     }
@@ -212,12 +227,27 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Whether the client asked for a page (a browser) rather than JSON.
+fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|part| part.trim().starts_with("text/html")))
+}
+
 /// The answer for a known path asked with a method it does not accept (axum adds `Allow`).
-pub async fn method_not_allowed() -> Response {
+pub async fn method_not_allowed(headers: axum::http::HeaderMap) -> Response {
+    if wants_html(&headers) {
+        let message = "This page does not accept that kind of request.";
+        return PageError::new(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", message).into_response();
+    }
     ApiError::method_not_allowed().into_response()
 }
 
-/// The answer for an address no function serves.
-pub async fn not_found() -> Response {
+/// The answer for an address no function serves: a page for browsers, JSON for the rest.
+pub async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    if wants_html(&headers) {
+        return PageError::not_found().with_ways_on(&[("/", "Go to the start page")]).into_response();
+    }
     ApiError::not_found("this address").into_response()
 }

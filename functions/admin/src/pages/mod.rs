@@ -52,7 +52,7 @@ async fn home(_: Ctx) -> Response {
 }
 
 async fn not_found(_: Ctx) -> PageError {
-    PageError::not_found()
+    PageError::not_found().with_ways_on(&[("/admin", "Back to the administration")])
 }
 
 /// What a page handler works with: the system administrator making the request, and its
@@ -95,12 +95,14 @@ impl FromRequestParts<SharedState> for Ctx {
             Err(e) => return Err(PageError::from(e).into_response()),
         };
         if !user.contact.profile.is_sysadmin {
-            return Err(PageError::new(
-                StatusCode::FORBIDDEN,
-                "No access",
-                "Only system administrators may use the administration.",
-            )
-            .into_response());
+            let message = format!(
+                "Only system administrators may use the administration. You are signed in as {}.",
+                user.contact.profile.username
+            );
+            let ways_on = [("/account", "Go to your account"), ("/signout", "Sign out")];
+            return Err(PageError::new(StatusCode::FORBIDDEN, "No access", message)
+                .with_ways_on(&ways_on)
+                .into_response());
         }
         // For a `CsrfForm` later in the same handler, so the session is looked up once.
         parts.extensions.insert(user.clone());
