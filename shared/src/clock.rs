@@ -47,6 +47,11 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
+/// A date as people write it, e.g. "28 November 2026" (UTC).
+pub fn long_date(at: OffsetDateTime) -> String {
+    format!("{} {} {}", at.day(), at.month(), at.year())
+}
+
 /// Whole seconds since the epoch: how both backends store time.
 pub fn from_unix(seconds: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -41,6 +41,18 @@ impl Scope {
         }
     }
 
+    /// A few words for lists (the member's account page).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Openid => "your identity",
+            Self::Profile => "your profile",
+            Self::Email => "your email address",
+            Self::Roles => "your roles",
+            Self::OfflineAccess => "access while you are away",
+            Self::Admin => "administration",
+        }
+    }
+
     /// What the consent page says this scope shares.
     pub fn describe(self) -> &'static str {
         match self {

@@ -85,7 +85,7 @@ test('an administrator manages an app registration through the pages', async (t)
     await signIn(page);
     await page.goto('/admin');
     assert.equal(new URL(page.url()).pathname, '/admin/registrations');
-    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'App Registrations');
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'App registrations');
     await page.getByRole('link', { name: 'Add App Registration' }).waitFor();
     for (const name of ['App registrations', 'Contacts', 'Queries']) {
       await page.getByRole('navigation').getByRole('link', { name }).waitFor();

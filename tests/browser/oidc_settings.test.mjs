@@ -1,4 +1,4 @@
-// The Open ID Connect settings page and its Logs tab in a real browser (issue 4): the
+// The OpenID Connect settings page and its Logs tab in a real browser (issue 4): the
 // administrator sees the seed's options, a save whose discovery fails shows the error at the
 // field and keeps the input, the Logs tab shows that error and filters by level, text and date.
 // Then, against a real Entra-like provider (tests/upstream/provider.mjs, node oidc-provider):
@@ -80,15 +80,15 @@ async function saveSettings(page) {
   return submit(page, page.getByRole('button', { name: 'Save', exact: true }));
 }
 
-test('the administrator configures Open ID Connect and reads its logs', async (t) => {
+test('the administrator configures OpenID Connect and reads its logs', async (t) => {
   const { page, problems } = session;
 
-  await t.test('opens Open ID Connect from the admin header and sees the options', async () => {
+  await t.test('opens OpenID Connect from the admin header and sees the options', async () => {
     await signIn(page);
-    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Open ID Connect' }).click();
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'OpenID Connect' }).click();
     assert.equal(new URL(page.url()).pathname, '/admin/oidc');
-    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Open ID Connect');
-    const tabs = page.getByRole('navigation', { name: 'Open ID Connect tabs' });
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'OpenID Connect');
+    const tabs = page.getByRole('navigation', { name: 'OpenID Connect tabs' });
     assert.equal(await tabs.getByRole('link', { name: 'Settings' }).getAttribute('aria-current'), 'page');
     await tabs.getByRole('link', { name: 'Logs' }).waitFor();
     for (const name of ['Disabled', 'Test mode', 'Enabled']) {
@@ -125,7 +125,7 @@ test('the administrator configures Open ID Connect and reads its logs', async (t
     const result = await saveSettings(page);
     assert.equal(result.status, 303, await mainText(page));
     assert.equal(`${result.url.pathname}${result.url.search}`, '/admin/oidc?done=oidc-saved');
-    assert.match(await page.locator('.flash').innerText(), /The Open ID Connect settings were saved/);
+    assert.match(await page.locator('.flash').innerText(), /The OpenID Connect settings were saved/);
     assert.equal(await page.getByLabel('Email body').inputValue(), body);
   });
 
@@ -170,7 +170,7 @@ test('the administrator configures Open ID Connect and reads its logs', async (t
   });
 
   await t.test('the Logs tab shows the error; level, text and date filters change the table', async () => {
-    await page.getByRole('navigation', { name: 'Open ID Connect tabs' }).getByRole('link', { name: 'Logs' }).click();
+    await page.getByRole('navigation', { name: 'OpenID Connect tabs' }).getByRole('link', { name: 'Logs' }).click();
     assert.equal(new URL(page.url()).pathname, '/admin/oidc/logs');
     assert.deepEqual(await page.getByLabel('Level').locator('option').allInnerTexts(), ['All', 'debug', 'info', 'warning', 'error']);
     const all = await logRows(page);
@@ -249,7 +249,7 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
     await fillProvider();
     const result = await saveSettings(page);
     assert.equal(result.status, 303, await mainText(page));
-    assert.match(await page.locator('.flash').innerText(), /The Open ID Connect settings were saved/);
+    assert.match(await page.locator('.flash').innerText(), /The OpenID Connect settings were saved/);
     assert.ok(await page.getByRole('radio', { name: 'Test mode', exact: true }).isChecked());
     assert.equal(await page.getByLabel('Client Secret', { exact: true }).inputValue(), '');
     assert.match(await mainText(page), /A secret is stored \(…cret\)\. Leave blank to keep it\./);
@@ -263,7 +263,7 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
     await page.getByRole('radio', { name: 'Enabled', exact: true }).check();
     let result = await saveSettings(page);
     assert.equal(result.status, 200);
-    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Enable Open ID Connect');
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Enable OpenID Connect');
     assert.match(
       await page.locator('.warning').innerText(),
       /Signing in with a standard username and password will no longer work for the specified user types, except for system administrators\./,
@@ -352,7 +352,7 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
     try {
       assert.equal(result.url.origin, new URL(BASE).origin);
       assert.match(result.url.pathname, /^\/admin(\/|$)/, `landed on ${result.url}`);
-      await p.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Open ID Connect' }).waitFor();
+      await p.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'OpenID Connect' }).waitFor();
     } finally {
       await context.close();
     }

@@ -75,6 +75,25 @@ both_backends!(members_and_admins_are_never_stuck, |server: TestServer| async mo
     assert_eq!(again.status(), 200, "a fresh sign-in page even though signed in");
     assert!(again.text().await.unwrap().contains("name=\"return_to\" value=\"/authorize?"));
 
+    // The account page: what each app may see, in words, and a withdrawal that says it happened.
+    let mut allowed = Client::new(&server);
+    assert_eq!(allowed.authorize(&authorize_url(&app, &[]), "bsmith").await.status(), 303);
+    let account = allowed.get_raw("/account").await.text().await.unwrap();
+    assert!(account.contains("Your identity, your profile") && !account.contains("openid"), "{account}");
+    assert!(account.contains("Withdraw access"), "{account}");
+    let csrf = gatehouse_tests::form_value(&account, "csrf_token").unwrap();
+    let withdrawn = allowed
+        .http
+        .post(allowed.url("/account/consents/withdraw"))
+        .form(&[("csrf_token", csrf.as_str()), ("client_id", app.client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), 303);
+    let after = allowed.get_raw(&gatehouse_tests::location(&withdrawn)).await.text().await.unwrap();
+    assert!(after.contains("Member Portal no longer has access to your account"), "{after}");
+    assert!(after.contains("You have not allowed any app"), "{after}");
+
     // No Access: back to the app (which learns access_denied), the account, or sign out.
     let mut suspended = Client::new(&server);
     assert_eq!(suspended.sign_in("suspended", MEMBER_PASSWORD).await.status(), 303);

@@ -5,7 +5,7 @@ use gatehouse::registration::ClientId;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
-use gatehouse::web::request::form;
+use gatehouse::web::request::{form, query};
 use gatehouse::web::response::{html_page, see_other};
 use gatehouse::web::session::{CSRF_FIELD, signed_in};
 use gatehouse::web::{Response, StatusCode};
@@ -24,7 +24,15 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
     }
     let p = &user.contact.profile;
     let csrf = user.session.csrf_token.expose();
+    // After a withdrawal: which app, by name (only ids of this member's apps are looked up).
+    let withdrawn = match query(req).get("withdrawn").and_then(ClientId::parse) {
+        Some(id) => state.stores.registrations.get(id).await?.map(|r| r.settings.name),
+        None => None,
+    };
     let body = html! {
+        @if let Some(name) = &withdrawn {
+            p.flash role="status" { (name) " no longer has access to your account. It will ask again the next time you use it." }
+        }
         h1 { "Your account" }
         p { "Signed in to " (state.config.org_name) " as " strong { (format!("{} {}", p.first_name, p.last_name).trim()) } " (" (p.username) ")." }
         h2 { "Apps you allowed" }
@@ -37,13 +45,18 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
                     @for (name, consent) in &apps {
                         tr {
                             td { (name) }
-                            td { (consent.scope.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) }
-                            td { (gatehouse::clock::rfc3339(consent.granted_at)) }
+                            td { (sentence_case(&consent.scope.iter().map(|s| s.label()).collect::<Vec<_>>().join(", "))) }
+                            td { time datetime=(gatehouse::clock::rfc3339(consent.granted_at)) { (gatehouse::clock::long_date(consent.granted_at)) } }
                             td.icons {
-                                form method="post" action="/account/consents/withdraw" {
-                                    input type="hidden" name=(CSRF_FIELD) value=(csrf);
-                                    input type="hidden" name="client_id" value=(consent.client_id);
-                                    button.secondary type="submit" aria-label=(format!("Withdraw consent for {name}")) { "Withdraw" }
+                                // A second, explicit step before the access goes (no script needed).
+                                details {
+                                    summary { "Withdraw…" }
+                                    form method="post" action="/account/consents/withdraw" {
+                                        input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                                        input type="hidden" name="client_id" value=(consent.client_id);
+                                        p.hint { (name) " will lose access to your account." }
+                                        button.danger type="submit" aria-label=(format!("Withdraw consent for {name}")) { "Withdraw access" }
+                                    }
                                 }
                             }
                         }
@@ -77,5 +90,10 @@ pub async fn withdraw(State(state): State<SharedState>, Req(req): Req) -> Result
         state.stores.grants.delete_consent(user.contact.id, id).await?;
     }
     tracing::info!(contact = %user.contact.id, %client_id, "consent withdrawn");
-    Ok(see_other("/account"))
+    Ok(see_other(&format!("/account?withdrawn={}", gatehouse::web::request::url_encode(client_id))))
+}
+
+fn sentence_case(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -1,4 +1,4 @@
-//! The Open ID Connect settings page: mode, provider, staff claim, and the rest of the seed's fields.
+//! The OpenID Connect settings page: mode, provider, staff claim, and the rest of the seed's fields.
 
 use serde::{Deserialize, Serialize};
 use url::Url;

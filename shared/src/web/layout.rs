@@ -32,6 +32,7 @@ button, .button { display: inline-block; padding: .5rem 1rem; border: 1px solid 
   background: var(--accent); color: #fff; font: inherit; cursor: pointer; text-decoration: none; }
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }
 button.danger, .button.danger { background: var(--danger); border-color: var(--danger); color: #fff; }
+.button.danger-text { color: var(--danger); border-color: var(--danger); }
 button.link { background: none; border: none; color: var(--accent); padding: 0; text-decoration: underline; }
 .actions { display: flex; gap: .75rem; margin-top: 1.5rem; align-items: center; flex-wrap: wrap; }
 table { width: 100%; border-collapse: collapse; background: #fff; }

@@ -11,7 +11,7 @@ use super::schemas::ErrorBody;
     info(
         title = "Gatehouse admin API",
         version = "0.1.0",
-        description = "App registrations, contacts, saved queries, ID token signing, the Open ID Connect (Entra ID / Okta) settings and their log, and the outbox. For system administrators. Authenticate with the session cookie from /signin (cookie-authenticated writes send X-CSRF-Token, from GET /admin/api/session), or with a bearer token: POST /token with grant_type=password, client_id=gatehouse-admin, scope=admin and a system administrator's username and password. Errors are {\"error\": message, \"code\": code, \"field\": field?}."
+        description = "App registrations, contacts, saved queries, ID token signing, the OpenID Connect (Entra ID / Okta) settings and their log, and the outbox. For system administrators. Authenticate with the session cookie from /signin (cookie-authenticated writes send X-CSRF-Token, from GET /admin/api/session), or with a bearer token: POST /token with grant_type=password, client_id=gatehouse-admin, scope=admin and a system administrator's username and password. Errors are {\"error\": message, \"code\": code, \"field\": field?}."
     ),
     paths(
         super::session, super::outbox,

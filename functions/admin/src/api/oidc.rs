@@ -1,4 +1,4 @@
-//! `/admin/api/oidc-settings` (the Open ID Connect settings page) and `/admin/api/logs` (its Logs tab).
+//! `/admin/api/oidc-settings` (the OpenID Connect settings page) and `/admin/api/logs` (its Logs tab).
 
 use axum::Router;
 use axum::extract::State;

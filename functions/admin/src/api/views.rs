@@ -293,7 +293,7 @@ impl From<&SigningConfig> for SigningView {
     }
 }
 
-/// The Open ID Connect settings. The client secret is never sent back: only whether it is set and its end.
+/// The OpenID Connect settings. The client secret is never sent back: only whether it is set and its end.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = OidcSettings)]
 pub struct SettingsView {

@@ -1,4 +1,4 @@
-//! `/admin/oidc/logs`: the Open ID Connect page's Logs tab. Every request to and from the
+//! `/admin/oidc/logs`: the OpenID Connect page's Logs tab. Every request to and from the
 //! provider, every decision and every error, filtered by level, "message contains" and an
 //! occurred-between range, newest first, paged with "Older entries".
 
@@ -38,19 +38,19 @@ async fn search(ctx: Ctx) -> Result<Response, PageError> {
         Err(invalid) => {
             let error = FormError::invalid(invalid);
             let body = page(params, Some(&error), None);
-            return Ok(admin_page(&ctx, error.status, Section::Oidc, "Open ID Connect logs", body));
+            return Ok(admin_page(&ctx, error.status, Section::Oidc, "OpenID Connect logs", body));
         }
     };
     let found = logs(&ctx.state, &filter, ctx.now).await?;
     let body = page(params, None, Some((&found.entries, found.next_before.as_deref())));
-    Ok(admin_page(&ctx, StatusCode::OK, Section::Oidc, "Open ID Connect logs", body))
+    Ok(admin_page(&ctx, StatusCode::OK, Section::Oidc, "OpenID Connect logs", body))
 }
 
 /// The filter form, then the entries (none when the filter was refused).
 fn page(params: &Params, error: Option<&FormError>, found: Option<(&[LogEntry], Option<&str>)>) -> Markup {
     let level = params.text("level");
     html! {
-        h1 { "Open ID Connect" }
+        h1 { "OpenID Connect" }
         (tabs(Tab::Logs))
         p.hint { "Any activity through the OIDC service is logged and only available to system administrators. The logs contain detailed information about requests that are sent or received through the service, or any error messages (secrets and tokens are redacted)." }
         (error_summary(error, label))

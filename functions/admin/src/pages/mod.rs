@@ -182,7 +182,7 @@ const SECTIONS: &[(Section, &str, &str)] = &[
     (Section::Registrations, "/admin/registrations", "App registrations"),
     (Section::Contacts, "/admin/contacts", "Contacts"),
     (Section::Queries, "/admin/queries", "Queries"),
-    (Section::Oidc, "/admin/oidc", "Open ID Connect"),
+    (Section::Oidc, "/admin/oidc", "OpenID Connect"),
     (Section::Signing, "/admin/signing", "Signing"),
     (Section::Outbox, "/admin/outbox", "Outbox"),
 ];
@@ -239,9 +239,9 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "query-created" => "The query was created.",
         "query-saved" => "The query was saved.",
         "query-deleted" => "The query was deleted.",
-        "oidc-saved" => "The Open ID Connect settings were saved.",
+        "oidc-saved" => "The OpenID Connect settings were saved.",
         "oidc-saved-mfa-off" => {
-            "The Open ID Connect settings were saved. OIDC cannot be used with multi-factor authentication, so MFA was disabled."
+            "The OpenID Connect settings were saved. OIDC cannot be used with multi-factor authentication, so MFA was disabled."
         }
         "mfa-on-oidc-off" => {
             "Multi-factor authentication was enabled, so OIDC was disabled: users sign in with their usernames and passwords."
@@ -375,12 +375,11 @@ pub fn edit_link(href: &str, name: &str) -> Markup {
     }
 }
 
-/// The trash icon leading to a thing's delete confirmation.
+/// The link to a thing's delete confirmation: a visible word, since an emoji icon is a blank
+/// square where no emoji font is installed.
 pub fn delete_link(href: &str, name: &str) -> Markup {
     html! {
-        a.button.secondary href=(href) aria-label=(format!("Delete {name}")) title="Delete" {
-            span aria-hidden="true" { "🗑" }
-        }
+        a.button.secondary.danger-text href=(href) aria-label=(format!("Delete {name}")) { "Delete" }
     }
 }
 

@@ -1,4 +1,4 @@
-//! `/admin/oidc`: the seed's Open ID Connect settings page (mode, authentication service,
+//! `/admin/oidc`: the seed's OpenID Connect settings page (mode, authentication service,
 //! user authentication, the forgot username/password email, and MFA), with its Logs tab
 //! (`/admin/oidc/logs`, in `logs.rs`).
 
@@ -249,7 +249,7 @@ pub(super) enum Tab {
 
 pub(super) fn tabs(current: Tab) -> Markup {
     html! {
-        nav.actions aria-label="Open ID Connect tabs" {
+        nav.actions aria-label="OpenID Connect tabs" {
             @for (tab, href, name) in [(Tab::Settings, "/admin/oidc", "Settings"), (Tab::Logs, "/admin/oidc/logs", "Logs")] {
                 @if tab == current {
                     a href=(href) aria-current="page" { strong { (name) } }
@@ -279,7 +279,7 @@ fn show(
 ) -> Response {
     let hint = service::secret_hint(stored);
     let body = form::render(ctx, form, hint.as_deref(), error);
-    admin_page(ctx, status, Section::Oidc, "Open ID Connect", body)
+    admin_page(ctx, status, Section::Oidc, "OpenID Connect", body)
 }
 
 /// OIDC and MFA exclude each other (the seed): turning one on turns the other off. Returns the
@@ -331,7 +331,7 @@ fn confirm_enable(ctx: &Ctx, form: &OidcForm, require_for: RequireFor) -> Respon
         RequireFor::StaffAndPublic => "staff and public users",
     };
     let message = html! {
-        p { "Enable Open ID Connect for " strong { (who) } "? From then on they sign in through the external directory only." }
+        p { "Enable OpenID Connect for " strong { (who) } "? From then on they sign in through the external directory only." }
         div.warning role="alert" { strong { "Warning! " } (ENABLE_WARNING) }
         p.hint { "To avoid disruption for staff users, it is recommended to test and configure OIDC during non-business hours." }
     };
@@ -343,7 +343,7 @@ fn confirm_enable(ctx: &Ctx, form: &OidcForm, require_for: RequireFor) -> Respon
     };
     let confirm = Confirm {
         section: Section::Oidc,
-        title: "Enable Open ID Connect",
+        title: "Enable OpenID Connect",
         message,
         action: "/admin/oidc",
         button: "Confirm",

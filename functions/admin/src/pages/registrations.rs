@@ -253,7 +253,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let registrations = service::list(&ctx.state).await?;
     let body = html! {
         div.actions {
-            h1 { "App Registrations" }
+            h1 { "App registrations" }
             a.button href="/admin/registrations/new" { "Add App Registration" }
         }
         p.hint { "Each app registration stores information about, and allows, the corresponding third party system to connect with the SSO." }
@@ -281,7 +281,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
             }
         }
     };
-    Ok(admin_page(ctx, StatusCode::OK, Section::Registrations, "App Registrations", body))
+    Ok(admin_page(ctx, StatusCode::OK, Section::Registrations, "App registrations", body))
 }
 
 /// Whether the JWT signing key is unused because an asymmetric algorithm signs ID tokens.

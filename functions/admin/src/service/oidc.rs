@@ -1,4 +1,4 @@
-//! The Open ID Connect (upstream provider) settings and their log.
+//! The OpenID Connect (upstream provider) settings and their log.
 
 use gatehouse::app::AppState;
 use gatehouse::event_log::{Level, LogEntry, LogFilter};
@@ -69,6 +69,14 @@ fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, Invalid> {
 /// The Logs tab's query: level, "message contains", occurred between, newest first, paged.
 pub fn log_filter(params: &Params) -> Result<LogFilter, Invalid> {
     let text = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
+    let from = text("from").map(|v| parse_time("from", v)).transpose()?;
+    let to = text("to").map(|v| parse_time("to", v)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        // Otherwise the search silently finds nothing.
+        return Err(Invalid::new("to", "the end of the period is before its start"));
+    }
     Ok(LogFilter {
         level: match text("level") {
             None => None,
@@ -77,8 +85,8 @@ pub fn log_filter(params: &Params) -> Result<LogFilter, Invalid> {
             }
         },
         contains: text("contains").map(str::to_owned),
-        from: text("from").map(|v| parse_time("from", v)).transpose()?,
-        to: text("to").map(|v| parse_time("to", v)).transpose()?,
+        from,
+        to,
         before: text("before").map(str::to_owned),
         limit: text("limit").and_then(|v| v.parse().ok()).unwrap_or(50).clamp(1, 500),
     })

@@ -1,4 +1,4 @@
-//! The Open ID Connect settings form, with the seed's labels, hints and warnings.
+//! The OpenID Connect settings form, with the seed's labels, hints and warnings.
 
 use maud::{Markup, html};
 
@@ -47,7 +47,7 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
     let providers: Vec<(&str, &str)> = PROVIDERS.iter().map(|(_, v, t)| (*v, *t)).collect();
     let require_for: Vec<(&str, &str)> = REQUIRE_FOR.iter().map(|(_, v, t)| (*v, *t)).collect();
     html! {
-        h1 { "Open ID Connect" }
+        h1 { "OpenID Connect" }
         (tabs(Tab::Settings))
         p.hint { "With OpenID Connect (OIDC), users sign in to Gatehouse with their company's external directory. Entra ID and Okta are currently the only supported external directories. When OIDC is enabled or in test mode, users are presented with a sign-in screen that only displays an email field, and are sent to the external directory for the rest." }
         (error_summary(e, label))

@@ -33,7 +33,7 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
     let app = if f.name.trim().is_empty() { "[App Name]" } else { f.name.trim() };
     let org = &ctx.state.config.org_name;
     html! {
-        p { a href="/admin/registrations" { "← App Registrations" } }
+        p { a href="/admin/registrations" { "← App registrations" } }
         h1 { (title) }
         (error_summary(e, label))
         form method="post" action=(action) {
