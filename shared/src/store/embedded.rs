@@ -453,6 +453,21 @@ impl GrantStore for Database {
         doc.map(|d| from_json(&d)).transpose()
     }
 
+    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM grants WHERE key = ?1", [format!("access#{}", token.as_str())])
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
+        let doc: Option<String> = self.doc(
+            "SELECT doc FROM grants WHERE key = ?1 AND used_by IS NULL AND expires_at > ?2",
+            params![format!("refresh#{}", token.as_str()), now.unix_timestamp()],
+        )?;
+        doc.map(|d| from_json(&d)).transpose()
+    }
+
     async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
         self.put_grant(&format!("refresh#{}", token.as_str()), grant, grant.expires_at)
     }

@@ -134,10 +134,14 @@ pub trait GrantStore: Send + Sync {
     async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
     /// The grant, unless expired.
     async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
+    /// Removes an access token (revocation); nothing happens if there is none.
+    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()>;
     async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
     /// Spends a refresh token (they rotate on every use).
     async fn redeem_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime)
     -> StoreResult<Redeemed<TokenGrant>>;
+    /// The refresh token's grant without spending it, unless it is expired or already spent.
+    async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
     /// Every token of the family stops working, until `until` (past their lifetimes).
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool>;

@@ -283,14 +283,25 @@ pub async fn grants(stores: &Stores) {
     store.put_access_token(&access, &grant).await.unwrap();
     assert_eq!(store.get_access_token(&access, T0).await.unwrap(), Some(grant.clone()));
     assert_eq!(store.get_access_token(&access, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
+    let other_access = OpaqueToken::generate().unwrap().digest();
+    store.put_access_token(&other_access, &grant).await.unwrap();
+    store.delete_access_token(&access).await.unwrap();
+    assert_eq!(store.get_access_token(&access, T0).await.unwrap(), None, "a revoked access token is gone");
+    assert_eq!(store.get_access_token(&other_access, T0).await.unwrap(), Some(grant.clone()), "only that one");
+    store.delete_access_token(&access).await.unwrap();
 
     let refresh = OpaqueToken::generate().unwrap().digest();
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "never issued");
     store.put_refresh_token(&refresh, &grant).await.unwrap();
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "read without spending");
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "still unspent");
+    assert_eq!(store.get_refresh_token(&refresh, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
     assert_eq!(store.redeem_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Fresh(grant.clone()));
     assert_eq!(
         store.redeem_refresh_token(&refresh, T0).await.unwrap(),
         Redeemed::Replayed { family: Some(f1.clone()) }
     );
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "a spent refresh token is not live");
 
     assert!(!store.is_family_revoked(&f1, T0).await.unwrap());
     store.revoke_family(&f1, T0 + Duration::days(30)).await.unwrap();

@@ -42,7 +42,7 @@ impl EphemeralTable {
         super::get_item(&self.client, &self.table, PK, pk).await
     }
 
-    async fn delete_item(&self, pk: String) -> StoreResult<()> {
+    pub(super) async fn delete_item(&self, pk: String) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.table)

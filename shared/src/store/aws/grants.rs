@@ -178,6 +178,18 @@ impl GrantStore for EphemeralTable {
         self.live_doc(format!("access#{}", token.as_str()), now).await?.map(|doc| from_json(&doc)).transpose()
     }
 
+    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
+        self.delete_item(format!("access#{}", token.as_str())).await
+    }
+
+    async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
+        let Some(item) = self.get_item(format!("refresh#{}", token.as_str())).await? else { return Ok(None) };
+        if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() || item.contains_key(USED_BY) {
+            return Ok(None);
+        }
+        from_json(string_attribute(&item, DOC)?).map(Some)
+    }
+
     async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
         self.put_expiring(format!("refresh#{}", token.as_str()), to_json(grant)?, grant.expires_at).await
     }
