@@ -111,6 +111,9 @@ pub struct TokenGrant {
     /// The password the member signed in with; a new password ends the grant.
     #[serde(default)]
     pub credential: CredentialStamp,
+    /// The browser session (`sid`) the authorization came from, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// The outcome of spending a single-use item.

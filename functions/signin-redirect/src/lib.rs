@@ -4,6 +4,7 @@
 
 mod account;
 mod forgot;
+mod logout;
 mod signin;
 mod signout;
 mod to_provider;

@@ -213,6 +213,7 @@ pub async fn issue_tokens(
         expires_at: now + ACCESS_TOKEN_LIFETIME,
         public_client: options.public_client,
         credential: auth.contact.credential_stamp(),
+        sid: auth.sid.clone(),
     };
     let minted = mint(state, &grant, options.with_refresh, now).await?;
     let id_token = if options.with_id_token {

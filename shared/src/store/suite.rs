@@ -133,6 +133,7 @@ fn registration(name: &str) -> Registration {
         settings: RegistrationSettings {
             name: name.to_owned(),
             redirect_urls: vec![RedirectUrl::parse("r", "https://app.example/cb").unwrap()],
+            post_logout_redirect_urls: vec![RedirectUrl::parse("l", "https://app.example/bye").unwrap()],
             profile_query: QueryPath::parse("p", "$/SSO/ProfileData").unwrap(),
             id_token_fields: vec!["given_name".into()],
             role_query: QueryPath::parse("r", "$/SSO/RoleData").unwrap(),
@@ -247,6 +248,7 @@ fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
         expires_at,
         public_client: false,
         credential: PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()).stamp(),
+        sid: Some("session-id".into()),
     }
 }
 

@@ -60,6 +60,8 @@ pub struct RegistrationView {
     pub client_id: String,
     pub name: String,
     pub redirect_urls: Vec<String>,
+    /// Where RP-Initiated Logout may return the browser (exact match).
+    pub post_logout_redirect_urls: Vec<String>,
     pub profile_query: String,
     pub id_token_fields: Vec<String>,
     pub ignored_id_token_fields: Vec<IgnoredFieldView>,
@@ -86,6 +88,7 @@ impl RegistrationView {
             client_id: r.client_id.to_string(),
             name: s.name.clone(),
             redirect_urls: s.redirect_urls.iter().map(|u| u.as_str().to_owned()).collect(),
+            post_logout_redirect_urls: s.post_logout_redirect_urls.iter().map(|u| u.as_str().to_owned()).collect(),
             profile_query: s.profile_query.to_string(),
             id_token_fields: s.id_token_fields.clone(),
             ignored_id_token_fields: d
