@@ -235,6 +235,8 @@ pub struct RegistrationSettings {
     pub redirect_urls: Vec<RedirectUrl>,
     /// Where RP-Initiated Logout may send the browser afterwards (exact match, like redirect URLs).
     pub post_logout_redirect_urls: Vec<RedirectUrl>,
+    /// Where Back-Channel Logout 1.0 notices are POSTed when a member's session ends.
+    pub backchannel_logout_url: Option<RedirectUrl>,
     pub profile_query: QueryPath,
     pub id_token_fields: Vec<String>,
     pub role_query: QueryPath,
@@ -299,6 +301,9 @@ pub struct RegistrationDraft {
     pub redirect_urls: Vec<String>,
     #[serde(default)]
     pub post_logout_redirect_urls: Vec<String>,
+    /// Absent or empty: no back-channel logout.
+    #[serde(default)]
+    pub backchannel_logout_url: Option<String>,
     #[serde(default)]
     pub profile_query: String,
     #[serde(default)]
@@ -347,6 +352,10 @@ impl RegistrationDraft {
                 post_logout_redirect_urls.push(url);
             }
         }
+        let backchannel_logout_url = match self.backchannel_logout_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(RedirectUrl::parse("backchannel_logout_url", url)?),
+        };
         let profile_query = QueryPath::parse("profile_query", &self.profile_query)?;
         let role_query = QueryPath::parse("role_query", &self.role_query)?;
         let role_format = self.role_format.ok_or_else(|| {
@@ -380,6 +389,7 @@ impl RegistrationDraft {
             name,
             redirect_urls,
             post_logout_redirect_urls,
+            backchannel_logout_url,
             profile_query,
             id_token_fields,
             role_query,

@@ -61,9 +61,9 @@ fn confirmation(state: &AppState, user: &SignedIn, request: &LogoutRequest) -> R
     html_page(StatusCode::OK, "Sign out", body)
 }
 
-/// Ends the member's session.
-async fn end_session(state: &AppState, user: &SignedIn, _now: OffsetDateTime) -> Result<(), PageError> {
-    state.stores.sessions.delete(&user.session.id).await?;
+/// Ends the member's session: its apps' tokens stop working and they get back-channel notices.
+async fn end_session(state: &AppState, user: &SignedIn, now: OffsetDateTime) -> Result<(), PageError> {
+    gatehouse::services::logout::end_session(state, &user.session, "signed out", now).await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
 use crate::event_log::{LogEntry, LogFilter};
-use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, SessionGrant, TokenGrant};
 use crate::outbox::Mail;
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
@@ -145,6 +145,11 @@ pub trait GrantStore: Send + Sync {
     /// Every token of the family stops working, until `until` (past their lifetimes).
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Records that an app got tokens in the browser session `sid` (kept until `expires_at`,
+    /// the session's end); concurrent additions are all kept.
+    async fn add_session_grant(&self, sid: &str, grant: &SessionGrant, expires_at: OffsetDateTime) -> StoreResult<()>;
+    /// What apps got in the session, each once, sorted; empty when nothing or expired.
+    async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>>;
     async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>>;
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
     async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()>;

@@ -163,6 +163,8 @@ pub struct RegistrationRecord {
     /// Records from before RP-Initiated Logout have none.
     #[serde(default)]
     post_logout_redirect_urls: Vec<RedirectUrl>,
+    #[serde(default)]
+    backchannel_logout_url: Option<RedirectUrl>,
     profile_query: String,
     id_token_fields: Vec<String>,
     role_query: String,
@@ -184,6 +186,7 @@ impl From<&Registration> for RegistrationRecord {
             name: s.name,
             redirect_urls: s.redirect_urls,
             post_logout_redirect_urls: s.post_logout_redirect_urls,
+            backchannel_logout_url: s.backchannel_logout_url,
             profile_query: s.profile_query.to_string(),
             id_token_fields: s.id_token_fields,
             role_query: s.role_query.to_string(),
@@ -206,6 +209,7 @@ impl TryFrom<RegistrationRecord> for Registration {
                 name: r.name,
                 redirect_urls: r.redirect_urls,
                 post_logout_redirect_urls: r.post_logout_redirect_urls,
+                backchannel_logout_url: r.backchannel_logout_url,
                 profile_query: QueryPath::parse("profile_query", &r.profile_query).map_err(StoreError::backend)?,
                 id_token_fields: r.id_token_fields,
                 role_query: QueryPath::parse("role_query", &r.role_query).map_err(StoreError::backend)?,

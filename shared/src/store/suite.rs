@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use super::*;
 use crate::contact::ContactProfile;
-use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, SessionGrant, TokenGrant};
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
@@ -134,6 +134,7 @@ fn registration(name: &str) -> Registration {
             name: name.to_owned(),
             redirect_urls: vec![RedirectUrl::parse("r", "https://app.example/cb").unwrap()],
             post_logout_redirect_urls: vec![RedirectUrl::parse("l", "https://app.example/bye").unwrap()],
+            backchannel_logout_url: Some(RedirectUrl::parse("b", "https://app.example/backchannel").unwrap()),
             profile_query: QueryPath::parse("p", "$/SSO/ProfileData").unwrap(),
             id_token_fields: vec!["given_name".into()],
             role_query: QueryPath::parse("r", "$/SSO/RoleData").unwrap(),
@@ -313,6 +314,24 @@ pub async fn grants(stores: &Stores) {
         !store.is_family_revoked(&f1, T0 + Duration::days(30)).await.unwrap(),
         "revocation outlives the tokens, then goes"
     );
+
+    let (sid, other_sid) = ("sid-one", "sid-two");
+    assert!(store.session_grants(sid, T0).await.unwrap().is_empty(), "a session with nothing issued");
+    let (a, b) = (ClientId::new_random(), ClientId::new_random());
+    let until = T0 + Duration::hours(8);
+    let first = SessionGrant { client_id: a, family: f1.clone() };
+    let second = SessionGrant { client_id: b, family: f2.clone() };
+    let (x, y) =
+        tokio::join!(store.add_session_grant(sid, &first, until), store.add_session_grant(sid, &second, until));
+    x.unwrap();
+    y.unwrap();
+    store.add_session_grant(sid, &first, until).await.unwrap();
+    store.add_session_grant(other_sid, &second, until).await.unwrap();
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(store.session_grants(sid, T0).await.unwrap(), expected, "racing additions both kept, each once");
+    assert_eq!(store.session_grants(other_sid, T0).await.unwrap(), vec![second], "sessions are separate");
+    assert!(store.session_grants(sid, until).await.unwrap().is_empty(), "gone when the session ends");
 
     let member = ContactId::new_random();
     let (app, other_app) = (ClientId::new_random(), ClientId::new_random());

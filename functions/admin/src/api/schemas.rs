@@ -31,6 +31,8 @@ pub struct RegistrationInput {
     /// Where RP-Initiated Logout may return the browser: exact URLs, same rules as redirect URLs.
     #[schema(max_items = 50)]
     post_logout_redirect_urls: Vec<String>,
+    /// Where Back-Channel Logout notices are POSTed (https, or http on loopback); null or empty for none.
+    backchannel_logout_url: Option<String>,
     profile_query: String,
     #[schema(max_items = 50)]
     id_token_fields: Vec<String>,
