@@ -28,6 +28,8 @@ pub fn metadata(state: &AppState, algorithm: SigningAlgorithm) -> Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint": c.url("/token/introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "response_types_supported": ["code", "id_token", "id_token token"],
         "response_modes_supported": ["query", "fragment"],
         "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "password"],
