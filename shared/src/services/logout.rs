@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::app::AppState;
+use crate::contact::ContactId;
 use crate::event_log::Level;
 use crate::grants::SessionGrant;
 use crate::oidc::tokens::REFRESH_TOKEN_LIFETIME;
@@ -51,6 +52,34 @@ pub async fn end_session(
     }
     tracing::info!(contact = %session.contact_id, apps = grants.len(), reason = why, "session ended");
     Ok(())
+}
+
+/// A contact's live sessions, each with what apps got in it.
+pub async fn contact_sessions(
+    state: &AppState,
+    contact: ContactId,
+    now: OffsetDateTime,
+) -> Result<Vec<(Session, Vec<SessionGrant>)>, StoreError> {
+    let mut out = Vec::new();
+    for session in state.stores.sessions.list_for_contact(contact, now).await? {
+        let grants = state.stores.grants.session_grants(&session.sid(), now).await?;
+        out.push((session, grants));
+    }
+    Ok(out)
+}
+
+/// Ends every session of the contact (as [`end_session`] does each); returns how many.
+pub async fn end_all_sessions(
+    state: &AppState,
+    contact: ContactId,
+    why: &str,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let sessions = state.stores.sessions.list_for_contact(contact, now).await?;
+    for session in &sessions {
+        end_session(state, session, why, now).await?;
+    }
+    Ok(sessions.len())
 }
 
 /// The logout token's claims (Back-Channel Logout 1.0 §2.4): no `nonce`, an `events` member.

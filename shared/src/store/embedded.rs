@@ -337,6 +337,18 @@ impl SessionStore for Database {
     async fn delete(&self, id: &TokenDigest) -> StoreResult<()> {
         self.conn().execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()]).map(drop).map_err(db_err)
     }
+
+    async fn list_for_contact(&self, contact: ContactId, now: OffsetDateTime) -> StoreResult<Vec<Session>> {
+        let docs = self.docs(
+            "SELECT doc FROM sessions WHERE json_extract(doc, '$.contact_id') = ?1 AND expires_at > ?2",
+            params![contact.to_string(), now.unix_timestamp()],
+        )?;
+        let mut sessions =
+            docs.iter().map(|d| from_json::<SessionRecord>(d).map(Session::from)).collect::<StoreResult<Vec<_>>>()?;
+        sessions.retain(|s| s.is_live(now));
+        sessions.sort_by_key(|s| (s.auth_time, s.id.as_str().to_owned()));
+        Ok(sessions)
+    }
 }
 
 #[async_trait]

@@ -105,6 +105,8 @@ pub trait SessionStore: Send + Sync {
     /// The session, unless it has expired at `now` (expiry is checked on read; TTL deletes late).
     async fn get(&self, id: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<Session>>;
     async fn delete(&self, id: &TokenDigest) -> StoreResult<()>;
+    /// The contact's live sessions, oldest first (through a per-contact record, never a scan).
+    async fn list_for_contact(&self, contact: ContactId, now: OffsetDateTime) -> StoreResult<Vec<Session>>;
 }
 
 /// Counts failures per key (an account, a client) in a fixed window.

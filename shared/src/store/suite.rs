@@ -181,6 +181,26 @@ pub async fn sessions(stores: &Stores) {
     );
     store.delete(&token.digest()).await.unwrap();
     assert!(store.get(&token.digest(), T0).await.unwrap().is_none());
+
+    let sam = contact("sam2", "sam2@example.org");
+    let later = T0 + Duration::hours(1);
+    let (first, first_token) = Session::start(&sam, T0).unwrap();
+    let (second, _) = Session::start(&sam, later).unwrap();
+    let (other, _) = Session::start(&contact("tom", "tom@example.org"), T0).unwrap();
+    let (a, b, c) = tokio::join!(store.insert(&second), store.insert(&first), store.insert(&other));
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    assert!(store.list_for_contact(ContactId::new_random(), later).await.unwrap().is_empty());
+    assert_eq!(
+        store.list_for_contact(sam.id, later).await.unwrap(),
+        vec![first.clone(), second.clone()],
+        "a contact's sessions, oldest first, racing inserts included"
+    );
+    store.delete(&first_token.digest()).await.unwrap();
+    assert_eq!(store.list_for_contact(sam.id, later).await.unwrap(), vec![second.clone()], "ended ones go");
+    assert_eq!(store.list_for_contact(other.contact_id, later).await.unwrap(), vec![other]);
+    assert!(store.list_for_contact(sam.id, second.expires_at).await.unwrap().is_empty(), "expired ones go");
 }
 
 pub async fn throttle(stores: &Stores) {

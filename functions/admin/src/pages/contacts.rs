@@ -206,7 +206,7 @@ async fn delete_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageE
 
 async fn delete(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
     let contact = service::get(&ctx.state, contact_id(&id)?).await?;
-    match service::delete(&ctx.state, &ctx.user.contact, contact.id).await {
+    match service::delete(&ctx.state, &ctx.user.contact, contact.id, ctx.state.now()).await {
         Ok(()) => Ok(see_other("/admin/contacts?done=contact-deleted")),
         Err(AdminError::Conflict(message)) => Ok(confirm_delete(&ctx, StatusCode::CONFLICT, &contact, Some(&message))),
         Err(e) => Err(e.into()),
