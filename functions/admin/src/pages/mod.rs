@@ -2,6 +2,7 @@
 //! the session's CSRF token, answered with 303 to a page that shows what was done; every
 //! destructive action goes through a confirm page first.
 
+mod contact_sessions;
 mod contacts;
 mod logs;
 mod oidc;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/admin", get(home))
         .merge(registrations::routes())
         .merge(contacts::routes())
+        .merge(contact_sessions::routes())
         .merge(queries::routes())
         .merge(oidc::routes())
         .merge(logs::routes())
@@ -230,6 +232,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
         "contact-saved" => "The contact was saved.",
         "contact-deleted" => "The contact was deleted.",
         "password-set" => "The password was set.",
+        "signed-out-everywhere" => "Every session of the contact was ended.",
         "query-created" => "The query was created.",
         "query-saved" => "The query was saved.",
         "query-deleted" => "The query was deleted.",
