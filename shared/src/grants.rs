@@ -13,7 +13,7 @@ use crate::registration::ClientId;
 use crate::scope::Scopes;
 use crate::secret::{RandomError, random_alphanumeric};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct FamilyId(String);
 
@@ -111,6 +111,17 @@ pub struct TokenGrant {
     /// The password the member signed in with; a new password ends the grant.
     #[serde(default)]
     pub credential: CredentialStamp,
+    /// The browser session (`sid`) the authorization came from, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// What one app got in one browser session: which tokens to revoke and whom to notify when
+/// the session ends.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SessionGrant {
+    pub client_id: ClientId,
+    pub family: FamilyId,
 }
 
 /// The outcome of spending a single-use item.

@@ -233,6 +233,10 @@ pub const RESERVED_CLAIMS: &[&str] = &[
 pub struct RegistrationSettings {
     pub name: String,
     pub redirect_urls: Vec<RedirectUrl>,
+    /// Where RP-Initiated Logout may send the browser afterwards (exact match, like redirect URLs).
+    pub post_logout_redirect_urls: Vec<RedirectUrl>,
+    /// Where Back-Channel Logout 1.0 notices are POSTed when a member's session ends.
+    pub backchannel_logout_url: Option<RedirectUrl>,
     pub profile_query: QueryPath,
     pub id_token_fields: Vec<String>,
     pub role_query: QueryPath,
@@ -296,6 +300,11 @@ pub struct RegistrationDraft {
     #[serde(default)]
     pub redirect_urls: Vec<String>,
     #[serde(default)]
+    pub post_logout_redirect_urls: Vec<String>,
+    /// Absent or empty: no back-channel logout.
+    #[serde(default)]
+    pub backchannel_logout_url: Option<String>,
+    #[serde(default)]
     pub profile_query: String,
     #[serde(default)]
     pub id_token_fields: Vec<String>,
@@ -332,6 +341,21 @@ impl RegistrationDraft {
         if redirect_urls.is_empty() {
             return Err(Invalid::new("redirect_urls", "at least one redirect URL is required"));
         }
+        at_most("post_logout_redirect_urls", &self.post_logout_redirect_urls, MAX_REDIRECT_URLS)?;
+        let mut post_logout_redirect_urls: Vec<RedirectUrl> = Vec::new();
+        for (i, raw) in self.post_logout_redirect_urls.iter().enumerate() {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let url = RedirectUrl::parse(&format!("post_logout_redirect_urls[{i}]"), raw)?;
+            if !post_logout_redirect_urls.contains(&url) {
+                post_logout_redirect_urls.push(url);
+            }
+        }
+        let backchannel_logout_url = match self.backchannel_logout_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(RedirectUrl::parse("backchannel_logout_url", url)?),
+        };
         let profile_query = QueryPath::parse("profile_query", &self.profile_query)?;
         let role_query = QueryPath::parse("role_query", &self.role_query)?;
         let role_format = self.role_format.ok_or_else(|| {
@@ -364,6 +388,8 @@ impl RegistrationDraft {
         Ok(RegistrationSettings {
             name,
             redirect_urls,
+            post_logout_redirect_urls,
+            backchannel_logout_url,
             profile_query,
             id_token_fields,
             role_query,

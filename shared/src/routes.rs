@@ -64,6 +64,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/authorize", Function::Authorize),
     route("POST", "/authorize/consent", Function::Authorize),
     route("POST", "/token", Function::Token),
+    route("POST", "/token/revoke", Function::Token),
+    route("POST", "/token/introspect", Function::Token),
     route("GET", "/userinfo", Function::Userinfo),
     route("POST", "/userinfo", Function::Userinfo),
     route("ANY", "/admin", Function::Admin),

@@ -40,4 +40,10 @@ impl Session {
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         now < self.expires_at
     }
+
+    /// The session's public id (`sid` in ID and logout tokens): derived from the stored digest,
+    /// so it names the session without being able to act as it.
+    pub fn sid(&self) -> String {
+        crate::secret::OpaqueToken::from_presented(self.id.as_str()).digest().as_str().chars().take(22).collect()
+    }
 }

@@ -41,7 +41,7 @@ export const MEMBER_PASSWORD = 'bob-password-123';
  *
  * options: grantTypes (["implicit", "password_confidential", "password_public"] subsets),
  * roleFormat ("array" | "csv"), idTokenFields, noAccessMapping, redirectUris,
- * idTokenHmacKey ("jwt_signing_key", the API default, | "client_secret").
+ * idTokenHmacKey ("jwt_signing_key", the API default, | "client_secret"), postLogoutRedirectUris, backchannelLogoutUrl.
  */
 export async function createFixture(options = {}) {
   const run = uniqueId(options.prefix ?? 'interop');
@@ -79,6 +79,8 @@ export async function createFixture(options = {}) {
   const registration = await adminApi('POST', '/registrations', {
     name: `Interop App ${run}`,
     redirect_urls: redirectUris,
+    ...(options.postLogoutRedirectUris ? { post_logout_redirect_urls: options.postLogoutRedirectUris } : {}),
+    ...(options.backchannelLogoutUrl ? { backchannel_logout_url: options.backchannelLogoutUrl } : {}),
     profile_query: profileQuery,
     id_token_fields: options.idTokenFields ?? ['AccessRestrictionCode'],
     role_query: roleQuery,

@@ -4,7 +4,6 @@
 use gatehouse::app::AppState;
 use gatehouse::grants::FamilyId;
 use gatehouse::oidc::request::ResponseType;
-use gatehouse::secret::OpaqueToken;
 use gatehouse::services::issue::{self, Authorization, IssueOptions};
 use gatehouse::web::Response;
 use gatehouse::web::error::PageError;
@@ -65,5 +64,5 @@ pub(crate) async fn answer(state: &AppState, checked: &Checked, now: OffsetDateT
 
 /// The session as the client sees it (`sid`): derived from, but not revealing, the session key.
 fn session_id(user: &SignedIn) -> String {
-    OpaqueToken::from_presented(user.session.id.as_str()).digest().as_str()[..22].to_owned()
+    user.session.sid()
 }

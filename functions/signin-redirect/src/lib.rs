@@ -5,6 +5,7 @@
 mod account;
 mod forgot;
 mod letters;
+mod logout;
 mod signin;
 mod signout;
 mod to_provider;

@@ -1,46 +1,96 @@
-//! `/signout`: ends the Gatehouse session. A GET only shows a button, so a link
-//! on another site cannot sign anyone out.
+//! `/signout`: ends the Gatehouse session, and is the OpenID Provider's `end_session_endpoint`
+//! (RP-Initiated Logout 1.0, GET or POST). Without an `id_token_hint` for the current session it
+//! only shows a confirmation button, so a link on another site cannot sign anyone out.
 
 use axum::extract::State;
+use gatehouse::app::AppState;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
-use gatehouse::web::request::form;
+use gatehouse::web::request::{Params, form, query};
 use gatehouse::web::response::{html_page, see_other, with_cookie};
-use gatehouse::web::session::{CSRF_FIELD, clear_session_cookie, signed_in};
-use gatehouse::web::{Response, StatusCode};
+use gatehouse::web::session::{CSRF_FIELD, SignedIn, clear_session_cookie, signed_in};
+use gatehouse::web::{Request, Response, StatusCode};
 use maud::html;
+use time::OffsetDateTime;
+
+use crate::logout::{self, LogoutRequest};
 
 pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
-    let (state, req, now) = (&*state, &req, state.now());
+    let params = query(&req);
+    rp_logout(&state, &req, &params).await
+}
+
+/// A logout request (GET or POST) from an app, or a plain visit: ends the session when the hint
+/// names it, else asks; with no session, goes straight back to the app (or to sign-in).
+async fn rp_logout(state: &AppState, req: &Request, params: &Params) -> Result<Response, PageError> {
+    let now = state.now();
+    let request = logout::parse(state, params, now).await?;
     let Some(user) = signed_in(state, req, now).await? else {
-        return Ok(see_other("/signin"));
+        return Ok(match &request.return_to {
+            Some(url) => see_other(url.as_str()),
+            None => see_other("/signin"),
+        });
     };
+    if request.confirms(&user) {
+        end_session(state, &user, now).await?;
+        tracing::info!(contact = %user.contact.id, "signed out by the app (RP-initiated logout)");
+        let target = request.return_to.as_ref().map_or("/signin", |u| u.as_str());
+        return Ok(with_cookie(see_other(target), &clear_session_cookie(&state.config)));
+    }
+    Ok(confirmation(state, &user, &request))
+}
+
+fn confirmation(state: &AppState, user: &SignedIn, request: &LogoutRequest) -> Response {
     let body = html! {
         h1 { "Sign out" }
         p { "Sign out of " (state.config.org_name) "?" }
+        @if let Some(registration) = &request.registration {
+            p { (registration.settings.name) " asked to sign you out." }
+        }
         form method="post" action="/signout" {
             input type="hidden" name=(CSRF_FIELD) value=(user.session.csrf_token.expose());
+            @if let (Some(registration), Some(uri)) = (&request.registration, &request.post_logout_redirect_uri) {
+                input type="hidden" name="client_id" value=(registration.client_id.to_string());
+                input type="hidden" name="post_logout_redirect_uri" value=(uri);
+                @if let Some(s) = &request.state { input type="hidden" name="state" value=(s); }
+            }
             div.actions { button type="submit" { "Sign out" } }
         }
     };
-    Ok(html_page(StatusCode::OK, "Sign out", body))
+    html_page(StatusCode::OK, "Sign out", body)
+}
+
+/// Ends the member's session: its apps' tokens stop working and they get back-channel notices.
+async fn end_session(state: &AppState, user: &SignedIn, now: OffsetDateTime) -> Result<(), PageError> {
+    gatehouse::services::logout::end_session(state, &user.session, "signed out", now).await?;
+    Ok(())
 }
 
 pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
+    let params = form(&req);
+    if !params.has(CSRF_FIELD) && logout::is_rp_request(&params) {
+        // An app's logout request sent by POST (RP-Initiated Logout §2).
+        return rp_logout(&state, &req, &params).await;
+    }
     let (state, req, now) = (&*state, &req, state.now());
     let Some(user) = signed_in(state, req, now).await? else {
         return Ok(with_cookie(see_other("/signin"), &clear_session_cookie(&state.config)));
     };
-    if !user.csrf_ok(form(req).get(CSRF_FIELD)) {
+    if !user.csrf_ok(params.get(CSRF_FIELD)) {
         return Err(PageError::new(
             StatusCode::FORBIDDEN,
             "Sign-out not confirmed",
             "The sign-out form expired. Please try again.",
         ));
     }
-    state.stores.sessions.delete(&user.session.id).await?;
+    // The confirmed form of an app's request: the return address is checked again.
+    let request = logout::parse(state, &params, now).await?;
+    end_session(state, &user, now).await?;
     tracing::info!(contact = %user.contact.id, "signed out");
+    if let Some(url) = &request.return_to {
+        return Ok(with_cookie(see_other(url.as_str()), &clear_session_cookie(&state.config)));
+    }
     // With OIDC on, also offer the provider's own sign-out, where it publishes one.
     let settings = gatehouse::services::upstream::load(&state.stores).await?;
     let end_session = match settings.is_on() && user.contact.profile.external_id.is_some() {

@@ -1,11 +1,15 @@
 //! The token endpoint (RFC 6749 §3.2): authorization_code (+PKCE), refresh_token and
-//! password grants. Errors are RFC 6749 JSON; every answer carries `Cache-Control: no-store`.
+//! password grants; beside it revocation (RFC 7009) and introspection (RFC 7662). Errors are
+//! RFC 6749 JSON; every answer carries `Cache-Control: no-store`.
 
 mod client;
 mod code;
+mod introspect;
+mod lookup;
 mod password;
 mod refresh;
 mod response;
+mod revoke;
 
 use axum::Router;
 use axum::extract::State;
@@ -13,10 +17,11 @@ use axum::routing::post;
 use gatehouse::app::AppState;
 use gatehouse::contact::{Contact, ContactId};
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
+use gatehouse::web::Request;
 use gatehouse::web::Response;
 use gatehouse::web::SharedState;
 use gatehouse::web::extract::Req;
-use gatehouse::web::request::{form, is_form, source_ip};
+use gatehouse::web::request::{Params, form, is_form, source_ip};
 use serde::Deserialize;
 
 use crate::response::{TokenError, error_response, invalid_grant, token_error};
@@ -41,6 +46,8 @@ const SINGLE: &[&str] = &[
     "password",
     "client_id",
     "client_secret",
+    "token",
+    "token_type_hint",
 ];
 
 /// The member a code or refresh token was issued to: a deleted member ends the grant.
@@ -51,33 +58,63 @@ async fn grant_member(state: &AppState, id: ContactId) -> Result<Contact, TokenE
 pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/token", post(handle))
+        .route("/token/revoke", post(handle_revoke))
+        .route("/token/introspect", post(handle_introspect))
         .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
         .with_state(state)
 }
 
-async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
-    let state = &*state;
-    if !is_form(&req) {
-        return error_response(
+/// What every request here starts with: a form body, no repeated parameter, and the client.
+async fn prelude(state: &AppState, req: &Request) -> Result<(Params, client::Client), Response> {
+    if !is_form(req) {
+        return Err(error_response(
             OAuthError::new(
                 ErrorCode::InvalidRequest,
                 "send a POST with Content-Type: application/x-www-form-urlencoded",
             ),
             false,
-        );
+        ));
     }
-    let params = form(&req);
+    let params = form(req);
     if let Some(name) = SINGLE.iter().find(|n| params.is_repeated(n)) {
-        return error_response(
+        return Err(error_response(
             OAuthError::new(ErrorCode::InvalidRequest, format!("the parameter {name} is repeated")),
             false,
-        );
+        ));
     }
-    let now = state.now();
-    let client = match client::authenticate(state, &req, &params).await {
-        Ok(client) => client,
-        Err(e) => return token_error(e),
+    let client = client::authenticate(state, req, &params).await.map_err(token_error)?;
+    Ok((params, client))
+}
+
+async fn handle_revoke(State(state): State<SharedState>, Req(req): Req) -> Response {
+    let (params, client) = match prelude(&state, &req).await {
+        Ok(ok) => ok,
+        Err(response) => return response,
     };
+    match revoke::revoke(&state, &client, &params, state.now()).await {
+        Ok(body) => response::tokens(&body),
+        Err(e) => token_error(e),
+    }
+}
+
+async fn handle_introspect(State(state): State<SharedState>, Req(req): Req) -> Response {
+    let (params, client) = match prelude(&state, &req).await {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
+    match introspect::introspect(&state, &client, &params, state.now()).await {
+        Ok(body) => response::tokens(&body),
+        Err(e) => token_error(e),
+    }
+}
+
+async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
+    let state = &*state;
+    let (params, client) = match prelude(state, &req).await {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
+    let now = state.now();
     let body = String::from_utf8_lossy(gatehouse::web::request::body_bytes(&req)).into_owned();
     let request: TokenRequest = match serde_urlencoded::from_str(&body) {
         Ok(request) => request,

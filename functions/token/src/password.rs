@@ -93,6 +93,7 @@ pub async fn exchange(
             expires_at: now + ACCESS_TOKEN_LIFETIME,
             public_client: true,
             credential: contact.credential_stamp(),
+            sid: None,
         };
         let minted = issue::mint(state, &grant, true, now).await?;
         tracing::info!(contact = %contact.id, "admin API token issued");

@@ -76,7 +76,7 @@ pub async fn exchange(
         scope: scope.clone(),
         nonce: None,
         auth_time: grant.auth_time,
-        sid: None,
+        sid: grant.sid.clone(),
     };
     let options = IssueOptions {
         family: grant.family.clone(),

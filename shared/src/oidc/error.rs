@@ -19,6 +19,8 @@ pub enum ErrorCode {
     InteractionRequired,
     InvalidToken,
     TemporarilyUnavailable,
+    /// RFC 7009 §2.2.1: the server cannot revoke this kind of token.
+    UnsupportedTokenType,
 }
 
 impl ErrorCode {
@@ -38,6 +40,7 @@ impl ErrorCode {
             Self::InteractionRequired => "interaction_required",
             Self::InvalidToken => "invalid_token",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }

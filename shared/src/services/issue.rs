@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::app::AppState;
 use crate::contact::Contact;
-use crate::grants::{AuthCode, FamilyId, GrantClient, TokenGrant};
+use crate::grants::{AuthCode, FamilyId, GrantClient, SessionGrant, TokenGrant};
 use crate::oidc::signing::{SigningAlgorithm, SigningError};
 use crate::oidc::tokens::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
@@ -16,6 +16,7 @@ use crate::registration::{NoAccessRule, Registration, RoleFormat};
 use crate::scope::{Scope, Scopes};
 use crate::secret::{OpaqueToken, RandomError};
 use crate::services::signing::{SignerError, signer};
+use crate::session::SESSION_LIFETIME;
 use crate::store::StoreError;
 
 /// The profile column the No Access Mapping is checked against.
@@ -213,8 +214,15 @@ pub async fn issue_tokens(
         expires_at: now + ACCESS_TOKEN_LIFETIME,
         public_client: options.public_client,
         credential: auth.contact.credential_stamp(),
+        sid: auth.sid.clone(),
     };
     let minted = mint(state, &grant, options.with_refresh, now).await?;
+    if let Some(sid) = &auth.sid {
+        // The session's end revokes these tokens and notifies the app (back-channel logout).
+        let entry = SessionGrant { client_id: auth.registration.client_id, family: options.family.clone() };
+        let until = auth.auth_time + SESSION_LIFETIME;
+        state.stores.grants.add_session_grant(sid, &entry, until.max(now + ACCESS_TOKEN_LIFETIME)).await?;
+    }
     let id_token = if options.with_id_token {
         Some(id_token(state, auth, Some(minted.access_token.expose()), options.code, options.profile, now).await?)
     } else {
@@ -238,20 +246,8 @@ pub async fn id_token(
     profile: Option<&Profile>,
     now: OffsetDateTime,
 ) -> Result<String, IssueError> {
-    let signer = signer(&state.stores, &state.signer, now).await?;
+    let (signer, registration_key) = app_signer(state, auth.registration, now).await?;
     let alg = signer.algorithm();
-    // Only HS512 needs the registration's own key: RSA signing skips that secret read.
-    let registration_key = match alg {
-        SigningAlgorithm::HS512 => {
-            let secrets = state
-                .stores
-                .client_secrets(auth.registration.client_id)
-                .await?
-                .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?;
-            Some(secrets.id_token_hmac_key(auth.registration.settings.id_token_hmac_key).clone())
-        }
-        SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => None,
-    };
     let facts = IdTokenFacts {
         issuer: state.config.issuer_str(),
         client_id: auth.registration.client_id,
@@ -272,4 +268,26 @@ pub async fn id_token(
         claims["roles"] = profile.roles_claim(auth.registration.settings.role_format);
     }
     Ok(signer.sign(&claims, registration_key.as_ref())?)
+}
+
+/// The signer of the app's ID tokens, and its HS512 key when HS512 signs (only then is that
+/// secret read). Logout tokens are signed the same way.
+pub async fn app_signer(
+    state: &AppState,
+    registration: &Registration,
+    now: OffsetDateTime,
+) -> Result<(std::sync::Arc<crate::oidc::signer::Signer>, Option<crate::secret::SecretString>), IssueError> {
+    let signer = signer(&state.stores, &state.signer, now).await?;
+    let registration_key = match signer.algorithm() {
+        SigningAlgorithm::HS512 => {
+            let secrets = state
+                .stores
+                .client_secrets(registration.client_id)
+                .await?
+                .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?;
+            Some(secrets.id_token_hmac_key(registration.settings.id_token_hmac_key).clone())
+        }
+        SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => None,
+    };
+    Ok((signer, registration_key))
 }

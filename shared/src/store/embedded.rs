@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT
 CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_ends INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS grants (key TEXT PRIMARY KEY, doc TEXT NOT NULL, used_by TEXT, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS revoked_families (family TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS session_grants (
+    sid TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    family TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (sid, client_id, family)
+);
 CREATE TABLE IF NOT EXISTS consents (
     contact_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -330,6 +337,18 @@ impl SessionStore for Database {
     async fn delete(&self, id: &TokenDigest) -> StoreResult<()> {
         self.conn().execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()]).map(drop).map_err(db_err)
     }
+
+    async fn list_for_contact(&self, contact: ContactId, now: OffsetDateTime) -> StoreResult<Vec<Session>> {
+        let docs = self.docs(
+            "SELECT doc FROM sessions WHERE json_extract(doc, '$.contact_id') = ?1 AND expires_at > ?2",
+            params![contact.to_string(), now.unix_timestamp()],
+        )?;
+        let mut sessions =
+            docs.iter().map(|d| from_json::<SessionRecord>(d).map(Session::from)).collect::<StoreResult<Vec<_>>>()?;
+        sessions.retain(|s| s.is_live(now));
+        sessions.sort_by_key(|s| (s.auth_time, s.id.as_str().to_owned()));
+        Ok(sessions)
+    }
 }
 
 #[async_trait]
@@ -421,6 +440,8 @@ impl GrantStore for Database {
         let conn = self.conn();
         conn.execute("DELETE FROM grants WHERE expires_at <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
         conn.execute("DELETE FROM revoked_families WHERE until <= ?1", [long_ago.unix_timestamp()]).map_err(db_err)?;
+        conn.execute("DELETE FROM session_grants WHERE expires_at <= ?1", [long_ago.unix_timestamp()])
+            .map_err(db_err)?;
         drop(conn);
         self.put_grant(&format!("code#{}", code.as_str()), grant, grant.expires_at)
     }
@@ -449,6 +470,21 @@ impl GrantStore for Database {
         let doc: Option<String> = self.doc(
             "SELECT doc FROM grants WHERE key = ?1 AND expires_at > ?2",
             params![format!("access#{}", token.as_str()), now.unix_timestamp()],
+        )?;
+        doc.map(|d| from_json(&d)).transpose()
+    }
+
+    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
+        self.conn()
+            .execute("DELETE FROM grants WHERE key = ?1", [format!("access#{}", token.as_str())])
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
+        let doc: Option<String> = self.doc(
+            "SELECT doc FROM grants WHERE key = ?1 AND used_by IS NULL AND expires_at > ?2",
+            params![format!("refresh#{}", token.as_str()), now.unix_timestamp()],
         )?;
         doc.map(|d| from_json(&d)).transpose()
     }
@@ -497,6 +533,38 @@ impl GrantStore for Database {
             .optional()
             .map_err(db_err)?;
         Ok(found.is_some())
+    }
+
+    async fn add_session_grant(&self, sid: &str, grant: &SessionGrant, expires_at: OffsetDateTime) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO session_grants (sid, client_id, family, expires_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(sid, client_id, family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+                params![sid, grant.client_id.to_string(), grant.family.as_str(), expires_at.unix_timestamp()],
+            )
+            .map(drop)
+            .map_err(db_err)
+    }
+
+    async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare(
+                "SELECT client_id, family FROM session_grants WHERE sid = ?1 AND expires_at > ?2
+                 ORDER BY client_id, family",
+            )
+            .map_err(db_err)?;
+        let rows = statement
+            .query_map(params![sid, now.unix_timestamp()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db_err)?;
+        let mut grants = Vec::new();
+        for row in rows {
+            let (client_id, family) = row.map_err(db_err)?;
+            let client_id = ClientId::parse(&client_id)
+                .ok_or_else(|| StoreError::Backend(format!("stored client id `{client_id}` is not one")))?;
+            grants.push(SessionGrant { client_id, family: FamilyId::from_stored(family) });
+        }
+        Ok(grants)
     }
 
     async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>> {

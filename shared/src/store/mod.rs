@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
 use crate::event_log::{LogEntry, LogFilter};
-use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, SessionGrant, TokenGrant};
 use crate::outbox::Mail;
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
@@ -105,6 +105,8 @@ pub trait SessionStore: Send + Sync {
     /// The session, unless it has expired at `now` (expiry is checked on read; TTL deletes late).
     async fn get(&self, id: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<Session>>;
     async fn delete(&self, id: &TokenDigest) -> StoreResult<()>;
+    /// The contact's live sessions, oldest first (through a per-contact record, never a scan).
+    async fn list_for_contact(&self, contact: ContactId, now: OffsetDateTime) -> StoreResult<Vec<Session>>;
 }
 
 /// Counts failures per key (an account, a client) in a fixed window.
@@ -134,13 +136,22 @@ pub trait GrantStore: Send + Sync {
     async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
     /// The grant, unless expired.
     async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
+    /// Removes an access token (revocation); nothing happens if there is none.
+    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()>;
     async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
     /// Spends a refresh token (they rotate on every use).
     async fn redeem_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime)
     -> StoreResult<Redeemed<TokenGrant>>;
+    /// The refresh token's grant without spending it, unless it is expired or already spent.
+    async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
     /// Every token of the family stops working, until `until` (past their lifetimes).
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Records that an app got tokens in the browser session `sid` (kept until `expires_at`,
+    /// the session's end); concurrent additions are all kept.
+    async fn add_session_grant(&self, sid: &str, grant: &SessionGrant, expires_at: OffsetDateTime) -> StoreResult<()>;
+    /// What apps got in the session, each once, sorted; empty when nothing or expired.
+    async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>>;
     async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>>;
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
     async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()>;

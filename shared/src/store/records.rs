@@ -164,6 +164,11 @@ pub struct RegistrationRecord {
     client_id: ClientId,
     name: String,
     redirect_urls: Vec<RedirectUrl>,
+    /// Records from before RP-Initiated Logout have none.
+    #[serde(default)]
+    post_logout_redirect_urls: Vec<RedirectUrl>,
+    #[serde(default)]
+    backchannel_logout_url: Option<RedirectUrl>,
     profile_query: String,
     id_token_fields: Vec<String>,
     role_query: String,
@@ -184,6 +189,8 @@ impl From<&Registration> for RegistrationRecord {
             client_id: r.client_id,
             name: s.name,
             redirect_urls: s.redirect_urls,
+            post_logout_redirect_urls: s.post_logout_redirect_urls,
+            backchannel_logout_url: s.backchannel_logout_url,
             profile_query: s.profile_query.to_string(),
             id_token_fields: s.id_token_fields,
             role_query: s.role_query.to_string(),
@@ -205,6 +212,8 @@ impl TryFrom<RegistrationRecord> for Registration {
             settings: RegistrationSettings {
                 name: r.name,
                 redirect_urls: r.redirect_urls,
+                post_logout_redirect_urls: r.post_logout_redirect_urls,
+                backchannel_logout_url: r.backchannel_logout_url,
                 profile_query: QueryPath::parse("profile_query", &r.profile_query).map_err(StoreError::backend)?,
                 id_token_fields: r.id_token_fields,
                 role_query: QueryPath::parse("role_query", &r.role_query).map_err(StoreError::backend)?,

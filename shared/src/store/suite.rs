@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use super::*;
 use crate::contact::ContactProfile;
-use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, SessionGrant, TokenGrant};
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
@@ -134,6 +134,8 @@ fn registration(name: &str) -> Registration {
         settings: RegistrationSettings {
             name: name.to_owned(),
             redirect_urls: vec![RedirectUrl::parse("r", "https://app.example/cb").unwrap()],
+            post_logout_redirect_urls: vec![RedirectUrl::parse("l", "https://app.example/bye").unwrap()],
+            backchannel_logout_url: Some(RedirectUrl::parse("b", "https://app.example/backchannel").unwrap()),
             profile_query: QueryPath::parse("p", "$/SSO/ProfileData").unwrap(),
             id_token_fields: vec!["given_name".into()],
             role_query: QueryPath::parse("r", "$/SSO/RoleData").unwrap(),
@@ -180,6 +182,26 @@ pub async fn sessions(stores: &Stores) {
     );
     store.delete(&token.digest()).await.unwrap();
     assert!(store.get(&token.digest(), T0).await.unwrap().is_none());
+
+    let sam = contact("sam2", "sam2@example.org");
+    let later = T0 + Duration::hours(1);
+    let (first, first_token) = Session::start(&sam, T0).unwrap();
+    let (second, _) = Session::start(&sam, later).unwrap();
+    let (other, _) = Session::start(&contact("tom", "tom@example.org"), T0).unwrap();
+    let (a, b, c) = tokio::join!(store.insert(&second), store.insert(&first), store.insert(&other));
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    assert!(store.list_for_contact(ContactId::new_random(), later).await.unwrap().is_empty());
+    assert_eq!(
+        store.list_for_contact(sam.id, later).await.unwrap(),
+        vec![first.clone(), second.clone()],
+        "a contact's sessions, oldest first, racing inserts included"
+    );
+    store.delete(&first_token.digest()).await.unwrap();
+    assert_eq!(store.list_for_contact(sam.id, later).await.unwrap(), vec![second.clone()], "ended ones go");
+    assert_eq!(store.list_for_contact(other.contact_id, later).await.unwrap(), vec![other]);
+    assert!(store.list_for_contact(sam.id, second.expires_at).await.unwrap().is_empty(), "expired ones go");
 }
 
 pub async fn throttle(stores: &Stores) {
@@ -248,6 +270,7 @@ fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
         expires_at,
         public_client: false,
         credential: PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()).stamp(),
+        sid: Some("session-id".into()),
     }
 }
 
@@ -284,14 +307,25 @@ pub async fn grants(stores: &Stores) {
     store.put_access_token(&access, &grant).await.unwrap();
     assert_eq!(store.get_access_token(&access, T0).await.unwrap(), Some(grant.clone()));
     assert_eq!(store.get_access_token(&access, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
+    let other_access = OpaqueToken::generate().unwrap().digest();
+    store.put_access_token(&other_access, &grant).await.unwrap();
+    store.delete_access_token(&access).await.unwrap();
+    assert_eq!(store.get_access_token(&access, T0).await.unwrap(), None, "a revoked access token is gone");
+    assert_eq!(store.get_access_token(&other_access, T0).await.unwrap(), Some(grant.clone()), "only that one");
+    store.delete_access_token(&access).await.unwrap();
 
     let refresh = OpaqueToken::generate().unwrap().digest();
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "never issued");
     store.put_refresh_token(&refresh, &grant).await.unwrap();
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "read without spending");
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "still unspent");
+    assert_eq!(store.get_refresh_token(&refresh, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
     assert_eq!(store.redeem_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Fresh(grant.clone()));
     assert_eq!(
         store.redeem_refresh_token(&refresh, T0).await.unwrap(),
         Redeemed::Replayed { family: Some(f1.clone()) }
     );
+    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "a spent refresh token is not live");
 
     assert!(!store.is_family_revoked(&f1, T0).await.unwrap());
     store.revoke_family(&f1, T0 + Duration::days(30)).await.unwrap();
@@ -301,6 +335,24 @@ pub async fn grants(stores: &Stores) {
         !store.is_family_revoked(&f1, T0 + Duration::days(30)).await.unwrap(),
         "revocation outlives the tokens, then goes"
     );
+
+    let (sid, other_sid) = ("sid-one", "sid-two");
+    assert!(store.session_grants(sid, T0).await.unwrap().is_empty(), "a session with nothing issued");
+    let (a, b) = (ClientId::new_random(), ClientId::new_random());
+    let until = T0 + Duration::hours(8);
+    let first = SessionGrant { client_id: a, family: f1.clone() };
+    let second = SessionGrant { client_id: b, family: f2.clone() };
+    let (x, y) =
+        tokio::join!(store.add_session_grant(sid, &first, until), store.add_session_grant(sid, &second, until));
+    x.unwrap();
+    y.unwrap();
+    store.add_session_grant(sid, &first, until).await.unwrap();
+    store.add_session_grant(other_sid, &second, until).await.unwrap();
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(store.session_grants(sid, T0).await.unwrap(), expected, "racing additions both kept, each once");
+    assert_eq!(store.session_grants(other_sid, T0).await.unwrap(), vec![second], "sessions are separate");
+    assert!(store.session_grants(sid, until).await.unwrap().is_empty(), "gone when the session ends");
 
     let member = ContactId::new_random();
     let (app, other_app) = (ClientId::new_random(), ClientId::new_random());

@@ -74,7 +74,7 @@ async fn update(
 #[utoipa::path(delete, path = "/admin/api/contacts/{id}", tag = "contacts",
     params(("id" = String, Path)), responses((status = 204)))]
 async fn delete(admin: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
-    service::delete(&state, &admin.contact, contact_id(&id)?).await?;
+    service::delete(&state, &admin.contact, contact_id(&id)?, state.now()).await?;
     Ok(no_content())
 }
 

@@ -21,6 +21,7 @@ use super::schemas::ErrorBody;
         super::contacts::list, super::contacts::create, super::contacts::read, super::contacts::update,
         super::contacts::delete, super::contacts::set_password, super::contacts::link_identity,
         super::contacts::unlink_identity,
+        super::sessions::list, super::sessions::sign_out_everywhere,
         super::queries::list, super::queries::create, super::queries::validate, super::queries::read,
         super::queries::update, super::queries::delete,
         super::signing::read, super::signing::set_algorithm, super::signing::rotate,
@@ -154,6 +155,13 @@ mod tests {
         assert_listed(&LogEntryView::default());
         assert_listed(&OutboxView::default());
         assert_listed(&MailView::default());
+        assert_listed(&super::super::sessions::MemberSessionList { sessions: vec![Default::default()] });
+        assert_listed(&super::super::sessions::MemberSessionView {
+            apps: vec![Default::default()],
+            ..Default::default()
+        });
+        assert_listed(&super::super::sessions::SessionAppView::default());
+        assert_listed(&super::super::sessions::SignedOutView::default());
         assert_listed(&ErrorBody { error: String::new(), code: String::new(), field: Some(String::new()) });
     }
 
@@ -171,7 +179,14 @@ mod tests {
         let doc = serde_json::to_value(document()).unwrap();
         let key = &doc["components"]["schemas"]["Registration"]["properties"]["jwt_signing_key"];
         assert!(key.to_string().contains("null"), "jwt_signing_key must be nullable: {key}");
-        for path in ["/admin/api/session", "/admin/api/queries/{path}", "/admin/api/logs", "/admin/api/outbox"] {
+        for path in [
+            "/admin/api/session",
+            "/admin/api/queries/{path}",
+            "/admin/api/logs",
+            "/admin/api/outbox",
+            "/admin/api/contacts/{id}/sessions",
+            "/admin/api/contacts/{id}/sign-out-everywhere",
+        ] {
             assert!(doc["paths"].get(path).is_some(), "{path} missing");
         }
     }

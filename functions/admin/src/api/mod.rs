@@ -7,6 +7,7 @@ mod oidc;
 mod queries;
 mod registrations;
 mod schemas;
+mod sessions;
 mod signing;
 pub mod views;
 
@@ -28,6 +29,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/admin/api/outbox", get(outbox))
         .merge(registrations::routes())
         .merge(contacts::routes())
+        .merge(sessions::routes())
         .merge(queries::routes())
         .merge(signing::routes())
         .merge(oidc::routes())

@@ -28,6 +28,11 @@ pub struct RegistrationInput {
     /// Exact https URLs (http only on loopback), at most 2000 characters each.
     #[schema(min_items = 1, max_items = 50)]
     redirect_urls: Vec<String>,
+    /// Where RP-Initiated Logout may return the browser: exact URLs, same rules as redirect URLs.
+    #[schema(max_items = 50)]
+    post_logout_redirect_urls: Vec<String>,
+    /// Where Back-Channel Logout notices are POSTed (https, or http on loopback); null or empty for none.
+    backchannel_logout_url: Option<String>,
     profile_query: String,
     #[schema(max_items = 50)]
     id_token_fields: Vec<String>,

@@ -60,6 +60,10 @@ pub struct RegistrationView {
     pub client_id: String,
     pub name: String,
     pub redirect_urls: Vec<String>,
+    /// Where RP-Initiated Logout may return the browser (exact match).
+    pub post_logout_redirect_urls: Vec<String>,
+    /// Where Back-Channel Logout notices are POSTed; null for none.
+    pub backchannel_logout_url: Option<String>,
     pub profile_query: String,
     pub id_token_fields: Vec<String>,
     pub ignored_id_token_fields: Vec<IgnoredFieldView>,
@@ -86,6 +90,8 @@ impl RegistrationView {
             client_id: r.client_id.to_string(),
             name: s.name.clone(),
             redirect_urls: s.redirect_urls.iter().map(|u| u.as_str().to_owned()).collect(),
+            post_logout_redirect_urls: s.post_logout_redirect_urls.iter().map(|u| u.as_str().to_owned()).collect(),
+            backchannel_logout_url: s.backchannel_logout_url.as_ref().map(|u| u.as_str().to_owned()),
             profile_query: s.profile_query.to_string(),
             id_token_fields: s.id_token_fields.clone(),
             ignored_id_token_fields: d

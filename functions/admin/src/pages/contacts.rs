@@ -208,7 +208,7 @@ async fn delete_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageE
 
 async fn delete(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
     let contact = service::get(&ctx.state, contact_id(&id)?).await?;
-    match service::delete(&ctx.state, &ctx.user.contact, contact.id).await {
+    match service::delete(&ctx.state, &ctx.user.contact, contact.id, ctx.now).await {
         Ok(()) => Ok(see_other("/admin/contacts?done=contact-deleted")),
         Err(AdminError::Conflict(message)) => Ok(confirm_delete(&ctx, StatusCode::CONFLICT, &contact, Some(&message))),
         Err(e) => Err(e.into()),
@@ -320,6 +320,7 @@ fn show(
         @if let Some(c) = contact {
             (cards::password_card(ctx, c, card(Card::Password)))
             (cards::identity_card(ctx, c, card(Card::Identity)))
+            p { a href=(format!("/admin/contacts/{}/sessions", c.id)) { "Active sessions and sign out everywhere" } }
         }
     };
     admin_page(ctx, status, Section::Contacts, &title, body)

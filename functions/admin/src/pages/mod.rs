@@ -4,6 +4,7 @@
 
 mod contact_cards;
 mod contact_link;
+mod contact_sessions;
 mod contacts;
 mod logs;
 mod oidc;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<SharedState> {
         .merge(registrations::routes())
         .merge(contacts::routes())
         .merge(contact_link::routes())
+        .merge(contact_sessions::routes())
         .merge(queries::routes())
         .merge(oidc::routes())
         .merge(logs::routes())
@@ -236,6 +238,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
             "The provider identity was linked: signing in through the provider now signs in as this contact."
         }
         "identity-unlinked" => "The provider identity was unlinked.",
+        "signed-out-everywhere" => "Every session of the contact was ended.",
         "query-created" => "The query was created.",
         "query-saved" => "The query was saved.",
         "query-deleted" => "The query was deleted.",

@@ -54,6 +54,8 @@ pub(super) const HMAC_KEYS: &[(IdTokenHmacKey, &str, &str)] = &[
 pub(super) struct RegistrationForm {
     pub name: String,
     pub redirect_urls: String,
+    pub post_logout_redirect_urls: String,
+    pub backchannel_logout_url: String,
     pub profile_query: String,
     pub id_token_fields: String,
     pub role_query: String,
@@ -73,6 +75,8 @@ impl RegistrationForm {
         Self {
             name: p.text("name").to_owned(),
             redirect_urls: p.text("redirect_urls").to_owned(),
+            post_logout_redirect_urls: p.text("post_logout_redirect_urls").to_owned(),
+            backchannel_logout_url: p.text("backchannel_logout_url").to_owned(),
             profile_query: p.text("profile_query").to_owned(),
             id_token_fields: p.text("id_token_fields").to_owned(),
             role_query: p.text("role_query").to_owned(),
@@ -87,6 +91,17 @@ impl RegistrationForm {
         Self {
             name: s.name.clone(),
             redirect_urls: s.redirect_urls.iter().map(|u| u.as_str()).collect::<Vec<_>>().join("\n"),
+            post_logout_redirect_urls: s
+                .post_logout_redirect_urls
+                .iter()
+                .map(|u| u.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            backchannel_logout_url: s
+                .backchannel_logout_url
+                .as_ref()
+                .map(|u| u.as_str().to_owned())
+                .unwrap_or_default(),
             profile_query: s.profile_query.to_string(),
             id_token_fields: s.id_token_fields.join(","),
             role_query: s.role_query.to_string(),
@@ -139,6 +154,8 @@ impl RegistrationForm {
         Ok(RegistrationDraft {
             name: self.name.clone(),
             redirect_urls: self.redirect_urls.lines().map(str::to_owned).collect(),
+            post_logout_redirect_urls: self.post_logout_redirect_urls.lines().map(str::to_owned).collect(),
+            backchannel_logout_url: Some(self.backchannel_logout_url.clone()),
             profile_query: self.profile_query.clone(),
             id_token_fields: vec![self.id_token_fields.clone()],
             role_query: self.role_query.clone(),
@@ -156,9 +173,15 @@ pub(super) fn label(field: &str) -> String {
         let line = index.parse::<usize>().map_or(0, |i| i + 1);
         return format!("Redirect URL(s), line {line}");
     }
+    if let Some(index) = field.strip_prefix("post_logout_redirect_urls[").and_then(|r| r.strip_suffix(']')) {
+        let line = index.parse::<usize>().map_or(0, |i| i + 1);
+        return format!("Post-Logout Redirect URL(s), line {line}");
+    }
     match field {
         "name" => "App / Integration Name",
         "redirect_urls" => "Redirect URL(s)",
+        "post_logout_redirect_urls" => "Post-Logout Redirect URL(s)",
+        "backchannel_logout_url" => "Back-Channel Logout URL",
         "profile_query" => "Profile IQA Query Path",
         "id_token_fields" => "ID Token Additional Profile Fields",
         "role_query" => "Role IQA Query Path",

@@ -176,10 +176,15 @@ pub async fn set_password(
     Ok(contact)
 }
 
-pub async fn delete(state: &AppState, acting: &Contact, id: ContactId) -> AdminResult<()> {
+pub async fn delete(state: &AppState, acting: &Contact, id: ContactId, now: OffsetDateTime) -> AdminResult<()> {
     if acting.id == id {
         return Err(AdminError::Conflict("you cannot delete your own account".into()));
     }
+    if state.stores.contacts.get(id).await?.is_none() {
+        return Err(AdminError::NotFound("contact"));
+    }
+    // Their sessions end first (apps told, tokens revoked), so none outlives the contact.
+    gatehouse::services::logout::end_all_sessions(state, id, "contact deleted", now).await?;
     if !state.stores.contacts.delete(id).await? {
         return Err(AdminError::NotFound("contact"));
     }

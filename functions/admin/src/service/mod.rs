@@ -5,6 +5,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod queries;
 pub mod registrations;
+pub mod sessions;
 pub mod signing;
 
 use gatehouse::secret::RandomError;

@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use time::{Duration, OffsetDateTime};
 
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, schema, sdk_error, string, string_attribute};
 use crate::clock::from_unix;
+use crate::contact::ContactId;
 use crate::secret::TokenDigest;
 use crate::session::Session;
 use crate::store::records::{SessionRecord, from_json, to_json};
@@ -42,7 +43,7 @@ impl EphemeralTable {
         super::get_item(&self.client, &self.table, PK, pk).await
     }
 
-    async fn delete_item(&self, pk: String) -> StoreResult<()> {
+    pub(super) async fn delete_item(&self, pk: String) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -121,6 +122,19 @@ impl SessionStore for EphemeralTable {
             .send()
             .await
             .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+        // Every session lasts as long, so the newest one's end is the record's.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, string(contact_sessions_key(session.contact_id)))
+            .update_expression("ADD #ids :id SET #expires_at = :expires_at")
+            .expression_attribute_names("#ids", SESSION_IDS)
+            .expression_attribute_names("#expires_at", EXPIRES_AT)
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![session.id.as_str().to_owned()]))
+            .expression_attribute_values(":expires_at", number(session.expires_at.unix_timestamp()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", &self.table, e))?;
         Ok(())
     }
 
@@ -135,7 +149,28 @@ impl SessionStore for EphemeralTable {
     async fn delete(&self, id: &TokenDigest) -> StoreResult<()> {
         self.delete_item(session_key(id)).await
     }
+
+    async fn list_for_contact(&self, contact: ContactId, now: OffsetDateTime) -> StoreResult<Vec<Session>> {
+        let Some(item) = self.get_item(contact_sessions_key(contact)).await? else { return Ok(Vec::new()) };
+        let Some(AttributeValue::Ss(ids)) = item.get(SESSION_IDS) else { return Ok(Vec::new()) };
+        let mut sessions = Vec::new();
+        // Ended sessions stay listed until the record expires; reading each skips them.
+        for id in ids {
+            if let Some(session) = self.get(&TokenDigest::from_stored(id.clone()), now).await? {
+                sessions.push(session);
+            }
+        }
+        sessions.sort_by_key(|s| (s.auth_time, s.id.as_str().to_owned()));
+        Ok(sessions)
+    }
 }
+
+/// A contact's session ids (a string set, added to atomically), for listing them without a scan.
+fn contact_sessions_key(contact: ContactId) -> String {
+    format!("contactsessions#{contact}")
+}
+
+const SESSION_IDS: &str = "sessions";
 
 #[async_trait]
 impl ThrottleStore for EphemeralTable {

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use time::OffsetDateTime;
 
 use super::ephemeral::EphemeralTable;
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
 use crate::event_log::{LogEntry, LogFilter};
-use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, SessionGrant, TokenGrant};
 use crate::outbox::Mail;
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
@@ -21,6 +21,7 @@ use crate::ticket::{Ticket, TicketKind};
 
 const EXPIRES_AT: &str = "expires_at";
 const USED_BY: &str = "used_by";
+const SESSION_GRANTS: &str = "grants";
 
 fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
 where
@@ -178,6 +179,18 @@ impl GrantStore for EphemeralTable {
         self.live_doc(format!("access#{}", token.as_str()), now).await?.map(|doc| from_json(&doc)).transpose()
     }
 
+    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
+        self.delete_item(format!("access#{}", token.as_str())).await
+    }
+
+    async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
+        let Some(item) = self.get_item(format!("refresh#{}", token.as_str())).await? else { return Ok(None) };
+        if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() || item.contains_key(USED_BY) {
+            return Ok(None);
+        }
+        from_json(string_attribute(&item, DOC)?).map(Some)
+    }
+
     async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
         self.put_expiring(format!("refresh#{}", token.as_str()), to_json(grant)?, grant.expires_at).await
     }
@@ -216,6 +229,42 @@ impl GrantStore for EphemeralTable {
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool> {
         let Some(item) = self.get_item(format!("family#{}", family.as_str())).await? else { return Ok(false) };
         Ok(number_attribute(&item, EXPIRES_AT)? > now.unix_timestamp())
+    }
+
+    async fn add_session_grant(&self, sid: &str, grant: &SessionGrant, expires_at: OffsetDateTime) -> StoreResult<()> {
+        // One item per session; ADD to a string set is atomic, so racing additions all stay.
+        let entry = format!("{} {}", grant.client_id, grant.family.as_str());
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(self.pk(), string(format!("sessiongrants#{sid}")))
+            .update_expression("ADD #grants :entry SET #expires_at = :expires_at")
+            .expression_attribute_names("#grants", SESSION_GRANTS)
+            .expression_attribute_names("#expires_at", EXPIRES_AT)
+            .expression_attribute_values(":entry", AttributeValue::Ss(vec![entry]))
+            .expression_attribute_values(":expires_at", number(expires_at.unix_timestamp()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateItem", &self.table, e))?;
+        Ok(())
+    }
+
+    async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>> {
+        let Some(item) = self.get_item(format!("sessiongrants#{sid}")).await? else { return Ok(Vec::new()) };
+        if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() {
+            return Ok(Vec::new());
+        }
+        let Some(AttributeValue::Ss(entries)) = item.get(SESSION_GRANTS) else { return Ok(Vec::new()) };
+        let mut grants = Vec::new();
+        for entry in entries {
+            let parsed = entry.split_once(' ').and_then(|(client, family)| {
+                Some(SessionGrant { client_id: ClientId::parse(client)?, family: FamilyId::from_stored(family.into()) })
+            });
+            grants.push(parsed.ok_or_else(|| StoreError::Backend(format!("stored session grant `{entry}` is bad")))?);
+        }
+        grants.sort();
+        grants.dedup();
+        Ok(grants)
     }
 
     async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>> {

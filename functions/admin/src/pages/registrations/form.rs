@@ -52,6 +52,14 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
                     p.hint { "Example: https://thirdparty.example.org/sso/callback" }
                     p.hint { "Enter one or more redirect URLs, one per line. These should be provided by the third party." }
                 }, e))
+                (textarea_field("post_logout_redirect_urls", "Post-Logout Redirect URL(s)", &f.post_logout_redirect_urls, 2, html! {
+                    p.hint { "Example: https://thirdparty.example.org/signed-out" }
+                    p.hint { "Optional. Where the app may send members back after signing them out of Gatehouse (RP-Initiated Logout), one per line. Matched exactly, like redirect URLs." }
+                }, e))
+                (text_field("backchannel_logout_url", "Back-Channel Logout URL", &f.backchannel_logout_url, "url", html! {
+                    p.hint { "Example: https://thirdparty.example.org/sso/backchannel-logout" }
+                    p.hint { "Optional. When a member's Gatehouse session ends, Gatehouse POSTs a signed logout token here (OpenID Back-Channel Logout 1.0) so the app can end its own session." }
+                }, e))
                 (query_field("profile_query", "Profile IQA Query Path", &f.profile_query, QueryKind::Profile, view, html! {
                     p.hint { "Example: $/SSO/ProfileData" }
                     p.hint { "Enter a fully qualified path to an IQA (starting with $/) that will represent the information returned as part of the user's profile." }

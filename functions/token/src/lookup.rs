@@ -1,0 +1,91 @@
+//! Finding a presented token for revocation (RFC 7009) and introspection (RFC 7662): an
+//! access or refresh token, looked up by its digest, the hinted kind first.
+
+use gatehouse::app::AppState;
+use gatehouse::grants::TokenGrant;
+use gatehouse::oidc::error::ErrorCode;
+use gatehouse::secret::OpaqueToken;
+use time::OffsetDateTime;
+
+use crate::client::Client;
+use crate::response::TokenError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    /// `token_type_hint`: absent, `access_token` or `refresh_token`; anything else is refused
+    /// with `code` (RFC 7009 and RFC 7662 name different codes for it).
+    pub fn parse_hint(hint: Option<&str>, code: ErrorCode) -> Result<Option<Self>, TokenError> {
+        match hint {
+            None => Ok(None),
+            Some("access_token") => Ok(Some(Self::Access)),
+            Some("refresh_token") => Ok(Some(Self::Refresh)),
+            Some(other) => Err(TokenError::new(
+                code,
+                format!("token_type_hint `{other}` is not supported: use access_token or refresh_token"),
+            )),
+        }
+    }
+
+    /// RFC 7662's `token_type`.
+    pub fn token_type(self) -> &'static str {
+        match self {
+            Self::Access => "Bearer",
+            Self::Refresh => "refresh_token",
+        }
+    }
+}
+
+/// A live (unexpired, unspent) token's grant and kind. Family revocation is not checked here.
+pub struct Found {
+    pub kind: TokenKind,
+    pub token: OpaqueToken,
+    pub grant: TokenGrant,
+}
+
+pub async fn find(
+    state: &AppState,
+    token: &str,
+    hint: Option<TokenKind>,
+    now: OffsetDateTime,
+) -> Result<Option<Found>, TokenError> {
+    let token = OpaqueToken::from_presented(token);
+    let digest = token.digest();
+    let order = match hint {
+        Some(TokenKind::Refresh) => [TokenKind::Refresh, TokenKind::Access],
+        _ => [TokenKind::Access, TokenKind::Refresh],
+    };
+    for kind in order {
+        let grant = match kind {
+            TokenKind::Access => state.stores.grants.get_access_token(&digest, now).await?,
+            TokenKind::Refresh => state.stores.grants.get_refresh_token(&digest, now).await?,
+        };
+        if let Some(grant) = grant {
+            return Ok(Some(Found { kind, token, grant }));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `client` may act on a token issued with `grant`: the client it was issued to, having
+/// proved its secret, or, for tokens issued to a public client, naming itself.
+pub fn owns(client: &Client, grant: &TokenGrant) -> bool {
+    if grant.client_id != client.id() {
+        return false;
+    }
+    match client {
+        Client::App { authenticated, .. } => *authenticated || grant.public_client,
+        Client::Admin => grant.public_client,
+    }
+}
+
+/// The `token` parameter, required.
+pub fn required_token(token: Option<&str>) -> Result<&str, TokenError> {
+    token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| TokenError::new(ErrorCode::InvalidRequest, "the token parameter is required"))
+}

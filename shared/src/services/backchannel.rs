@@ -1,0 +1,79 @@
+//! Delivering back-channel logout tokens: a POST of `logout_token=<JWT>` to the app's URL,
+//! each attempt bounded in time, retried a few times with a growing pause, every attempt and
+//! failure in the OIDC log. It runs as its own task, so a slow or dead app never holds up the
+//! member's sign-out.
+
+use std::time::Duration;
+
+use openidconnect::reqwest;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::event_log::Level;
+use crate::registration::ClientId;
+use crate::services::log;
+
+/// Attempts per notice, the time each may take, and the pause before the first retry (doubled after).
+pub const ATTEMPTS: u32 = 3;
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const FIRST_PAUSE: Duration = Duration::from_millis(500);
+
+fn http() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::ClientBuilder::new()
+                // A redirect would let an app send our POST anywhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(ATTEMPT_TIMEOUT)
+                .connect_timeout(ATTEMPT_TIMEOUT)
+                .build()
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+/// Starts delivering `token` to `url` and returns at once.
+pub fn deliver(state: &AppState, client_id: ClientId, url: String, token: String) {
+    let stores = state.stores.clone();
+    let clock = state.clock.clone();
+    tokio::spawn(async move {
+        let mut pause = FIRST_PAUSE;
+        for attempt in 1..=ATTEMPTS {
+            let outcome = send(&url, &token).await;
+            let now = clock.now();
+            let details =
+                json!({ "client_id": client_id, "url": url, "attempt": attempt, "outcome": outcome.as_ref().err() });
+            match outcome {
+                Ok(()) => {
+                    log::record(&stores, now, Level::Info, "back-channel logout delivered", details).await;
+                    return;
+                }
+                Err(_) if attempt < ATTEMPTS => {
+                    log::record(&stores, now, Level::Warning, "back-channel logout attempt failed", details).await;
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(_) => {
+                    log::record(&stores, now, Level::Error, "back-channel logout failed; giving up", details).await;
+                }
+            }
+        }
+    });
+}
+
+async fn send(url: &str, token: &str) -> Result<(), String> {
+    // A JWT is base64url and dots: nothing to escape in the form body.
+    let response = http()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cache-control", "no-store")
+        .body(format!("logout_token={token}"))
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    match response.status().as_u16() {
+        200 | 204 => Ok(()),
+        status => Err(format!("the app answered {status}")),
+    }
+}

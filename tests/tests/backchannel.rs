@@ -1,0 +1,144 @@
+//! Back-Channel Logout 1.0 over HTTP, on both backends: when a member signs out, each app that
+//! got tokens in that session receives a logout token signed like its ID tokens, and the
+//! session's refresh tokens stop working; an app that is down does not hold up the sign-out,
+//! and each failed attempt is in the OIDC log.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use gatehouse_tests::*;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+/// A small HTTP receiver: every POSTed body arrives on the channel.
+async fn receiver() -> (String, mpsc::UnboundedReceiver<String>) {
+    let (sender, bodies) = mpsc::unbounded_channel();
+    let app = axum::Router::new()
+        .route(
+            "/backchannel",
+            axum::routing::post(|State(sender): State<mpsc::UnboundedSender<String>>, body: String| async move {
+                sender.send(body).unwrap();
+                axum::http::StatusCode::OK
+            }),
+        )
+        .with_state(sender);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/backchannel", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, bodies)
+}
+
+async fn app_notified_at(admin: &Client, name: &str, url: &str) -> App {
+    let app = register_app(admin, name, &[], "array").await;
+    let path = format!("/admin/api/registrations/{}", app.client_id);
+    let (_, current) = admin.get(&path).await;
+    let body = json!({
+        "name": current["name"], "redirect_urls": current["redirect_urls"], "backchannel_logout_url": url,
+        "profile_query": current["profile_query"], "role_query": current["role_query"],
+        "role_format": current["role_format"], "id_token_fields": current["id_token_fields"],
+        "no_access_mapping": current["no_access_mapping"], "grant_types": [],
+    });
+    let (status, updated) = admin.put(&path, &body).await;
+    assert_eq!((status, updated["backchannel_logout_url"].as_str()), (200, Some(url)), "{updated}");
+    app
+}
+
+async fn signed_in(server: &TestServer, app: &App, username: &str) -> (Client, Value) {
+    let mut member = Client::new(server);
+    let answer = member.authorize(&authorize_url(app, &[]), username).await;
+    let params = url_params(&location(&answer), false);
+    let form =
+        [("grant_type", "authorization_code"), ("code", params["code"].as_str()), ("redirect_uri", &app.redirect_uri)];
+    let (status, tokens) = member.token(app, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    (member, tokens)
+}
+
+async fn sign_out(member: &Client) -> u16 {
+    let page = member.get_raw("/signout").await.text().await.unwrap();
+    member.http.post(member.url("/signout")).form(&hidden_inputs(&page)).send().await.unwrap().status().as_u16()
+}
+
+fn claims(app: &App, token: &str, issuer: &str) -> Value {
+    let mut validation = Validation::new(Algorithm::HS512);
+    validation.set_audience(&[&app.client_id]);
+    validation.set_issuer(&[issuer]);
+    decode::<Value>(token, &DecodingKey::from_secret(app.signing_key.as_bytes()), &validation).unwrap().claims
+}
+
+both_backends!(signing_out_notifies_the_app_and_ends_its_tokens, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let (url, mut bodies) = receiver().await;
+    let app = app_notified_at(&admin, "Notified App", &url).await;
+    let sub = add_member(&admin, "bc1", "A").await;
+    let (member, tokens) = signed_in(&server, &app, "bc1").await;
+    let id_token = claims(&app, tokens["id_token"].as_str().unwrap(), &server.url);
+    assert!(id_token["sid"].is_string(), "ID tokens carry sid");
+
+    assert_eq!(sign_out(&member).await, 303);
+    let body = tokio::time::timeout(Duration::from_secs(10), bodies.recv()).await.unwrap().unwrap();
+    let token = body.strip_prefix("logout_token=").expect("a form with logout_token");
+    let logout = claims(&app, token, &server.url);
+    assert_eq!(logout["sub"], sub.as_str());
+    assert_eq!(logout["sid"], id_token["sid"], "the session the app knows");
+    assert_eq!(logout["events"], json!({"http://schemas.openid.net/event/backchannel-logout": {}}));
+    assert!(logout["jti"].is_string() && logout["iat"].is_i64() && logout["exp"].is_i64());
+    assert!(logout.get("nonce").is_none(), "a logout token has no nonce");
+
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, refused) = member.token(&app, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "the session's refresh token ends");
+    assert_eq!(member.userinfo(tokens["access_token"].as_str().unwrap()).await.0, 401);
+    let (_, logs) = admin.get("/admin/api/logs?contains=back-channel%20logout%20delivered").await;
+    assert!(!logs["entries"].as_array().unwrap().is_empty(), "the delivery is logged: {logs}");
+});
+
+both_backends!(an_app_that_is_down_does_not_hold_up_the_sign_out, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/backchannel", closed.local_addr().unwrap());
+    drop(closed);
+    let app = app_notified_at(&admin, "Dead App", &url).await;
+    add_member(&admin, "bc2", "A").await;
+    let (member, tokens) = signed_in(&server, &app, "bc2").await;
+    let started = Instant::now();
+    assert_eq!(sign_out(&member).await, 303);
+    assert!(started.elapsed() < Duration::from_secs(2), "sign-out waited for the app: {:?}", started.elapsed());
+    assert_eq!(member.get_raw("/account").await.status(), 303, "signed out");
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) = member.token(&app, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_eq!(status, 400);
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, logs) = admin.get("/admin/api/logs?contains=back-channel%20logout").await;
+        let entries = logs["entries"].as_array().unwrap();
+        let messages: Vec<&str> = entries.iter().filter_map(|e| e["message"].as_str()).collect();
+        if messages.contains(&"back-channel logout failed; giving up") {
+            let failed = messages.iter().filter(|m| m.contains("attempt failed")).count();
+            assert_eq!(failed, 2, "every attempt is logged: {messages:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failure logged: {messages:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+});
+
+both_backends!(backchannel_urls_are_checked, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Checked App", &[], "array").await;
+    let path = format!("/admin/api/registrations/{}", app.client_id);
+    let (_, current) = admin.get(&path).await;
+    for bad in ["http://app.example.org/bc", "ftp://app.example.org/bc", "not a url"] {
+        let body = json!({
+            "name": current["name"], "redirect_urls": current["redirect_urls"], "backchannel_logout_url": bad,
+            "profile_query": current["profile_query"], "role_query": current["role_query"],
+            "role_format": current["role_format"], "grant_types": [],
+        });
+        let (status, error) = admin.put(&path, &body).await;
+        assert_eq!((status, error["field"].as_str()), (422, Some("backchannel_logout_url")), "{bad}: {error}");
+    }
+    let (_, after) = admin.get(&path).await;
+    assert_eq!(after["backchannel_logout_url"], Value::Null, "nothing changed");
+});
