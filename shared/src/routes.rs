@@ -58,6 +58,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/account/consents/withdraw", Function::SigninRedirect),
     route("GET", "/callback", Function::Callback),
     route("POST", "/callback", Function::Callback),
+    route("GET", "/callback/logout", Function::Callback),
     route("GET", "/authorize", Function::Authorize),
     route("POST", "/authorize", Function::Authorize),
     route("POST", "/authorize/consent", Function::Authorize),

@@ -15,6 +15,9 @@ pub enum Ticket {
     Login(LoginTransaction),
     /// A password reset link sent by email.
     Reset { contact_id: ContactId },
+    /// The Gatehouse session an upstream provider session started, keyed by the digest of the
+    /// provider's `iss` and `sid`: what its front-channel logout ends.
+    UpstreamSession { session: TokenDigest },
 }
 
 /// Which variant a ticket is: tickets of different kinds never answer for each other.
@@ -22,6 +25,7 @@ pub enum Ticket {
 pub enum TicketKind {
     Login,
     Reset,
+    UpstreamSession,
 }
 
 impl Ticket {
@@ -29,6 +33,7 @@ impl Ticket {
         match self {
             Self::Login(_) => TicketKind::Login,
             Self::Reset { .. } => TicketKind::Reset,
+            Self::UpstreamSession { .. } => TicketKind::UpstreamSession,
         }
     }
 }
@@ -39,6 +44,7 @@ impl TicketKind {
         match self {
             Self::Login => "login",
             Self::Reset => "reset",
+            Self::UpstreamSession => "upstream_session",
         }
     }
 }

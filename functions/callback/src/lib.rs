@@ -2,6 +2,7 @@
 //! `form_post`). Checks state, exchanges the code, verifies the ID token and the staff claim,
 //! links or creates the user, syncs names and email, and starts a Gatehouse session.
 
+mod frontchannel;
 mod link;
 
 use axum::Router;
@@ -37,6 +38,7 @@ pub const NOT_STAFF: &str =
 pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/callback", get(handle).post(handle))
+        .route("/callback/logout", get(frontchannel::handle))
         .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
         .with_state(state)
 }
@@ -236,6 +238,12 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
     };
     let (session, token) = Session::start(&contact, now)?;
     state.stores.sessions.insert(&session).await?;
+    if let Some(sid) = claims.get("sid").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()) {
+        // The provider's front-channel logout names its session by `iss` and `sid`.
+        let key = gatehouse::services::logout::upstream_session_key(&person.issuer, sid);
+        let ticket = Ticket::UpstreamSession { session: session.id.clone() };
+        state.stores.grants.put_ticket(&key, &ticket, session.expires_at).await?;
+    }
     record(
         &state.stores,
         state.now(),
