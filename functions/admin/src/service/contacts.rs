@@ -70,13 +70,32 @@ pub async fn update(
         Some(p) => Some(hash(p.clone()).await?),
         None => existing.password_hash.clone(),
     };
+    let status_changed = profile.status != existing.profile.status;
     let contact = Contact { profile, password_hash, updated_at: now, ..existing };
     state.stores.contacts.update(&contact).await.map_err(|e| match e {
         StoreError::NotFound => AdminError::NotFound("contact"),
         other => conflict(other),
     })?;
     tracing::info!(contact = %id, "contact updated");
+    if status_changed && denied_anywhere(state, &contact).await? {
+        // A status some app's No Access Mapping lists: their sessions (and the tokens apps got
+        // in them) stop working at once, as at sign-out.
+        gatehouse::services::logout::end_all_sessions(state, id, "status now denies access", now).await?;
+    }
     Ok(contact)
+}
+
+/// Whether any registration's No Access Mapping now denies the contact.
+async fn denied_anywhere(state: &AppState, contact: &Contact) -> AdminResult<bool> {
+    for registration in state.stores.registrations.list().await? {
+        // A registration whose queries are broken cannot deny anyone; it is not this change's concern.
+        if let Ok(profile) = gatehouse::services::issue::Profile::load(state, &registration, contact).await
+            && profile.denied_by(&registration).is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 pub async fn set_password(
