@@ -60,6 +60,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/callback", Function::Callback),
     route("POST", "/callback", Function::Callback),
     route("POST", "/callback/link", Function::Callback),
+    route("GET", "/callback/logout", Function::Callback),
     route("GET", "/authorize", Function::Authorize),
     route("POST", "/authorize", Function::Authorize),
     route("POST", "/authorize/consent", Function::Authorize),

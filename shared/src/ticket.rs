@@ -23,6 +23,9 @@ pub enum Ticket {
     },
     /// A provider identity waiting for its owner to prove the existing account is theirs.
     Link(PendingLink),
+    /// The Gatehouse session an upstream provider session started, keyed by the digest of the
+    /// provider's `iss` and `sid`: what its front-channel logout ends.
+    UpstreamSession { session: TokenDigest },
 }
 
 /// Which variant a ticket is: tickets of different kinds never answer for each other.
@@ -31,6 +34,7 @@ pub enum TicketKind {
     Login,
     Reset,
     Link,
+    UpstreamSession,
 }
 
 impl Ticket {
@@ -39,6 +43,7 @@ impl Ticket {
             Self::Login(_) => TicketKind::Login,
             Self::Reset { .. } => TicketKind::Reset,
             Self::Link(_) => TicketKind::Link,
+            Self::UpstreamSession { .. } => TicketKind::UpstreamSession,
         }
     }
 }
@@ -50,6 +55,7 @@ impl TicketKind {
             Self::Login => "login",
             Self::Reset => "reset",
             Self::Link => "link",
+            Self::UpstreamSession => "upstream_session",
         }
     }
 }

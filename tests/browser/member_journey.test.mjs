@@ -48,7 +48,12 @@ async function startApp() {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address();
-  return { server, received, redirectUri: `http://127.0.0.1:${port}/callback` };
+  return {
+    server,
+    received,
+    redirectUri: `http://127.0.0.1:${port}/callback`,
+    postLogoutUri: `http://127.0.0.1:${port}/signed-out`,
+  };
 }
 
 async function createMember(label, status) {
@@ -84,6 +89,7 @@ before(async () => {
   const registration = await adminApi('POST', '/registrations', {
     name: APP_NAME,
     redirect_urls: [app.redirectUri],
+    post_logout_redirect_urls: [app.postLogoutUri],
     profile_query: profileQuery,
     role_query: roleQuery,
     role_format: 'array',
@@ -153,6 +159,7 @@ test('a member signs in to the app: sign-in page, consent page, back at the app 
     });
 
     let code;
+    let idToken;
     await t.test('Allow lands on the app with code, state and iss', async () => {
       const result = await submit(page, page.getByRole('button', { name: 'Allow' }));
       assert.equal(result.status, 303, 'the consent POST answers 303');
@@ -185,6 +192,23 @@ test('a member signs in to the app: sign-in page, consent page, back at the app 
       const claims = JSON.parse(Buffer.from(body.id_token.split('.')[1], 'base64url').toString());
       assert.equal(claims.nonce, link.nonce);
       assert.equal(claims.aud, fixture.clientId);
+      assert.ok(claims.sid, 'the ID token names the session');
+      idToken = body.id_token;
+    });
+
+    await t.test('the app signs the member out: its post-logout page, then /account asks to sign in again', async () => {
+      const logout = new URL('/signout', BASE);
+      logout.search = new URLSearchParams({
+        id_token_hint: idToken,
+        post_logout_redirect_uri: app.postLogoutUri,
+        state: 'bye-state',
+      }).toString();
+      await page.goto(logout.href);
+      const landed = new URL(page.url());
+      assert.equal(`${landed.origin}${landed.pathname}`, app.postLogoutUri, 'back at the app after signing out');
+      assert.equal(landed.searchParams.get('state'), 'bye-state');
+      await page.goto(new URL('/account', BASE).href);
+      assert.equal(new URL(page.url()).pathname, '/signin', '/account asks to sign in again');
     });
 
     await t.test('no page caused a browser error (CSP violations included)', () => {

@@ -140,3 +140,25 @@ both_backends!(the_contact_page_lists_sessions_and_signs_out_everywhere, |server
     let forged = forged.form(&[("csrf_token", "wrong")]).send().await.unwrap();
     assert_eq!(forged.status(), 403, "a wrong CSRF token is refused");
 });
+
+both_backends!(a_status_an_app_denies_ends_the_sessions, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Mapped App", &[], "array").await; // No Access Mapping: S, I|…
+    let id = add_member(&admin, "sess4", "A").await;
+    let mut member = Client::new(&server);
+    let refresh = sign_in_to(&mut member, &app, "sess4").await;
+    let path = format!("/admin/api/contacts/{id}");
+    let (_, current) = admin.get(&path).await;
+    let mut body = json!({
+        "username": current["username"], "email": current["email"], "first_name": current["first_name"],
+        "last_name": current["last_name"], "status": "B", "member_type": current["member_type"],
+        "roles": current["roles"], "attributes": current["attributes"],
+    });
+    assert_eq!(admin.put(&path, &body).await.0, 200);
+    assert_eq!(member.get_raw("/account").await.status(), 200, "a status no app lists changes nothing");
+    body["status"] = json!("S");
+    let (status, saved) = admin.put(&path, &body).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(member.get_raw("/account").await.status(), 303, "a status the app denies ends the session");
+    assert_eq!(refresh_status(&member, &app, &refresh).await, 400);
+});

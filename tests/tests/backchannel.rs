@@ -90,8 +90,16 @@ both_backends!(signing_out_notifies_the_app_and_ends_its_tokens, |server: TestSe
     let (status, refused) = member.token(&app, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
     assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "the session's refresh token ends");
     assert_eq!(member.userinfo(tokens["access_token"].as_str().unwrap()).await.0, 401);
-    let (_, logs) = admin.get("/admin/api/logs?contains=back-channel%20logout%20delivered").await;
-    assert!(!logs["entries"].as_array().unwrap().is_empty(), "the delivery is logged: {logs}");
+    // The delivery task logs after the app has answered: wait for it a little.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, logs) = admin.get("/admin/api/logs?contains=back-channel%20logout%20delivered").await;
+        if !logs["entries"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the delivery is logged: {logs}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 });
 
 both_backends!(an_app_that_is_down_does_not_hold_up_the_sign_out, |server: TestServer| async move {

@@ -423,7 +423,11 @@ fn policies_name_only_tables_indexes_and_secrets_that_exist() {
         "discovery only reads the signing keys"
     );
     assert_eq!(actions("discovery", &Target::RuntimeSecret("signing-*".into())), ["GetSecretValue"]);
-    assert!(!grants["callback"].contains_key(&table("RegistrationsTable")), "callback signs in; it issues nothing");
+    assert_eq!(
+        actions("callback", &table("RegistrationsTable")),
+        ["GetItem"],
+        "callback issues nothing; it reads registrations only to notify apps when a front-channel logout ends a session"
+    );
     assert_eq!(actions("userinfo", &table("EphemeralTable")), ["GetItem"], "userinfo only reads tokens");
     for reader in ["discovery", "authorize", "token", "userinfo", "signin-redirect"] {
         for (target, granted) in &grants[reader] {

@@ -2,6 +2,7 @@
 //! `form_post`). Checks state, exchanges the code, verifies the ID token and the staff claim,
 //! links or creates the user, syncs names and email, and starts a Gatehouse session.
 
+mod frontchannel;
 mod link;
 mod link_step;
 
@@ -41,6 +42,7 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .route("/callback", get(handle).post(handle))
         .route("/callback/link", post(link_step::submit))
+        .route("/callback/logout", get(frontchannel::handle))
         .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
         .with_state(state)
 }
@@ -182,7 +184,13 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
             return Err(refuse(state, Level::Warning, what, details, ASK_ADMIN).await);
         }
     };
-    let response = start_session(state, &contact, login.return_to.as_deref(), now).await?;
+    let (response, session) = start_session(state, &contact, login.return_to.as_deref(), now).await?;
+    if let Some(sid) = claims.get("sid").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()) {
+        // The provider's front-channel logout names its session by `iss` and `sid`.
+        let key = gatehouse::services::logout::upstream_session_key(&person.issuer, sid);
+        let ticket = Ticket::UpstreamSession { session: session.id.clone() };
+        state.stores.grants.put_ticket(&key, &ticket, session.expires_at).await?;
+    }
     record(
         &state.stores,
         state.now(),
@@ -231,10 +239,10 @@ pub(crate) async fn start_session(
     contact: &Contact,
     return_to: Option<&str>,
     now: OffsetDateTime,
-) -> Result<Response, PageError> {
+) -> Result<(Response, Session), PageError> {
     let (session, token) = Session::start(contact, now)?;
     state.stores.sessions.insert(&session).await?;
     let home = if contact.profile.is_sysadmin { "/admin" } else { "/account" };
     let target = return_to.and_then(gatehouse::web::request::same_origin_path).unwrap_or(home);
-    Ok(with_cookie(see_other(target), &session_cookie(&state.config, &token)))
+    Ok((with_cookie(see_other(target), &session_cookie(&state.config, &token)), session))
 }

@@ -186,6 +186,6 @@ async fn link(
         json!({ "username": contact.profile.username, "external_id": pending.link_id, "staff": contact.profile.is_staff }),
     )
     .await;
-    let response = start_session(state, &contact, pending.return_to.as_deref(), now).await?;
+    let (response, _) = start_session(state, &contact, pending.return_to.as_deref(), now).await?;
     Ok(with_cookie(response, &link_cookie(state, "", 0)))
 }

@@ -82,6 +82,11 @@ pub async fn end_all_sessions(
     Ok(sessions.len())
 }
 
+/// Where the Gatehouse session started by an upstream provider session (`iss`, `sid`) is kept.
+pub fn upstream_session_key(issuer: &str, sid: &str) -> crate::secret::TokenDigest {
+    crate::secret::OpaqueToken::from_presented(format!("{issuer} {sid}")).digest()
+}
+
 /// The logout token's claims (Back-Channel Logout 1.0 §2.4): no `nonce`, an `events` member.
 pub fn logout_claims(
     issuer: &str,

@@ -175,12 +175,12 @@ pub(super) fn label(field: &str) -> String {
     }
     if let Some(index) = field.strip_prefix("post_logout_redirect_urls[").and_then(|r| r.strip_suffix(']')) {
         let line = index.parse::<usize>().map_or(0, |i| i + 1);
-        return format!("Post-Logout Redirect URL(s), line {line}");
+        return format!("Post-Logout Return URL(s), line {line}");
     }
     match field {
         "name" => "App / Integration Name",
         "redirect_urls" => "Redirect URL(s)",
-        "post_logout_redirect_urls" => "Post-Logout Redirect URL(s)",
+        "post_logout_redirect_urls" => "Post-Logout Return URL(s)",
         "backchannel_logout_url" => "Back-Channel Logout URL",
         "profile_query" => "Profile IQA Query Path",
         "id_token_fields" => "ID Token Additional Profile Fields",

@@ -81,11 +81,17 @@ pub async fn update(
         None => existing.password_hash.clone(),
     };
     let before = existing.profile.external_id.clone();
+    let status_changed = profile.status != existing.profile.status;
     let contact = Contact { profile, password_hash, updated_at: now, ..existing };
     save(state, &contact).await?;
     tracing::info!(contact = %id, "contact updated");
     if before != contact.profile.external_id {
         log_link_change(state, acting, &contact, before.as_deref(), now).await;
+    }
+    if status_changed && denied_anywhere(state, &contact).await? {
+        // A status some app's No Access Mapping lists: their sessions (and the tokens apps got
+        // in them) stop working at once, as at sign-out.
+        gatehouse::services::logout::end_all_sessions(state, id, "status now denies access", now).await?;
     }
     Ok(contact)
 }
@@ -159,6 +165,19 @@ async fn log_link_change(
         "external_id": after, "previous_external_id": before,
     });
     record(&state.stores, now, Level::Info, message, details).await;
+}
+
+/// Whether any registration's No Access Mapping now denies the contact.
+async fn denied_anywhere(state: &AppState, contact: &Contact) -> AdminResult<bool> {
+    for registration in state.stores.registrations.list().await? {
+        // A registration whose queries are broken cannot deny anyone; it is not this change's concern.
+        if let Ok(profile) = gatehouse::services::issue::Profile::load(state, &registration, contact).await
+            && profile.denied_by(&registration).is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 pub async fn set_password(

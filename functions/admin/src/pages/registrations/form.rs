@@ -52,7 +52,7 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
                     p.hint { "Example: https://thirdparty.example.org/sso/callback" }
                     p.hint { "Enter one or more redirect URLs, one per line. These should be provided by the third party." }
                 }, e))
-                (textarea_field("post_logout_redirect_urls", "Post-Logout Redirect URL(s)", &f.post_logout_redirect_urls, 2, html! {
+                (textarea_field("post_logout_redirect_urls", "Post-Logout Return URL(s)", &f.post_logout_redirect_urls, 2, html! {
                     p.hint { "Example: https://thirdparty.example.org/signed-out" }
                     p.hint { "Optional. Where the app may send members back after signing them out of Gatehouse (RP-Initiated Logout), one per line. Matched exactly, like redirect URLs." }
                 }, e))
