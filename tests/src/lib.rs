@@ -310,6 +310,52 @@ pub async fn register_app(admin: &Client, name: &str, grant_types: &[&str], role
     }
 }
 
+/// Changes `app`'s registration through the admin API: the settings `register_app` gave it,
+/// with `changes` on top. Returns the status and the answer.
+pub async fn edit_registration(admin: &Client, app: &App, changes: Value) -> (u16, Value) {
+    let path = format!("/admin/api/registrations/{}", app.client_id);
+    let (_, current) = admin.get(&path).await;
+    let mut body = serde_json::json!({
+        "name": current["name"], "redirect_urls": current["redirect_urls"],
+        "profile_query": current["profile_query"], "role_query": current["role_query"],
+        "role_format": current["role_format"], "id_token_fields": current["id_token_fields"],
+        "no_access_mapping": current["no_access_mapping"], "grant_types": [],
+    });
+    for (field, value) in changes.as_object().expect("changes are a JSON object") {
+        body[field] = value.clone();
+    }
+    admin.put(&path, &body).await
+}
+
+/// A registered app whose back-channel logout URL is `url`.
+pub async fn notified_app(admin: &Client, name: &str, url: &str) -> App {
+    let app = register_app(admin, name, &[], "array").await;
+    let (status, updated) = edit_registration(admin, &app, serde_json::json!({ "backchannel_logout_url": url })).await;
+    assert_eq!((status, updated["backchannel_logout_url"].as_str()), (200, Some(url)), "{updated}");
+    app
+}
+
+/// A small HTTP receiver on a free loopback port: every body POSTed to the returned URL
+/// arrives on the channel (an app's back-channel logout endpoint).
+pub async fn post_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use axum::extract::State;
+    use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+    let (sender, bodies) = unbounded_channel();
+    let app = axum::Router::new()
+        .route(
+            "/receiver",
+            axum::routing::post(|State(sender): State<UnboundedSender<String>>, body: String| async move {
+                sender.send(body).unwrap();
+                axum::http::StatusCode::OK
+            }),
+        )
+        .with_state(sender);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/receiver", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, bodies)
+}
+
 pub const MEMBER_PASSWORD: &str = "member-password-123";
 
 /// A member contact with a password; `status` drives the No Access Mapping.
@@ -346,6 +392,21 @@ impl Client {
     pub async fn get_raw(&self, path_or_url: &str) -> reqwest::Response {
         let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
         self.http.get(url).send().await.unwrap()
+    }
+
+    /// The whole code flow as `username` in this browser: `/authorize` (signing in and
+    /// allowing consent as needed), then the code at `/token`. Returns the token answer.
+    pub async fn code_flow(&mut self, app: &App, username: &str) -> Value {
+        let answer = self.authorize(&authorize_url(app, &[]), username).await;
+        let params = url_params(&location(&answer), false);
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", params["code"].as_str()),
+            ("redirect_uri", &app.redirect_uri),
+        ];
+        let (status, tokens) = self.token(app, &form).await;
+        assert_eq!(status, 200, "{tokens}");
+        tokens
     }
 
     /// Runs `/authorize` to the end as a member: signs in when asked, allows consent when asked.

@@ -4,50 +4,12 @@
 
 use std::time::Duration;
 
-use axum::extract::State;
 use gatehouse_tests::*;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-
-async fn receiver() -> (String, mpsc::UnboundedReceiver<String>) {
-    let (sender, bodies) = mpsc::unbounded_channel();
-    let app = axum::Router::new()
-        .route(
-            "/bc",
-            axum::routing::post(|State(sender): State<mpsc::UnboundedSender<String>>, body: String| async move {
-                sender.send(body).unwrap();
-                axum::http::StatusCode::OK
-            }),
-        )
-        .with_state(sender);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/bc", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, bodies)
-}
-
-async fn notified_app(admin: &Client, name: &str, url: &str) -> App {
-    let app = register_app(admin, name, &[], "array").await;
-    let path = format!("/admin/api/registrations/{}", app.client_id);
-    let (_, current) = admin.get(&path).await;
-    let body = json!({
-        "name": current["name"], "redirect_urls": current["redirect_urls"], "backchannel_logout_url": url,
-        "profile_query": current["profile_query"], "role_query": current["role_query"],
-        "role_format": current["role_format"], "grant_types": [],
-    });
-    assert_eq!(admin.put(&path, &body).await.0, 200);
-    app
-}
 
 /// Signs in to `app` in `member`'s browser; returns the refresh token.
 async fn sign_in_to(member: &mut Client, app: &App, username: &str) -> String {
-    let answer = member.authorize(&authorize_url(app, &[]), username).await;
-    let params = url_params(&location(&answer), false);
-    let form =
-        [("grant_type", "authorization_code"), ("code", params["code"].as_str()), ("redirect_uri", &app.redirect_uri)];
-    let (status, tokens) = member.token(app, &form).await;
-    assert_eq!(status, 200, "{tokens}");
-    tokens["refresh_token"].as_str().unwrap().to_owned()
+    member.code_flow(app, username).await["refresh_token"].as_str().unwrap().to_owned()
 }
 
 async fn refresh_status(member: &Client, app: &App, refresh: &str) -> u16 {
@@ -56,7 +18,7 @@ async fn refresh_status(member: &Client, app: &App, refresh: &str) -> u16 {
 
 both_backends!(sessions_are_listed_and_signed_out_everywhere, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
-    let (url, mut notices) = receiver().await;
+    let (url, mut notices) = post_receiver().await;
     let notified = notified_app(&admin, "Notified App", &url).await;
     let plain = register_app(&admin, "Plain App", &[], "array").await;
     let id = add_member(&admin, "sess1", "A").await;
@@ -103,7 +65,7 @@ both_backends!(sessions_are_listed_and_signed_out_everywhere, |server: TestServe
 
 both_backends!(deleting_a_contact_ends_their_sessions, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
-    let (url, mut notices) = receiver().await;
+    let (url, mut notices) = post_receiver().await;
     let app = notified_app(&admin, "Told App", &url).await;
     let id = add_member(&admin, "sess2", "A").await;
     let mut member = Client::new(&server);

@@ -5,53 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
 use gatehouse_tests::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-
-/// A small HTTP receiver: every POSTed body arrives on the channel.
-async fn receiver() -> (String, mpsc::UnboundedReceiver<String>) {
-    let (sender, bodies) = mpsc::unbounded_channel();
-    let app = axum::Router::new()
-        .route(
-            "/backchannel",
-            axum::routing::post(|State(sender): State<mpsc::UnboundedSender<String>>, body: String| async move {
-                sender.send(body).unwrap();
-                axum::http::StatusCode::OK
-            }),
-        )
-        .with_state(sender);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/backchannel", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, bodies)
-}
-
-async fn app_notified_at(admin: &Client, name: &str, url: &str) -> App {
-    let app = register_app(admin, name, &[], "array").await;
-    let path = format!("/admin/api/registrations/{}", app.client_id);
-    let (_, current) = admin.get(&path).await;
-    let body = json!({
-        "name": current["name"], "redirect_urls": current["redirect_urls"], "backchannel_logout_url": url,
-        "profile_query": current["profile_query"], "role_query": current["role_query"],
-        "role_format": current["role_format"], "id_token_fields": current["id_token_fields"],
-        "no_access_mapping": current["no_access_mapping"], "grant_types": [],
-    });
-    let (status, updated) = admin.put(&path, &body).await;
-    assert_eq!((status, updated["backchannel_logout_url"].as_str()), (200, Some(url)), "{updated}");
-    app
-}
 
 async fn signed_in(server: &TestServer, app: &App, username: &str) -> (Client, Value) {
     let mut member = Client::new(server);
-    let answer = member.authorize(&authorize_url(app, &[]), username).await;
-    let params = url_params(&location(&answer), false);
-    let form =
-        [("grant_type", "authorization_code"), ("code", params["code"].as_str()), ("redirect_uri", &app.redirect_uri)];
-    let (status, tokens) = member.token(app, &form).await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = member.code_flow(app, username).await;
     (member, tokens)
 }
 
@@ -69,8 +29,8 @@ fn claims(app: &App, token: &str, issuer: &str) -> Value {
 
 both_backends!(signing_out_notifies_the_app_and_ends_its_tokens, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
-    let (url, mut bodies) = receiver().await;
-    let app = app_notified_at(&admin, "Notified App", &url).await;
+    let (url, mut bodies) = post_receiver().await;
+    let app = notified_app(&admin, "Notified App", &url).await;
     let sub = add_member(&admin, "bc1", "A").await;
     let (member, tokens) = signed_in(&server, &app, "bc1").await;
     let id_token = claims(&app, tokens["id_token"].as_str().unwrap(), &server.url);
@@ -107,7 +67,7 @@ both_backends!(an_app_that_is_down_does_not_hold_up_the_sign_out, |server: TestS
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/backchannel", closed.local_addr().unwrap());
     drop(closed);
-    let app = app_notified_at(&admin, "Dead App", &url).await;
+    let app = notified_app(&admin, "Dead App", &url).await;
     add_member(&admin, "bc2", "A").await;
     let (member, tokens) = signed_in(&server, &app, "bc2").await;
     let started = Instant::now();
@@ -137,14 +97,8 @@ both_backends!(backchannel_urls_are_checked, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Checked App", &[], "array").await;
     let path = format!("/admin/api/registrations/{}", app.client_id);
-    let (_, current) = admin.get(&path).await;
     for bad in ["http://app.example.org/bc", "ftp://app.example.org/bc", "not a url"] {
-        let body = json!({
-            "name": current["name"], "redirect_urls": current["redirect_urls"], "backchannel_logout_url": bad,
-            "profile_query": current["profile_query"], "role_query": current["role_query"],
-            "role_format": current["role_format"], "grant_types": [],
-        });
-        let (status, error) = admin.put(&path, &body).await;
+        let (status, error) = edit_registration(&admin, &app, json!({ "backchannel_logout_url": bad })).await;
         assert_eq!((status, error["field"].as_str()), (422, Some("backchannel_logout_url")), "{bad}: {error}");
     }
     let (_, after) = admin.get(&path).await;

@@ -10,16 +10,8 @@ const BYE: &str = "https://app.example.org/signed-out";
 /// A registration with a post-logout redirect URL.
 async fn app_with_logout(admin: &Client, name: &str) -> App {
     let app = register_app(admin, name, &[], "array").await;
-    let path = format!("/admin/api/registrations/{}", app.client_id);
-    let (_, current) = admin.get(&path).await;
-    let body = json!({
-        "name": current["name"], "redirect_urls": current["redirect_urls"],
-        "post_logout_redirect_urls": [BYE, "http://127.0.0.1:9/bye"],
-        "profile_query": current["profile_query"], "role_query": current["role_query"],
-        "role_format": current["role_format"], "id_token_fields": current["id_token_fields"],
-        "no_access_mapping": current["no_access_mapping"], "grant_types": [],
-    });
-    let (status, updated) = admin.put(&path, &body).await;
+    let changes = json!({ "post_logout_redirect_urls": [BYE, "http://127.0.0.1:9/bye"] });
+    let (status, updated) = edit_registration(admin, &app, changes).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["post_logout_redirect_urls"], json!([BYE, "http://127.0.0.1:9/bye"]));
     app
@@ -28,12 +20,7 @@ async fn app_with_logout(admin: &Client, name: &str) -> App {
 /// Signs `username` in to `app` through the code flow; returns the browser and the ID token.
 async fn signed_in(server: &TestServer, app: &App, username: &str) -> (Client, String) {
     let mut member = Client::new(server);
-    let answer = member.authorize(&authorize_url(app, &[]), username).await;
-    let params = url_params(&location(&answer), false);
-    let form =
-        [("grant_type", "authorization_code"), ("code", params["code"].as_str()), ("redirect_uri", &app.redirect_uri)];
-    let (status, tokens) = member.token(app, &form).await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = member.code_flow(app, username).await;
     (member, tokens["id_token"].as_str().unwrap().to_owned())
 }
 
@@ -173,13 +160,8 @@ both_backends!(post_logout_urls_follow_the_redirect_url_rules, |server: TestServ
     let path = format!("/admin/api/registrations/{}", app.client_id);
     let (_, current) = admin.get(&path).await;
     for bad in ["http://app.example.org/bye", "https://app.example.org/bye#x", "/relative", "javascript:alert(1)"] {
-        let mut body = json!({
-            "name": current["name"], "redirect_urls": current["redirect_urls"], "post_logout_redirect_urls": [BYE, bad],
-            "profile_query": current["profile_query"], "role_query": current["role_query"],
-            "role_format": current["role_format"], "grant_types": [],
-        });
-        body["id_token_fields"] = current["id_token_fields"].clone();
-        let (status, error) = admin.put(&path, &body).await;
+        let changes = json!({ "post_logout_redirect_urls": [BYE, bad] });
+        let (status, error) = edit_registration(&admin, &app, changes).await;
         assert_eq!((status, error["field"].as_str()), (422, Some("post_logout_redirect_urls[1]")), "{bad}: {error}");
     }
     let (_, after) = admin.get(&path).await;
