@@ -32,11 +32,6 @@ pub struct Arrival<'a> {
 }
 
 impl Arrival<'_> {
-    /// With Staff Only, public users' names and emails keep syncing the usual way.
-    fn syncs_profile(&self) -> bool {
-        self.is_staff || self.settings.require_for == RequireFor::StaffAndPublic
-    }
-
     /// The provider's own username for the person, when it is not just the email.
     fn provider_username(&self) -> Option<&str> {
         ["preferred_username", "upn"]
@@ -51,7 +46,7 @@ pub async fn resolve(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTim
     let contacts = &state.stores.contacts;
     let person = arrival.person;
     if let Some(mut contact) = contacts.find_by_external_id(&person.link_id).await? {
-        if sync(state, &mut contact, arrival).await? {
+        if sync(state, &mut contact, arrival.person, arrival.is_staff, arrival.settings).await? {
             contact.updated_at = now;
             contacts.update(&contact).await?;
         }
@@ -75,7 +70,7 @@ pub async fn resolve(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTim
     {
         let mut contact = candidate.clone();
         contact.profile.external_id = Some(person.link_id.clone());
-        sync(state, &mut contact, arrival).await?;
+        sync(state, &mut contact, person, arrival.is_staff, arrival.settings).await?;
         contact.updated_at = now;
         contacts.update(&contact).await?;
         record(
@@ -166,10 +161,16 @@ async fn create(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTime) ->
 /// Brings the contact in line with the provider: names and email (unless another contact has
 /// that email), and staff status, which the claim decides at every sign-in (system
 /// administrators stay staff). Returns whether anything changed.
-pub async fn sync(state: &AppState, contact: &mut Contact, arrival: &Arrival<'_>) -> Result<bool, StoreError> {
-    let person = arrival.person;
+pub async fn sync(
+    state: &AppState,
+    contact: &mut Contact,
+    person: &UpstreamPerson,
+    is_staff: bool,
+    settings: &UpstreamSettings,
+) -> Result<bool, StoreError> {
     let mut changed = false;
-    if arrival.syncs_profile() {
+    // With Staff Only, public users' names and emails keep syncing the usual way.
+    if is_staff || settings.require_for == RequireFor::StaffAndPublic {
         let p = &mut contact.profile;
         for (field, value) in [(&mut p.first_name, &person.first_name), (&mut p.last_name, &person.last_name)] {
             if !value.is_empty() && field != value {
@@ -195,7 +196,7 @@ pub async fn sync(state: &AppState, contact: &mut Contact, arrival: &Arrival<'_>
         }
     }
     let p = &mut contact.profile;
-    let staff = arrival.is_staff || p.is_sysadmin;
+    let staff = is_staff || p.is_sysadmin;
     if p.is_staff != staff {
         record(
             &state.stores,

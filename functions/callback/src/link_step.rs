@@ -164,10 +164,8 @@ async fn link(
         last_name: pending.last_name.clone(),
         email: pending.email.clone(),
     };
-    let claims = serde_json::Map::new();
-    let arrival = Arrival { settings: &settings, person: &person, claims: &claims, is_staff: pending.is_staff };
     contact.profile.external_id = Some(pending.link_id.clone());
-    link::sync(state, &mut contact, &arrival).await?;
+    link::sync(state, &mut contact, &person, pending.is_staff, &settings).await?;
     contact.updated_at = now;
     match state.stores.contacts.update(&contact).await {
         Ok(()) => {}
