@@ -49,6 +49,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/signin", Function::SigninRedirect),
     route("GET", "/signout", Function::SigninRedirect),
     route("POST", "/signout", Function::SigninRedirect),
+    route("GET", "/signout/done", Function::SigninRedirect),
     route("GET", "/signin/forgot-username", Function::SigninRedirect),
     route("POST", "/signin/forgot-username", Function::SigninRedirect),
     route("GET", "/signin/forgot-password", Function::SigninRedirect),

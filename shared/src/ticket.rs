@@ -26,6 +26,9 @@ pub enum Ticket {
     /// The Gatehouse session an upstream provider session started, keyed by the digest of the
     /// provider's `iss` and `sid`: what its front-channel logout ends.
     UpstreamSession { session: TokenDigest },
+    /// The provider's ID token for a Gatehouse session it started, keyed by the digest of the
+    /// session's id: the `id_token_hint` of the provider sign-out offered at Gatehouse's.
+    UpstreamSignOut { id_token: SecretString },
 }
 
 /// Which variant a ticket is: tickets of different kinds never answer for each other.
@@ -35,6 +38,7 @@ pub enum TicketKind {
     Reset,
     Link,
     UpstreamSession,
+    UpstreamSignOut,
 }
 
 impl Ticket {
@@ -44,6 +48,7 @@ impl Ticket {
             Self::Reset { .. } => TicketKind::Reset,
             Self::Link(_) => TicketKind::Link,
             Self::UpstreamSession { .. } => TicketKind::UpstreamSession,
+            Self::UpstreamSignOut { .. } => TicketKind::UpstreamSignOut,
         }
     }
 }
@@ -56,6 +61,7 @@ impl TicketKind {
             Self::Reset => "reset",
             Self::Link => "link",
             Self::UpstreamSession => "upstream_session",
+            Self::UpstreamSignOut => "upstream_sign_out",
         }
     }
 }
@@ -94,8 +100,20 @@ pub struct PendingLink {
     /// Whether the ID token carried the staff claim.
     pub is_staff: bool,
     pub return_to: Option<String>,
+    /// The provider session the sign-in came from, remembered once the link is made.
+    #[serde(default)]
+    pub upstream: Option<UpstreamSignIn>,
     /// Digest of the browser's link cookie: only the browser the provider sent back may finish.
     pub browser: TokenDigest,
     #[serde(with = "time::serde::timestamp")]
     pub expires_at: OffsetDateTime,
+}
+
+/// What a sign-in through the provider leaves behind for signing out again: the provider
+/// session (`iss`, `sid` when the provider sends one) and its raw ID token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamSignIn {
+    pub issuer: String,
+    pub sid: Option<String>,
+    pub id_token: SecretString,
 }

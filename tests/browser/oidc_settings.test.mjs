@@ -399,6 +399,57 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
     }
   });
 
+  await t.test("signing out at the provider ends the Gatehouse session; Gatehouse's sign-out offers the provider's", async () => {
+    const email = `leaver-${RUN}@example.org`;
+    await provider.setAccount(email, { staff: true, given_name: 'Lee', family_name: `Leaver${RUN}` });
+    const first = await throughProvider(email, { expectChoice: false });
+    try {
+      const { page: p } = first;
+      assert.equal(`${first.result.url.origin}${first.result.url.pathname}`, `${BASE}/account`, await mainText(p));
+      // The person signs out at the provider (as at myaccount.microsoft.com): its sign-out page
+      // loads Gatehouse's front-channel logout URL in a hidden frame.
+      await p.goto(`${provider.issuer}/session/end`);
+      await p.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await p.waitForURL((url) => url.href.startsWith(`${provider.issuer}/session/end/success`));
+      const frames = await provider.frontChannelLogouts();
+      assert.ok(frames.some((f) => f.startsWith(`${BASE}/callback/logout?`)), JSON.stringify(frames));
+      await p.goto('/account');
+      assert.equal(new URL(p.url()).pathname, '/signin', '/account asks to sign in again');
+      assert.deepEqual(first.problems, [], 'the provider may frame the front-channel page (no CSP refusal)');
+    } finally {
+      await first.context.close();
+    }
+
+    // Now a known staff contact, who in Test mode chooses the provider beside the password.
+    const second = await throughProvider(email, { expectChoice: true });
+    try {
+      const { page: p } = second;
+      assert.equal(`${second.result.url.origin}${second.result.url.pathname}`, `${BASE}/account`, await mainText(p));
+      let out = await submit(p, p.getByRole('button', { name: 'Sign out' }));
+      assert.equal(out.status, 200, await mainText(p));
+      assert.equal(await p.getByRole('heading', { level: 1 }).innerText(), 'Signed out');
+      const offer = p.getByRole('link', { name: `Also sign out of ${PROVIDER_NAME}` });
+      const href = new URL(await offer.getAttribute('href'));
+      assert.equal(`${href.origin}${href.pathname}`, `${provider.issuer}/session/end`);
+      assert.ok(href.searchParams.get('id_token_hint'), 'the provider gets the ID token as the hint');
+      assert.equal(href.searchParams.get('post_logout_redirect_uri'), `${BASE}/signout/done`);
+      assert.deepEqual(await accessibilityViolations(p), []);
+      await screenshot(p, 'signed-out-offer-provider.png');
+      await offer.click();
+      await p.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await p.waitForURL(`${BASE}/signout/done`);
+      assert.equal(await p.getByRole('heading', { level: 1 }).innerText(), 'Signed out');
+      assert.match(await mainText(p), /You are signed out of/);
+      assert.deepEqual(await accessibilityViolations(p), []);
+      await screenshot(p, 'signed-out.png');
+      await p.goto('/account');
+      assert.equal(new URL(p.url()).pathname, '/signin');
+      assert.deepEqual(second.problems, []);
+    } finally {
+      await second.context.close();
+    }
+  });
+
   await t.test('the Logs tab shows the requests and responses', async () => {
     await page.goto('/admin/oidc/logs');
     const email = `staff-${RUN}@example.org`;

@@ -167,3 +167,23 @@ both_backends!(post_logout_urls_follow_the_redirect_url_rules, |server: TestServ
     let (_, after) = admin.get(&path).await;
     assert_eq!(after["post_logout_redirect_urls"], current["post_logout_redirect_urls"], "nothing changed");
 });
+
+both_backends!(a_plain_sign_out_can_be_cancelled_and_ends_on_the_signed_out_page, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    add_member(&admin, "lo9", "A").await;
+    let mut member = Client::new(&server);
+    assert_eq!(member.sign_in("lo9", MEMBER_PASSWORD).await.status(), 303);
+    let page = member.get_raw("/signout").await.text().await.unwrap();
+    assert!(page.contains(r#"href="/account""#) && page.contains("Stay signed in"), "a way back: {page}");
+    let done = member.get_raw("/signout/done").await;
+    assert_eq!((done.status().as_u16(), location(&done)), (303, "/signout".to_owned()), "not signed out yet: asked");
+
+    let answer = member.http.post(member.url("/signout")).form(&hidden_inputs(&page)).send().await.unwrap();
+    assert_eq!((answer.status().as_u16(), location(&answer)), (303, "/signout/done".to_owned()));
+    assert!(!session_alive(&member).await);
+    let done = member.get_raw("/signout/done").await;
+    assert_eq!(done.status(), 200);
+    let text = done.text().await.unwrap();
+    assert!(text.contains("You are signed out of") && text.contains(r#"href="/signin""#), "{text}");
+    assert!(!text.contains("Also sign out of"), "no provider to offer: {text}");
+});

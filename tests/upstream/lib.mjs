@@ -94,6 +94,7 @@ export async function startProvider(profile, { tenant, callback = CALLBACK } = {
     tamper: (mode) => hook('POST', '/tamper', { mode }),
     info: () => hook('GET', '/info'),
     reset: () => hook('POST', '/reset'),
+    frontChannelLogouts: () => hook('GET', '/front-channel-logouts'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -23,7 +23,10 @@
 //          (["Everyone", "SysAdmin"] for staff, ["Everyone"] otherwise).
 //   Both: discovery at <issuer>/.well-known/openid-configuration, RS256 only, every claim in
 //   the ID token (conformIdTokenClaims: false), redirect URIs from GATEHOUSE_CALLBACK
-//   (comma-separated; default http://127.0.0.1:8080/callback).
+//   (comma-separated; default http://127.0.0.1:8080/callback), `sid` in every ID token.
+//   Sign-out: <issuer>/session/end (RP-Initiated Logout; post-logout redirect URIs are each
+//   callback's <base>/signout/done); confirming it loads <base>/callback/logout?iss=&sid= in
+//   hidden frames (Front-Channel Logout 1.0) before going on.
 //
 // Accounts (the login form's username is the email; every password is `password`):
 //   staff@example.org Sam Staff (staff), admin@example.org Ada Admin (staff),
@@ -52,6 +55,7 @@
 //                                         how often the JWKS was fetched, pending tamper
 //   GET  /__test/mismatch/.well-known/openid-configuration
 //                                         the real discovery document at a URL whose issuer it is not
+//   GET  /__test/front-channel-logouts    every front-channel logout URL the sign-out page loaded
 //   POST /__test/reset                    forgets authorizations and any pending tamper
 //
 // Set UPSTREAM_DEBUG=1 to log every request on stderr.
@@ -91,6 +95,10 @@ const CALLBACKS = (process.env.GATEHOUSE_CALLBACK || 'http://127.0.0.1:8080/call
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
+
+// Gatehouse's front-channel logout URL and signed-out page, beside each callback URL.
+const GATEHOUSE_BASES = CALLBACKS.map((c) => c.replace(/\/callback$/, ''));
+const POST_LOGOUT_URIS = GATEHOUSE_BASES.map((b) => `${b}/signout/done`);
 
 const PREFIX = PROFILE === 'entra' ? `/${TENANT}/v2.0` : '/oauth2/default';
 const STAFF_ROLE = 'iMIS_OIDC_Access';
@@ -285,6 +293,34 @@ function tamper(idToken, mode) {
 // The provider
 
 const authorizations = [];
+// Front-channel logout URLs waiting for the sign-out form they were shown with (by its xsrf),
+// and every one loaded so far (GET /__test/front-channel-logouts).
+const pendingFrontChannel = new Map();
+const frontChannelLogouts = [];
+
+// The provider's sign-out question; remembers which front-channel logouts its "yes" starts.
+async function logoutSource(ctx, form) {
+  const { session } = ctx.oidc;
+  const xsrf = form.match(/name="xsrf" value="([^"]+)"/)?.[1];
+  if (xsrf && session?.authorizations) {
+    const frames = [];
+    for (const clientId of Object.keys(session.authorizations)) {
+      const sid = session.sidFor(clientId);
+      for (const base of GATEHOUSE_BASES) {
+        frames.push(`${base}/callback/logout?${new URLSearchParams({ iss: issuer, sid })}`);
+      }
+    }
+    pendingFrontChannel.set(xsrf, frames);
+  }
+  ctx.type = 'html';
+  ctx.body = page(
+    'Sign out',
+    `<p>Do you want to sign out of your ${PROFILE === 'entra' ? 'Microsoft' : 'Okta'} account?</p>
+${form}
+<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+  );
+}
 let jwksFetches = 0;
 let provider;
 let issuer;
@@ -298,6 +334,7 @@ function clients() {
         client_secret: 'entra-secret',
         client_name: 'Gatehouse (Entra ID app registration)',
         redirect_uris: CALLBACKS,
+        post_logout_redirect_uris: POST_LOGOUT_URIS,
         response_types: ['code', 'id_token'],
         grant_types: ['authorization_code', 'implicit'],
         token_endpoint_auth_method: 'client_secret_post',
@@ -308,6 +345,7 @@ function clients() {
         client_secret: 'entra-secret',
         client_name: 'Gatehouse (ID tokens not enabled)',
         redirect_uris: CALLBACKS,
+        post_logout_redirect_uris: POST_LOGOUT_URIS,
         response_types: ['code'],
         grant_types: ['authorization_code'],
         token_endpoint_auth_method: 'client_secret_post',
@@ -321,6 +359,7 @@ function clients() {
       client_secret: 'okta-secret',
       client_name: 'Gatehouse (Okta app integration)',
       redirect_uris: CALLBACKS,
+      post_logout_redirect_uris: POST_LOGOUT_URIS,
       response_types: ['code'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -357,7 +396,7 @@ function makeProvider() {
     },
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource },
     },
     interactions: {
       url: (ctx, interaction) => `${PREFIX}/interaction/${interaction.uid}`,
@@ -431,6 +470,38 @@ function makeProvider() {
       ctx.body = ctx.body.replace(/name="id_token" value="([^"]*)"/, (_, token) => `name="id_token" value="${tamper(token, mode)}"`);
       tamperMode = null;
     }
+  });
+
+  // Entra sends `sid` when the app registration adds it as an optional claim, Okta when the
+  // app has front-channel logout on: here every ID token names the provider session.
+  p.Client.prototype.includeSid = () => true;
+
+  // Front-channel logout (OpenID Front-Channel Logout 1.0, which oidc-provider 9 no longer
+  // implements): once the person confirms sign-out, the page loads each app's logout URL with
+  // `iss` and `sid` in hidden frames, then goes on where the provider was sending them.
+  p.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'end_session_confirm' || !ctx.oidc.params?.logout) return;
+    const frames = pendingFrontChannel.get(String(ctx.oidc.params.xsrf));
+    pendingFrontChannel.delete(String(ctx.oidc.params.xsrf));
+    const target = ctx.response.get('location');
+    if (!frames?.length || !target) return;
+    log('front-channel logout frames', frames.join(' '));
+    frontChannelLogouts.push(...frames);
+    ctx.status = 200;
+    ctx.remove('location');
+    ctx.type = 'html';
+    ctx.body = page(
+      'Signing you out',
+      `${frames.map((f) => `<iframe title="Signing out of an app" src="${esc(f)}" width="1" height="1"></iframe>`).join('\n')}
+<p><a id="continue" href="${esc(target)}">Continue</a></p>
+<script>
+  let left = document.querySelectorAll('iframe').length;
+  const go = () => location.replace(document.getElementById('continue').href);
+  document.querySelectorAll('iframe').forEach((f) => f.addEventListener('load', () => { if (--left === 0) go(); }));
+  setTimeout(go, 5000);
+</script>`,
+    );
   });
 
   p.on('server_error', (ctx, err) => console.error(`[provider ${PROFILE}] server_error`, err));
@@ -623,6 +694,7 @@ async function testHook(req, res, path) {
     const real = await fetch(`${issuer}/.well-known/openid-configuration`);
     return json(res, 200, await real.json());
   }
+  if (path === '/__test/front-channel-logouts' && req.method === 'GET') return json(res, 200, frontChannelLogouts);
   if (path === '/__test/reset' && req.method === 'POST') {
     authorizations.length = 0;
     tamperMode = null;

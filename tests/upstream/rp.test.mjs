@@ -22,6 +22,7 @@ import {
   adminCall,
   configure,
   createContact,
+  decodeEntities,
   disableOidc,
   findContacts,
   logs,
@@ -687,6 +688,39 @@ describe('sign-out', () => {
     assert.ok(out.text.includes(discovery.end_session_endpoint), 'the page links to the provider sign-out');
     assert.equal(await whoAmI(browser), null, 'the Gatehouse session is over');
   });
+
+  for (const profile of ['entra', 'okta']) {
+    test(`${profile}: signing out at the provider ends the Gatehouse session (front-channel logout)`, async () => {
+      const provider = providers[profile];
+      await configure(provider, { mode: 'enabled', confirm: true });
+      const account = await providerAccount(provider, `leaver-${profile}`);
+      await linkedContact(account);
+      const browser = new Browser();
+      const other = new Browser();
+      assertSignedIn(await signInThroughProvider(browser, account.email), '/account');
+      assertSignedIn(await signInThroughProvider(other, account.email), '/account');
+
+      // The person signs out at the provider; its page frames Gatehouse's logout URL.
+      const question = await browser.navigate(`${provider.issuer}/session/end`);
+      assert.equal(question.status, 200, pageText(question.text).slice(0, 300));
+      const form = parseForms(question.text).find((f) => f.inputs.some((i) => i.name === 'xsrf'));
+      const signingOut = await browser.submit(question.url, form, { logout: 'yes' });
+      const frames = [...signingOut.text.matchAll(/<iframe[^>]* src="([^"]+)"/g)].map((m) => decodeEntities(m[1]));
+      assert.equal(frames.length, 1, `one app signed in at the provider: ${pageText(signingOut.text).slice(0, 300)}`);
+      const frameUrl = new URL(frames[0]);
+      assert.equal(`${frameUrl.origin}${frameUrl.pathname}`, `${GATEHOUSE}/callback/logout`);
+      assert.equal(frameUrl.searchParams.get('iss'), provider.issuer);
+      const frame = await browser.navigate(frameUrl.href, { initiator: provider.origin });
+      assert.equal(frame.status, 200);
+      assert.match(frame.headers.get('content-security-policy'), new RegExp(`frame-ancestors ${provider.origin}(;|$)`));
+
+      assert.equal(await whoAmI(browser), null, 'the session the provider session started is over');
+      assert.ok(await whoAmI(other), "the person's other Gatehouse session (another provider session) lives on");
+      const wrong = await browser.navigate(`${GATEHOUSE}/callback/logout?${new URLSearchParams({ iss: 'https://elsewhere.example', sid: frameUrl.searchParams.get('sid') })}`);
+      assert.equal(wrong.status, 200, 'an unknown provider session is no error');
+      assert.ok(await whoAmI(other), 'and ends nothing');
+    });
+  }
 });
 
 describe('OIDC log', () => {

@@ -12,11 +12,11 @@ use axum::routing::{get, post};
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::event_log::Level;
-use gatehouse::secret::OpaqueToken;
-use gatehouse::secret::TokenDigest;
+use gatehouse::secret::{OpaqueToken, SecretString, TokenDigest};
 use gatehouse::services::log::{record, record_with_reference};
+use gatehouse::services::logout::remember_upstream_session;
 use gatehouse::session::Session;
-use gatehouse::ticket::{Ticket, TicketKind};
+use gatehouse::ticket::{Ticket, TicketKind, UpstreamSignIn};
 use gatehouse::upstream::claims::{UpstreamPerson, has_staff_claim};
 use gatehouse::upstream::client::{self, TokenProblem, UpstreamError};
 use gatehouse::upstream::settings::{RequireFor, UpstreamSettings};
@@ -155,8 +155,8 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
     if !settings.is_on() {
         return Err(failed("Signing in through the OpenID provider is turned off."));
     }
-    let claims = match verified_claims(state, &settings, params, &login).await {
-        Ok(claims) => claims,
+    let (claims, raw_id_token) = match verified_claims(state, &settings, params, &login).await {
+        Ok(verified) => verified,
         Err(e) => return Err(upstream_failed(state, &e, &login.email).await),
     };
     record(&state.stores, state.now(), Level::Info, "ID token verified", json!({ "claims": claims })).await;
@@ -171,7 +171,13 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
         let details = json!({ "subject": person.subject, "email": person.email });
         return Err(refuse(state, Level::Warning, NOT_STAFF, details, NOT_STAFF).await);
     }
-    let arrival = link::Arrival { settings: &settings, person: &person, claims: &claims, is_staff };
+    let upstream = UpstreamSignIn {
+        issuer: person.issuer.clone(),
+        sid: claims.get("sid").and_then(serde_json::Value::as_str).map(str::to_owned),
+        id_token: raw_id_token,
+    };
+    let arrival =
+        link::Arrival { settings: &settings, person: &person, claims: &claims, is_staff, upstream: &upstream };
     let contact = match link::resolve(state, &arrival, now).await? {
         link::Resolved::SignIn(contact) => contact,
         link::Resolved::ProvePassword(contact) => {
@@ -185,12 +191,7 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
         }
     };
     let (response, session) = start_session(state, &contact, login.return_to.as_deref(), now).await?;
-    if let Some(sid) = claims.get("sid").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()) {
-        // The provider's front-channel logout names its session by `iss` and `sid`.
-        let key = gatehouse::services::logout::upstream_session_key(&person.issuer, sid);
-        let ticket = Ticket::UpstreamSession { session: session.id.clone() };
-        state.stores.grants.put_ticket(&key, &ticket, session.expires_at).await?;
-    }
+    remember_upstream_session(state, &session, &upstream).await?;
     record(
         &state.stores,
         state.now(),
@@ -205,13 +206,14 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
 /// What the person sees when an existing contact has their email but cannot be linked here.
 pub(crate) const ASK_ADMIN: &str = "An account with your email address already exists, but it cannot be connected to this sign-in here. Ask an administrator to link it on your contact's page.";
 
-/// Exchanges the code (or takes the posted ID token) and verifies it.
+/// Exchanges the code (or takes the posted ID token) and verifies it: its claims, and the raw
+/// token (the hint of a later sign-out at the provider).
 async fn verified_claims(
     state: &AppState,
     settings: &UpstreamSettings,
     params: &Params,
     login: &LoginTransaction,
-) -> Result<serde_json::Map<String, serde_json::Value>, UpstreamError> {
+) -> Result<(serde_json::Map<String, serde_json::Value>, SecretString), UpstreamError> {
     let mut found = client::discover(settings, false).await?;
     if client::issuer(&found).as_str() != login.issuer {
         let detail = format!("the response came from {}, not {}", client::issuer(&found).as_str(), login.issuer);
@@ -230,7 +232,8 @@ async fn verified_claims(
             return Err(UpstreamError::invalid(TokenProblem::MissingClaim, detail));
         }
     };
-    client::verify_id_token(&mut found, settings, &raw_id_token, &login.nonce, state.now()).await
+    let claims = client::verify_id_token(&mut found, settings, &raw_id_token, &login.nonce, state.now()).await?;
+    Ok((claims, SecretString::new(raw_id_token)))
 }
 
 /// A fresh session for `contact`, and the way to where they were going.

@@ -8,6 +8,7 @@ use gatehouse::contact::{Contact, ContactId, ContactProfile};
 use gatehouse::event_log::Level;
 use gatehouse::services::log::record;
 use gatehouse::store::StoreError;
+use gatehouse::ticket::UpstreamSignIn;
 use gatehouse::upstream::claims::{UpstreamPerson, email_is_verified};
 use gatehouse::upstream::settings::{RequireFor, UpstreamSettings};
 use serde_json::{Map, Value, json};
@@ -29,6 +30,8 @@ pub struct Arrival<'a> {
     pub person: &'a UpstreamPerson,
     pub claims: &'a Map<String, Value>,
     pub is_staff: bool,
+    /// The provider session, remembered with the Gatehouse session the sign-in starts.
+    pub upstream: &'a UpstreamSignIn,
 }
 
 impl Arrival<'_> {

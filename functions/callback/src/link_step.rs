@@ -9,6 +9,7 @@ use gatehouse::event_log::Level;
 use gatehouse::local_signin::{self, SigninError};
 use gatehouse::secret::OpaqueToken;
 use gatehouse::services::log::record;
+use gatehouse::services::logout::remember_upstream_session;
 use gatehouse::store::StoreError;
 use gatehouse::ticket::{PendingLink, Ticket, TicketKind};
 use gatehouse::upstream::claims::UpstreamPerson;
@@ -53,6 +54,7 @@ pub async fn offer(
         email: person.email.clone(),
         is_staff: arrival.is_staff,
         return_to: login.return_to.clone(),
+        upstream: Some(arrival.upstream.clone()),
         browser: browser.digest(),
         expires_at: now + LIFETIME,
     };
@@ -184,6 +186,9 @@ async fn link(
         json!({ "username": contact.profile.username, "external_id": pending.link_id, "staff": contact.profile.is_staff }),
     )
     .await;
-    let (response, _) = start_session(state, &contact, pending.return_to.as_deref(), now).await?;
+    let (response, session) = start_session(state, &contact, pending.return_to.as_deref(), now).await?;
+    if let Some(upstream) = &pending.upstream {
+        remember_upstream_session(state, &session, upstream).await?;
+    }
     Ok(with_cookie(response, &link_cookie(state, "", 0)))
 }

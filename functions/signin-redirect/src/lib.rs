@@ -20,6 +20,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/", get(async || see_other("/signin")))
         .route("/signin", get(signin::show).post(signin::submit))
         .route("/signout", get(signout::show).post(signout::submit))
+        .route("/signout/done", get(signout::done))
         .route("/signin/forgot-username", get(forgot::show_username).post(forgot::submit_username))
         .route("/signin/forgot-password", get(forgot::show_password).post(forgot::submit_password))
         .route("/signin/reset", get(forgot::show_reset).post(forgot::reset))

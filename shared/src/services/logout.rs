@@ -12,11 +12,12 @@ use crate::event_log::Level;
 use crate::grants::SessionGrant;
 use crate::oidc::tokens::REFRESH_TOKEN_LIFETIME;
 use crate::registration::Registration;
-use crate::secret::random_alphanumeric;
+use crate::secret::{OpaqueToken, SecretString, TokenDigest, random_alphanumeric};
 use crate::services::issue::{IssueError, app_signer};
 use crate::services::{backchannel, log};
 use crate::session::Session;
 use crate::store::StoreError;
+use crate::ticket::{Ticket, TicketKind, UpstreamSignIn};
 
 /// How long a logout token is valid: enough for the retries, no more.
 pub const LOGOUT_TOKEN_LIFETIME: Duration = Duration::minutes(2);
@@ -83,8 +84,43 @@ pub async fn end_all_sessions(
 }
 
 /// Where the Gatehouse session started by an upstream provider session (`iss`, `sid`) is kept.
-pub fn upstream_session_key(issuer: &str, sid: &str) -> crate::secret::TokenDigest {
-    crate::secret::OpaqueToken::from_presented(format!("{issuer} {sid}")).digest()
+pub fn upstream_session_key(issuer: &str, sid: &str) -> TokenDigest {
+    OpaqueToken::from_presented(format!("{issuer} {sid}")).digest()
+}
+
+/// Where the provider's ID token for a Gatehouse session is kept.
+pub fn upstream_sign_out_key(session: &TokenDigest) -> TokenDigest {
+    OpaqueToken::from_presented(format!("sign-out {}", session.as_str())).digest()
+}
+
+/// Remembers the provider session `session` came from, for as long as `session` lasts: its
+/// front-channel logout then finds the session, and Gatehouse's sign-out can offer the
+/// provider's with the ID token as the hint.
+pub async fn remember_upstream_session(
+    state: &AppState,
+    session: &Session,
+    upstream: &UpstreamSignIn,
+) -> Result<(), StoreError> {
+    let grants = &state.stores.grants;
+    if let Some(sid) = upstream.sid.as_deref().filter(|s| !s.is_empty()) {
+        let ticket = Ticket::UpstreamSession { session: session.id.clone() };
+        grants.put_ticket(&upstream_session_key(&upstream.issuer, sid), &ticket, session.expires_at).await?;
+    }
+    let ticket = Ticket::UpstreamSignOut { id_token: upstream.id_token.clone() };
+    grants.put_ticket(&upstream_sign_out_key(&session.id), &ticket, session.expires_at).await
+}
+
+/// The provider's ID token for `session`, once (the sign-out that offers the provider's).
+pub async fn take_upstream_id_token(
+    state: &AppState,
+    session: &Session,
+    now: OffsetDateTime,
+) -> Result<Option<SecretString>, StoreError> {
+    let key = upstream_sign_out_key(&session.id);
+    Ok(match state.stores.grants.take_ticket(TicketKind::UpstreamSignOut, &key, now).await? {
+        Some(Ticket::UpstreamSignOut { id_token }) => Some(id_token),
+        _ => None,
+    })
 }
 
 /// The logout token's claims (Back-Channel Logout 1.0 §2.4): no `nonce`, an `events` member.

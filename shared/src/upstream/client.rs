@@ -16,8 +16,10 @@ use openidconnect::{
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
+use url::Url;
 
 use super::settings::UpstreamSettings;
+use crate::secret::SecretString;
 
 /// What went wrong with the provider, in words fit for the OIDC log and the person.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -297,9 +299,24 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// The provider's end-session URL, when it publishes one.
-pub fn end_session_url(found: &Discovered) -> Option<String> {
-    found.raw.get("end_session_endpoint").and_then(Value::as_str).map(str::to_owned)
+/// The provider's sign-out (RP-Initiated Logout 1.0), when it publishes an end-session
+/// endpoint: with the session's ID token as the hint (when there is one) and the way back.
+pub fn end_session_url(
+    found: &Discovered,
+    settings: &UpstreamSettings,
+    id_token_hint: Option<&SecretString>,
+    post_logout_redirect_uri: &str,
+) -> Option<Url> {
+    let mut url = found.raw.get("end_session_endpoint").and_then(Value::as_str).and_then(|u| Url::parse(u).ok())?;
+    {
+        let mut query = url.query_pairs_mut();
+        if let Some(hint) = id_token_hint {
+            query.append_pair("id_token_hint", hint.expose());
+        }
+        query.append_pair("client_id", &settings.client_id);
+        query.append_pair("post_logout_redirect_uri", post_logout_redirect_uri);
+    }
+    Some(url)
 }
 
 /// A fresh issuer URL check for the log.

@@ -115,6 +115,7 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
                 (text_field("redirect_login_url", "Redirect login URL", &f.redirect_login_url, "text", html! {
                     p.hint { "The redirect URL where the external directory sends its authentication responses: Gatehouse's " span.mono { (issuer) "/callback" } " (used when left blank)." }
                     p.hint { "This URL must match exactly with the Redirect URI defined in your external directory." }
+                    p.hint { "For sign-out, register " span.mono { (issuer) "/callback/logout" } " as the Front-channel logout URL and " span.mono { (issuer) "/signout/done" } " as a sign-out redirect URL. Entra ID: also add the " span.mono { "sid" } " optional claim to the ID token, so that signing out of Microsoft ends the Gatehouse session." }
                 }, e))
                 (checkbox("login_hint", "Set login hint", f.login_hint, html! {
                     p.hint { "When enabled, the staff user only needs to enter their email address in Gatehouse. When they are redirected to the OIDC provider, their email address is automatically populated in the OIDC authentication interface." }
