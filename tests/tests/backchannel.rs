@@ -37,7 +37,8 @@ both_backends!(signing_out_notifies_the_app_and_ends_its_tokens, |server: TestSe
     assert!(id_token["sid"].is_string(), "ID tokens carry sid");
 
     assert_eq!(sign_out(&member).await, 303);
-    let body = tokio::time::timeout(Duration::from_secs(10), bodies.recv()).await.unwrap().unwrap();
+    // A healthy app is told before the sign-out answers (on Lambda, later may mean much later).
+    let body = bodies.try_recv().expect("the notice was delivered before the sign-out answered");
     let token = body.strip_prefix("logout_token=").expect("a form with logout_token");
     let logout = claims(&app, token, &server.url);
     assert_eq!(logout["sub"], sub.as_str());

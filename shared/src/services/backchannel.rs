@@ -1,12 +1,13 @@
 //! Delivering back-channel logout tokens: a POST of `logout_token=<JWT>` to the app's URL,
 //! each attempt bounded in time, retried a few times with a growing pause, every attempt and
 //! failure in the OIDC log. It runs as its own task, so a slow or dead app never holds up the
-//! member's sign-out.
+//! member's sign-out for longer than [`DELIVERY_WAIT`] (see [`wait_briefly`]).
 
 use std::time::Duration;
 
 use openidconnect::reqwest;
 use serde_json::json;
+use tokio::task::JoinHandle;
 
 use crate::app::AppState;
 use crate::event_log::Level;
@@ -33,8 +34,13 @@ fn http() -> reqwest::Client {
         .clone()
 }
 
-/// Starts delivering `token` to `url` and returns at once.
-pub fn deliver(state: &AppState, client_id: ClientId, url: String, token: String) {
+/// How long a sign-out waits for its notices before answering. On Lambda the environment is
+/// frozen once the response is sent, so a delivery still running then may only finish at the
+/// next invocation; waiting this long lets healthy apps be told at once.
+pub const DELIVERY_WAIT: Duration = Duration::from_secs(1);
+
+/// Starts delivering `token` to `url`; the handle says when it is done.
+pub fn deliver(state: &AppState, client_id: ClientId, url: String, token: String) -> JoinHandle<()> {
     let stores = state.stores.clone();
     let clock = state.clock.clone();
     tokio::spawn(async move {
@@ -59,7 +65,17 @@ pub fn deliver(state: &AppState, client_id: ClientId, url: String, token: String
                 }
             }
         }
-    });
+    })
+}
+
+/// Waits for `deliveries` up to [`DELIVERY_WAIT`] in all; what is still running goes on alone.
+pub async fn wait_briefly(deliveries: Vec<JoinHandle<()>>) {
+    let deadline = tokio::time::Instant::now() + DELIVERY_WAIT;
+    for delivery in deliveries {
+        if tokio::time::timeout_at(deadline, delivery).await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn send(url: &str, token: &str) -> Result<(), String> {

@@ -40,17 +40,21 @@ pub async fn end_session(
     }
     let mut clients: Vec<_> = grants.iter().map(|g: &SessionGrant| g.client_id).collect();
     clients.dedup();
+    let mut deliveries = Vec::new();
     for client_id in clients {
         let Some(registration) = state.stores.registrations.get(client_id).await? else { continue };
         let Some(url) = registration.settings.backchannel_logout_url.clone() else { continue };
         match logout_token(state, &registration, &sid, session, now).await {
-            Ok(token) => backchannel::deliver(state, registration.client_id, url.as_str().to_owned(), token),
+            Ok(token) => {
+                deliveries.push(backchannel::deliver(state, registration.client_id, url.as_str().to_owned(), token));
+            }
             Err(e) => {
                 let details = json!({ "client_id": client_id, "error": e.to_string() });
                 log::record(&state.stores, now, Level::Error, "back-channel logout token not signed", details).await;
             }
         }
     }
+    backchannel::wait_briefly(deliveries).await;
     tracing::info!(contact = %session.contact_id, apps = grants.len(), reason = why, "session ended");
     Ok(())
 }

@@ -600,7 +600,7 @@ impl GrantStore for Database {
     async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()> {
         self.conn()
             .execute(
-                "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
+                "INSERT OR REPLACE INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)",
                 params![ticket_key(ticket.kind(), key), to_json(ticket)?, expires_at.unix_timestamp()],
             )
             .map(drop)

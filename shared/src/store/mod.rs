@@ -157,7 +157,8 @@ pub trait GrantStore: Send + Sync {
     async fn delete_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<()>;
     async fn list_consents(&self, contact: ContactId) -> StoreResult<Vec<Consent>>;
     /// A single-use ticket (a login transaction, a password reset), keyed by its kind and the
-    /// digest of the value handed out.
+    /// digest of the value handed out. It replaces any ticket of that kind and key, taken or
+    /// not: a provider session that signs in again points at the newest Gatehouse session.
     async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()>;
     /// Takes it once: a replay, an expired ticket, or one of another kind finds nothing.
     async fn take_ticket(

@@ -378,6 +378,12 @@ pub async fn tickets_and_outbox(stores: &Stores) {
     assert!(grants.take_ticket(TicketKind::Login, &key, T0).await.unwrap().is_none(), "kinds are separate");
     assert_eq!(grants.take_ticket(TicketKind::Reset, &key, T0).await.unwrap(), Some(reset.clone()));
     assert!(grants.take_ticket(TicketKind::Reset, &key, T0).await.unwrap().is_none(), "a ticket is taken once");
+    grants.put_ticket(&key, &reset, T0 + Duration::minutes(10)).await.unwrap();
+    assert_eq!(
+        grants.take_ticket(TicketKind::Reset, &key, T0).await.unwrap(),
+        Some(reset.clone()),
+        "put again: replaced"
+    );
     let late = OpaqueToken::generate().unwrap().digest();
     grants.put_ticket(&late, &reset, T0 + Duration::minutes(10)).await.unwrap();
     let taken = grants.take_ticket(TicketKind::Reset, &late, T0 + Duration::minutes(10)).await.unwrap();

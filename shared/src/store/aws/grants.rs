@@ -32,17 +32,28 @@ where
 
 impl EphemeralTable {
     async fn put_expiring(&self, pk: String, doc: String, expires_at: OffsetDateTime) -> StoreResult<()> {
-        self.client
+        self.put_item_expiring(pk, doc, expires_at, Put::OnlyNew).await
+    }
+
+    async fn put_item_expiring(
+        &self,
+        pk: String,
+        doc: String,
+        expires_at: OffsetDateTime,
+        put: Put,
+    ) -> StoreResult<()> {
+        let mut request = self
+            .client
             .put_item()
             .table_name(&self.table)
             .item(self.pk(), string(pk))
             .item(DOC, string(doc))
-            .item(EXPIRES_AT, number(expires_at.unix_timestamp()))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", self.pk())
-            .send()
-            .await
-            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+            .item(EXPIRES_AT, number(expires_at.unix_timestamp()));
+        if put == Put::OnlyNew {
+            request =
+                request.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", self.pk());
+        }
+        request.send().await.map_err(|e| sdk_error("PutItem", &self.table, e))?;
         Ok(())
     }
 
@@ -286,7 +297,7 @@ impl GrantStore for EphemeralTable {
     }
 
     async fn put_ticket(&self, key: &TokenDigest, ticket: &Ticket, expires_at: OffsetDateTime) -> StoreResult<()> {
-        self.put_expiring(ticket_key(ticket.kind(), key), to_json(ticket)?, expires_at).await
+        self.put_item_expiring(ticket_key(ticket.kind(), key), to_json(ticket)?, expires_at, Put::Replacing).await
     }
 
     async fn take_ticket(
@@ -386,4 +397,12 @@ impl EphemeralTable {
         }
         Ok(docs)
     }
+}
+
+/// Whether a put may replace an item under the same key: codes and tokens never do (their keys
+/// are fresh random values, so a clash is a fault); tickets do (see `GrantStore::put_ticket`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Put {
+    OnlyNew,
+    Replacing,
 }
