@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::contact::ContactId;
 use crate::password::CredentialStamp;
+use crate::seal::Sealed;
 use crate::secret::{SecretString, TokenDigest};
 
 /// The ticket itself; `kind` names the variant in the stored JSON.
@@ -26,6 +27,8 @@ pub enum Ticket {
     /// The Gatehouse session an upstream provider session started, keyed by the digest of the
     /// provider's `iss` and `sid`: what its front-channel logout ends.
     UpstreamSession { session: TokenDigest },
+    /// A correct password waiting for the second factor, or for the member to set one up.
+    SecondFactor(PendingSignin),
 }
 
 /// Which variant a ticket is: tickets of different kinds never answer for each other.
@@ -35,6 +38,7 @@ pub enum TicketKind {
     Reset,
     Link,
     UpstreamSession,
+    SecondFactor,
 }
 
 impl Ticket {
@@ -44,6 +48,7 @@ impl Ticket {
             Self::Reset { .. } => TicketKind::Reset,
             Self::Link(_) => TicketKind::Link,
             Self::UpstreamSession { .. } => TicketKind::UpstreamSession,
+            Self::SecondFactor(_) => TicketKind::SecondFactor,
         }
     }
 }
@@ -56,6 +61,7 @@ impl TicketKind {
             Self::Reset => "reset",
             Self::Link => "link",
             Self::UpstreamSession => "upstream_session",
+            Self::SecondFactor => "second_factor",
         }
     }
 }
@@ -96,6 +102,23 @@ pub struct PendingLink {
     pub return_to: Option<String>,
     /// Digest of the browser's link cookie: only the browser the provider sent back may finish.
     pub browser: TokenDigest,
+    #[serde(with = "time::serde::timestamp")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// The sign-in step after a correct password when MFA applies. Keyed by the digest of the
+/// token in the code form; single use (a wrong code puts a new one back), ten minutes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingSignin {
+    pub contact_id: ContactId,
+    /// The password that was entered: a new password meanwhile voids the step.
+    pub credential: CredentialStamp,
+    /// A same-origin path to finish at.
+    pub return_to: Option<String>,
+    /// Digest of the browser's login CSRF cookie: only the browser that entered the password may finish.
+    pub browser: TokenDigest,
+    /// Set up at sign-in (MFA required, none yet): the new secret, sealed, until its first code.
+    pub enrolling: Option<Sealed>,
     #[serde(with = "time::serde::timestamp")]
     pub expires_at: OffsetDateTime,
 }

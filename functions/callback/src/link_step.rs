@@ -9,6 +9,7 @@ use gatehouse::event_log::Level;
 use gatehouse::local_signin::{self, SigninError};
 use gatehouse::secret::OpaqueToken;
 use gatehouse::services::log::record;
+use gatehouse::session::SignInMethod;
 use gatehouse::store::StoreError;
 use gatehouse::ticket::{PendingLink, Ticket, TicketKind};
 use gatehouse::upstream::claims::UpstreamPerson;
@@ -184,6 +185,8 @@ async fn link(
         json!({ "username": contact.profile.username, "external_id": pending.link_id, "staff": contact.profile.is_staff }),
     )
     .await;
-    let (response, _) = start_session(state, &contact, pending.return_to.as_deref(), now).await?;
+    // The provider's own `amr` is not kept through this step; the password was entered here too.
+    let method = SignInMethod::provider(None);
+    let (response, _) = start_session(state, &contact, pending.return_to.as_deref(), method, now).await?;
     Ok(with_cookie(response, &link_cookie(state, "", 0)))
 }

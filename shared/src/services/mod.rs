@@ -7,6 +7,7 @@ pub mod id_token_hint;
 pub mod issue;
 pub mod log;
 pub mod logout;
+pub mod mfa;
 pub mod mail;
 pub mod secrets;
 pub mod signing;
