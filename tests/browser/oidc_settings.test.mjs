@@ -286,20 +286,31 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
     assert.equal((await adminApi('GET', '/oidc-settings')).mode, 'test');
   });
 
-  await t.test('enabling MFA disables OIDC; enabling OIDC again disables MFA', async () => {
-    await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).check();
+  await t.test('enabling MFA disables OIDC; enabling OIDC again disables MFA, each once confirmed', async () => {
+    const mfa = page.getByLabel('Multi-factor authentication');
+    await mfa.selectOption({ label: 'Optional' });
     let result = await saveSettings(page);
+    assert.equal(result.status, 200, 'a confirmation first');
+    assert.match(await mainText(page), /If MFA is enabled, then OIDC is disabled/);
+    assert.deepEqual(await accessibilityViolations(page), [], 'the confirmation is accessible');
+    await screenshot(page, 'oidc-confirm-mfa.png');
+    assert.equal((await adminApi('GET', '/oidc-settings')).mode, 'test', 'nothing saved before confirming');
+    result = await submit(page, page.getByRole('button', { name: 'Confirm' }));
     assert.equal(result.status, 303, await mainText(page));
     assert.match(await page.locator('.flash').innerText(), /Multi-factor authentication was enabled, so OIDC was disabled/);
     assert.ok(await page.getByRole('radio', { name: 'Disabled', exact: true }).isChecked());
-    assert.ok(await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).isChecked());
+    assert.equal(await mfa.inputValue(), 'optional');
 
     await page.getByRole('radio', { name: 'Test mode', exact: true }).check();
     result = await saveSettings(page);
+    assert.equal(result.status, 200, 'a confirmation first');
+    assert.match(await mainText(page), /If OIDC is enabled or in test mode, then MFA is automatically disabled/);
+    result = await submit(page, page.getByRole('button', { name: 'Confirm' }));
     assert.equal(result.status, 303, await mainText(page));
     assert.match(await page.locator('.flash').innerText(), /so MFA was disabled/);
     assert.ok(await page.getByRole('radio', { name: 'Test mode', exact: true }).isChecked());
-    assert.ok(!(await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).isChecked()));
+    assert.equal(await mfa.inputValue(), 'off');
+    assert.equal((await adminApi('GET', '/oidc-settings')).mfa, 'off');
   });
 
   /** Email-only screen → (a choice for administrators) → the provider's login page → back in Gatehouse. */

@@ -134,7 +134,9 @@ async fn member_enrols_and_signs_in_with_each_code_once(kind: Kind) {
     assert_eq!(again.status(), 400, "each step's form is used once");
 
     let (mut other, _, page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
-    assert_eq!(submit_code(&other, &page, &code).await.status(), 401, "a code works once, in any browser");
+    let replayed = submit_code(&other, &page, &code).await;
+    assert_eq!(replayed.status(), 401, "a code works once, in any browser");
+    let page = replayed.text().await.unwrap();
     let page = submit_code(&other, &page, &recovery[0].to_uppercase()).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("You have 9 left"));
@@ -142,8 +144,13 @@ async fn member_enrols_and_signs_in_with_each_code_once(kind: Kind) {
     let tokens = other.code_flow(&app, "bsmith").await;
     assert_eq!(id_token_claims(&tokens)["amr"], json!(["pwd", "otp", "mfa"]));
     let (_, _, page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
-    let (third, _, _) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
-    assert_eq!(submit_code(&third, &page, &recovery[1]).await.status(), 400, "the step belongs to its browser");
+    let (third, _, own_page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
+    let mut form: Vec<(String, String)> =
+        hidden_inputs(&own_page).into_iter().filter(|(name, _)| name == "csrf_token").collect();
+    form.extend(hidden_inputs(&page).into_iter().filter(|(name, _)| name == "second_factor"));
+    form.push(("code".into(), recovery[1].clone()));
+    let stolen = third.http.post(third.url("/signin")).form(&form).send().await.unwrap();
+    assert_eq!(stolen.status(), 400, "the step belongs to the browser that entered the password");
     let (browser, _, page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
     assert_eq!(submit_code(&browser, &page, &recovery[0]).await.status(), 401, "a recovery code works once");
 
