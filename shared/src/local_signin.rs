@@ -96,7 +96,11 @@ async fn count_attempt(stores: &Stores, key: String, now: OffsetDateTime) -> Res
 
 /// A second-factor code for `contact` is about to be checked: it counts against the same
 /// throttle as the account's passwords.
-pub async fn count_code_attempt(stores: &Stores, contact: &Contact, now: OffsetDateTime) -> Result<Attempt, SigninError> {
+pub async fn count_code_attempt(
+    stores: &Stores,
+    contact: &Contact,
+    now: OffsetDateTime,
+) -> Result<Attempt, SigninError> {
     count_attempt(stores, throttle_key(Some(contact), ""), now).await
 }
 

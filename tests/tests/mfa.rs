@@ -204,7 +204,8 @@ async fn required_for_staff_with_an_admin_reset(kind: Kind) {
     let admin = Client::admin(&server).await;
     set_mfa(&admin, "required_for_staff").await;
     add_member(&admin, "member", "A").await;
-    let staff = json!({"username": "sstaff", "email": "sstaff@example.org", "is_staff": true, "password": MEMBER_PASSWORD});
+    let staff =
+        json!({"username": "sstaff", "email": "sstaff@example.org", "is_staff": true, "password": MEMBER_PASSWORD});
     let (status, created) = admin.post("/admin/api/contacts", &staff).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
@@ -288,13 +289,19 @@ async fn oidc_and_mfa_exclude_each_other(kind: Kind) {
     set_mfa(&admin, "optional").await;
     let (status, error) = admin.put("/admin/api/oidc-settings", &oidc(&provider, "test", "optional")).await;
     assert_eq!((status, error["field"].as_str()), (422, Some("confirm_switch")), "{error}");
-    assert!(error["error"].as_str().unwrap().contains("If OIDC is enabled or in test mode, then MFA is automatically disabled"));
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("If OIDC is enabled or in test mode, then MFA is automatically disabled")
+    );
     let mut confirmed = oidc(&provider, "test", "optional");
     confirmed["confirm_switch"] = json!(true);
     let (status, saved) = admin.put("/admin/api/oidc-settings", &confirmed).await;
     assert_eq!((status, saved["mode"].as_str(), saved["mfa"].as_str()), (200, Some("test"), Some("off")), "{saved}");
 
-    let (status, error) = admin.put("/admin/api/oidc-settings", &oidc(&provider, "test", "required_for_everyone")).await;
+    let (status, error) =
+        admin.put("/admin/api/oidc-settings", &oidc(&provider, "test", "required_for_everyone")).await;
     assert_eq!((status, error["field"].as_str()), (422, Some("confirm_switch")), "{error}");
     assert!(error["error"].as_str().unwrap().contains("If MFA is enabled, then OIDC is disabled"));
     let mut confirmed = oidc(&provider, "test", "required_for_everyone");

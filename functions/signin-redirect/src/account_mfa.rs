@@ -78,7 +78,8 @@ pub async fn confirm(State(state): State<SharedState>, Req(req): Req) -> Result<
         }
         Err(MfaError::WrongCode) => {
             let setup = mfa::open_setup(&state.stores, user.contact.id, &sealed).await?;
-            let message = "The code is incorrect. Check the app shows the account you just added, and enter its current code.";
+            let message =
+                "The code is incorrect. Check the app shows the account you just added, and enter its current code.";
             Ok(page(state, &user, &setup, StatusCode::UNPROCESSABLE_ENTITY, Some(message)))
         }
         Err(MfaError::Throttled { until }) => {

@@ -83,27 +83,33 @@ async fn show(
         input type="hidden" name=(STEP_FIELD) value=(token.expose());
     };
     let (title, body) = match &pending.enrolling {
-        None => ("Two-step verification", html! {
-            h1 { "Two-step verification" }
-            p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
-            @if let Some(error) = error { p.flash.error role="alert" { (error) } }
-            form method="post" action="/signin" {
-                (hidden)
-                label for="code" { "Code" }
-                input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus
-                    spellcheck="false" autocapitalize="none";
-                div.actions { button type="submit" { "Verify" } }
-            }
-            p.hint { "Lost your phone and your recovery codes? Ask an administrator to reset your two-step verification." }
-        }),
+        None => (
+            "Two-step verification",
+            html! {
+                h1 { "Two-step verification" }
+                p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
+                @if let Some(error) = error { p.flash.error role="alert" { (error) } }
+                form method="post" action="/signin" {
+                    (hidden)
+                    label for="code" { "Code" }
+                    input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus
+                        spellcheck="false" autocapitalize="none";
+                    div.actions { button type="submit" { "Verify" } }
+                }
+                p.hint { "Lost your phone and your recovery codes? Ask an administrator to reset your two-step verification." }
+            },
+        ),
         Some(sealed) => {
             let setup = mfa::open_setup(&state.stores, contact.id, sealed).await?;
             let form = mfa_pages::setup_form(&state.config.org_name, contact, &setup.secret, "/signin", hidden, error);
-            ("Set up two-step verification", html! {
-                h1 { "Set up two-step verification" }
-                p { (state.config.org_name) " asks for a second step when you sign in: a code from an app on your phone." }
-                (form)
-            })
+            (
+                "Set up two-step verification",
+                html! {
+                    h1 { "Set up two-step verification" }
+                    p { (state.config.org_name) " asks for a second step when you sign in: a code from an app on your phone." }
+                    (form)
+                },
+            )
         }
     };
     let response = html_page(status, title, body);
@@ -114,7 +120,12 @@ async fn show(
 }
 
 /// The code (or the first code of a new set-up) was posted.
-pub async fn submit(state: &AppState, req: &Request, params: &Params, now: OffsetDateTime) -> Result<Response, PageError> {
+pub async fn submit(
+    state: &AppState,
+    req: &Request,
+    params: &Params,
+    now: OffsetDateTime,
+) -> Result<Response, PageError> {
     let token = OpaqueToken::from_presented(params.text(STEP_FIELD));
     let ticket = state.stores.grants.take_ticket(TicketKind::SecondFactor, &token.digest(), now).await?;
     let Some(Ticket::SecondFactor(pending)) = ticket else { return Err(expired()) };

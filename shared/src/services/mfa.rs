@@ -53,7 +53,9 @@ impl From<SigninError> for MfaError {
 pub enum Factor {
     AppCode,
     /// A recovery code, now spent; `left` remain.
-    RecoveryCode { left: usize },
+    RecoveryCode {
+        left: usize,
+    },
 }
 
 /// The sealing key, generated and stored the first time one is needed.
@@ -161,8 +163,7 @@ pub async fn disable(stores: &Stores, id: ContactId, code: &str, now: OffsetDate
     contact.mfa = None;
     contact.updated_at = now;
     stores.contacts.update(&contact).await?;
-    record(stores, now, Level::Info, "Second factor turned off", json!({ "username": contact.profile.username }))
-        .await;
+    record(stores, now, Level::Info, "Second factor turned off", json!({ "username": contact.profile.username })).await;
     Ok(())
 }
 

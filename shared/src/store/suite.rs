@@ -6,13 +6,13 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use super::*;
 use crate::contact::ContactProfile;
-use crate::mfa::MfaEnrolment;
-use crate::seal::Sealed;
 use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, SessionGrant, TokenGrant};
+use crate::mfa::MfaEnrolment;
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
 use crate::scope::Scopes;
+use crate::seal::Sealed;
 use crate::secret::OpaqueToken;
 use crate::session::SignInMethod;
 use crate::ticket::{Ticket, TicketKind};
@@ -187,7 +187,8 @@ pub async fn registrations(stores: &Stores) {
 
 pub async fn sessions(stores: &Stores) {
     let store = &stores.sessions;
-    let (session, token) = Session::start(&contact("sam", "sam@example.org"), T0, SignInMethod::PasswordAndCode).unwrap();
+    let (session, token) =
+        Session::start(&contact("sam", "sam@example.org"), T0, SignInMethod::PasswordAndCode).unwrap();
     assert_ne!(session.credential, Default::default(), "a password sign-in carries its stamp");
     store.insert(&session).await.unwrap();
     assert_eq!(store.get(&token.digest(), T0).await.unwrap().as_ref(), Some(&session), "stamp and method included");

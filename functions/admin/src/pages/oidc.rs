@@ -4,8 +4,8 @@
 
 use axum::Router;
 use axum::routing::get;
-use gatehouse::secret::SecretString;
 use gatehouse::mfa::MfaPolicy;
+use gatehouse::secret::SecretString;
 use gatehouse::upstream::settings::{
     Exclusion, MFA_TURNS_OIDC_OFF, Mode, OIDC_TURNS_MFA_OFF, Provider, RequireFor, SettingsDraft, UpstreamSettings,
     exclusion,
@@ -321,7 +321,8 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
     draft.confirm = params.get("confirm") == Some("true") || previous.mode == Mode::Enabled;
     draft.confirm_switch = params.get("confirm_switch") == Some("true");
     let asks_enable = draft.mode == Mode::Enabled && !draft.confirm && switch != Exclusion::MfaTurnsOidcOff;
-    let asks_switch = matches!(switch, Exclusion::MfaTurnsOidcOff | Exclusion::OidcTurnsMfaOff) && !draft.confirm_switch;
+    let asks_switch =
+        matches!(switch, Exclusion::MfaTurnsOidcOff | Exclusion::OidcTurnsMfaOff) && !draft.confirm_switch;
     if asks_enable || asks_switch {
         // The rules first (no network), so the confirmation is not asked for in vain.
         let checked = SettingsDraft { confirm: true, confirm_switch: true, ..draft.clone() };
