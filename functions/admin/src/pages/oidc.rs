@@ -417,7 +417,8 @@ mod tests {
             assert_eq!(form.mfa, *value);
             assert_eq!(form.draft().unwrap().mfa, *policy);
         }
-        assert_eq!(OidcForm { mfa: "on".into(), ..Default::default() }.draft().unwrap_err().field, "mfa");
+        let off = OidcForm::from_settings(&UpstreamSettings::default());
+        assert_eq!(OidcForm { mfa: "on".into(), ..off }.draft().unwrap_err().field, "mfa");
         assert_eq!(done_code(Exclusion::MfaTurnsOidcOff), "mfa-on-oidc-off");
         assert_eq!(done_code(Exclusion::OidcTurnsMfaOff), "oidc-saved-mfa-off");
     }
