@@ -154,6 +154,26 @@ async fn member_enrols_and_signs_in_with_each_code_once(kind: Kind) {
     let (browser, _, page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
     assert_eq!(submit_code(&browser, &page, &recovery[0]).await.status(), 401, "a recovery code works once");
 
+    // The same code sent twice at once, from two browsers: exactly one signs in. (Each part
+    // starts a fresh throttle window: racing attempts may leave failures counted.)
+    clock.advance(Duration::minutes(16));
+    let racing = code_at(&key, clock.now());
+    let ((first, first_page), (second, second_page)) = tokio::join!(
+        async {
+            let (browser, _, page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
+            (browser, page)
+        },
+        async {
+            let (browser, _, page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
+            (browser, page)
+        },
+    );
+    let (a, b) = tokio::join!(submit_code(&first, &first_page, &racing), submit_code(&second, &second_page, &racing));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 401], "a code works once, even when sent twice at the same moment");
+    clock.advance(Duration::minutes(16));
+
     // One step late or early is accepted (clocks drift); two are not.
     let (browser, _, page) = password_step(&server, "bsmith", MEMBER_PASSWORD).await;
     let late = submit_code(&browser, &page, &code_at(&key, clock.now() + Duration::seconds(60))).await;

@@ -3,7 +3,7 @@
 //! ([`KEY_SECRET_NAME`]); recovery codes only as digests.
 
 use serde_json::json;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::contact::{Contact, ContactId};
 use crate::event_log::Level;
@@ -47,6 +47,10 @@ impl From<SigninError> for MfaError {
         }
     }
 }
+
+/// How long the mark of a spent code lasts: past the three steps an app code is accepted in,
+/// after which the stored last step refuses it anyway.
+const SPENT_MARKER_LIFETIME: Duration = Duration::minutes(5);
 
 /// How the second factor was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,21 +135,27 @@ pub async fn verify(stores: &Stores, id: ContactId, code: &str, now: OffsetDateT
     let mut contact = contact(stores, id).await?;
     let mut enrolment = contact.mfa.clone().ok_or(MfaError::NotEnrolled)?;
     let attempt = local_signin::count_code_attempt(stores, &contact, now).await?;
-    let factor = if is_app_code(code) {
+    let (factor, spent) = if is_app_code(code) {
         let bytes = sealing_key(stores).await?.open(&live_owner(id), &enrolment.secret)?;
         let secret = TotpSecret::from_bytes(bytes).ok_or(SealError::Open)?;
         match secret.matching_step(code, now) {
             Some(step) if step > enrolment.last_step => {
                 enrolment.last_step = step;
-                Factor::AppCode
+                (Factor::AppCode, format!("mfa-spent:{id}:step:{step}"))
             }
             _ => return Err(MfaError::WrongCode),
         }
     } else {
         let index = enrolment.recovery_code_index(code).ok_or(MfaError::WrongCode)?;
-        enrolment.recovery_codes.remove(index);
-        Factor::RecoveryCode { left: enrolment.recovery_codes.len() }
+        let digest = enrolment.recovery_codes.remove(index);
+        let left = enrolment.recovery_codes.len();
+        (Factor::RecoveryCode { left }, format!("mfa-spent:{id}:recovery:{}", digest.as_str()))
     };
+    // Two requests racing with the same code both read the contact before either writes it:
+    // the throttle store's atomic count lets exactly one of them through.
+    if stores.throttle.record_failure(&spent, now, SPENT_MARKER_LIFETIME).await? > 1 {
+        return Err(MfaError::WrongCode);
+    }
     contact.mfa = Some(enrolment);
     stores.contacts.update(&contact).await?;
     local_signin::attempt_succeeded(stores, &attempt).await?;
