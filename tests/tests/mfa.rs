@@ -259,6 +259,25 @@ async fn required_for_staff_with_an_admin_reset(kind: Kind) {
     let refused: Value = response.json().await.unwrap();
     assert_eq!(refused["error"], "invalid_grant", "{refused}");
 
+    // An administrator resets it on the contact's page (confirming first) ...
+    let contact_page = admin.get_raw(&format!("/admin/contacts/{id}")).await.text().await.unwrap();
+    assert!(contact_page.contains("10 recovery codes left"), "the contact's page says it is set up");
+    let confirm = admin.get_raw(&format!("/admin/contacts/{id}/mfa/reset")).await.text().await.unwrap();
+    assert!(confirm.contains("Reset two-step verification?"), "{confirm}");
+    // The page's header has a sign-out form with the same token: post it once.
+    let form = [hidden_inputs(&confirm).into_iter().find(|(name, _)| name == "csrf_token").unwrap()];
+    let reset =
+        admin.http.post(admin.url(&format!("/admin/contacts/{id}/mfa/reset"))).form(&form).send().await.unwrap();
+    assert_eq!(reset.status(), 303, "{:?}", reset.text().await);
+    assert_eq!(location(&reset), format!("/admin/contacts/{id}?done=mfa-reset"));
+    assert_eq!(admin.get(&format!("/admin/api/contacts/{id}")).await.1["mfa_enrolled"], false);
+    let (browser, _, page) = password_step(&server, "sstaff", MEMBER_PASSWORD).await;
+    let second_key = key_on(&page);
+    assert_ne!(second_key, key, "a reset means a new app set-up");
+    assert_eq!(submit_code(&browser, &page, &code_at(&second_key, clock.now())).await.status(), 200);
+    let key = second_key;
+
+    // ... or through the API.
     let (status, reset) = admin.delete(&format!("/admin/api/contacts/{id}/mfa")).await;
     assert_eq!((status, reset["mfa_enrolled"].as_bool()), (200, Some(false)), "{reset}");
     let (_, log) = admin.get("/admin/api/logs?contains=reset%20by%20an%20administrator").await;
