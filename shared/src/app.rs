@@ -96,6 +96,7 @@ pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupE
         },
         password_hash: Some(hash),
         password_reset: None,
+        mfa: None,
         created_at: now,
         updated_at: now,
     };

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::mfa::{AfterPassword, MfaEnrolment, MfaPolicy};
 use crate::password::{CredentialStamp, PasswordHash};
 use crate::secret::TokenDigest;
 use crate::validation::{Invalid, at_most, optional_text, required_text};
@@ -43,6 +44,8 @@ pub struct Contact {
     pub password_hash: Option<PasswordHash>,
     /// The digest of the one password reset link that works: a newer link replaces it.
     pub password_reset: Option<TokenDigest>,
+    /// The second factor, once the member has set one up.
+    pub mfa: Option<MfaEnrolment>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -51,6 +54,11 @@ impl Contact {
     /// The stamp a session or token must carry to stay valid: it changes with the password.
     pub fn credential_stamp(&self) -> CredentialStamp {
         CredentialStamp::of(self.password_hash.as_ref())
+    }
+
+    /// What a correct password leads to under the organisation's MFA setting.
+    pub fn after_password(&self, policy: MfaPolicy) -> AfterPassword {
+        policy.after_password(self.mfa.is_some(), self.profile.is_staff)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::password::CredentialStamp;
 use crate::registration::ClientId;
 use crate::scope::Scopes;
 use crate::secret::{RandomError, random_alphanumeric};
+use crate::session::SignInMethod;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -92,6 +93,9 @@ pub struct AuthCode {
     pub sid: String,
     #[serde(with = "time::serde::timestamp")]
     pub expires_at: OffsetDateTime,
+    /// How the member signed in (the ID token's `amr`).
+    #[serde(default)]
+    pub method: SignInMethod,
 }
 
 /// An access or refresh token's grant.
@@ -114,6 +118,9 @@ pub struct TokenGrant {
     /// The browser session (`sid`) the authorization came from, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the member signed in, for the ID tokens a refresh issues.
+    #[serde(default)]
+    pub method: SignInMethod,
 }
 
 /// What one app got in one browser session: which tokens to revoke and whom to notify when

@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use crate::app::AppState;
 use crate::contact::Contact;
 use crate::password;
-use crate::store::StoreError;
+use crate::store::{StoreError, Stores};
 
 /// After this many attempts without a success in [`FAILURE_WINDOW`] the account refuses
 /// passwords until the window ends.
@@ -77,6 +77,38 @@ fn throttle_key(contact: Option<&Contact>, identifier: &str) -> String {
     }
 }
 
+/// One counted attempt at an account's password or second-factor code.
+pub struct Attempt {
+    key: String,
+    number: u32,
+}
+
+/// Counts an attempt before its check, so racing requests each get their own number; refuses
+/// once the window holds more than [`MAX_FAILURES`].
+async fn count_attempt(stores: &Stores, key: String, now: OffsetDateTime) -> Result<Attempt, SigninError> {
+    let number = stores.throttle.record_failure(&key, now, FAILURE_WINDOW).await?;
+    if number > MAX_FAILURES {
+        let until = stores.throttle.failures(&key, now).await?.map_or(now + FAILURE_WINDOW, |(_, until)| until);
+        return Err(SigninError::Throttled { until });
+    }
+    Ok(Attempt { key, number })
+}
+
+/// A second-factor code for `contact` is about to be checked: it counts against the same
+/// throttle as the account's passwords.
+pub async fn count_code_attempt(
+    stores: &Stores,
+    contact: &Contact,
+    now: OffsetDateTime,
+) -> Result<Attempt, SigninError> {
+    count_attempt(stores, throttle_key(Some(contact), ""), now).await
+}
+
+/// The attempt succeeded: the failures before it no longer count.
+pub async fn attempt_succeeded(stores: &Stores, attempt: &Attempt) -> Result<(), StoreError> {
+    stores.throttle.clear(&attempt.key, attempt.number).await
+}
+
 fn source_key(source: IpAddr) -> String {
     format!("signin-source:{source}")
 }
@@ -98,13 +130,8 @@ pub async fn verify_password(
         return Err(SigninError::Throttled { until });
     }
     let contact = find_contact(state, identifier).await?.found();
-    let key = throttle_key(contact.as_ref(), identifier);
-    // Counted before the check: racing requests each get their own number.
-    let attempt = throttle.record_failure(&key, now, FAILURE_WINDOW).await?;
-    if attempt > MAX_FAILURES {
-        let until = throttle.failures(&key, now).await?.map_or(now + FAILURE_WINDOW, |(_, until)| until);
-        return Err(SigninError::Throttled { until });
-    }
+    let Attempt { key, number: attempt } =
+        count_attempt(&state.stores, throttle_key(contact.as_ref(), identifier), now).await?;
     let hash = contact.as_ref().and_then(|c| c.password_hash.clone());
     let presented = password.to_owned();
     // argon2 is CPU-bound for tens of milliseconds: keep it off the async workers.

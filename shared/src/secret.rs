@@ -24,12 +24,20 @@ const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 /// A string of `len` characters drawn uniformly from `[A-Za-z0-9]`.
 pub fn random_alphanumeric(len: usize) -> Result<String, RandomError> {
+    random_from(ALPHANUMERIC, len)
+}
+
+/// A string of `len` characters drawn uniformly from `alphabet` (ASCII, 2 to 256 characters).
+pub fn random_from(alphabet: &[u8], len: usize) -> Result<String, RandomError> {
+    let size = alphabet.len().clamp(1, 256);
+    // Bytes at or above the largest multiple of the size are rejected, so every character is
+    // equally likely (for 62 characters: 248 = 4 * 62).
+    let limit = 256 - 256 % size;
     let mut out = String::with_capacity(len);
     while out.len() < len {
         for byte in random_bytes::<64>()? {
-            // 248 = 4 * 62: rejecting the rest keeps every character equally likely.
-            if byte < 248 && out.len() < len {
-                out.push(char::from(ALPHANUMERIC[usize::from(byte % 62)]));
+            if usize::from(byte) < limit && out.len() < len {
+                out.push(char::from(alphabet[usize::from(byte) % size]));
             }
         }
     }

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::contact::ContactId;
 use crate::password::CredentialStamp;
+use crate::seal::Sealed;
 use crate::secret::{SecretString, TokenDigest};
 
 /// The ticket itself; `kind` names the variant in the stored JSON.
@@ -29,6 +30,8 @@ pub enum Ticket {
     /// The provider's ID token for a Gatehouse session it started, keyed by the digest of the
     /// session's id: the `id_token_hint` of the provider sign-out offered at Gatehouse's.
     UpstreamSignOut { id_token: SecretString },
+    /// A correct password waiting for the second factor, or for the member to set one up.
+    SecondFactor(PendingSignin),
 }
 
 /// Which variant a ticket is: tickets of different kinds never answer for each other.
@@ -39,6 +42,7 @@ pub enum TicketKind {
     Link,
     UpstreamSession,
     UpstreamSignOut,
+    SecondFactor,
 }
 
 impl Ticket {
@@ -49,6 +53,7 @@ impl Ticket {
             Self::Link(_) => TicketKind::Link,
             Self::UpstreamSession { .. } => TicketKind::UpstreamSession,
             Self::UpstreamSignOut { .. } => TicketKind::UpstreamSignOut,
+            Self::SecondFactor(_) => TicketKind::SecondFactor,
         }
     }
 }
@@ -62,6 +67,7 @@ impl TicketKind {
             Self::Link => "link",
             Self::UpstreamSession => "upstream_session",
             Self::UpstreamSignOut => "upstream_sign_out",
+            Self::SecondFactor => "second_factor",
         }
     }
 }
@@ -116,4 +122,21 @@ pub struct UpstreamSignIn {
     pub issuer: String,
     pub sid: Option<String>,
     pub id_token: SecretString,
+}
+
+/// The sign-in step after a correct password when MFA applies. Keyed by the digest of the
+/// token in the code form; single use (a wrong code puts a new one back), ten minutes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingSignin {
+    pub contact_id: ContactId,
+    /// The password that was entered: a new password meanwhile voids the step.
+    pub credential: CredentialStamp,
+    /// A same-origin path to finish at.
+    pub return_to: Option<String>,
+    /// Digest of the browser's login CSRF cookie: only the browser that entered the password may finish.
+    pub browser: TokenDigest,
+    /// Set up at sign-in (MFA required, none yet): the new secret, sealed, until its first code.
+    pub enrolling: Option<Sealed>,
+    #[serde(with = "time::serde::timestamp")]
+    pub expires_at: OffsetDateTime,
 }

@@ -107,6 +107,7 @@ fn contact(username: &str, external_id: Option<&str>) -> Contact {
         },
         password_hash: None,
         password_reset: None,
+        mfa: None,
         created_at: at,
         updated_at: at,
     }

@@ -114,12 +114,15 @@ test('the administrator configures OpenID Connect and reads its logs', async (t)
     }
     assert.deepEqual(await page.getByLabel('Require OIDC for').locator('option').allInnerTexts(), ['Staff Only', 'Staff & Public Users']);
     await page.getByRole('checkbox', { name: 'Set login hint' }).waitFor();
-    await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).waitFor();
+    assert.deepEqual(
+      await page.getByLabel('Multi-factor authentication').locator('option').allInnerTexts(),
+      ['Off', 'Optional', 'Required for staff users', 'Required for everyone'],
+    );
   });
 
   await t.test('saves Disabled with a forgot-password email body', async () => {
     await page.getByRole('radio', { name: 'Disabled', exact: true }).check();
-    await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).uncheck();
+    await page.getByLabel('Multi-factor authentication').selectOption({ label: 'Off' });
     const body = `Staff sign in through the company directory (${RUN}).`;
     await page.getByLabel('Email body').fill(body);
     const result = await saveSettings(page);
@@ -242,7 +245,7 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
     await page.getByLabel('Require OIDC for').selectOption({ label: 'Staff Only' });
     await page.getByLabel('Claim type').fill(ROLE_CLAIM);
     await page.getByLabel('Claim value').fill('iMIS_OIDC_Access');
-    await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).uncheck();
+    await page.getByLabel('Multi-factor authentication').selectOption({ label: 'Off' });
   };
 
   await t.test('saves the provider in Test mode; the secret is not shown back', async () => {
@@ -286,20 +289,31 @@ test('Test mode against an Entra-like provider: staff sign in through it', async
     assert.equal((await adminApi('GET', '/oidc-settings')).mode, 'test');
   });
 
-  await t.test('enabling MFA disables OIDC; enabling OIDC again disables MFA', async () => {
-    await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).check();
+  await t.test('enabling MFA disables OIDC; enabling OIDC again disables MFA, each once confirmed', async () => {
+    const mfa = page.getByLabel('Multi-factor authentication');
+    await mfa.selectOption({ label: 'Optional' });
     let result = await saveSettings(page);
+    assert.equal(result.status, 200, 'a confirmation first');
+    assert.match(await mainText(page), /If MFA is enabled, then OIDC is disabled/);
+    assert.deepEqual(await accessibilityViolations(page), [], 'the confirmation is accessible');
+    await screenshot(page, 'oidc-confirm-mfa.png');
+    assert.equal((await adminApi('GET', '/oidc-settings')).mode, 'test', 'nothing saved before confirming');
+    result = await submit(page, page.getByRole('button', { name: 'Confirm' }));
     assert.equal(result.status, 303, await mainText(page));
     assert.match(await page.locator('.flash').innerText(), /Multi-factor authentication was enabled, so OIDC was disabled/);
     assert.ok(await page.getByRole('radio', { name: 'Disabled', exact: true }).isChecked());
-    assert.ok(await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).isChecked());
+    assert.equal(await mfa.inputValue(), 'optional');
 
     await page.getByRole('radio', { name: 'Test mode', exact: true }).check();
     result = await saveSettings(page);
+    assert.equal(result.status, 200, 'a confirmation first');
+    assert.match(await mainText(page), /If OIDC is enabled or in test mode, then MFA is automatically disabled/);
+    result = await submit(page, page.getByRole('button', { name: 'Confirm' }));
     assert.equal(result.status, 303, await mainText(page));
     assert.match(await page.locator('.flash').innerText(), /so MFA was disabled/);
     assert.ok(await page.getByRole('radio', { name: 'Test mode', exact: true }).isChecked());
-    assert.ok(!(await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).isChecked()));
+    assert.equal(await mfa.inputValue(), 'off');
+    assert.equal((await adminApi('GET', '/oidc-settings')).mfa, 'off');
   });
 
   /** Email-only screen → (a choice for administrators) → the provider's login page → back in Gatehouse. */

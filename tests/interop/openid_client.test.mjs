@@ -9,6 +9,8 @@ import { test } from 'node:test';
 
 import * as client from 'openid-client';
 
+import { pageText, parseForms } from '../support/html.mjs';
+import { stepAt, totp } from '../support/totp.mjs';
 import {
   BASE,
   CookieJar,
@@ -41,7 +43,11 @@ async function configFor(fixture, { auth = 'basic', metadata = {}, execute = [] 
 }
 
 /** Runs the authorization request in the "browser"; returns the callback URL and what checks need. */
-async function authorize(config, fixture, { scope = 'openid profile email roles', decision = 'allow', jar, extra = {} } = {}) {
+async function authorize(
+  config,
+  fixture,
+  { scope = 'openid profile email roles', decision = 'allow', jar, extra = {}, secondFactor } = {},
+) {
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
   const state = client.randomState();
@@ -60,6 +66,7 @@ async function authorize(config, fixture, { scope = 'openid profile email roles'
     password: fixture.member.password,
     decision,
     jar,
+    secondFactor,
   });
   return { location, pages, codeVerifier, state, nonce };
 }
@@ -637,4 +644,79 @@ test('deleting the registration stops its tokens at once', async () => {
     assert.equal(e.status, 401, `${e?.name}: ${e?.message}`);
     return true;
   });
+});
+
+/** Posts an HTML form over plain HTTP with the jar's cookies; returns the response (not followed). */
+async function postForm(jar, path, fields) {
+  const res = await fetch(new URL(path, BASE), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
+  jar.store(res);
+  return res;
+}
+
+async function getPage(jar, path) {
+  const res = await fetch(new URL(path, BASE), { redirect: 'manual', headers: { cookie: jar.header() } });
+  jar.store(res);
+  return { status: res.status, html: await res.text() };
+}
+
+test('amr: pwd for a password, pwd otp mfa after two-step verification; the password grant is refused then', async () => {
+  await setSigning('RS256');
+  const saved = await adminApi('PUT', '/oidc-settings', { mode: 'disabled', mfa: 'optional' });
+  assert.equal(saved.mfa, 'optional');
+  try {
+    const fixture = await createFixture({ grantTypes: ['password_confidential'] });
+    const config = await configFor(fixture);
+    const grant = async () => {
+      const { location, codeVerifier, state, nonce, pages } = await authorize(config, fixture, {
+        secondFactor: () => totp(key, stepAt() + 1),
+      });
+      const tokens = await client.authorizationCodeGrant(config, location, {
+        pkceCodeVerifier: codeVerifier,
+        expectedState: state,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      });
+      return { claims: tokens.claims(), pages };
+    };
+    let key;
+    let { claims, pages } = await grant();
+    assert.deepEqual(pages.map((p) => p.kind), ['signin', 'consent']);
+    assert.deepEqual(claims.amr, ['pwd'], 'a password alone');
+
+    // The member sets up an authenticator app on their account page.
+    const jar = new CookieJar();
+    const signin = parseForms((await getPage(jar, '/signin')).html).find((f) => f.action === '/signin');
+    const signedIn = await postForm(jar, '/signin', { ...signin.hidden, username: fixture.member.username, password: fixture.member.password });
+    assert.equal(signedIn.status, 303);
+    const setup = await getPage(jar, '/account/mfa');
+    key = setup.html.match(/id="totp-secret">([^<]+)</)[1].replace(/\s/g, '');
+    const form = parseForms(setup.html).find((f) => f.action === '/account/mfa');
+    const enrolled = await postForm(jar, '/account/mfa', { ...form.hidden, code: totp(key) });
+    assert.equal(enrolled.status, 200);
+    assert.match(pageText(await enrolled.text()), /Save your recovery codes/);
+
+    ({ claims, pages } = await grant());
+    assert.deepEqual(pages.map((p) => p.kind), ['signin', 'second_factor'], 'the consent was given before');
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa'], 'password and a one-time code');
+
+    const refused = await fetch(`${BASE}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${fixture.clientId}:${fixture.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'password', username: fixture.member.username, password: fixture.member.password }),
+    });
+    assert.equal(refused.status, 400);
+    const error = await refused.json();
+    assert.equal(error.error, 'invalid_grant');
+    assert.match(error.error_description, /multi-factor/);
+  } finally {
+    await adminApi('PUT', '/oidc-settings', { mode: 'disabled', mfa: 'off' });
+  }
 });

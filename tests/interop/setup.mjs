@@ -140,10 +140,14 @@ export class CookieJar {
  * Opens an authorization URL as a member would, and returns where Gatehouse finally sends
  * the browser outside itself (the client's redirect URI with the response).
  *
- * Signs in on the /signin form when asked, and answers the consent page with `decision`.
+ * Signs in on the /signin form when asked (with `secondFactor()`'s code when two-step
+ * verification follows the password), and answers the consent page with `decision`.
  * Returns { location: URL, pages: [{ kind, status, text }] } — pages are the HTML pages seen.
  */
-export async function authorizeInBrowser(authorizationUrl, { username, password, decision = 'allow', jar = new CookieJar() } = {}) {
+export async function authorizeInBrowser(
+  authorizationUrl,
+  { username, password, decision = 'allow', jar = new CookieJar(), secondFactor } = {},
+) {
   const pages = [];
   let url = new URL(authorizationUrl);
   let method = 'GET';
@@ -175,6 +179,15 @@ export async function authorizeInBrowser(authorizationUrl, { username, password,
     const forms = parseForms(html);
     const signin = forms.find((f) => f.action === '/signin' && f.method === 'post');
     const consent = forms.find((f) => f.action === '/authorize/consent' && f.method === 'post');
+    if (res.status === 200 && signin && 'second_factor' in signin.hidden) {
+      // Two-step verification after the password: `secondFactor()` gives the code.
+      pages.push({ kind: 'second_factor', status: res.status, text: pageText(html) });
+      if (!secondFactor) throw new Error('a second factor was asked for, but no secondFactor was given');
+      body = new URLSearchParams({ ...signin.hidden, code: secondFactor() });
+      url = new URL('/signin', BASE);
+      method = 'POST';
+      continue;
+    }
     if (res.status === 200 && signin && 'csrf_token' in signin.hidden) {
       pages.push({ kind: 'signin', status: res.status, text: pageText(html) });
       if (username === undefined) throw new Error('the sign-in form was shown, but no username was given');

@@ -456,7 +456,7 @@ fn the_first_administrator_gets_a_generated_password_only_the_sign_in_function_r
     let template = template();
     let (id, secret) = of_type(&template, "AWS::SecretsManager::Secret")
         .into_iter()
-        .next()
+        .find(|(id, _)| id == "AdminPasswordSecret")
         .expect("the template defines the administrator password secret");
     let generate = &secret["Properties"]["GenerateSecretString"];
     let length = generate["PasswordLength"].as_u64().expect("a generated password");
@@ -515,4 +515,26 @@ fn environment_parameters_and_outputs() {
     }
     let samconfig = std::fs::read_to_string(repo().join("samconfig.toml")).unwrap();
     assert!(samconfig.contains("template_file = \"infra/template.yaml\""), "samconfig.toml names the template");
+}
+
+#[test]
+fn the_mfa_sealing_key_is_generated_and_only_the_sign_in_function_reads_it() {
+    let template = template();
+    let (id, secret) = of_type(&template, "AWS::SecretsManager::Secret")
+        .into_iter()
+        .find(|(_, s)| sub_text(&s["Properties"]["Name"]).is_some_and(|n| n.ends_with("/mfa-key")))
+        .expect("the template defines the MFA sealing key");
+    let name = sub_text(&secret["Properties"]["Name"]).unwrap();
+    assert_eq!(
+        name.strip_prefix("${AWS::StackName}/"),
+        Some(gatehouse::services::mfa::KEY_SECRET_NAME),
+        "the name the code reads, under the secret prefix"
+    );
+    let length = secret["Properties"]["GenerateSecretString"]["PasswordLength"].as_u64().expect("a generated key");
+    assert!(length as usize >= gatehouse::seal::MIN_KEY_CHARS, "long enough to seal with");
+    let grants = grants(&template);
+    let readers: Vec<&String> =
+        grants.iter().filter(|(_, g)| g.contains_key(&Target::Secret(id.clone()))).map(|(f, _)| f).collect();
+    assert_eq!(readers, ["signin-redirect"], "only sign-in sets up and checks second factors");
+    assert_eq!(grants["signin-redirect"][&Target::Secret(id)].iter().collect::<Vec<_>>(), ["GetSecretValue"]);
 }

@@ -82,7 +82,7 @@ async fn admin_refuses_strangers_and_accepts_a_session_cookie_from_the_v2_cookie
     assert_eq!(header(&page, "location"), "/signin?return_to=%2Fadmin%2Fregistrations");
 
     let admin = state.stores.contacts.find_by_username("admin").await.unwrap().unwrap();
-    let (session, token) = Session::start(&admin, state.now()).unwrap();
+    let (session, token) = Session::start(&admin, state.now(), Default::default()).unwrap();
     state.stores.sessions.insert(&session).await.unwrap();
     let raw =
         std::fs::read_to_string(format!("{}/events/admin-api-registrations-get.json", env!("CARGO_MANIFEST_DIR")))

@@ -24,7 +24,7 @@ both_backends!(settings_are_validated_and_an_unreachable_provider_is_refused, |s
         (json!({"tenant": ""}), "tenant"),
         (json!({"claim_type": "https://schemas.microsoft.com/ws/2008/06/identity/claims/role"}), "claim_type"),
         (json!({"claim_value": ""}), "claim_value"),
-        (json!({"mfa_enabled": true}), "mfa_enabled"),
+        (json!({"mfa": "optional"}), "mfa"),
         (json!({}), "authority_url"),
     ] {
         let mut body = entra("test");
@@ -43,8 +43,10 @@ both_backends!(settings_are_validated_and_an_unreachable_provider_is_refused, |s
     let (status, error) = admin.get("/admin/api/logs?from=2026-11-23&to=2026-11-22").await;
     assert_eq!((status, error["field"].as_str()), (422, Some("to")), "a period that ends before it starts: {error}");
     assert_eq!(admin.get("/admin/api/logs?from=2026-11-23&to=2026-11-23").await.0, 200, "one day");
-    let (status, _) = admin.put("/admin/api/oidc-settings", &json!({"mode": "disabled", "mfa_enabled": true})).await;
-    assert_eq!(status, 200, "MFA can be enabled while OIDC is off");
+    let (status, _) = admin.put("/admin/api/oidc-settings", &json!({"mode": "disabled", "mfa": "always"})).await;
+    assert_eq!(status, 400, "an MFA level that does not exist");
+    let (status, saved) = admin.put("/admin/api/oidc-settings", &json!({"mode": "disabled", "mfa": "optional"})).await;
+    assert_eq!((status, saved["mfa"].as_str()), (200, Some("optional")), "MFA can be enabled while OIDC is off");
 });
 
 both_backends!(forgot_password_mails_a_single_use_reset_link, |server: TestServer| async move {

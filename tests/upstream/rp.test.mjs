@@ -143,9 +143,11 @@ describe('OIDC settings', () => {
     assert.ok(isClientError(wrongIssuer.status), `${wrongIssuer.status} ${JSON.stringify(wrongIssuer.body)}`);
     assert.equal((await adminApi('GET', '/oidc-settings')).authority_url, entra.issuer, 'the failed saves changed nothing');
 
-    const withMfa = await adminCall('PUT', '/oidc-settings', settingsFor(entra, { mfa_enabled: true }));
+    const withMfa = await adminCall('PUT', '/oidc-settings', settingsFor(entra, { mfa: 'optional' }));
     assert.ok(isClientError(withMfa.status), `OIDC and MFA exclude each other: ${withMfa.status} ${JSON.stringify(withMfa.body)}`);
-    assert.equal(withMfa.body.field, 'mfa_enabled');
+    // OIDC is on already: turning MFA on asks for the seed's confirmation first (it would turn OIDC off).
+    assert.equal(withMfa.body.field, 'confirm_switch');
+    assert.match(withMfa.body.error, /If MFA is enabled, then OIDC is disabled/);
   });
 });
 

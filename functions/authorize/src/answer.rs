@@ -22,6 +22,7 @@ pub(crate) async fn answer(state: &AppState, checked: &Checked, now: OffsetDateT
         nonce: r.nonce.clone(),
         auth_time: checked.user.session.auth_time,
         sid: Some(session_id(&checked.user)),
+        method: checked.user.session.method.clone(),
     };
     let answer = match r.response_type {
         ResponseType::Code => {

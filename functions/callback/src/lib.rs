@@ -15,7 +15,7 @@ use gatehouse::event_log::Level;
 use gatehouse::secret::{OpaqueToken, SecretString, TokenDigest};
 use gatehouse::services::log::{record, record_with_reference};
 use gatehouse::services::logout::remember_upstream_session;
-use gatehouse::session::Session;
+use gatehouse::session::{Session, SignInMethod};
 use gatehouse::ticket::{Ticket, TicketKind, UpstreamSignIn};
 use gatehouse::upstream::claims::{UpstreamPerson, has_staff_claim};
 use gatehouse::upstream::client::{self, TokenProblem, UpstreamError};
@@ -28,7 +28,6 @@ use gatehouse::web::request::cookie;
 use gatehouse::web::request::{Params, form, query};
 use gatehouse::web::response::html_page;
 use gatehouse::web::response::{see_other, with_cookie};
-use gatehouse::web::session::session_cookie;
 use gatehouse::web::{Method, Response, StatusCode};
 use maud::html;
 use serde_json::json;
@@ -190,7 +189,8 @@ async fn callback(state: &AppState, params: &Params, browser: Option<&TokenDiges
             return Err(refuse(state, Level::Warning, what, details, ASK_ADMIN).await);
         }
     };
-    let (response, session) = start_session(state, &contact, login.return_to.as_deref(), now).await?;
+    let method = SignInMethod::provider(claims.get("amr"));
+    let (response, session) = start_session(state, &contact, login.return_to.as_deref(), method, now).await?;
     remember_upstream_session(state, &session, &upstream).await?;
     record(
         &state.stores,
@@ -241,11 +241,11 @@ pub(crate) async fn start_session(
     state: &AppState,
     contact: &Contact,
     return_to: Option<&str>,
+    method: SignInMethod,
     now: OffsetDateTime,
 ) -> Result<(Response, Session), PageError> {
-    let (session, token) = Session::start(contact, now)?;
-    state.stores.sessions.insert(&session).await?;
+    let (session, cookie) = gatehouse::web::session::start_session(state, contact, method, now).await?;
     let home = if contact.profile.is_sysadmin { "/admin" } else { "/account" };
     let target = return_to.and_then(gatehouse::web::request::same_origin_path).unwrap_or(home);
-    Ok((with_cookie(see_other(target), &session_cookie(&state.config, &token)), session))
+    Ok((with_cookie(see_other(target), &cookie), session))
 }

@@ -140,6 +140,7 @@ async fn create(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTime) ->
         },
         password_hash: None,
         password_reset: None,
+        mfa: None,
         created_at: now,
         updated_at: now,
     };

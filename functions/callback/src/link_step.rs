@@ -10,6 +10,7 @@ use gatehouse::local_signin::{self, SigninError};
 use gatehouse::secret::OpaqueToken;
 use gatehouse::services::log::record;
 use gatehouse::services::logout::remember_upstream_session;
+use gatehouse::session::SignInMethod;
 use gatehouse::store::StoreError;
 use gatehouse::ticket::{PendingLink, Ticket, TicketKind};
 use gatehouse::upstream::claims::UpstreamPerson;
@@ -186,7 +187,9 @@ async fn link(
         json!({ "username": contact.profile.username, "external_id": pending.link_id, "staff": contact.profile.is_staff }),
     )
     .await;
-    let (response, session) = start_session(state, &contact, pending.return_to.as_deref(), now).await?;
+    // The provider's own `amr` is not kept through this step; the password was entered here too.
+    let method = SignInMethod::provider(None);
+    let (response, session) = start_session(state, &contact, pending.return_to.as_deref(), method, now).await?;
     if let Some(upstream) = &pending.upstream {
         remember_upstream_session(state, &session, upstream).await?;
     }

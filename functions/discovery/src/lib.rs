@@ -38,7 +38,7 @@ pub fn metadata(state: &AppState, algorithm: SigningAlgorithm) -> Value {
         "id_token_signing_alg_values_supported": [algorithm.name()],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": SUPPORTED.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid",
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "nonce", "at_hash", "c_hash", "sid",
             "given_name", "family_name", "email", "preferred_username", "roles"],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],

@@ -29,7 +29,17 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
         Some(id) => state.stores.registrations.get(id).await?.map(|r| r.settings.name),
         None => None,
     };
+    let policy = gatehouse::services::upstream::load(&state.stores).await?.mfa;
+    let mfa_notice = match query(req).get("mfa") {
+        Some("off") => Some(("status", "Two-step verification is off.")),
+        Some("wrong-code") => Some(("alert", "Two-step verification is still on: the code was incorrect.")),
+        Some("throttled") => Some(("alert", "Too many failed attempts. Please try again later.")),
+        _ => None,
+    };
     let body = html! {
+        @if let Some((role, text)) = mfa_notice {
+            p.flash.error[role == "alert"] role=(role) { (text) }
+        }
         @if let Some(name) = &withdrawn {
             p.flash role="status" { (name) " no longer has access to your account. It will ask again the next time you use it." }
         }
@@ -64,6 +74,35 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
                 }
             }
             p.hint { "After you withdraw, the app asks for your permission again the next time you sign in to it." }
+        }
+        @if policy.is_on() || user.contact.mfa.is_some() {
+            h2 { "Two-step verification" }
+            @match &user.contact.mfa {
+                Some(enrolment) if policy.is_on() => {
+                    p { "On: signing in asks for a code from your authenticator app after your password. "
+                        (enrolment.recovery_codes.len()) " recovery codes left." }
+                    details {
+                        summary { "Turn off…" }
+                        form method="post" action="/account/mfa/disable" {
+                            input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                            label for="mfa-off-code" { "Current code from the app (or a recovery code)" }
+                            input #mfa-off-code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
+                            @if policy.requires(p.is_staff) {
+                                p.hint { (state.config.org_name) " requires two-step verification: you will set it up again at your next sign-in." }
+                            }
+                            button.danger type="submit" { "Turn off two-step verification" }
+                        }
+                    }
+                    p { a href="/account/mfa" { "Move to a new phone (set up again)" } }
+                }
+                Some(_) => {
+                    p.hint { "Your authenticator app is set up, but " (state.config.org_name) " does not ask for it at the moment." }
+                }
+                None => {
+                    p { "Protect your account with a code from an app on your phone as well as your password." }
+                    a.button href="/account/mfa" { "Set up two-step verification" }
+                }
+            }
         }
         div.actions {
             @if p.is_sysadmin { a.button href="/admin" { "Open the administration" } }

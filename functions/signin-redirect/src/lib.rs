@@ -1,11 +1,15 @@
 //! The sign-in screens: local username/password sign-in (email-first when an upstream
-//! provider is on), forgotten usernames and passwords, sign-out, and the member's account
-//! page (where consents to apps are withdrawn).
+//! provider is on) with its second step where MFA applies, forgotten usernames and passwords,
+//! sign-out, and the member's account page (where consents to apps are withdrawn and a second
+//! factor is set up or turned off).
 
 mod account;
+mod account_mfa;
 mod forgot;
 mod letters;
 mod logout;
+mod mfa_pages;
+mod second_step;
 mod signin;
 mod signout;
 mod to_provider;
@@ -26,6 +30,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/signin/reset", get(forgot::show_reset).post(forgot::reset))
         .route("/account", get(account::show))
         .route("/account/consents/withdraw", post(account::withdraw))
+        .route("/account/mfa", get(account_mfa::show).post(account_mfa::confirm))
+        .route("/account/mfa/disable", post(account_mfa::disable))
         .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
         .with_state(state)
 }

@@ -2,11 +2,9 @@
 
 use axum::extract::State;
 use gatehouse::app::AppState;
-use gatehouse::contact::Contact;
 use gatehouse::event_log::Level;
 use gatehouse::local_signin::{self, Lookup, SigninError};
 use gatehouse::services::log::record;
-use gatehouse::session::Session;
 use gatehouse::upstream::policy::{NextStep, next_step, password_allowed};
 use gatehouse::upstream::settings::UpstreamSettings;
 use gatehouse::web::SharedState;
@@ -14,18 +12,13 @@ use gatehouse::web::error::PageError;
 use gatehouse::web::extract::Req;
 use gatehouse::web::request::{Params, form, query, same_origin_path, source_ip};
 use gatehouse::web::response::{html_page, see_other, with_cookie};
-use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok, session_cookie, signed_in};
+use gatehouse::web::session::{CSRF_FIELD, login_csrf, login_csrf_ok, signed_in};
 use gatehouse::web::{Request, Response, StatusCode};
 use maud::html;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::to_provider;
-
-/// Where a signed-in user goes when no `return_to` was given.
-fn home_for(contact: &Contact) -> &'static str {
-    if contact.profile.is_sysadmin { "/admin" } else { "/account" }
-}
+use crate::{mfa_pages, second_step, to_provider};
 
 pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Response, PageError> {
     let (state, req, now) = (&*state, &req, state.now());
@@ -52,6 +45,9 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
         let message = "Your sign-in form expired. Please try again.";
         return form_page(state, req, StatusCode::FORBIDDEN, return_to, identifier, Some(message)).await;
     }
+    if params.has(second_step::STEP_FIELD) {
+        return second_step::submit(state, req, &params, now).await;
+    }
     let settings = gatehouse::services::upstream::load(&state.stores).await?;
     if settings.is_on() && !params.has("password") {
         return email_step(state, req, &settings, &params, return_to, now).await;
@@ -69,8 +65,7 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
             return form_page(state, req, StatusCode::UNAUTHORIZED, return_to, identifier, Some(message)).await;
         }
         Err(SigninError::Throttled { until }) => {
-            let minutes = ((until - now).whole_seconds() + 59) / 60;
-            let message = format!("Too many failed attempts. Try again in {minutes} minute(s).");
+            let message = mfa_pages::retry_message(until, now);
             return form_page(state, req, StatusCode::TOO_MANY_REQUESTS, return_to, identifier, Some(&message)).await;
         }
         Err(SigninError::Store(e)) => return Err(e.into()),
@@ -89,12 +84,7 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
         return step_page(state, req, StatusCode::FORBIDDEN, return_to, Step::Provider, identifier, Some(&message))
             .await;
     }
-    // A fresh session id at every sign-in defeats session fixation.
-    let (session, token) = Session::start(&contact, now)?;
-    state.stores.sessions.insert(&session).await?;
-    tracing::info!(contact = %contact.id, "signed in with password");
-    let target = return_to.unwrap_or_else(|| home_for(&contact));
-    Ok(with_cookie(see_other(target), &session_cookie(&state.config, &token)))
+    second_step::after_password(state, req, &contact, return_to, now).await
 }
 
 /// With OIDC on: the email step decides between the provider, a password, or both.

@@ -64,6 +64,7 @@ pub async fn exchange(
         nonce: grant.nonce.clone(),
         auth_time: grant.auth_time,
         sid: Some(grant.sid.clone()).filter(|s| !s.is_empty()),
+        method: grant.method.clone(),
     };
     let options = IssueOptions {
         family,

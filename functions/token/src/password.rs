@@ -5,11 +5,13 @@
 use gatehouse::app::AppState;
 use gatehouse::grants::{FamilyId, TokenGrant};
 use gatehouse::local_signin::{self, SigninError};
+use gatehouse::mfa::AfterPassword;
 use gatehouse::oidc::error::ErrorCode;
 use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME;
 use gatehouse::registration::GrantType;
 use gatehouse::services::issue::{self, Authorization, IssueOptions, Profile};
+use gatehouse::session::SignInMethod;
 use serde_json::Value;
 use std::net::IpAddr;
 
@@ -78,6 +80,12 @@ pub async fn exchange(
             "this account signs in through the organisation's OpenID provider; passwords are not accepted",
         ));
     }
+    // Checked after the password, so the answer says nothing about accounts whose password is unknown.
+    if contact.after_password(upstream.mfa) != AfterPassword::SignedIn {
+        return Err(invalid_grant(
+            "this account uses multi-factor authentication, which the password grant cannot ask for: sign in with a browser (the authorization code flow) instead",
+        ));
+    }
     let family = FamilyId::generate()?;
 
     let Client::App { registration, .. } = client else {
@@ -94,6 +102,7 @@ pub async fn exchange(
             public_client: true,
             credential: contact.credential_stamp(),
             sid: None,
+            method: SignInMethod::Password,
         };
         let minted = issue::mint(state, &grant, true, now).await?;
         tracing::info!(contact = %contact.id, "admin API token issued");
@@ -103,8 +112,15 @@ pub async fn exchange(
     if profile.denied_by(registration).is_some() {
         return Err(invalid_grant("this account does not have access to the application"));
     }
-    let auth =
-        Authorization { registration, contact: &contact, scope: scope.clone(), nonce: None, auth_time: now, sid: None };
+    let auth = Authorization {
+        registration,
+        contact: &contact,
+        scope: scope.clone(),
+        nonce: None,
+        auth_time: now,
+        sid: None,
+        method: SignInMethod::Password,
+    };
     let options = IssueOptions {
         family,
         with_refresh: true,

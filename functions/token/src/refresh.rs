@@ -77,6 +77,7 @@ pub async fn exchange(
         nonce: None,
         auth_time: grant.auth_time,
         sid: grant.sid.clone(),
+        method: grant.method.clone(),
     };
     let options = IssueOptions {
         family: grant.family.clone(),

@@ -23,6 +23,8 @@ pub struct IdTokenFacts<'a> {
     pub c_hash: Option<String>,
     pub sid: Option<&'a str>,
     pub scope: &'a Scopes,
+    /// How the member signed in (RFC 8176); left out when empty.
+    pub amr: Vec<String>,
     pub now: OffsetDateTime,
 }
 
@@ -57,6 +59,9 @@ pub fn id_token_claims(facts: &IdTokenFacts<'_>, extra: Map<String, Value>) -> V
     }
     if let Some(sid) = facts.sid {
         set("sid", json!(sid));
+    }
+    if !facts.amr.is_empty() {
+        set("amr", json!(facts.amr));
     }
     // Standard claims follow their scopes (OIDC Core §5.4); the registration's own
     // additional fields are what the administrator chose to put in every ID token.

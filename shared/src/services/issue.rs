@@ -16,7 +16,7 @@ use crate::registration::{NoAccessRule, Registration, RoleFormat};
 use crate::scope::{Scope, Scopes};
 use crate::secret::{OpaqueToken, RandomError};
 use crate::services::signing::{SignerError, signer};
-use crate::session::SESSION_LIFETIME;
+use crate::session::{SESSION_LIFETIME, SignInMethod};
 use crate::store::StoreError;
 
 /// The profile column the No Access Mapping is checked against.
@@ -108,6 +108,8 @@ pub struct Authorization<'a> {
     pub auth_time: OffsetDateTime,
     /// The browser session (`sid`), when there was one.
     pub sid: Option<String>,
+    /// How the member signed in (the ID token's `amr`).
+    pub method: SignInMethod,
 }
 
 pub async fn issue_code(
@@ -130,6 +132,7 @@ pub async fn issue_code(
         auth_time: auth.auth_time,
         sid: auth.sid.clone().unwrap_or_default(),
         expires_at: now + CODE_LIFETIME,
+        method: auth.method.clone(),
     };
     state.stores.grants.put_code(&code.digest(), &grant).await?;
     Ok(code)
@@ -215,6 +218,7 @@ pub async fn issue_tokens(
         public_client: options.public_client,
         credential: auth.contact.credential_stamp(),
         sid: auth.sid.clone(),
+        method: auth.method.clone(),
     };
     let minted = mint(state, &grant, options.with_refresh, now).await?;
     if let Some(sid) = &auth.sid {
@@ -258,6 +262,7 @@ pub async fn id_token(
         c_hash: code.map(|c| alg.half_hash(c)),
         sid: auth.sid.as_deref(),
         scope: &auth.scope,
+        amr: auth.method.amr(),
         now,
     };
     let extras = profile.map(|p| p.id_token_extras(auth.registration)).unwrap_or_default();

@@ -8,6 +8,7 @@ pub mod issue;
 pub mod log;
 pub mod logout;
 pub mod mail;
+pub mod mfa;
 pub mod secrets;
 pub mod signing;
 pub mod upstream;

@@ -2,13 +2,13 @@
 
 use crate::secret::SecretString;
 use crate::store::{StoreError, StoreResult, Stores};
-use crate::upstream::settings::{SECRET_NAME, UpstreamSettings};
+use crate::upstream::settings::{self, SECRET_NAME, UpstreamSettings};
 
 /// The stored settings; the defaults (Disabled) when never saved.
 pub async fn load(stores: &Stores) -> StoreResult<UpstreamSettings> {
     match stores.secrets.get(SECRET_NAME).await? {
         None => Ok(UpstreamSettings::default()),
-        Some(json) => serde_json::from_str(json.expose()).map_err(StoreError::backend),
+        Some(json) => settings::from_stored_json(json.expose()).map_err(StoreError::backend),
     }
 }
 

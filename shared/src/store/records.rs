@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 use super::{StoreError, StoreResult};
 use crate::clock::from_unix;
 use crate::contact::{Contact, ContactId, ContactProfile};
+use crate::mfa::MfaEnrolment;
 use crate::password::{CredentialStamp, PasswordHash};
 use crate::query::{Column, ContactField, QueryKind, QueryPath, SavedQuery};
 use crate::registration::{
     ClientId, GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, Registration, RegistrationSettings, RoleFormat,
 };
 use crate::secret::{SecretString, TokenDigest};
-use crate::session::Session;
+use crate::session::{Session, SignInMethod};
 use crate::ticket::{Ticket, TicketKind};
 
 pub fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
@@ -65,6 +66,8 @@ pub struct ContactRecord {
     password_hash: Option<PasswordHash>,
     #[serde(default)]
     password_reset: Option<TokenDigest>,
+    #[serde(default)]
+    mfa: Option<MfaEnrolment>,
     created_at: i64,
     updated_at: i64,
 }
@@ -87,6 +90,7 @@ impl From<&Contact> for ContactRecord {
             external_id: p.external_id,
             password_hash: c.password_hash.clone(),
             password_reset: c.password_reset.clone(),
+            mfa: c.mfa.clone(),
             created_at: c.created_at.unix_timestamp(),
             updated_at: c.updated_at.unix_timestamp(),
         }
@@ -112,6 +116,7 @@ impl From<ContactRecord> for Contact {
             },
             password_hash: r.password_hash,
             password_reset: r.password_reset,
+            mfa: r.mfa,
             created_at: from_unix(r.created_at),
             updated_at: from_unix(r.updated_at),
         }
@@ -238,6 +243,8 @@ pub struct SessionRecord {
     /// Absent in sessions stored before stamps existed: they end at the next request.
     #[serde(default)]
     credential: CredentialStamp,
+    #[serde(default)]
+    method: SignInMethod,
 }
 
 impl From<&Session> for SessionRecord {
@@ -249,6 +256,7 @@ impl From<&Session> for SessionRecord {
             auth_time: s.auth_time.unix_timestamp(),
             expires_at: s.expires_at.unix_timestamp(),
             credential: s.credential.clone(),
+            method: s.method.clone(),
         }
     }
 }
@@ -262,6 +270,7 @@ impl From<SessionRecord> for Session {
             auth_time: from_unix(r.auth_time),
             expires_at: from_unix(r.expires_at),
             credential: r.credential,
+            method: r.method,
         }
     }
 }

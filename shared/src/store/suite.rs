@@ -7,11 +7,14 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 use super::*;
 use crate::contact::ContactProfile;
 use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, SessionGrant, TokenGrant};
+use crate::mfa::MfaEnrolment;
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
 use crate::scope::Scopes;
+use crate::seal::Sealed;
 use crate::secret::OpaqueToken;
+use crate::session::SignInMethod;
 use crate::ticket::{Ticket, TicketKind};
 
 const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
@@ -34,6 +37,7 @@ fn contact(username: &str, email: &str) -> Contact {
         },
         password_hash: Some(PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into())),
         password_reset: None,
+        mfa: None,
         created_at: T0,
         updated_at: T0,
     }
@@ -44,6 +48,18 @@ pub async fn contacts(stores: &Stores) {
     let bob = contact("bsmith", "Bob.Smith@Example.org");
     store.insert(&bob).await.unwrap();
     assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&bob), "a contact reads back as written");
+    let enrolled = Contact {
+        mfa: Some(MfaEnrolment {
+            secret: Sealed::from_presented("c2VhbGVk"),
+            recovery_codes: vec![OpaqueToken::generate().unwrap().digest()],
+            last_step: 59_000_000,
+            enrolled_at: T0,
+        }),
+        ..bob.clone()
+    };
+    store.update(&enrolled).await.unwrap();
+    assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&enrolled), "the second factor is kept");
+    store.update(&bob).await.unwrap();
     assert_eq!(store.find_by_username("BSMITH").await.unwrap().map(|c| c.id), Some(bob.id), "usernames ignore case");
     assert_eq!(store.find_by_email("bob.smith@example.org").await.unwrap().len(), 1, "emails ignore case");
     assert!(store.find_by_username("nobody").await.unwrap().is_none());
@@ -171,10 +187,11 @@ pub async fn registrations(stores: &Stores) {
 
 pub async fn sessions(stores: &Stores) {
     let store = &stores.sessions;
-    let (session, token) = Session::start(&contact("sam", "sam@example.org"), T0).unwrap();
+    let (session, token) =
+        Session::start(&contact("sam", "sam@example.org"), T0, SignInMethod::PasswordAndCode).unwrap();
     assert_ne!(session.credential, Default::default(), "a password sign-in carries its stamp");
     store.insert(&session).await.unwrap();
-    assert_eq!(store.get(&token.digest(), T0).await.unwrap().as_ref(), Some(&session), "stamp included");
+    assert_eq!(store.get(&token.digest(), T0).await.unwrap().as_ref(), Some(&session), "stamp and method included");
     assert!(store.get(&OpaqueToken::generate().unwrap().digest(), T0).await.unwrap().is_none());
     assert!(
         store.get(&token.digest(), session.expires_at).await.unwrap().is_none(),
@@ -185,9 +202,9 @@ pub async fn sessions(stores: &Stores) {
 
     let sam = contact("sam2", "sam2@example.org");
     let later = T0 + Duration::hours(1);
-    let (first, first_token) = Session::start(&sam, T0).unwrap();
-    let (second, _) = Session::start(&sam, later).unwrap();
-    let (other, _) = Session::start(&contact("tom", "tom@example.org"), T0).unwrap();
+    let (first, first_token) = Session::start(&sam, T0, SignInMethod::Password).unwrap();
+    let (second, _) = Session::start(&sam, later, SignInMethod::provider(None)).unwrap();
+    let (other, _) = Session::start(&contact("tom", "tom@example.org"), T0, SignInMethod::Password).unwrap();
     let (a, b, c) = tokio::join!(store.insert(&second), store.insert(&first), store.insert(&other));
     a.unwrap();
     b.unwrap();
@@ -256,6 +273,7 @@ fn code(expires_at: OffsetDateTime) -> AuthCode {
         auth_time: T0,
         sid: "sid".into(),
         expires_at,
+        method: SignInMethod::PasswordAndCode,
     }
 }
 
@@ -271,6 +289,7 @@ fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
         public_client: false,
         credential: PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()).stamp(),
         sid: Some("session-id".into()),
+        method: SignInMethod::Provider { amr: vec!["pwd".into(), "mfa".into()] },
     }
 }
 

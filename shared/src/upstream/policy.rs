@@ -63,6 +63,7 @@ mod tests {
             },
             password_hash: None,
             password_reset: None,
+            mfa: None,
             created_at: now,
             updated_at: now,
         }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::mfa::MfaPolicy;
 use crate::secret::SecretString;
 use crate::validation::{Invalid, optional_text, required_text};
 
@@ -56,8 +57,11 @@ pub struct UpstreamSettings {
     pub claim_type: String,
     pub claim_value: String,
     pub forgot_email_body: String,
-    /// OIDC and MFA exclude each other: turning one on turns the other off.
-    pub mfa_enabled: bool,
+    /// Multi-factor authentication. OIDC and MFA exclude each other: turning one on turns the
+    /// other off. (Settings saved before the setting had levels said `mfa_enabled`: see
+    /// [`from_stored_json`].)
+    #[serde(default)]
+    pub mfa: MfaPolicy,
     /// Off by default. Links an unlinked provider identity to the one contact with the same
     /// email when the ID token proves that email, without the password step (never a system
     /// administrator). Safe only when the directory is the organisation's own: a directory
@@ -124,7 +128,7 @@ pub struct SettingsDraft {
     #[serde(default)]
     pub forgot_email_body: String,
     #[serde(default)]
-    pub mfa_enabled: bool,
+    pub mfa: MfaPolicy,
     #[serde(default)]
     pub link_verified_email: bool,
     #[serde(default)]
@@ -132,6 +136,54 @@ pub struct SettingsDraft {
     /// Saving Enabled needs this: password sign-in stops for those users.
     #[serde(default)]
     pub confirm: bool,
+    /// Turning MFA on while OIDC is on (which turns OIDC off), or OIDC on while MFA is on
+    /// (which turns MFA off), needs this.
+    #[serde(default)]
+    pub confirm_switch: bool,
+}
+
+/// The seed's rule, as the confirmation says it when MFA is turned on while OIDC is on.
+pub const MFA_TURNS_OIDC_OFF: &str = "OIDC cannot be used with multi-factor authentication (MFA). If MFA is enabled, then OIDC is disabled: users sign in with their Gatehouse username and password and a second factor.";
+/// The seed's rule, as the confirmation says it when OIDC is turned on while MFA is on.
+pub const OIDC_TURNS_MFA_OFF: &str = "OIDC cannot be used with multi-factor authentication (MFA). If OIDC is enabled or in test mode, then MFA is automatically disabled: members are no longer asked for their second factor.";
+
+/// What saving would do about OIDC and MFA excluding each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exclusion {
+    /// At most one of them is on.
+    None,
+    /// MFA was just turned on while OIDC was on: OIDC goes off.
+    MfaTurnsOidcOff,
+    /// OIDC was just turned on while MFA was on: MFA goes off.
+    OidcTurnsMfaOff,
+    /// Both turned on at once: nothing says which one is meant.
+    Both,
+}
+
+/// Which of OIDC and MFA gives way when a save would have both on: the one that was on before.
+pub fn exclusion(previous: &UpstreamSettings, mode: Mode, mfa: MfaPolicy) -> Exclusion {
+    if mode == Mode::Disabled || !mfa.is_on() {
+        return Exclusion::None;
+    }
+    match (previous.is_on(), previous.mfa.is_on()) {
+        (true, false) => Exclusion::MfaTurnsOidcOff,
+        (false, true) => Exclusion::OidcTurnsMfaOff,
+        _ => Exclusion::Both,
+    }
+}
+
+/// Reads the stored settings. Those saved when MFA was a yes/no (`mfa_enabled`) keep it: yes
+/// becomes [`MfaPolicy::Optional`] (members may enrol; nobody is forced to mid-way), no `Off`.
+pub fn from_stored_json(json: &str) -> Result<UpstreamSettings, serde_json::Error> {
+    let mut value: serde_json::Value = serde_json::from_str(json)?;
+    if let Some(fields) = value.as_object_mut()
+        && let Some(old) = fields.remove("mfa_enabled")
+        && !fields.contains_key("mfa")
+    {
+        let policy = if old.as_bool() == Some(true) { MfaPolicy::Optional } else { MfaPolicy::Off };
+        fields.insert("mfa".to_owned(), serde_json::to_value(policy)?);
+    }
+    serde_json::from_value(value)
 }
 
 fn absolute_url(field: &str, value: &str, allow_loopback_http: bool) -> Result<Url, Invalid> {
@@ -190,18 +242,29 @@ impl SettingsDraft {
             claim_type: optional_text("claim_type", &self.claim_type, 300)?,
             claim_value: optional_text("claim_value", &self.claim_value, 200)?,
             forgot_email_body: optional_text("forgot_email_body", &self.forgot_email_body, 10_000)?,
-            mfa_enabled: self.mfa_enabled,
+            mfa: self.mfa,
             link_verified_email: self.link_verified_email,
             verified_domains: verified_domains(&self.verified_domains)?,
         };
         if s.redirect_login_url.is_empty() {
             s.redirect_login_url = format!("{issuer}/callback");
         }
-        if s.mfa_enabled && s.is_on() {
-            return Err(Invalid::new(
-                "mfa_enabled",
-                "OIDC cannot be used with multi-factor authentication: disable OIDC to enable MFA",
-            ));
+        match exclusion(previous, s.mode, s.mfa) {
+            Exclusion::None => {}
+            Exclusion::Both => {
+                return Err(Invalid::new(
+                    "mfa",
+                    "OIDC cannot be used with multi-factor authentication (MFA): turn on one of them, not both",
+                ));
+            }
+            Exclusion::MfaTurnsOidcOff if !self.confirm_switch => {
+                return Err(Invalid::new("confirm_switch", MFA_TURNS_OIDC_OFF));
+            }
+            Exclusion::OidcTurnsMfaOff if !self.confirm_switch => {
+                return Err(Invalid::new("confirm_switch", OIDC_TURNS_MFA_OFF));
+            }
+            Exclusion::MfaTurnsOidcOff => s.mode = Mode::Disabled,
+            Exclusion::OidcTurnsMfaOff => s.mfa = MfaPolicy::Off,
         }
         if !s.is_on() {
             return Ok(s);
@@ -294,8 +357,39 @@ mod tests {
         let draft = SettingsDraft { mode: Mode::Enabled, ..entra() };
         assert_eq!(draft.validate(&previous, "https://x.org").unwrap_err().field, "confirm");
         assert!(SettingsDraft { confirm: true, ..draft }.validate(&previous, "https://x.org").is_ok());
-        let both = SettingsDraft { mfa_enabled: true, ..entra() };
-        assert_eq!(both.validate(&previous, "https://x.org").unwrap_err().field, "mfa_enabled");
+        let both = SettingsDraft { mfa: MfaPolicy::Optional, ..entra() };
+        assert_eq!(both.validate(&previous, "https://x.org").unwrap_err().field, "mfa", "both at once");
+    }
+
+    #[test]
+    fn turning_one_of_oidc_and_mfa_on_turns_the_other_off_once_confirmed() {
+        let oidc_on = UpstreamSettings { mode: Mode::Test, ..Default::default() };
+        let mfa_now = SettingsDraft { mfa: MfaPolicy::RequiredForStaff, ..entra() };
+        assert_eq!(mfa_now.validate(&oidc_on, "https://x.org").unwrap_err().field, "confirm_switch");
+        let saved = SettingsDraft { confirm_switch: true, ..mfa_now }.validate(&oidc_on, "https://x.org").unwrap();
+        assert_eq!((saved.mode, saved.mfa), (Mode::Disabled, MfaPolicy::RequiredForStaff));
+        assert_eq!(saved.client_id, "client", "the provider's fields are kept for later");
+
+        let mfa_on = UpstreamSettings { mfa: MfaPolicy::Optional, ..Default::default() };
+        let oidc_now = SettingsDraft { mfa: MfaPolicy::Optional, ..entra() };
+        let refused = oidc_now.validate(&mfa_on, "https://x.org").unwrap_err();
+        assert_eq!((refused.field.as_str(), refused.message.as_str()), ("confirm_switch", OIDC_TURNS_MFA_OFF));
+        let saved = SettingsDraft { confirm_switch: true, ..oidc_now }.validate(&mfa_on, "https://x.org").unwrap();
+        assert_eq!((saved.mode, saved.mfa), (Mode::Test, MfaPolicy::Off));
+    }
+
+    #[test]
+    fn settings_stored_with_the_old_yes_no_keep_their_mfa() {
+        let json = serde_json::to_value(UpstreamSettings::default()).unwrap();
+        let mut old = json.as_object().unwrap().clone();
+        old.remove("mfa");
+        old.insert("mfa_enabled".into(), true.into());
+        let read = from_stored_json(&serde_json::Value::Object(old.clone()).to_string()).unwrap();
+        assert_eq!(read.mfa, MfaPolicy::Optional);
+        old.insert("mfa_enabled".into(), false.into());
+        assert_eq!(from_stored_json(&serde_json::Value::Object(old).to_string()).unwrap().mfa, MfaPolicy::Off);
+        let now = UpstreamSettings { mfa: MfaPolicy::RequiredForEveryone, ..Default::default() };
+        assert_eq!(from_stored_json(&serde_json::to_string(&now).unwrap()).unwrap(), now);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use serde_json::json;
 
 use super::response::{html_page, json_response};
 use super::{Response, StatusCode};
+use crate::seal::SealError;
 use crate::secret::RandomError;
+use crate::services::mfa::MfaError;
 use crate::store::{StoreError, Taken};
 use crate::validation::Invalid;
 
@@ -212,6 +214,47 @@ impl From<RandomError> for PageError {
     fn from(e: RandomError) -> Self {
         tracing::error!(error = %e, "random generation failed");
         Self::internal()
+    }
+}
+
+impl From<MfaError> for PageError {
+    fn from(e: MfaError) -> Self {
+        match e {
+            MfaError::WrongCode => Self::new(StatusCode::UNAUTHORIZED, "Incorrect code", "The code is incorrect."),
+            MfaError::Throttled { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "Too many failed attempts. Please try again later.",
+            ),
+            MfaError::NotEnrolled => {
+                Self::new(StatusCode::CONFLICT, "No second factor", "Two-step verification is not set up.")
+            }
+            MfaError::NoContact => Self::not_found(),
+            // A set-up form altered, or sealed for someone else: nothing to open.
+            MfaError::Seal(SealError::Open) => {
+                Self::bad_request("This set-up form is not valid any more. Please start again.")
+            }
+            MfaError::Seal(e) => {
+                tracing::error!(error = %e, "the MFA sealing key is unusable");
+                Self::internal()
+            }
+            MfaError::Random(e) => e.into(),
+            MfaError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<MfaError> for ApiError {
+    fn from(e: MfaError) -> Self {
+        match e {
+            MfaError::NoContact => Self::not_found("contact"),
+            MfaError::Store(e) => e.into(),
+            MfaError::Random(e) => e.into(),
+            other => {
+                tracing::error!(error = %other, "second factor");
+                Self::internal()
+            }
+        }
     }
 }
 

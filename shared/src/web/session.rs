@@ -7,8 +7,8 @@ use super::request::{cookie, header};
 use crate::app::AppState;
 use crate::config::Config;
 use crate::contact::Contact;
-use crate::secret::{OpaqueToken, RandomError, SecretString};
-use crate::session::{SESSION_LIFETIME, Session};
+use crate::secret::{OpaqueToken, RandomError, SecretString, TokenDigest};
+use crate::session::{SESSION_LIFETIME, Session, SignInMethod};
 use crate::store::StoreResult;
 
 /// The header that carries the CSRF token on cookie-authenticated JSON writes.
@@ -97,6 +97,44 @@ pub fn login_csrf(state: &AppState, req: &Request) -> Result<LoginCsrf, RandomEr
             let token = SecretString::generate(43)?.expose().to_owned();
             let set_cookie = format!("{name}={token}; {}", cookie_attributes(&state.config, 60 * 60 * 2));
             Ok(LoginCsrf { token, set_cookie: Some(set_cookie) })
+        }
+    }
+}
+
+/// The digest of the browser's login CSRF cookie: ties a sign-in step to the browser that began it.
+pub fn login_browser(state: &AppState, req: &Request) -> Option<TokenDigest> {
+    cookie(req, login_csrf_cookie_name(&state.config))
+        .filter(|value| value.len() >= 32)
+        .map(|value| OpaqueToken::from_presented(value).digest())
+}
+
+/// A fresh session for `contact` (a new id at every sign-in defeats session fixation), stored,
+/// with the cookie that carries it.
+pub async fn start_session(
+    state: &AppState,
+    contact: &Contact,
+    method: SignInMethod,
+    now: OffsetDateTime,
+) -> Result<(Session, String), StartError> {
+    let (session, token) = Session::start(contact, now, method)?;
+    state.stores.sessions.insert(&session).await?;
+    Ok((session, session_cookie(&state.config, &token)))
+}
+
+/// Starting a session failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<StartError> for super::error::PageError {
+    fn from(e: StartError) -> Self {
+        match e {
+            StartError::Random(e) => e.into(),
+            StartError::Store(e) => e.into(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/admin/api/contacts/{id}", get(read).put(update).delete(delete))
         .route("/admin/api/contacts/{id}/password", post(set_password))
         .route("/admin/api/contacts/{id}/external-id", put(link_identity).delete(unlink_identity))
+        .route("/admin/api/contacts/{id}/mfa", axum::routing::delete(reset_mfa))
 }
 
 fn contact_id(segment: &str) -> Result<ContactId, ApiError> {
@@ -117,5 +118,15 @@ async fn link_identity(
     params(("id" = String, Path)), responses((status = 200, body = ContactView)))]
 async fn unlink_identity(admin: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
     let contact = service::unlink_identity(&state, &admin.contact, contact_id(&id)?, state.now()).await?;
+    Ok(ok_json(&ContactView::from(&contact)))
+}
+
+/// Resets the contact's second factor (a lost phone): their app and recovery codes stop
+/// working; where MFA is required they set up a new one at their next sign-in. Logged in the
+/// OIDC log. Nothing happens when there is none.
+#[utoipa::path(delete, path = "/admin/api/contacts/{id}/mfa", tag = "contacts",
+    params(("id" = String, Path)), responses((status = 200, body = ContactView)))]
+async fn reset_mfa(admin: SysAdmin, State(state): State<SharedState>, Path(id): Path<String>) -> ApiResult {
+    let contact = service::reset_mfa(&state, &admin.contact, contact_id(&id)?, state.now()).await?;
     Ok(ok_json(&ContactView::from(&contact)))
 }

@@ -21,6 +21,7 @@ use super::schemas::ErrorBody;
         super::contacts::list, super::contacts::create, super::contacts::read, super::contacts::update,
         super::contacts::delete, super::contacts::set_password, super::contacts::link_identity,
         super::contacts::unlink_identity,
+        super::contacts::reset_mfa,
         super::sessions::list, super::sessions::sign_out_everywhere,
         super::queries::list, super::queries::create, super::queries::validate, super::queries::read,
         super::queries::update, super::queries::delete,

@@ -110,7 +110,10 @@ pub struct OidcSettingsInput {
     claim_type: Option<String>,
     claim_value: Option<String>,
     forgot_email_body: Option<String>,
-    mfa_enabled: Option<bool>,
+    /// `off` (default), `optional`, `required_for_staff` or `required_for_everyone`. OIDC and
+    /// MFA exclude each other: turning MFA on while OIDC is on turns OIDC off, and the reverse,
+    /// each only with `confirm_switch`; turning both on at once is refused.
+    mfa: Option<String>,
     /// Off by default: link an unlinked provider identity to the one contact with the same
     /// email when the ID token proves the email (`email_verified`, Entra's `xms_edov`, or a
     /// `upn` in `verified_domains`), never a system administrator. Only for the
@@ -122,4 +125,6 @@ pub struct OidcSettingsInput {
     verified_domains: Option<Vec<String>>,
     /// Confirms turning OIDC on.
     confirm: Option<bool>,
+    /// Confirms that turning MFA on turns OIDC off, or turning OIDC on turns MFA off.
+    confirm_switch: Option<bool>,
 }

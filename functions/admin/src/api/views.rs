@@ -138,6 +138,8 @@ pub struct ContactView {
     pub attributes: BTreeMap<String, String>,
     pub external_id: Option<String>,
     pub has_password: bool,
+    /// Whether the contact has set up a second factor (an administrator can reset it).
+    pub mfa_enrolled: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -159,6 +161,7 @@ impl From<&Contact> for ContactView {
             attributes: p.attributes.clone(),
             external_id: p.external_id.clone(),
             has_password: c.password_hash.is_some(),
+            mfa_enrolled: c.mfa.is_some(),
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),
         }
@@ -319,7 +322,8 @@ pub struct SettingsView {
     pub claim_type: String,
     pub claim_value: String,
     pub forgot_email_body: String,
-    pub mfa_enabled: bool,
+    /// `off`, `optional`, `required_for_staff` or `required_for_everyone`.
+    pub mfa: String,
     pub link_verified_email: bool,
     pub verified_domains: Vec<String>,
 }
@@ -344,7 +348,7 @@ impl From<&UpstreamSettings> for SettingsView {
             claim_type: s.claim_type.clone(),
             claim_value: s.claim_value.clone(),
             forgot_email_body: s.forgot_email_body.clone(),
-            mfa_enabled: s.mfa_enabled,
+            mfa: wire(&s.mfa),
             link_verified_email: s.link_verified_email,
             verified_domains: s.verified_domains.clone(),
         }

@@ -1,5 +1,5 @@
 //! The cards below a contact's form on its admin page, each with its own form and errors:
-//! set password, and the provider identity.
+//! set password, the provider identity, and the second factor.
 
 use gatehouse::contact::Contact;
 use maud::{Markup, html};
@@ -55,6 +55,22 @@ pub fn identity_card(ctx: &Ctx, c: &Contact, error: Option<&FormError>) -> Marku
                         div.actions { button type="submit" { "Link" } }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Two-step verification: whether it is set up, and the reset for a lost phone.
+pub fn mfa_card(c: &Contact) -> Markup {
+    html! {
+        div.card {
+            h2 { "Two-step verification" }
+            @match &c.mfa {
+                Some(enrolment) => {
+                    p { "Set up (" (enrolment.recovery_codes.len()) " recovery codes left)." }
+                    p { a.button.secondary href=(format!("/admin/contacts/{}/mfa/reset", c.id)) { "Reset…" } }
+                }
+                None => { p.hint { "Not set up." } }
             }
         }
     }

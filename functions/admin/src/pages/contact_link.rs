@@ -1,5 +1,6 @@
 //! A contact's provider identity on its admin page: link one (the person could not prove the
-//! existing account was theirs) or unlink it. Both are written to the OIDC log.
+//! existing account was theirs) or unlink it; and resetting their second factor (a lost
+//! phone). Each is written to the OIDC log.
 
 use axum::Router;
 use axum::extract::Path;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/admin/contacts/{id}/link", post(link))
         .route("/admin/contacts/{id}/unlink", axum::routing::get(confirm_unlink).post(unlink))
+        .route("/admin/contacts/{id}/mfa/reset", axum::routing::get(confirm_reset_mfa).post(reset_mfa))
 }
 
 #[derive(Deserialize)]
@@ -72,4 +74,30 @@ async fn unlink(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Resu
     let contact = service::get(&ctx.state, contact_id(&id)?).await?;
     service::unlink_identity(&ctx.state, &ctx.user.contact, contact.id, ctx.now).await?;
     Ok(see_other(&format!("/admin/contacts/{}?done=identity-unlinked", contact.id)))
+}
+
+async fn confirm_reset_mfa(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
+    let contact = service::get(&ctx.state, contact_id(&id)?).await?;
+    let action = format!("/admin/contacts/{}/mfa/reset", contact.id);
+    let cancel = format!("/admin/contacts/{}", contact.id);
+    let message = html! {
+        p { strong { (contact.profile.username) } "'s authenticator app and recovery codes will stop working." }
+        p.hint { "Do this only once you are sure who asks (a lost phone). Where MFA is required, they set up a new app at their next sign-in; otherwise they sign in with their password alone until they set one up again." }
+    };
+    let confirm = Confirm {
+        section: Section::Contacts,
+        title: "Reset two-step verification?",
+        message,
+        action: &action,
+        button: "Reset",
+        cancel: &cancel,
+        error: None,
+    };
+    Ok(confirm_page(&ctx, StatusCode::OK, confirm))
+}
+
+async fn reset_mfa(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Result<Response, PageError> {
+    let contact = service::get(&ctx.state, contact_id(&id)?).await?;
+    service::reset_mfa(&ctx.state, &ctx.user.contact, contact.id, ctx.now).await?;
+    Ok(see_other(&format!("/admin/contacts/{}?done=mfa-reset", contact.id)))
 }

@@ -320,6 +320,7 @@ fn show(
         @if let Some(c) = contact {
             (cards::password_card(ctx, c, card(Card::Password)))
             (cards::identity_card(ctx, c, card(Card::Identity)))
+            (cards::mfa_card(c))
             p { a href=(format!("/admin/contacts/{}/sessions", c.id)) { "Active sessions and sign out everywhere" } }
         }
     };

@@ -238,6 +238,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
             "The provider identity was linked: signing in through the provider now signs in as this contact."
         }
         "identity-unlinked" => "The provider identity was unlinked.",
+        "mfa-reset" => "Two-step verification was reset: the contact's app and recovery codes no longer work.",
         "signed-out-everywhere" => "Every session of the contact was ended.",
         "query-created" => "The query was created.",
         "query-saved" => "The query was saved.",

@@ -4,8 +4,12 @@
 
 use axum::Router;
 use axum::routing::get;
+use gatehouse::mfa::MfaPolicy;
 use gatehouse::secret::SecretString;
-use gatehouse::upstream::settings::{Mode, Provider, RequireFor, SettingsDraft, UpstreamSettings};
+use gatehouse::upstream::settings::{
+    Exclusion, MFA_TURNS_OIDC_OFF, Mode, OIDC_TURNS_MFA_OFF, Provider, RequireFor, SettingsDraft, UpstreamSettings,
+    exclusion,
+};
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
@@ -48,6 +52,13 @@ pub(super) const REQUIRE_FOR: &[(RequireFor, &str, &str)] = &[
     (RequireFor::StaffAndPublic, "staff_and_public", "Staff & Public Users"),
 ];
 
+pub(super) const MFA_LEVELS: &[(MfaPolicy, &str, &str)] = &[
+    (MfaPolicy::Off, "off", "Off"),
+    (MfaPolicy::Optional, "optional", "Optional"),
+    (MfaPolicy::RequiredForStaff, "required_for_staff", "Required for staff users"),
+    (MfaPolicy::RequiredForEveryone, "required_for_everyone", "Required for everyone"),
+];
+
 /// The seed's confirmation before Enabled.
 const ENABLE_WARNING: &str = "Signing in with a standard username and password will no longer work for the specified user types, except for system administrators.";
 
@@ -70,7 +81,7 @@ pub(super) struct OidcForm {
     pub claim_type: String,
     pub claim_value: String,
     pub forgot_email_body: String,
-    pub mfa_enabled: bool,
+    pub mfa: String,
     pub link_verified_email: bool,
     /// One domain per line.
     pub verified_domains: String,
@@ -108,7 +119,7 @@ impl OidcForm {
             claim_type: text("claim_type"),
             claim_value: text("claim_value"),
             forgot_email_body: text("forgot_email_body"),
-            mfa_enabled: p.has("mfa_enabled"),
+            mfa: text("mfa"),
             link_verified_email: p.has("link_verified_email"),
             verified_domains: text("verified_domains"),
         }
@@ -132,7 +143,7 @@ impl OidcForm {
             claim_type: s.claim_type.clone(),
             claim_value: s.claim_value.clone(),
             forgot_email_body: s.forgot_email_body.clone(),
-            mfa_enabled: s.mfa_enabled,
+            mfa: value_of(MFA_LEVELS, s.mfa).to_owned(),
             link_verified_email: s.link_verified_email,
             verified_domains: s.verified_domains.join("\n"),
         }
@@ -151,6 +162,10 @@ impl OidcForm {
         let require_for = match self.require_for.as_str() {
             "" => RequireFor::Staff,
             other => parse("require_for", REQUIRE_FOR, other)?,
+        };
+        let mfa = match self.mfa.as_str() {
+            "" => MfaPolicy::Off,
+            other => parse("mfa", MFA_LEVELS, other)?,
         };
         let client_secret = if self.remove_secret {
             Some(SecretString::new(""))
@@ -173,10 +188,11 @@ impl OidcForm {
             claim_type: self.claim_type.clone(),
             claim_value: self.claim_value.clone(),
             forgot_email_body: self.forgot_email_body.clone(),
-            mfa_enabled: self.mfa_enabled,
+            mfa,
             link_verified_email: self.link_verified_email,
             verified_domains: super::lines(&self.verified_domains).map(str::to_owned).collect(),
             confirm: false,
+            confirm_switch: false,
         })
     }
 
@@ -198,11 +214,11 @@ impl OidcForm {
             ("claim_value", &self.claim_value),
             ("forgot_email_body", &self.forgot_email_body),
             ("verified_domains", &self.verified_domains),
+            ("mfa", &self.mfa),
         ];
         for (name, on) in [
             ("remove_secret", self.remove_secret),
             ("login_hint", self.login_hint),
-            ("mfa_enabled", self.mfa_enabled),
             ("link_verified_email", self.link_verified_email),
         ] {
             if on {
@@ -231,7 +247,8 @@ pub(super) fn label(field: &str) -> String {
         "claim_type" => "Claim type",
         "claim_value" => "Claim value",
         "forgot_email_body" => "Email body",
-        "mfa_enabled" => "Multi-factor authentication",
+        "mfa" => "Multi-factor authentication",
+        "confirm_switch" => "Confirmation",
         "link_verified_email" => "Link existing contacts by verified email",
         "verified_domains" => "Verified domains",
         "confirm" => "Confirmation",
@@ -282,20 +299,12 @@ fn show(
     admin_page(ctx, status, Section::Oidc, "OpenID Connect", body)
 }
 
-/// OIDC and MFA exclude each other (the seed): turning one on turns the other off. Returns the
-/// flash code saying what happened.
-fn exclude_mfa(draft: &mut SettingsDraft, previous: &UpstreamSettings) -> &'static str {
-    if !(draft.mfa_enabled && draft.mode != Mode::Disabled) {
-        return "oidc-saved";
-    }
-    if !previous.mfa_enabled && previous.is_on() {
-        // MFA was just enabled while OIDC was on: "if MFA is enabled, then OIDC is disabled".
-        draft.mode = Mode::Disabled;
-        "mfa-on-oidc-off"
-    } else {
-        // OIDC was just turned on (or both at once): "MFA is automatically disabled".
-        draft.mfa_enabled = false;
-        "oidc-saved-mfa-off"
+/// The flash code saying what saving did about OIDC and MFA excluding each other.
+fn done_code(switch: Exclusion) -> &'static str {
+    match switch {
+        Exclusion::MfaTurnsOidcOff => "mfa-on-oidc-off",
+        Exclusion::OidcTurnsMfaOff => "oidc-saved-mfa-off",
+        Exclusion::None | Exclusion::Both => "oidc-saved",
     }
 }
 
@@ -308,42 +317,58 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
         Ok(draft) => draft,
         Err(invalid) => return Ok(refuse(FormError::invalid(invalid))),
     };
-    let done = exclude_mfa(&mut draft, &previous);
+    let switch = exclusion(&previous, draft.mode, draft.mfa);
     draft.confirm = params.get("confirm") == Some("true") || previous.mode == Mode::Enabled;
-    if draft.mode == Mode::Enabled && !draft.confirm {
+    draft.confirm_switch = params.get("confirm_switch") == Some("true");
+    let asks_enable = draft.mode == Mode::Enabled && !draft.confirm && switch != Exclusion::MfaTurnsOidcOff;
+    let asks_switch =
+        matches!(switch, Exclusion::MfaTurnsOidcOff | Exclusion::OidcTurnsMfaOff) && !draft.confirm_switch;
+    if asks_enable || asks_switch {
         // The rules first (no network), so the confirmation is not asked for in vain.
-        let checked = SettingsDraft { confirm: true, ..draft.clone() };
+        let checked = SettingsDraft { confirm: true, confirm_switch: true, ..draft.clone() };
         if let Err(invalid) = checked.validate(&previous, ctx.state.config.issuer_str()) {
             return Ok(refuse(FormError::invalid(invalid)));
         }
-        return Ok(confirm_enable(ctx, &form, draft.require_for));
+        return Ok(confirm_save(ctx, &form, draft.require_for, asks_enable, switch));
     }
     match service::save(&ctx.state, &draft).await {
-        Ok(_) => Ok(see_other(&format!("/admin/oidc?done={done}"))),
+        Ok(_) => Ok(see_other(&format!("/admin/oidc?done={}", done_code(switch)))),
         Err(e) => Ok(refuse(FormError::from_admin(e)?)),
     }
 }
 
-/// The seed: "If the OIDC authentication is set to Enabled, a confirmation displays after clicking Save."
-fn confirm_enable(ctx: &Ctx, form: &OidcForm, require_for: RequireFor) -> Response {
+/// The seed: "If the OIDC authentication is set to Enabled, a confirmation displays after
+/// clicking Save"; and turning one of OIDC and MFA on turns the other off, once confirmed.
+fn confirm_save(ctx: &Ctx, form: &OidcForm, require_for: RequireFor, enable: bool, switch: Exclusion) -> Response {
     let who = match require_for {
         RequireFor::Staff => "staff users",
         RequireFor::StaffAndPublic => "staff and public users",
     };
+    let (title, switch_warning) = match switch {
+        Exclusion::MfaTurnsOidcOff => ("Enable multi-factor authentication", Some(MFA_TURNS_OIDC_OFF)),
+        Exclusion::OidcTurnsMfaOff => ("Enable OpenID Connect", Some(OIDC_TURNS_MFA_OFF)),
+        Exclusion::None | Exclusion::Both => ("Enable OpenID Connect", None),
+    };
     let message = html! {
-        p { "Enable OpenID Connect for " strong { (who) } "? From then on they sign in through the external directory only." }
-        div.warning role="alert" { strong { "Warning! " } (ENABLE_WARNING) }
-        p.hint { "To avoid disruption for staff users, it is recommended to test and configure OIDC during non-business hours." }
+        @if let Some(warning) = switch_warning {
+            div.warning role="alert" { strong { "Warning! " } (warning) }
+        }
+        @if enable {
+            p { "Enable OpenID Connect for " strong { (who) } "? From then on they sign in through the external directory only." }
+            div.warning role="alert" { strong { "Warning! " } (ENABLE_WARNING) }
+            p.hint { "To avoid disruption for staff users, it is recommended to test and configure OIDC during non-business hours." }
+        }
     };
     let hidden = html! {
         @for (name, value) in form.pairs() {
             input type="hidden" name=(name) value=(value);
         }
-        input type="hidden" name="confirm" value="true";
+        @if enable { input type="hidden" name="confirm" value="true"; }
+        @if switch_warning.is_some() { input type="hidden" name="confirm_switch" value="true"; }
     };
     let confirm = Confirm {
         section: Section::Oidc,
-        title: "Enable OpenID Connect",
+        title,
         message,
         action: "/admin/oidc",
         button: "Confirm",
@@ -385,20 +410,17 @@ mod tests {
     }
 
     #[test]
-    fn mfa_and_oidc_exclude_each_other() {
-        let on = UpstreamSettings { mode: Mode::Test, ..Default::default() };
-        let mut draft = SettingsDraft { mode: Mode::Test, mfa_enabled: true, ..Default::default() };
-        assert_eq!(exclude_mfa(&mut draft, &on), "mfa-on-oidc-off");
-        assert_eq!((draft.mode, draft.mfa_enabled), (Mode::Disabled, true));
-
-        let mfa = UpstreamSettings { mfa_enabled: true, ..Default::default() };
-        let mut draft = SettingsDraft { mode: Mode::Enabled, mfa_enabled: true, ..Default::default() };
-        assert_eq!(exclude_mfa(&mut draft, &mfa), "oidc-saved-mfa-off");
-        assert_eq!((draft.mode, draft.mfa_enabled), (Mode::Enabled, false));
-
-        let mut draft = SettingsDraft { mode: Mode::Disabled, mfa_enabled: true, ..Default::default() };
-        assert_eq!(exclude_mfa(&mut draft, &on), "oidc-saved");
-        assert!(draft.mfa_enabled);
+    fn the_mfa_levels_round_trip() {
+        for (policy, value, _) in MFA_LEVELS {
+            let stored = UpstreamSettings { mfa: *policy, ..Default::default() };
+            let form = OidcForm::from_settings(&stored);
+            assert_eq!(form.mfa, *value);
+            assert_eq!(form.draft().unwrap().mfa, *policy);
+        }
+        let off = OidcForm::from_settings(&UpstreamSettings::default());
+        assert_eq!(OidcForm { mfa: "on".into(), ..off }.draft().unwrap_err().field, "mfa");
+        assert_eq!(done_code(Exclusion::MfaTurnsOidcOff), "mfa-on-oidc-off");
+        assert_eq!(done_code(Exclusion::OidcTurnsMfaOff), "oidc-saved-mfa-off");
     }
 
     #[test]
@@ -406,7 +428,7 @@ mod tests {
         let form = OidcForm { mode: "enabled".into(), login_hint: true, ..Default::default() };
         let pairs = form.pairs();
         assert!(pairs.contains(&("mode", "enabled")) && pairs.contains(&("login_hint", "on")));
-        assert!(!pairs.iter().any(|(n, _)| *n == "mfa_enabled"));
+        assert!(pairs.contains(&("mfa", "")));
         let again = OidcForm::from_params(&Params::parse(
             &pairs.iter().map(|(n, v)| format!("{n}={}", super::super::encode(v))).collect::<Vec<_>>().join("&"),
         ));

@@ -6,6 +6,7 @@ use gatehouse::event_log::Level;
 use gatehouse::password::PasswordHash;
 use gatehouse::secret::SecretString;
 use gatehouse::services::log::record;
+use gatehouse::services::mfa::MfaError;
 use gatehouse::store::StoreError;
 use gatehouse::validation::{Invalid, required_text};
 use serde_json::json;
@@ -41,6 +42,7 @@ pub async fn create(state: &AppState, draft: &ContactDraft, now: OffsetDateTime)
         profile,
         password_hash,
         password_reset: None,
+        mfa: None,
         created_at: now,
         updated_at: now,
     };
@@ -94,6 +96,20 @@ pub async fn update(
         gatehouse::services::logout::end_all_sessions(state, id, "status now denies access", now).await?;
     }
     Ok(contact)
+}
+
+/// Removes the contact's second factor (a lost phone), logged in the OIDC log; nothing
+/// happens when there is none.
+pub async fn reset_mfa(state: &AppState, acting: &Contact, id: ContactId, now: OffsetDateTime) -> AdminResult<Contact> {
+    match gatehouse::services::mfa::reset(&state.stores, acting, id, now).await {
+        Ok(_) => get(state, id).await,
+        Err(MfaError::NoContact) => Err(AdminError::NotFound("contact")),
+        Err(MfaError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "resetting the second factor failed");
+            Err(AdminError::Internal)
+        }
+    }
 }
 
 async fn save(state: &AppState, contact: &Contact) -> AdminResult<()> {

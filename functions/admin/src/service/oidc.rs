@@ -50,7 +50,7 @@ pub async fn save(state: &AppState, draft: &SettingsDraft) -> AdminResult<Upstre
         state.now(),
         Level::Info,
         "OIDC settings saved",
-        json!({ "mode": next.mode, "provider": next.provider, "require_for": next.require_for }),
+        json!({ "mode": next.mode, "provider": next.provider, "require_for": next.require_for, "mfa": next.mfa }),
     )
     .await;
     Ok(next)

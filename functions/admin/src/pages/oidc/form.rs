@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::super::{Ctx, FormError, csrf_input, error_summary, field_error, text_field, textarea_field};
-use super::{MODES, OidcForm, PROVIDERS, REQUIRE_FOR, Tab, label, tabs};
+use super::{MFA_LEVELS, MODES, OidcForm, PROVIDERS, REQUIRE_FOR, Tab, label, tabs};
 
 const ROLE_CLAIM_TYPE: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
 const MFA_NOTE: &str = "OIDC cannot be used with multi-factor authentication (MFA). If OIDC is enabled or in test mode, then MFA is automatically disabled. Similarly, if MFA is enabled, then OIDC is disabled.";
@@ -46,6 +46,7 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
     let issuer = ctx.state.config.issuer_str();
     let providers: Vec<(&str, &str)> = PROVIDERS.iter().map(|(_, v, t)| (*v, *t)).collect();
     let require_for: Vec<(&str, &str)> = REQUIRE_FOR.iter().map(|(_, v, t)| (*v, *t)).collect();
+    let mfa_levels: Vec<(&str, &str)> = MFA_LEVELS.iter().map(|(_, v, t)| (*v, *t)).collect();
     html! {
         h1 { "OpenID Connect" }
         (tabs(Tab::Settings))
@@ -157,7 +158,8 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
             }
             div.card {
                 h2 { "Multi-factor authentication" }
-                (checkbox("mfa_enabled", "Multi-factor authentication", f.mfa_enabled, html! {
+                (select("mfa", "Multi-factor authentication", &f.mfa, None, &mfa_levels, html! {
+                    p.hint { "A code from an authenticator app (TOTP) after the password. Optional: members may set it up on their account page. Required: those members set it up at their next sign-in. An administrator can reset a member's second factor on the contact's page." }
                     div.warning role="note" { (MFA_NOTE) }
                     p.hint { "MFA is still recommended for the external directory sign in." }
                 }, e))
