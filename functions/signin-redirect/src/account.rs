@@ -39,7 +39,7 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
         @if apps.is_empty() {
             p.hint { "You have not allowed any app to access your account." }
         } @else {
-            table {
+            div.table-scroll { table {
                 thead { tr { th { "App" } th { "Can access" } th { "Allowed" } th {} } }
                 tbody {
                     @for (name, consent) in &apps {
@@ -62,7 +62,7 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
                         }
                     }
                 }
-            }
+            } }
             p.hint { "After you withdraw, the app asks for your permission again the next time you sign in to it." }
         }
         div.actions {

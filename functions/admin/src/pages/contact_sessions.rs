@@ -35,7 +35,7 @@ async fn show(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
         @if sessions.is_empty() {
             p { "No active sessions." }
         } @else {
-            table {
+            div.table-scroll { table {
                 thead { tr { th { "Signed in" } th { "Ends" } th { "Apps signed in to" } } }
                 tbody {
                     @for s in &sessions {
@@ -49,7 +49,7 @@ async fn show(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
                         }
                     }
                 }
-            }
+            } }
             form.card method="post" action=(format!("/admin/contacts/{}/sign-out-everywhere", contact.id)) {
                 (csrf_input(&ctx))
                 p.hint { "Ends every session above. Apps with a back-channel logout URL are told, and the tokens they got in these sessions stop working." }

@@ -94,7 +94,7 @@ fn page(params: &Params, error: Option<&FormError>, found: Option<(&[LogEntry], 
 
 fn table(entries: &[LogEntry]) -> Markup {
     html! {
-        table {
+        div.table-scroll { table {
             thead { tr { th { "Time (UTC)" } th { "Level" } th { "Message" } th { "Details" } } }
             tbody {
                 @for entry in entries {
@@ -110,7 +110,7 @@ fn table(entries: &[LogEntry]) -> Markup {
                     }
                 }
             }
-        }
+        } }
     }
 }
 

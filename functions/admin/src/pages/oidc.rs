@@ -14,7 +14,7 @@ use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
 
 use super::{Confirm, Ctx, FormError, RawForm, Section, admin_page, confirm_page_with};
-use crate::service::oidc as service;
+use crate::service::oidc::{self as service, Connected};
 
 mod form;
 
@@ -267,7 +267,7 @@ pub fn routes() -> Router<SharedState> {
 
 async fn read(ctx: Ctx) -> Result<Response, PageError> {
     let stored = service::load(&ctx.state).await?;
-    Ok(show(&ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None))
+    Ok(show(&ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None, None))
 }
 
 fn show(
@@ -276,9 +276,10 @@ fn show(
     form: &OidcForm,
     stored: &UpstreamSettings,
     error: Option<&FormError>,
+    connection: Option<&Result<Connected, String>>,
 ) -> Response {
     let hint = service::secret_hint(stored);
-    let body = form::render(ctx, form, hint.as_deref(), error);
+    let body = form::render(ctx, form, hint.as_deref(), error, connection);
     admin_page(ctx, status, Section::Oidc, "OpenID Connect", body)
 }
 
@@ -303,20 +304,32 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
     let ctx = &ctx;
     let form = OidcForm::from_params(&params);
     let previous = service::load(&ctx.state).await?;
-    let refuse = |error: FormError| show(ctx, error.status, &form, &previous, Some(&error));
+    let refuse = |error: FormError| show(ctx, error.status, &form, &previous, Some(&error), None);
     let mut draft = match form.draft() {
         Ok(draft) => draft,
         Err(invalid) => return Ok(refuse(FormError::invalid(invalid))),
     };
+    if params.has("test") {
+        return Ok(match service::test_connection(&ctx.state, &draft).await {
+            Err(e) => refuse(FormError::from_admin(e)?),
+            Ok(outcome) => {
+                let status = if outcome.is_ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+                show(ctx, status, &form, &previous, None, Some(&outcome))
+            }
+        });
+    }
     let done = exclude_mfa(&mut draft, &previous);
     draft.confirm = params.get("confirm") == Some("true") || previous.mode == Mode::Enabled;
     if draft.mode == Mode::Enabled && !draft.confirm {
-        // The rules first (no network), so the confirmation is not asked for in vain.
-        let checked = SettingsDraft { confirm: true, ..draft.clone() };
-        if let Err(invalid) = checked.validate(&previous, ctx.state.config.issuer_str()) {
-            return Ok(refuse(FormError::invalid(invalid)));
-        }
-        return Ok(confirm_enable(ctx, &form, draft.require_for));
+        // The rules and the connection first, so the confirmation is not asked for in vain.
+        return Ok(match service::test_connection(&ctx.state, &draft).await {
+            Err(e) => refuse(FormError::from_admin(e)?),
+            Ok(Err(message)) => {
+                let field = if draft.provider == Some(Provider::Okta) { "well_known_url" } else { "authority_url" };
+                refuse(FormError::invalid(Invalid::new(field, message)))
+            }
+            Ok(Ok(connected)) => confirm_enable(ctx, &form, draft.require_for, &connected),
+        });
     }
     match service::save(&ctx.state, &draft).await {
         Ok(_) => Ok(see_other(&format!("/admin/oidc?done={done}"))),
@@ -325,12 +338,13 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
 }
 
 /// The seed: "If the OIDC authentication is set to Enabled, a confirmation displays after clicking Save."
-fn confirm_enable(ctx: &Ctx, form: &OidcForm, require_for: RequireFor) -> Response {
+fn confirm_enable(ctx: &Ctx, form: &OidcForm, require_for: RequireFor, connected: &Connected) -> Response {
     let who = match require_for {
         RequireFor::Staff => "staff users",
         RequireFor::StaffAndPublic => "staff and public users",
     };
     let message = html! {
+        div.flash role="status" { "The connection works: " span.mono { (connected.issuer) } " answered with its discovery document and keys." }
         p { "Enable OpenID Connect for " strong { (who) } "? From then on they sign in through the external directory only." }
         div.warning role="alert" { strong { "Warning! " } (ENABLE_WARNING) }
         p.hint { "To avoid disruption for staff users, it is recommended to test and configure OIDC during non-business hours." }

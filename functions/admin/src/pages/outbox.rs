@@ -37,7 +37,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
         @if mails.is_empty() {
             div.card { p { "No mail has been sent yet." } }
         } @else {
-            table {
+            div.table-scroll { table {
                 thead { tr { th { "Sent (UTC)" } th { "To" } th { "Subject" } th { "Status" } th { "Message ID" } } }
                 tbody {
                     @for mail in &mails {
@@ -50,7 +50,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(admin_page(ctx, StatusCode::OK, Section::Outbox, "Outbox", body))

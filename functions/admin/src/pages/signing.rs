@@ -112,7 +112,7 @@ fn keys(config: &SigningConfig, now: i64) -> Markup {
             @if config.keys.is_empty() {
                 p { "There are no RSA keys: with HS512 each app registration's own JWT Signing Key signs its ID tokens." }
             } @else {
-                table {
+                div.table-scroll { table {
                     thead { tr { th { "Key ID (kid)" } th { "Algorithm" } th { "Created (UTC)" } th { "Retired (UTC)" } th { "Active" } } }
                     tbody {
                         @for k in &config.keys {
@@ -131,7 +131,7 @@ fn keys(config: &SigningConfig, now: i64) -> Markup {
                             }
                         }
                     }
-                }
+                } }
             }
             p.hint { "Rotating creates a new key that signs from then on. The previous key stays published at " span.mono { "/jwks" } " until the tokens it signed expire (" (grace_hours()) " hours), so apps can still verify them." }
             @if config.algorithm.is_asymmetric() {
