@@ -283,7 +283,8 @@ fn check_column(i: usize, draft: &ColumnDraft, before: &[Column]) -> Result<Colu
     if before.iter().any(|c| c.alias == alias) {
         return Err(Invalid::new(format!("{field}.alias"), format!("alias `{alias}` is used twice")));
     }
-    if let Some(parent) = before.iter().find(|c| is_nested_under(&c.alias, &alias) || is_nested_under(&alias, &c.alias)) {
+    if let Some(parent) = before.iter().find(|c| is_nested_under(&c.alias, &alias) || is_nested_under(&alias, &c.alias))
+    {
         return Err(Invalid::new(
             format!("{field}.alias"),
             format!("alias `{alias}` clashes with `{}`: one cannot be both a value and an object", parent.alias),

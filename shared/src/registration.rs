@@ -333,15 +333,19 @@ impl RegistrationDraft {
         let mut p = Problems::default();
         let name = p.check(required_text("name", &self.name, 200));
         let redirect_urls = p.check(urls("redirect_urls", &self.redirect_urls).and_then(|urls| {
-            if urls.is_empty() { Err(Invalid::new("redirect_urls", "at least one redirect URL is required")) } else { Ok(urls) }
+            if urls.is_empty() {
+                Err(Invalid::new("redirect_urls", "at least one redirect URL is required"))
+            } else {
+                Ok(urls)
+            }
         }));
         let post_logout_redirect_urls = p.check(urls("post_logout_redirect_urls", &self.post_logout_redirect_urls));
         let backchannel_logout_url = p.check(match self.backchannel_logout_url.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(url) => RedirectUrl::parse("backchannel_logout_url", url).map(Some),
         });
-        let profile_query = p.check(QueryPath::parse("profile_query", &self.profile_query));
-        let role_query = p.check(QueryPath::parse("role_query", &self.role_query));
+        let profile_query = p.check(query_path("profile_query", &self.profile_query, "profile"));
+        let role_query = p.check(query_path("role_query", &self.role_query, "role"));
         let role_format = p.check(self.role_format.ok_or_else(|| {
             Invalid::new("role_format", "choose `array` (separate values) or `csv` (comma-separated string)")
         }));
@@ -413,6 +417,14 @@ impl RegistrationDraft {
         }
         Ok(id_token_fields)
     }
+}
+
+/// A query's path; an empty one is asked for by its kind.
+fn query_path(field: &str, value: &str, kind: &str) -> Result<QueryPath, Invalid> {
+    if value.trim().is_empty() {
+        return Err(Invalid::new(field, format!("is required: choose a saved {kind} query")));
+    }
+    QueryPath::parse(field, value)
 }
 
 /// One URL per element (blank ones skipped, repeats dropped); an error names its element.

@@ -23,6 +23,8 @@ main.narrow { max-width: 28rem; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.5rem; margin-bottom: 1.5rem; }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+h3 { font-size: 1rem; margin: 1.25rem 0 .25rem; }
+.card > h2:first-child, .card > :first-child > h2:first-child { margin-top: 0; }
 a { color: var(--accent); }
 label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
 .hint { color: var(--muted); font-size: .875rem; margin: .25rem 0; }
@@ -34,7 +36,9 @@ input[readonly] { background: var(--bg); font-family: ui-monospace, monospace; }
 .check input[type=text], .check input[type=password], .check input[type=url], .check select { flex: 1 1 12rem; min-width: 0; }
 .field-row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 .field-row input, .field-row select { flex: 1 1 14rem; min-width: 0; width: auto; }
-.required { color: var(--danger); font-weight: 400; }
+.required { color: var(--danger); font-size: .875rem; }
+.label-row { display: flex; flex-wrap: wrap; gap: .4rem; align-items: baseline; margin: 1rem 0 .25rem; }
+.label-row label { margin: 0; }
 button, .button { display: inline-block; padding: .5rem 1rem; border: 1px solid var(--accent); border-radius: 6px;
   background: var(--accent); color: #fff; font: inherit; cursor: pointer; text-decoration: none; }
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }

@@ -18,8 +18,8 @@ use serde::Deserialize;
 
 use super::contact_cards::{self as cards, Card};
 use super::{
-    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input,
-    delete_link, edit_link, encode, error_summary, field_error, lines, search_form, text_field, textarea_field,
+    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
+    edit_link, encode, error_summary, field_error, lines, search_form, text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::contacts::{self as service, COUNT_LIMIT};

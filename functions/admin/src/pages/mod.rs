@@ -224,7 +224,7 @@ pub fn admin_page(ctx: &Ctx, status: StatusCode, section: Section, title: &str, 
 fn flash_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "registration-created" => {
-            "The app registration was created. Share its Client ID, Client Secret and JWT Signing Key with the third party."
+            "The app registration was created. Its credentials are at the top: copy them for the third party."
         }
         "registration-saved" => "The app registration was saved.",
         "registration-deleted" => "The app registration was deleted.",
@@ -374,7 +374,7 @@ pub fn field_error(error: Option<&FormError>, name: &str) -> Markup {
             p.error-message id=(format!("{name}-error")) {
                 @for (i, message) in e.messages_for(name).enumerate() {
                     @if i > 0 { br; }
-                    (message)
+                    (sentence(message))
                 }
             }
         }
@@ -400,9 +400,21 @@ pub fn required(text: &str) -> Label<'_> {
 
 fn label_element(name: &str, label: &Label<'_>) -> Markup {
     html! {
-        label for=(name) {
-            (label.text)
-            @if label.required { " " span.required { "(required)" } }
+        @if label.required {
+            (required_label(html! { label for=(name) { (label.text) } }))
+        } @else {
+            label for=(name) { (label.text) }
+        }
+    }
+}
+
+/// A label with the visible "(required)" beside it, outside the label so the field's name stays
+/// its label alone (the field itself carries `aria-required`).
+pub fn required_label(label: Markup) -> Markup {
+    html! {
+        div.label-row {
+            (label)
+            span.required aria-hidden="true" { "(required)" }
         }
     }
 }
@@ -479,7 +491,7 @@ pub fn copy_field(id: &str, label: &str, value: &str, masked: bool, extra: Marku
             }
             (extra)
         }
-        p.hint id=(format!("{id}-status")) role="status" aria-live="polite" {}
+        p.hint id=(format!("{id}-status")) role="status" aria-live="polite" data-copy-status {}
     }
 }
 

@@ -15,8 +15,8 @@ use maud::{Markup, html};
 
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, count_text, csrf_input,
-    delete_link, edit_link, encode, error_summary, field_error, readonly_field, required, search_form, text_field,
-    textarea_field,
+    delete_link, edit_link, encode, error_summary, field_error, readonly_field, required, required_label, search_form,
+    text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::queries::{self as service, Preview};
@@ -295,7 +295,7 @@ fn show(
                 }, e)),
             }
             div #kind role="radiogroup" aria-labelledby="kind-label" {
-                label id="kind-label" { "Kind " span.required { "(required)" } }
+                (required_label(html! { label id="kind-label" { "Kind" } }))
                 label.check { input type="radio" name="kind" value="profile" checked[f.kind == "profile"]; "Profile" span.hint { "(exactly one row of profile fields for the user)" } }
                 label.check { input type="radio" name="kind" value="role" checked[f.kind == "role"]; "Role" span.hint { "(exactly one column; one row per role)" } }
                 (field_error(e, "kind"))

@@ -341,9 +341,10 @@ async fn show(
     let hide_signing_key = signing_key_hidden(ctx).await?;
     let queries = query_service::list(&ctx.state).await?;
     let (title, action) = match details {
-        Some(d) => {
-            (format!("Edit {}", d.registration.settings.name), format!("/admin/registrations/{}", d.registration.client_id))
-        }
+        Some(d) => (
+            format!("Edit {}", d.registration.settings.name),
+            format!("/admin/registrations/{}", d.registration.client_id),
+        ),
         None => ("Add App Registration".to_owned(), "/admin/registrations/new".to_owned()),
     };
     let view = RegistrationView { form, action: &action, queries: &queries, details, error, check };

@@ -92,11 +92,12 @@ pub fn plainly(e: &UpstreamError, provider: Option<Provider>) -> String {
         UpstreamError::Unreachable { url, .. } => format!(
             "Gatehouse could not connect to {url}: nothing answered. Check {address}, and that this server can reach the provider."
         ),
-        UpstreamError::BadDiscovery { url, detail } if detail.starts_with("HTTP ") => format!(
-            "{url} answered {}, not a discovery document. Check {address}.",
-            detail.trim_start_matches("HTTP ")
-        ),
-        UpstreamError::BadDiscovery { url, detail } => format!("The discovery document at {url} cannot be used: {detail}."),
+        UpstreamError::BadDiscovery { url, detail } if detail.starts_with("HTTP ") => {
+            format!("{url} answered {}, not a discovery document. Check {address}.", detail.trim_start_matches("HTTP "))
+        }
+        UpstreamError::BadDiscovery { url, detail } => {
+            format!("The discovery document at {url} cannot be used: {detail}.")
+        }
         other => other.to_string(),
     }
 }

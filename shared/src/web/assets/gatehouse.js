@@ -5,7 +5,9 @@
 (function () {
   'use strict';
 
+  // Only the last copy is reported, so "Copied." never stands beside a value that was not.
   function announce(button, text) {
+    document.querySelectorAll('[data-copy-status]').forEach(function (other) { other.textContent = ''; });
     var status = document.getElementById(button.getAttribute('aria-controls') + '-status');
     if (status) status.textContent = text;
   }

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::{GRANTS, HMAC_KEYS, QueryCheck, REGENERATE_WARNING, RegistrationForm, label};
 use crate::pages::{
     Ctx, FormError, copy_field, csrf_input, encode, error_summary, field_error, readonly_field, required,
-    text_field, textarea_field,
+    required_label, text_field, textarea_field,
 };
 use crate::service::registrations::RegistrationDetails;
 
@@ -101,7 +101,7 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
                     }
                 }))
                 div #role_format role="radiogroup" aria-labelledby="role_format-label" aria-describedby="role_format-hint" {
-                    label id="role_format-label" { "Role Field Format " span.required { "(required)" } }
+                    (required_label(html! { label id="role_format-label" { "Role Field Format" } }))
                     p.hint id="role_format-hint" { "How the app expects the roles: ask the third party." }
                     label.check {
                         input type="radio" name="role_format" value="array" checked[f.role_format == "array"];
@@ -174,7 +174,7 @@ fn query_field(
     // A value that is not a saved query of this kind (one since deleted) stays selectable, so nothing is lost.
     let unknown = !value.is_empty() && !choices.contains(&value);
     html! {
-        label for=(name) { (label) " " span.required { "(required)" } }
+        (required_label(html! { label for=(name) { (label) } }))
         div.field-row {
             select id=(name) name=(name) aria-invalid=[invalid.then_some("true")] aria-required="true"
                 aria-describedby=[invalid.then(|| format!("{name}-error"))] {
