@@ -10,6 +10,7 @@ pub mod grants;
 pub mod lambda;
 pub mod local_signin;
 pub mod mail;
+pub mod no_access;
 pub mod oidc;
 pub mod outbox;
 pub mod params;

@@ -296,6 +296,21 @@ test("a first-time administrator's walk", async (t) => {
       assert.match(found, new RegExp(`^${CONTACTS} contacts match .*showing 1–50\\.`));
     });
 
+    await t.test("words the No Access page's contact line on Member pages", async () => {
+      await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Member pages' }).click();
+      await page.getByLabel('Contact text').fill('Questions about your membership? Ask us.');
+      await page.getByLabel('Contact link address').fill('http://example.org/help');
+      await page.getByLabel('Contact link text').fill('Email the membership team');
+      let result = await submit(page, page.getByRole('button', { name: 'Save', exact: true }));
+      assert.equal(result.status, 422);
+      assert.match(await page.locator('.error-summary').innerText(), /Contact link address: .*must be an https:\/\/ page or a mailto: address/);
+      assert.equal(await page.getByLabel('Contact link text').inputValue(), 'Email the membership team', 'input kept');
+      await page.getByLabel('Contact link address').fill('mailto:membership@example.org');
+      result = await submit(page, page.getByRole('button', { name: 'Save', exact: true }));
+      assert.equal(result.status, 303, await mainText(page));
+      assert.equal(await page.getByLabel('Contact link address').inputValue(), 'mailto:membership@example.org');
+    });
+
     await t.test('no page caused a browser error (CSP violations included)', () => {
       assert.deepEqual(problems, []);
     });
@@ -363,7 +378,9 @@ test('every page at both sizes: as wide as the screen, no axe-core violations, s
       try {
         await suspended.page.goto(appLink());
         await signIn(suspended.page, fixture.suspended, PASSWORD);
-        assert.match(await mainText(suspended.page), /access/i);
+        assert.match(await mainText(suspended.page), /Questions about your membership\? Ask us\. Email the membership team/);
+        const contactLink = suspended.page.getByRole('link', { name: 'Email the membership team' });
+        assert.equal(await contactLink.getAttribute('href'), 'mailto:membership@example.org');
         await look(suspended.page, 'no-access');
       } finally {
         await suspended.context.close();
@@ -398,6 +415,7 @@ test('every page at both sizes: as wide as the screen, no axe-core violations, s
           ['oidc-logs-refused', '/admin/oidc/logs?from=2026-02-01&to=2026-01-01'],
           ['signing', '/admin/signing'],
           ['outbox', '/admin/outbox'],
+          ['member-pages', '/admin/member-pages'],
           ['admin-not-found', `/admin/nothing-here-${RUN}`],
         ]) {
           await visit(page, name, path);

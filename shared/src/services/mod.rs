@@ -9,5 +9,6 @@ pub mod log;
 pub mod logout;
 pub mod mail;
 pub mod secrets;
+pub mod settings;
 pub mod signing;
 pub mod upstream;

@@ -1,18 +1,14 @@
 //! The upstream provider settings, kept as one secret.
 
-use crate::secret::SecretString;
-use crate::store::{StoreError, StoreResult, Stores};
+use crate::services::settings;
+use crate::store::{StoreResult, Stores};
 use crate::upstream::settings::{SECRET_NAME, UpstreamSettings};
 
 /// The stored settings; the defaults (Disabled) when never saved.
 pub async fn load(stores: &Stores) -> StoreResult<UpstreamSettings> {
-    match stores.secrets.get(SECRET_NAME).await? {
-        None => Ok(UpstreamSettings::default()),
-        Some(json) => serde_json::from_str(json.expose()).map_err(StoreError::backend),
-    }
+    settings::load(stores, SECRET_NAME).await
 }
 
-pub async fn save(stores: &Stores, settings: &UpstreamSettings) -> StoreResult<()> {
-    let json = serde_json::to_string(settings).map_err(StoreError::backend)?;
-    stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await
+pub async fn save(stores: &Stores, value: &UpstreamSettings) -> StoreResult<()> {
+    settings::save(stores, SECRET_NAME, value).await
 }

@@ -7,6 +7,7 @@ mod contact_link;
 mod contact_sessions;
 mod contacts;
 mod logs;
+mod member_pages;
 mod oidc;
 mod outbox;
 mod queries;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<SharedState> {
         .merge(logs::routes())
         .merge(signing::routes())
         .merge(outbox::routes())
+        .merge(member_pages::routes())
         // Unknown admin pages: the sign-in check first, then the not-found page.
         .route("/admin/{*rest}", any(not_found))
 }
@@ -178,6 +180,7 @@ pub enum Section {
     Oidc,
     Signing,
     Outbox,
+    MemberPages,
 }
 
 const SECTIONS: &[(Section, &str, &str)] = &[
@@ -187,6 +190,7 @@ const SECTIONS: &[(Section, &str, &str)] = &[
     (Section::Oidc, "/admin/oidc", "OpenID Connect"),
     (Section::Signing, "/admin/signing", "Signing"),
     (Section::Outbox, "/admin/outbox", "Outbox"),
+    (Section::MemberPages, "/admin/member-pages", "Member pages"),
 ];
 
 fn header(ctx: &Ctx, current: Section) -> Markup {
@@ -250,6 +254,7 @@ fn flash_message(code: &str) -> Option<&'static str> {
             "Multi-factor authentication was enabled, so OIDC was disabled: users sign in with their usernames and passwords."
         }
         "signing-saved" => "The signing algorithm was saved.",
+        "member-pages-saved" => "The member pages' wording was saved.",
         "signing-rotated" => {
             "A new signing key was created and signs from now on. The previous key stays published until the tokens it signed expire."
         }
