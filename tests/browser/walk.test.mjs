@@ -443,6 +443,12 @@ test('every page at both sizes: as wide as the screen, no axe-core violations, s
         await page.getByLabel('Claim type').fill(ROLE_CLAIM.replace('http:', 'https:'));
         await submit(page, page.getByRole('button', { name: 'Save', exact: true }));
         await look(page, 'oidc-errors');
+        const oidcProblems = await page.locator('.error-summary li').allInnerTexts();
+        assert.deepEqual(
+          oidcProblems.map((p) => p.split(':')[0]),
+          ['Client ID', 'Tenant', 'Claim value', 'Claim type'],
+          'the OIDC settings list every problem at once',
+        );
         assert.deepEqual(problems, []);
       } finally {
         await context.close();

@@ -39,14 +39,14 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
         @if apps.is_empty() {
             p.hint { "You have not allowed any app to access your account." }
         } @else {
-            div.table-scroll { table {
+            div.table-scroll { table.stack {
                 thead { tr { th { "App" } th { "Can access" } th { "Allowed" } th {} } }
                 tbody {
                     @for (name, consent) in &apps {
                         tr {
-                            td { (name) }
-                            td { (sentence_case(&consent.scope.iter().map(|s| s.label()).collect::<Vec<_>>().join(", "))) }
-                            td { time datetime=(gatehouse::clock::rfc3339(consent.granted_at)) { (gatehouse::clock::long_date(consent.granted_at)) } }
+                            td data-label="App" { (name) }
+                            td data-label="Can access" { (sentence_case(&consent.scope.iter().map(|s| s.label()).collect::<Vec<_>>().join(", "))) }
+                            td data-label="Allowed" { time datetime=(gatehouse::clock::rfc3339(consent.granted_at)) { (gatehouse::clock::long_date(consent.granted_at)) } }
                             td.icons {
                                 // A second, explicit step before the access goes (no script needed).
                                 details {

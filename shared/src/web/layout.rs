@@ -18,7 +18,8 @@ header.top { background: #fff; border-bottom: 1px solid var(--line); padding: .7
 header.top .brand { font-weight: 700; }
 header.top nav { display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
 header.top form { margin-left: auto; display: flex; gap: .5rem; align-items: center; }
-main { max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; overflow-wrap: anywhere; }
+main { max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; overflow-wrap: break-word; }
+.mono, code, .breakable, .field-row input { overflow-wrap: anywhere; }
 main.narrow { max-width: 28rem; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.5rem; margin-bottom: 1.5rem; }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; }

@@ -270,7 +270,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                             tr {
                                 td data-label="Username" { a href=(format!("/admin/contacts/{}", c.id)) { (p.username) } }
                                 td data-label="Name" { (display_name(c)) }
-                                td data-label="Email" { (p.email) }
+                                td.breakable data-label="Email" { (p.email) }
                                 td data-label="Status" { (p.status) }
                                 td data-label="Member type" { (p.member_type) }
                                 td data-label="Access" { @if p.is_sysadmin { "System administrator" } @else if p.is_staff { "Staff" } @else { "Member" } }

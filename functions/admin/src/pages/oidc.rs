@@ -309,7 +309,13 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
         Ok(draft) => draft,
         Err(invalid) => return Ok(refuse(FormError::invalid(invalid))),
     };
+    let issuer = ctx.state.config.issuer_str();
     if params.has("test") {
+        // Every problem of the form at once, as if switched on; then the connection.
+        let rules = SettingsDraft { mode: Mode::Test, mfa_enabled: false, confirm: true, ..draft.clone() };
+        if let Err(problems) = rules.validate_all(&previous, issuer) {
+            return Ok(refuse(FormError::all(problems)));
+        }
         return Ok(match service::test_connection(&ctx.state, &draft).await {
             Err(e) => refuse(FormError::from_admin(e)?),
             Ok(outcome) => {
@@ -320,6 +326,11 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
     }
     let done = exclude_mfa(&mut draft, &previous);
     draft.confirm = params.get("confirm") == Some("true") || previous.mode == Mode::Enabled;
+    // Every problem of the form at once (the confirmation is asked for afterwards).
+    let rules = SettingsDraft { confirm: true, ..draft.clone() };
+    if let Err(problems) = rules.validate_all(&previous, issuer) {
+        return Ok(refuse(FormError::all(problems)));
+    }
     if draft.mode == Mode::Enabled && !draft.confirm {
         // The rules and the connection first, so the confirmation is not asked for in vain.
         return Ok(match service::test_connection(&ctx.state, &draft).await {
