@@ -281,6 +281,8 @@ test("a first-time administrator's walk", async (t) => {
       assert.ok(total >= CONTACTS, status);
       assert.match(status, /showing 1–50\./);
       assert.equal(await page.locator('tbody tr').count(), 50);
+      const statuses = await page.locator('td[data-label=Status]').allInnerTexts();
+      assert.ok(statuses.includes('Active (A)') && statuses.includes('Suspended (S)'), `statuses in words: ${statuses}`);
       assert.match(await page.getByRole('navigation', { name: 'Pages of contacts' }).innerText(), /Page 1 of \d+/);
       await page.getByRole('link', { name: 'Next →' }).click();
       assert.match(await page.locator('main p[role=status]').innerText(), /showing 51–100\./);

@@ -223,6 +223,17 @@ fn display_name(c: &Contact) -> String {
     format!("{} {}", c.profile.first_name, c.profile.last_name).trim().to_owned()
 }
 
+/// The usual status codes in words (any other code is shown as it is).
+const STATUS_WORDS: &[(&str, &str)] = &[("A", "Active"), ("S", "Suspended"), ("I", "Inactive"), ("X", "Expired")];
+
+/// "Active (A)", or the code itself when it is not one of the usual ones.
+fn status_words(code: &str) -> String {
+    match STATUS_WORDS.iter().find(|(c, _)| *c == code) {
+        Some((_, word)) => format!("{word} ({code})"),
+        None => code.to_owned(),
+    }
+}
+
 /// Contacts shown on one page of the list.
 const PER_PAGE: usize = 50;
 
@@ -271,7 +282,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                                 td data-label="Username" { a href=(format!("/admin/contacts/{}", c.id)) { (p.username) } }
                                 td data-label="Name" { (display_name(c)) }
                                 td.breakable data-label="Email" { (p.email) }
-                                td data-label="Status" { (p.status) }
+                                td data-label="Status" { (status_words(&p.status)) }
                                 td data-label="Member type" { (p.member_type) }
                                 td data-label="Access" { @if p.is_sysadmin { "System administrator" } @else if p.is_staff { "Staff" } @else { "Member" } }
                                 td.icons {
@@ -324,7 +335,7 @@ fn show(
             label.check { input type="checkbox" name="is_sysadmin" value="1" checked[f.is_sysadmin]; "System administrator" span.hint { "(may use this administration; always staff)" } }
             (field_error(e, "is_sysadmin"))
             (text_field("status", "Status", &f.status, "text", html! {
-                p.hint { "A status code such as A (active), S (suspended), I (inactive) or X (expired)." }
+                p.hint { "A status code such as " (STATUS_WORDS.iter().map(|(code, word)| format!("{code} ({})", word.to_lowercase())).collect::<Vec<_>>().join(", ")) "." }
             }, e))
             (text_field("member_type", "Member type", &f.member_type, "text", html! {}, e))
             (textarea_field("roles", "Roles", &f.roles, 3, html! { p.hint { "One role per line, e.g. Administrator." } }, e))
@@ -372,6 +383,12 @@ fn confirm_delete(ctx: &Ctx, status: StatusCode, c: &Contact, error: Option<&str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_show_in_words() {
+        assert_eq!(status_words("S"), "Suspended (S)");
+        assert_eq!(status_words("Q"), "Q");
+    }
 
     #[test]
     fn attributes_are_name_value_lines() {
