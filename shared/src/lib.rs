@@ -11,6 +11,7 @@ pub mod lambda;
 pub mod local_signin;
 pub mod mail;
 pub mod mfa;
+pub mod no_access;
 pub mod oidc;
 pub mod outbox;
 pub mod params;

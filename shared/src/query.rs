@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::contact::Contact;
-use crate::validation::{Invalid, at_most};
+use crate::validation::{Invalid, Problems, at_most, first};
 
 /// A query's path, e.g. `$/SSO/ProfileData`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -237,9 +237,15 @@ pub const MAX_COLUMNS: usize = 100;
 
 impl QueryDraft {
     pub fn validate(&self) -> Result<QueryDefinition, Invalid> {
-        let path = QueryPath::parse("path", &self.path)?;
+        self.validate_all().map_err(first)
+    }
+
+    /// Like [`Self::validate`], with every problem found (each column's included).
+    pub fn validate_all(&self) -> Result<QueryDefinition, Vec<Invalid>> {
+        let mut p = Problems::default();
+        let path = p.check(QueryPath::parse("path", &self.path));
         if self.parameter.trim() != PARAMETER {
-            return Err(Invalid::new(
+            p.push(Invalid::new(
                 "parameter",
                 format!(
                     "a query takes exactly one parameter, `{PARAMETER}`; `{}` is not supported",
@@ -248,38 +254,43 @@ impl QueryDraft {
             ));
         }
         if self.columns.is_empty() {
-            return Err(Invalid::new("columns", "a query needs at least one column"));
+            p.push(Invalid::new("columns", "a query needs at least one column"));
         }
-        at_most("columns", &self.columns, MAX_COLUMNS)?;
-        if self.kind == QueryKind::Role && self.columns.len() != 1 {
-            return Err(Invalid::new("columns", "a role query must have exactly one column"));
+        p.check(at_most("columns", &self.columns, MAX_COLUMNS));
+        if self.kind == QueryKind::Role && self.columns.len() > 1 {
+            p.push(Invalid::new("columns", "a role query must have exactly one column"));
         }
         let mut columns: Vec<Column> = Vec::with_capacity(self.columns.len());
-        for (i, draft) in self.columns.iter().enumerate() {
-            let field = format!("columns[{i}]");
-            let source =
-                ContactField::parse(draft.source.trim()).map_err(|m| Invalid::new(format!("{field}.source"), m))?;
-            let alias = draft.alias.trim();
-            let alias = if alias.is_empty() { source.name() } else { alias.to_owned() };
-            check_alias(&alias).map_err(|m| Invalid::new(format!("{field}.alias"), m))?;
-            if columns.iter().any(|c| c.alias == alias) {
-                return Err(Invalid::new(format!("{field}.alias"), format!("alias `{alias}` is used twice")));
+        for (i, draft) in self.columns.iter().enumerate().take(MAX_COLUMNS) {
+            if let Some(column) = p.check(check_column(i, draft, &columns)) {
+                columns.push(column);
             }
-            if let Some(parent) =
-                columns.iter().find(|c| is_nested_under(&c.alias, &alias) || is_nested_under(&alias, &c.alias))
-            {
-                return Err(Invalid::new(
-                    format!("{field}.alias"),
-                    format!(
-                        "alias `{alias}` clashes with `{}`: one cannot be both a value and an object",
-                        parent.alias
-                    ),
-                ));
-            }
-            columns.push(Column { source, alias });
         }
-        Ok(QueryDefinition { path, kind: self.kind, columns })
+        match path {
+            Some(path) if p.is_empty() => Ok(QueryDefinition { path, kind: self.kind, columns }),
+            _ => Err(p.into_vec()),
+        }
     }
+}
+
+/// Column `i`, checked against the ones before it.
+fn check_column(i: usize, draft: &ColumnDraft, before: &[Column]) -> Result<Column, Invalid> {
+    let field = format!("columns[{i}]");
+    let source = ContactField::parse(draft.source.trim()).map_err(|m| Invalid::new(format!("{field}.source"), m))?;
+    let alias = draft.alias.trim();
+    let alias = if alias.is_empty() { source.name() } else { alias.to_owned() };
+    check_alias(&alias).map_err(|m| Invalid::new(format!("{field}.alias"), m))?;
+    if before.iter().any(|c| c.alias == alias) {
+        return Err(Invalid::new(format!("{field}.alias"), format!("alias `{alias}` is used twice")));
+    }
+    if let Some(parent) = before.iter().find(|c| is_nested_under(&c.alias, &alias) || is_nested_under(&alias, &c.alias))
+    {
+        return Err(Invalid::new(
+            format!("{field}.alias"),
+            format!("alias `{alias}` clashes with `{}`: one cannot be both a value and an object", parent.alias),
+        ));
+    }
+    Ok(Column { source, alias })
 }
 
 fn is_nested_under(child: &str, parent: &str) -> bool {

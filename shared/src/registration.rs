@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::query::QueryPath;
 use crate::secret::{RandomError, SecretString};
-use crate::validation::{Invalid, at_most, required_text};
+use crate::validation::{Invalid, Problems, at_most, first, required_text};
 
 /// Limits on what one registration may hold.
 pub const MAX_REDIRECT_URLS: usize = 50;
@@ -325,42 +325,85 @@ impl RegistrationDraft {
     /// Checks the fields that need nothing but themselves; the handler then checks
     /// that the queries exist and are of the right kind.
     pub fn validate(&self) -> Result<RegistrationSettings, Invalid> {
-        let name = required_text("name", &self.name, 200)?;
-        at_most("redirect_urls", &self.redirect_urls, MAX_REDIRECT_URLS)?;
-        at_most("id_token_fields", &self.id_token_fields, MAX_ID_TOKEN_FIELDS)?;
-        let mut redirect_urls: Vec<RedirectUrl> = Vec::new();
-        for (i, raw) in self.redirect_urls.iter().enumerate() {
-            if raw.trim().is_empty() {
-                continue;
+        self.validate_all().map_err(first)
+    }
+
+    /// Like [`Self::validate`], with every problem found rather than the first.
+    pub fn validate_all(&self) -> Result<RegistrationSettings, Vec<Invalid>> {
+        let mut p = Problems::default();
+        let name = p.check(required_text("name", &self.name, 200));
+        let redirect_urls = p.check(urls("redirect_urls", &self.redirect_urls).and_then(|urls| {
+            if urls.is_empty() {
+                Err(Invalid::new("redirect_urls", "at least one redirect URL is required"))
+            } else {
+                Ok(urls)
             }
-            let url = RedirectUrl::parse(&format!("redirect_urls[{i}]"), raw)?;
-            if !redirect_urls.contains(&url) {
-                redirect_urls.push(url);
-            }
-        }
-        if redirect_urls.is_empty() {
-            return Err(Invalid::new("redirect_urls", "at least one redirect URL is required"));
-        }
-        at_most("post_logout_redirect_urls", &self.post_logout_redirect_urls, MAX_REDIRECT_URLS)?;
-        let mut post_logout_redirect_urls: Vec<RedirectUrl> = Vec::new();
-        for (i, raw) in self.post_logout_redirect_urls.iter().enumerate() {
-            if raw.trim().is_empty() {
-                continue;
-            }
-            let url = RedirectUrl::parse(&format!("post_logout_redirect_urls[{i}]"), raw)?;
-            if !post_logout_redirect_urls.contains(&url) {
-                post_logout_redirect_urls.push(url);
-            }
-        }
-        let backchannel_logout_url = match self.backchannel_logout_url.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(url) => Some(RedirectUrl::parse("backchannel_logout_url", url)?),
-        };
-        let profile_query = QueryPath::parse("profile_query", &self.profile_query)?;
-        let role_query = QueryPath::parse("role_query", &self.role_query)?;
-        let role_format = self.role_format.ok_or_else(|| {
+        }));
+        let post_logout_redirect_urls = p.check(urls("post_logout_redirect_urls", &self.post_logout_redirect_urls));
+        let backchannel_logout_url = p.check(match self.backchannel_logout_url.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(url) => RedirectUrl::parse("backchannel_logout_url", url).map(Some),
+        });
+        let profile_query = p.check(query_path("profile_query", &self.profile_query, "profile"));
+        let role_query = p.check(query_path("role_query", &self.role_query, "role"));
+        let role_format = p.check(self.role_format.ok_or_else(|| {
             Invalid::new("role_format", "choose `array` (separate values) or `csv` (comma-separated string)")
-        })?;
+        }));
+        let id_token_fields = p.check(self.id_token_field_names());
+        let no_access_mapping = p.check(NoAccessMapping::parse(&self.no_access_mapping));
+        let mut grant_types = self.grant_types.clone();
+        grant_types.push(GrantType::AuthorizationCode);
+        grant_types.sort();
+        grant_types.dedup();
+        let id_token_hmac_key = self.id_token_hmac_key.unwrap_or_default();
+        if id_token_hmac_key == IdTokenHmacKey::ClientSecret && grant_types.iter().any(|g| PUBLIC_GRANTS.contains(g)) {
+            p.push(Invalid::new(
+                "id_token_hmac_key",
+                "`client_secret` needs an app that holds the client secret, but Implicit and ROPC (Public) \
+                 serve apps without one: choose `jwt_signing_key` or turn those grant types off",
+            ));
+        }
+        match (
+            name,
+            redirect_urls,
+            post_logout_redirect_urls,
+            backchannel_logout_url,
+            profile_query,
+            role_query,
+            role_format,
+            id_token_fields,
+            no_access_mapping,
+        ) {
+            (
+                Some(name),
+                Some(redirect_urls),
+                Some(post_logout_redirect_urls),
+                Some(backchannel_logout_url),
+                Some(profile_query),
+                Some(role_query),
+                Some(role_format),
+                Some(id_token_fields),
+                Some(no_access_mapping),
+            ) if p.is_empty() => Ok(RegistrationSettings {
+                name,
+                redirect_urls,
+                post_logout_redirect_urls,
+                backchannel_logout_url,
+                profile_query,
+                id_token_fields,
+                role_query,
+                role_format,
+                no_access_mapping,
+                grant_types,
+                id_token_hmac_key,
+            }),
+            _ => Err(p.into_vec()),
+        }
+    }
+
+    /// The comma-separated column names, trimmed, without blanks or repeats.
+    fn id_token_field_names(&self) -> Result<Vec<String>, Invalid> {
+        at_most("id_token_fields", &self.id_token_fields, MAX_ID_TOKEN_FIELDS)?;
         let mut id_token_fields: Vec<String> = Vec::new();
         for field in self.id_token_fields.iter().flat_map(|f| f.split(',')) {
             let field = field.trim();
@@ -372,33 +415,32 @@ impl RegistrationDraft {
             }
             id_token_fields.push(field.to_owned());
         }
-        let no_access_mapping = NoAccessMapping::parse(&self.no_access_mapping)?;
-        let mut grant_types = self.grant_types.clone();
-        grant_types.push(GrantType::AuthorizationCode);
-        grant_types.sort();
-        grant_types.dedup();
-        let id_token_hmac_key = self.id_token_hmac_key.unwrap_or_default();
-        if id_token_hmac_key == IdTokenHmacKey::ClientSecret && grant_types.iter().any(|g| PUBLIC_GRANTS.contains(g)) {
-            return Err(Invalid::new(
-                "id_token_hmac_key",
-                "`client_secret` needs an app that holds the client secret, but Implicit and ROPC (Public) \
-                 serve apps without one: choose `jwt_signing_key` or turn those grant types off",
-            ));
-        }
-        Ok(RegistrationSettings {
-            name,
-            redirect_urls,
-            post_logout_redirect_urls,
-            backchannel_logout_url,
-            profile_query,
-            id_token_fields,
-            role_query,
-            role_format,
-            no_access_mapping,
-            grant_types,
-            id_token_hmac_key,
-        })
+        Ok(id_token_fields)
     }
+}
+
+/// A query's path; an empty one is asked for by its kind.
+fn query_path(field: &str, value: &str, kind: &str) -> Result<QueryPath, Invalid> {
+    if value.trim().is_empty() {
+        return Err(Invalid::new(field, format!("is required: choose a saved {kind} query")));
+    }
+    QueryPath::parse(field, value)
+}
+
+/// One URL per element (blank ones skipped, repeats dropped); an error names its element.
+fn urls(field: &str, raw: &[String]) -> Result<Vec<RedirectUrl>, Invalid> {
+    at_most(field, raw, MAX_REDIRECT_URLS)?;
+    let mut urls: Vec<RedirectUrl> = Vec::new();
+    for (i, raw) in raw.iter().enumerate() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let url = RedirectUrl::parse(&format!("{field}[{i}]"), raw)?;
+        if !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    Ok(urls)
 }
 
 /// An ID token field the registration names but which will not be added, and why.

@@ -44,6 +44,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/.well-known/openid-configuration", Function::Discovery),
     route("GET", "/jwks", Function::Discovery),
     route("GET", "/favicon.ico", Function::Discovery),
+    route("GET", "/assets/gatehouse.js", Function::Discovery),
     route("GET", "/", Function::SigninRedirect),
     route("GET", "/signin", Function::SigninRedirect),
     route("POST", "/signin", Function::SigninRedirect),

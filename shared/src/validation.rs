@@ -14,6 +14,41 @@ impl Invalid {
     }
 }
 
+/// Every problem of a form, instead of only the first, so a page can show them all at once.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Invalid>);
+
+impl Problems {
+    /// The value, or `None` with its problem kept.
+    pub fn check<T>(&mut self, result: Result<T, Invalid>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(invalid) => {
+                self.0.push(invalid);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, invalid: Invalid) {
+        self.0.push(invalid);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The problems, in the order they were found.
+    pub fn into_vec(self) -> Vec<Invalid> {
+        self.0
+    }
+}
+
+/// The first of a form's problems, for callers that report one.
+pub fn first(mut problems: Vec<Invalid>) -> Invalid {
+    if problems.is_empty() { Invalid::new("", "is invalid") } else { problems.swap_remove(0) }
+}
+
 /// Refuses a list longer than `max`: lists are bounded so one request cannot cost seconds of
 /// work or a stored record megabytes.
 pub fn at_most<T>(field: &str, items: &[T], max: usize) -> Result<(), Invalid> {

@@ -1,6 +1,6 @@
 // The admin pages in a real browser: sign in as the administrator, create the profile and
 // role queries through the Queries pages, then add, list, edit (with a bad redirect URL and
-// Validate IQA), regenerate the client secret of, and delete an app registration.
+// Validate), regenerate the client secret of, and delete an app registration.
 //
 // GATEHOUSE_URL and GATEHOUSE_ADMIN_PASSWORD say where and how (username `admin`).
 
@@ -114,9 +114,12 @@ test('an administrator manages an app registration through the pages', async (t)
     assert.equal(new URL(page.url()).pathname, '/admin/registrations/new');
     await page.getByLabel('App / Integration Name').fill(APP_NAME);
     await page.getByLabel('Redirect URL(s)').fill(GOOD_REDIRECT);
-    await page.getByLabel('Profile IQA Query Path', { exact: true }).fill(PROFILE_QUERY);
+    await page.getByLabel('Profile query').selectOption(PROFILE_QUERY);
     await page.getByLabel('ID Token Additional Profile Fields').fill('given_name,family_name,sub');
-    await page.getByLabel('Role IQA Query Path', { exact: true }).fill(ROLE_QUERY);
+    // The role query is picked from the saved role queries only.
+    const roleChoices = await page.getByLabel('Role query').locator('option').allInnerTexts();
+    assert.ok(roleChoices.includes(ROLE_QUERY) && !roleChoices.includes(PROFILE_QUERY), roleChoices.join(', '));
+    await page.getByLabel('Role query').selectOption(ROLE_QUERY);
     await page.getByRole('radio', { name: 'Separate Values (Array)' }).check();
     assert.equal(await page.getByLabel('Role Field Name').inputValue(), 'roles');
     await page.getByLabel('No Access Mapping').fill('S\nX|https://example.org/');
@@ -169,8 +172,9 @@ test('an administrator manages an app registration through the pages', async (t)
     assert.equal(await page.getByLabel('Redirect URL(s)').getAttribute('aria-invalid'), 'true');
   });
 
-  await t.test('Validate IQA previews the query without saving', async () => {
-    let result = await submit(page, page.getByRole('button', { name: 'Validate IQA: Profile IQA Query Path' }));
+  await t.test('Validate previews the query without saving', async () => {
+    let result = await submit(page, page.getByRole('button', { name: 'Validate Profile query' }));
+    assert.equal(new URL(page.url()).hash, '#profile_query', 'the page comes back at the field');
     assert.equal(result.status, 200);
     const panel = await page.locator('.flash[role=status]').innerText();
     assert.match(panel, /Validated \$\/SSO\/ProfileData: a profile query/);
@@ -179,13 +183,8 @@ test('an administrator manages an app registration through the pages', async (t)
     assert.equal(await page.getByLabel('App / Integration Name').inputValue(), RENAMED, 'input is kept');
     assert.equal(await page.getByLabel('Redirect URL(s)').inputValue(), BAD_REDIRECT, 'input is kept');
 
-    // A query of the wrong kind is named as such.
-    await page.getByLabel('Role IQA Query Path', { exact: true }).fill(PROFILE_QUERY);
-    result = await submit(page, page.getByRole('button', { name: 'Validate IQA: Role IQA Query Path' }));
-    assert.equal(result.status, 422);
-    assert.match(await page.locator('.flash.error').innerText(), /is a profile query, not a role query/);
-    await page.getByLabel('Role IQA Query Path', { exact: true }).fill(ROLE_QUERY);
-    result = await submit(page, page.getByRole('button', { name: 'Validate IQA: Role IQA Query Path' }));
+    await page.getByLabel('Role query').selectOption(ROLE_QUERY);
+    result = await submit(page, page.getByRole('button', { name: 'Validate Role query' }));
     assert.equal(result.status, 200);
     assert.match(await page.locator('.flash[role=status]').innerText(), /role from roles/);
 
@@ -195,7 +194,7 @@ test('an administrator manages an app registration through the pages', async (t)
     assert.equal(await page.locator('tbody tr', { hasText: RENAMED }).count(), 0);
   });
 
-  await t.test('a good redirect URL saves the rename (Enter in a field saves, not Validate IQA)', async () => {
+  await t.test('a good redirect URL saves the rename (Enter in a field saves, not Validate)', async () => {
     await page.getByRole('link', { name: `Edit ${APP_NAME}` }).click();
     await page.getByLabel('Redirect URL(s)').fill(`${GOOD_REDIRECT}\nhttps://thirdparty.example.org/sso/other`);
     const name = page.getByLabel('App / Integration Name');

@@ -2,10 +2,12 @@
 //! the sign-in page, the No Access page, or on to consent.
 
 use gatehouse::app::AppState;
+use gatehouse::no_access::{self, ContactLine};
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
 use gatehouse::oidc::request::{self, AuthorizationRequest, ResponseType, UnsafeRequest};
 use gatehouse::registration::Registration;
 use gatehouse::services::issue::Profile;
+use gatehouse::services::settings;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::{html_page, see_other};
@@ -80,7 +82,10 @@ pub(crate) async fn check(
         tracing::info!(client_id = %registration.client_id, contact = %user.contact.id, code = %rule.code, "no access");
         return Ok(Step::Done(match &rule.redirect {
             Some(url) => see_other(url.as_str()),
-            None => no_access_page(state, &registration, &user, &reply),
+            None => {
+                let line = settings::load(&state.stores, no_access::SECRET_NAME).await?;
+                no_access_page(state, &registration, &user, &reply, &line)
+            }
         }));
     }
     Ok(Step::Continue(Box::new(Checked { registration, request, user, profile, reply })))
@@ -123,13 +128,24 @@ fn signin_url(params: &Params, signed_in: bool, now: OffsetDateTime) -> String {
 
 /// The seed's No Access page, with ways on: back to the app (which learns `access_denied`),
 /// the member's account, or signing out to use another account.
-fn no_access_page(state: &AppState, registration: &Registration, user: &SignedIn, reply: &ClientReply) -> Response {
+/// The contact line is the administrator's (Member pages), or else names the organisation.
+fn no_access_page(
+    state: &AppState,
+    registration: &Registration,
+    user: &SignedIn,
+    reply: &ClientReply,
+    line: &ContactLine,
+) -> Response {
     let app = &registration.settings.name;
     let org = &state.config.org_name;
     let body = html! {
         h1 { "No access" }
         p { "Your account at " (org) " does not have access to " strong { (app) } "." }
-        p.hint { "You are signed in as " (user.contact.profile.username) ". If you think this is a mistake, please contact " (org) "." }
+        p.hint { "You are signed in as " (user.contact.profile.username) "." }
+        p.contact-line {
+            @if line.text.is_empty() { "If you think this is a mistake, please contact " (org) "." } @else { (line.text) }
+            @if !line.link_url.is_empty() { " " a href=(line.link_url) { (line.link_words()) } }
+        }
         div.actions {
             a.button href=(reply.denied_location()) { "Back to " (app) }
             a href="/account" { "Your account" }

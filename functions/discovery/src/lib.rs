@@ -1,5 +1,5 @@
 //! OpenID Provider metadata (`/.well-known/openid-configuration`), public keys (`/jwks`), and
-//! the site's icon (`/favicon.ico`): the static answers.
+//! the site's icon (`/favicon.ico`) and its one script (`/assets/gatehouse.js`): the static answers.
 
 use axum::Router;
 use axum::extract::State;
@@ -54,6 +54,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/.well-known/openid-configuration", get(configuration))
         .route("/jwks", get(jwks))
         .route("/favicon.ico", get(favicon))
+        .route(gatehouse::web::layout::SCRIPT_PATH, get(script))
         .method_not_allowed_fallback(gatehouse::web::error::method_not_allowed)
         .with_state(state)
 }
@@ -91,9 +92,20 @@ async fn favicon() -> Response {
         r##"<rect width="32" height="32" rx="6" fill="#1f5fbf"/>"##,
         r##"<path d="M8 26V12a8 8 0 0 1 16 0v14h-4V12a4 4 0 0 0-8 0v14z" fill="#fff"/></svg>"##
     );
-    let mut response = axum::response::IntoResponse::into_response(ICON);
+    static_file(ICON, "image/svg+xml")
+}
+
+/// The pages' script: a same-origin file, so the Content-Security-Policy needs no inline code.
+async fn script() -> Response {
+    static_file(gatehouse::web::layout::SCRIPT, "text/javascript; charset=utf-8")
+}
+
+/// A fixed file, cached for a day.
+fn static_file(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = axum::response::IntoResponse::into_response(body);
     let headers = response.headers_mut();
-    headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     response
 }

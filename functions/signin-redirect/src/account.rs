@@ -49,14 +49,14 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
         @if apps.is_empty() {
             p.hint { "You have not allowed any app to access your account." }
         } @else {
-            table {
+            div.table-scroll { table.stack {
                 thead { tr { th { "App" } th { "Can access" } th { "Allowed" } th {} } }
                 tbody {
                     @for (name, consent) in &apps {
                         tr {
-                            td { (name) }
-                            td { (sentence_case(&consent.scope.iter().map(|s| s.label()).collect::<Vec<_>>().join(", "))) }
-                            td { time datetime=(gatehouse::clock::rfc3339(consent.granted_at)) { (gatehouse::clock::long_date(consent.granted_at)) } }
+                            td data-label="App" { (name) }
+                            td data-label="Can access" { (sentence_case(&consent.scope.iter().map(|s| s.label()).collect::<Vec<_>>().join(", "))) }
+                            td data-label="Allowed" { time datetime=(gatehouse::clock::rfc3339(consent.granted_at)) { (gatehouse::clock::long_date(consent.granted_at)) } }
                             td.icons {
                                 // A second, explicit step before the access goes (no script needed).
                                 details {
@@ -72,7 +72,7 @@ pub async fn show(State(state): State<SharedState>, Req(req): Req) -> Result<Res
                         }
                     }
                 }
-            }
+            } }
             p.hint { "After you withdraw, the app asks for your permission again the next time you sign in to it." }
         }
         @if policy.is_on() || user.contact.mfa.is_some() {

@@ -10,5 +10,6 @@ pub mod logout;
 pub mod mail;
 pub mod mfa;
 pub mod secrets;
+pub mod settings;
 pub mod signing;
 pub mod upstream;

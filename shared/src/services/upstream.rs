@@ -1,18 +1,18 @@
 //! The upstream provider settings, kept as one secret.
 
-use crate::secret::SecretString;
+use crate::services::settings;
 use crate::store::{StoreError, StoreResult, Stores};
-use crate::upstream::settings::{self, SECRET_NAME, UpstreamSettings};
+use crate::upstream::settings::{SECRET_NAME, UpstreamSettings, from_stored_json};
 
-/// The stored settings; the defaults (Disabled) when never saved.
+/// The stored settings; the defaults (Disabled) when never saved. Settings saved before the
+/// MFA levels carry the old `mfa_enabled`, which [`from_stored_json`] reads.
 pub async fn load(stores: &Stores) -> StoreResult<UpstreamSettings> {
     match stores.secrets.get(SECRET_NAME).await? {
         None => Ok(UpstreamSettings::default()),
-        Some(json) => settings::from_stored_json(json.expose()).map_err(StoreError::backend),
+        Some(json) => from_stored_json(json.expose()).map_err(StoreError::backend),
     }
 }
 
-pub async fn save(stores: &Stores, settings: &UpstreamSettings) -> StoreResult<()> {
-    let json = serde_json::to_string(settings).map_err(StoreError::backend)?;
-    stores.secrets.put(SECRET_NAME, &SecretString::new(json)).await
+pub async fn save(stores: &Stores, value: &UpstreamSettings) -> StoreResult<()> {
+    settings::save(stores, SECRET_NAME, value).await
 }

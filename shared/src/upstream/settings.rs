@@ -5,7 +5,7 @@ use url::Url;
 
 use crate::mfa::MfaPolicy;
 use crate::secret::SecretString;
-use crate::validation::{Invalid, optional_text, required_text};
+use crate::validation::{Invalid, Problems, first, optional_text, required_text};
 
 /// The secret holding these settings (with the provider's client secret inside).
 pub const SECRET_NAME: &str = "upstream";
@@ -222,104 +222,127 @@ fn verified_domains(domains: &[String]) -> Result<Vec<String>, Invalid> {
 impl SettingsDraft {
     /// Checks the draft against the rules of the settings page; `previous` supplies the kept secret.
     pub fn validate(&self, previous: &UpstreamSettings, issuer: &str) -> Result<UpstreamSettings, Invalid> {
+        self.validate_all(previous, issuer).map_err(first)
+    }
+
+    /// Like [`Self::validate`], with every problem found rather than the first.
+    pub fn validate_all(&self, previous: &UpstreamSettings, issuer: &str) -> Result<UpstreamSettings, Vec<Invalid>> {
+        let mut p = Problems::default();
+        let text = |p: &mut Problems, field: &str, value: &str, max: usize| {
+            p.check(optional_text(field, value, max)).unwrap_or_default()
+        };
         let mut s = UpstreamSettings {
             mode: self.mode,
             provider: self.provider,
-            name: optional_text("name", &self.name, 200)?,
-            client_id: optional_text("client_id", &self.client_id, 200)?,
+            name: text(&mut p, "name", &self.name, 200),
+            client_id: text(&mut p, "client_id", &self.client_id, 200),
             client_secret: match &self.client_secret {
                 None => previous.client_secret.clone(),
                 Some(s) if s.expose().is_empty() => None,
                 Some(s) => Some(s.clone()),
             },
-            well_known_url: optional_text("well_known_url", &self.well_known_url, 500)?,
-            tenant: optional_text("tenant", &self.tenant, 200)?,
-            authority_url: optional_text("authority_url", &self.authority_url, 500)?,
-            external_claim_id: optional_text("external_claim_id", &self.external_claim_id, 200)?,
-            redirect_login_url: optional_text("redirect_login_url", &self.redirect_login_url, 500)?,
+            well_known_url: text(&mut p, "well_known_url", &self.well_known_url, 500),
+            tenant: text(&mut p, "tenant", &self.tenant, 200),
+            authority_url: text(&mut p, "authority_url", &self.authority_url, 500),
+            external_claim_id: text(&mut p, "external_claim_id", &self.external_claim_id, 200),
+            redirect_login_url: text(&mut p, "redirect_login_url", &self.redirect_login_url, 500),
             login_hint: self.login_hint,
             require_for: self.require_for,
-            claim_type: optional_text("claim_type", &self.claim_type, 300)?,
-            claim_value: optional_text("claim_value", &self.claim_value, 200)?,
-            forgot_email_body: optional_text("forgot_email_body", &self.forgot_email_body, 10_000)?,
+            claim_type: text(&mut p, "claim_type", &self.claim_type, 300),
+            claim_value: text(&mut p, "claim_value", &self.claim_value, 200),
+            forgot_email_body: text(&mut p, "forgot_email_body", &self.forgot_email_body, 10_000),
             mfa: self.mfa,
             link_verified_email: self.link_verified_email,
-            verified_domains: verified_domains(&self.verified_domains)?,
+            verified_domains: p.check(verified_domains(&self.verified_domains)).unwrap_or_default(),
         };
         if s.redirect_login_url.is_empty() {
             s.redirect_login_url = format!("{issuer}/callback");
         }
         match exclusion(previous, s.mode, s.mfa) {
             Exclusion::None => {}
-            Exclusion::Both => {
-                return Err(Invalid::new(
-                    "mfa",
-                    "OIDC cannot be used with multi-factor authentication (MFA): turn on one of them, not both",
-                ));
-            }
+            Exclusion::Both => p.push(Invalid::new(
+                "mfa",
+                "OIDC cannot be used with multi-factor authentication (MFA): turn on one of them, not both",
+            )),
             Exclusion::MfaTurnsOidcOff if !self.confirm_switch => {
-                return Err(Invalid::new("confirm_switch", MFA_TURNS_OIDC_OFF));
+                p.push(Invalid::new("confirm_switch", MFA_TURNS_OIDC_OFF));
             }
             Exclusion::OidcTurnsMfaOff if !self.confirm_switch => {
-                return Err(Invalid::new("confirm_switch", OIDC_TURNS_MFA_OFF));
+                p.push(Invalid::new("confirm_switch", OIDC_TURNS_MFA_OFF));
             }
             Exclusion::MfaTurnsOidcOff => s.mode = Mode::Disabled,
             Exclusion::OidcTurnsMfaOff => s.mfa = MfaPolicy::Off,
         }
-        if !s.is_on() {
-            return Ok(s);
+        if s.is_on() {
+            self.check_on(&mut s, issuer, &mut p);
         }
+        if p.is_empty() { Ok(s) } else { Err(p.into_vec()) }
+    }
+
+    /// The rules for settings that switch OIDC on; the Entra authority is filled in from the tenant.
+    fn check_on(&self, s: &mut UpstreamSettings, issuer: &str, p: &mut Problems) {
         if s.mode == Mode::Enabled && !self.confirm {
-            return Err(Invalid::new(
+            p.push(Invalid::new(
                 "confirm",
                 "confirm that signing in with a username and password will no longer work for the chosen users, except system administrators",
             ));
         }
-        let provider = s.provider.ok_or_else(|| Invalid::new("provider", "choose Entra ID or Okta"))?;
-        required_text("client_id", &s.client_id, 200)?;
-        match provider {
-            Provider::Entra => {
-                let tenant = required_text("tenant", &s.tenant, 200)?;
-                if !tenant.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.')) {
-                    return Err(Invalid::new(
-                        "tenant",
-                        "the tenant is the Directory (tenant) ID or domain, e.g. ae2d240f-…",
-                    ));
-                }
-                if s.authority_url.is_empty() {
+        if s.provider.is_none() {
+            p.push(Invalid::new("provider", "choose Entra ID or Okta"));
+        }
+        p.check(required_text("client_id", &s.client_id, 200));
+        match s.provider {
+            None => {}
+            Some(Provider::Entra) => {
+                let tenant = p.check(required_text("tenant", &s.tenant, 200).and_then(|tenant| {
+                    if tenant.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.')) {
+                        Ok(tenant)
+                    } else {
+                        Err(Invalid::new(
+                            "tenant",
+                            "the tenant is the Directory (tenant) ID or domain, e.g. ae2d240f-…",
+                        ))
+                    }
+                }));
+                if s.authority_url.is_empty()
+                    && let Some(tenant) = tenant
+                {
                     s.authority_url = format!("https://login.microsoftonline.com/{tenant}/v2.0");
                 }
-                absolute_url("authority_url", &s.authority_url, true)?;
+                if !s.authority_url.is_empty() {
+                    p.check(absolute_url("authority_url", &s.authority_url, true));
+                }
             }
-            Provider::Okta => {
-                required_text("well_known_url", &s.well_known_url, 500)?;
-                absolute_url("well_known_url", &s.well_known_url, true)?;
-                required_text("authority_url", &s.authority_url, 500)?;
-                absolute_url("authority_url", &s.authority_url, true)?;
+            Some(Provider::Okta) => {
+                p.check(
+                    required_text("well_known_url", &s.well_known_url, 500)
+                        .and_then(|url| absolute_url("well_known_url", &url, true)),
+                );
+                p.check(
+                    required_text("authority_url", &s.authority_url, 500)
+                        .and_then(|url| absolute_url("authority_url", &url, true)),
+                );
                 if s.client_secret.is_none() {
-                    return Err(Invalid::new(
+                    p.push(Invalid::new(
                         "client_secret",
                         "Okta needs the Client Secret from the application's General tab",
                     ));
                 }
             }
         }
-        let callback = absolute_url("redirect_login_url", &s.redirect_login_url, true)?;
-        if callback.path() != "/callback" {
-            return Err(Invalid::new(
-                "redirect_login_url",
-                format!("must be Gatehouse's callback, e.g. {issuer}/callback"),
-            ));
+        if let Some(callback) = p.check(absolute_url("redirect_login_url", &s.redirect_login_url, true))
+            && callback.path() != "/callback"
+        {
+            p.push(Invalid::new("redirect_login_url", format!("must be Gatehouse's callback, e.g. {issuer}/callback")));
         }
-        required_text("claim_type", &s.claim_type, 300)?;
-        required_text("claim_value", &s.claim_value, 200)?;
+        p.check(required_text("claim_type", &s.claim_type, 300));
+        p.check(required_text("claim_value", &s.claim_value, 200));
         if s.claim_type.starts_with("https://") {
-            return Err(Invalid::new(
+            p.push(Invalid::new(
                 "claim_type",
                 "a claim type URI must begin with http, not https (copy it exactly from Microsoft's list)",
             ));
         }
-        Ok(s)
     }
 }
 
@@ -401,6 +424,14 @@ mod tests {
         let s = draft.validate(&UpstreamSettings::default(), "https://x.org").unwrap();
         assert_eq!(s.verified_domains, vec!["org.example".to_owned()]);
         let bad = SettingsDraft { verified_domains: vec!["not a domain".into()], ..entra() };
+        let empty = SettingsDraft { provider: Some(Provider::Entra), mode: Mode::Test, ..Default::default() };
+        let fields: Vec<_> = empty
+            .validate_all(&UpstreamSettings::default(), "https://x.org")
+            .unwrap_err()
+            .into_iter()
+            .map(|i| i.field)
+            .collect();
+        assert_eq!(fields, ["client_id", "tenant", "claim_type", "claim_value"], "every problem at once");
         assert_eq!(bad.validate(&UpstreamSettings::default(), "https://x.org").unwrap_err().field, "verified_domains");
     }
 

@@ -44,7 +44,7 @@ pub fn html_page(status: StatusCode, title: &str, body: Markup) -> Response {
     html(status, layout::page(title, body))
 }
 
-/// An HTML document, never framed, scripts off, styles only the layout's own.
+/// An HTML document, never framed, scripts and styles only the layout's own.
 pub fn html(status: StatusCode, document: Markup) -> Response {
     let mut response = base(status, "text/html; charset=utf-8", Body::from(document.into_string()));
     if let Ok(csp) = HeaderValue::from_str(&layout::content_security_policy()) {

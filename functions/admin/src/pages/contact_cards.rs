@@ -51,7 +51,7 @@ pub fn identity_card(ctx: &Ctx, c: &Contact, error: Option<&FormError>) -> Marku
                                 "The External Claim ID's value, or " span.mono { "issuer|subject" }
                                 ": the OIDC log shows it under the reference the person was given."
                             }
-                        }, error.map(|e| FormError { field: Some("link_external_id".into()), ..e.clone() }).as_ref()))
+                        }, error.map(|e| e.about("link_external_id")).as_ref()))
                         div.actions { button type="submit" { "Link" } }
                     }
                 }

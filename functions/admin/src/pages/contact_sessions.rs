@@ -35,21 +35,21 @@ async fn show(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
         @if sessions.is_empty() {
             p { "No active sessions." }
         } @else {
-            table {
+            div.table-scroll { table.stack {
                 thead { tr { th { "Signed in" } th { "Ends" } th { "Apps signed in to" } } }
                 tbody {
                     @for s in &sessions {
                         tr {
-                            td.mono { (rfc3339(s.session.auth_time)) }
-                            td.mono { (rfc3339(s.session.expires_at)) }
-                            td {
+                            td.mono data-label="Signed in" { (rfc3339(s.session.auth_time)) }
+                            td.mono data-label="Ends" { (rfc3339(s.session.expires_at)) }
+                            td data-label="Apps signed in to" {
                                 @if s.apps.is_empty() { "None" }
                                 @for app in &s.apps { (app.settings.name) br; }
                             }
                         }
                     }
                 }
-            }
+            } }
             form.card method="post" action=(format!("/admin/contacts/{}/sign-out-everywhere", contact.id)) {
                 (csrf_input(&ctx))
                 p.hint { "Ends every session above. Apps with a back-channel logout URL are told, and the tokens they got in these sessions stop working." }

@@ -19,10 +19,10 @@ use serde::Deserialize;
 use super::contact_cards::{self as cards, Card};
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
-    edit_link, error_summary, field_error, lines, text_field, textarea_field,
+    edit_link, encode, error_summary, field_error, lines, search_form, text_field, textarea_field,
 };
 use crate::service::AdminError;
-use crate::service::contacts::{self as service, LIST_LIMIT};
+use crate::service::contacts::{self as service, COUNT_LIMIT};
 
 /// The form's fields as typed. Passwords are never shown again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -223,47 +223,83 @@ fn display_name(c: &Contact) -> String {
     format!("{} {}", c.profile.first_name, c.profile.last_name).trim().to_owned()
 }
 
+/// The usual status codes in words (any other code is shown as it is).
+const STATUS_WORDS: &[(&str, &str)] = &[("A", "Active"), ("S", "Suspended"), ("I", "Inactive"), ("X", "Expired")];
+
+/// "Active (A)", or the code itself when it is not one of the usual ones.
+fn status_words(code: &str) -> String {
+    match STATUS_WORDS.iter().find(|(c, _)| *c == code) {
+        Some((_, word)) => format!("{word} ({code})"),
+        None => code.to_owned(),
+    }
+}
+
+/// Contacts shown on one page of the list.
+const PER_PAGE: usize = 50;
+
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
     let query = ctx.query();
     let search = query.text("search");
-    let contacts = service::list(&ctx.state, search).await?;
+    let page = query.text("page").parse::<usize>().unwrap_or(1).max(1);
+    let (contacts, total) = service::page(&ctx.state, search, page - 1, PER_PAGE).await?;
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let link = |to: usize| {
+        let mut href = format!("/admin/contacts?page={to}");
+        if !search.is_empty() {
+            href.push_str(&format!("&search={}", encode(search)));
+        }
+        href
+    };
+    let first = (page - 1) * PER_PAGE + 1;
     let body = html! {
         div.actions {
             h1 { "Contacts" }
             a.button href="/admin/contacts/new" { "Add contact" }
         }
-        form.actions method="get" action="/admin/contacts" role="search" {
-            label.check for="search" { "Search" }
-            input id="search" type="text" name="search" value=(search) placeholder="username, email or name";
-            button.secondary type="submit" { "Search" }
-            @if !search.is_empty() { a href="/admin/contacts" { "Clear" } }
-        }
+        (search_form("/admin/contacts", search, "Username, email or name"))
         @if contacts.is_empty() {
-            div.card { p { @if search.is_empty() { "There are no contacts yet." } @else { "No contact matches “" (search) "”." } } }
+            div.card { p role="status" {
+                @if !search.is_empty() { "No contact matches “" (search) "”." }
+                @else if total > 0 { "There is no page " (page) ": the list has " (pages) " pages." }
+                @else { "There are no contacts yet." }
+            } }
         } @else {
-            table {
-                thead { tr { th { "Username" } th { "Name" } th { "Email" } th { "Status" } th { "Member type" } th { "Access" } th { span.hint { "Actions" } } } }
-                tbody {
-                    @for c in &contacts {
-                        @let p = &c.profile;
-                        tr {
-                            td { a href=(format!("/admin/contacts/{}", c.id)) { (p.username) } }
-                            td { (display_name(c)) }
-                            td { (p.email) }
-                            td { (p.status) }
-                            td { (p.member_type) }
-                            td { @if p.is_sysadmin { "System administrator" } @else if p.is_staff { "Staff" } }
-                            td.icons {
-                                (edit_link(&format!("/admin/contacts/{}", c.id), &p.username)) " "
-                                (delete_link(&format!("/admin/contacts/{}/delete", c.id), &p.username))
+            p role="status" {
+                (total) @if total == 1 { " contact" } @else { " contacts" }
+                @if !search.is_empty() { " match “" (search) "”" }
+                @if total >= COUNT_LIMIT { " or more" }
+                @if pages > 1 { ", showing " (first) "–" (first + contacts.len() - 1) }
+                "."
+            }
+            div.table-scroll {
+                table.stack {
+                    thead { tr { th { "Username" } th { "Name" } th { "Email" } th { "Status" } th { "Member type" } th { "Access" } th { span.hint { "Actions" } } } }
+                    tbody {
+                        @for c in &contacts {
+                            @let p = &c.profile;
+                            tr {
+                                td data-label="Username" { a href=(format!("/admin/contacts/{}", c.id)) { (p.username) } }
+                                td data-label="Name" { (display_name(c)) }
+                                td.breakable data-label="Email" { (p.email) }
+                                td data-label="Status" { (status_words(&p.status)) }
+                                td data-label="Member type" { (p.member_type) }
+                                td data-label="Access" { @if p.is_sysadmin { "System administrator" } @else if p.is_staff { "Staff" } @else { "Member" } }
+                                td.icons {
+                                    (edit_link(&format!("/admin/contacts/{}", c.id), &p.username)) " "
+                                    (delete_link(&format!("/admin/contacts/{}/delete", c.id), &p.username))
+                                }
                             }
                         }
                     }
                 }
             }
-            @if contacts.len() >= LIST_LIMIT {
-                p.hint { "Only the first " (LIST_LIMIT) " contacts are shown; search to narrow the list." }
+            @if pages > 1 {
+                nav.pager aria-label="Pages of contacts" {
+                    @if page > 1 { a href=(link(page - 1)) rel="prev" { "← Previous" } }
+                    span { "Page " (page) " of " (pages) }
+                    @if page < pages { a href=(link(page + 1)) rel="next" { "Next →" } }
+                }
             }
         }
     };
@@ -299,7 +335,7 @@ fn show(
             label.check { input type="checkbox" name="is_sysadmin" value="1" checked[f.is_sysadmin]; "System administrator" span.hint { "(may use this administration; always staff)" } }
             (field_error(e, "is_sysadmin"))
             (text_field("status", "Status", &f.status, "text", html! {
-                p.hint { "A status code such as A (active), S (suspended), I (inactive) or X (expired)." }
+                p.hint { "A status code such as " (STATUS_WORDS.iter().map(|(code, word)| format!("{code} ({})", word.to_lowercase())).collect::<Vec<_>>().join(", ")) "." }
             }, e))
             (text_field("member_type", "Member type", &f.member_type, "text", html! {}, e))
             (textarea_field("roles", "Roles", &f.roles, 3, html! { p.hint { "One role per line, e.g. Administrator." } }, e))
@@ -348,6 +384,12 @@ fn confirm_delete(ctx: &Ctx, status: StatusCode, c: &Contact, error: Option<&str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_show_in_words() {
+        assert_eq!(status_words("S"), "Suspended (S)");
+        assert_eq!(status_words("Q"), "Q");
+    }
 
     #[test]
     fn attributes_are_name_value_lines() {

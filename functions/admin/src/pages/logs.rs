@@ -94,15 +94,15 @@ fn page(params: &Params, error: Option<&FormError>, found: Option<(&[LogEntry], 
 
 fn table(entries: &[LogEntry]) -> Markup {
     html! {
-        table {
+        div.table-scroll { table.stack {
             thead { tr { th { "Time (UTC)" } th { "Level" } th { "Message" } th { "Details" } } }
             tbody {
                 @for entry in entries {
                     tr {
-                        td.mono { (gatehouse::clock::rfc3339(entry.occurred_at)) }
-                        td { (entry.level.as_str()) }
-                        td { (entry.message) }
-                        td {
+                        td.mono data-label="Time (UTC)" { (gatehouse::clock::rfc3339(entry.occurred_at)) }
+                        td data-label="Level" { (entry.level.as_str()) }
+                        td data-label="Message" { (entry.message) }
+                        td data-label="Details" {
                             @if !entry.details.is_null() {
                                 pre.mono { (serde_json::to_string_pretty(&entry.details).unwrap_or_default()) }
                             }
@@ -110,7 +110,7 @@ fn table(entries: &[LogEntry]) -> Markup {
                     }
                 }
             }
-        }
+        } }
     }
 }
 

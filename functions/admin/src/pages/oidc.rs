@@ -18,7 +18,7 @@ use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
 
 use super::{Confirm, Ctx, FormError, RawForm, Section, admin_page, confirm_page_with};
-use crate::service::oidc as service;
+use crate::service::oidc::{self as service, Connected};
 
 mod form;
 
@@ -284,7 +284,7 @@ pub fn routes() -> Router<SharedState> {
 
 async fn read(ctx: Ctx) -> Result<Response, PageError> {
     let stored = service::load(&ctx.state).await?;
-    Ok(show(&ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None))
+    Ok(show(&ctx, StatusCode::OK, &OidcForm::from_settings(&stored), &stored, None, None))
 }
 
 fn show(
@@ -293,9 +293,10 @@ fn show(
     form: &OidcForm,
     stored: &UpstreamSettings,
     error: Option<&FormError>,
+    connection: Option<&Result<Connected, String>>,
 ) -> Response {
     let hint = service::secret_hint(stored);
-    let body = form::render(ctx, form, hint.as_deref(), error);
+    let body = form::render(ctx, form, hint.as_deref(), error, connection);
     admin_page(ctx, status, Section::Oidc, "OpenID Connect", body)
 }
 
@@ -312,24 +313,57 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
     let ctx = &ctx;
     let form = OidcForm::from_params(&params);
     let previous = service::load(&ctx.state).await?;
-    let refuse = |error: FormError| show(ctx, error.status, &form, &previous, Some(&error));
+    let refuse = |error: FormError| show(ctx, error.status, &form, &previous, Some(&error), None);
     let mut draft = match form.draft() {
         Ok(draft) => draft,
         Err(invalid) => return Ok(refuse(FormError::invalid(invalid))),
     };
+    let issuer = ctx.state.config.issuer_str();
+    if params.has("test") {
+        // Every problem of the form at once, as if switched on; then the connection.
+        let rules = SettingsDraft {
+            mode: Mode::Test,
+            mfa: MfaPolicy::Off,
+            confirm: true,
+            confirm_switch: true,
+            ..draft.clone()
+        };
+        if let Err(problems) = rules.validate_all(&previous, issuer) {
+            return Ok(refuse(FormError::all(problems)));
+        }
+        return Ok(match service::test_connection(&ctx.state, &draft).await {
+            Err(e) => refuse(FormError::from_admin(e)?),
+            Ok(outcome) => {
+                let status = if outcome.is_ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+                show(ctx, status, &form, &previous, None, Some(&outcome))
+            }
+        });
+    }
     let switch = exclusion(&previous, draft.mode, draft.mfa);
     draft.confirm = params.get("confirm") == Some("true") || previous.mode == Mode::Enabled;
     draft.confirm_switch = params.get("confirm_switch") == Some("true");
+    // Every problem of the form at once (the confirmations are asked for afterwards).
+    let rules = SettingsDraft { confirm: true, confirm_switch: true, ..draft.clone() };
+    if let Err(problems) = rules.validate_all(&previous, issuer) {
+        return Ok(refuse(FormError::all(problems)));
+    }
     let asks_enable = draft.mode == Mode::Enabled && !draft.confirm && switch != Exclusion::MfaTurnsOidcOff;
     let asks_switch =
         matches!(switch, Exclusion::MfaTurnsOidcOff | Exclusion::OidcTurnsMfaOff) && !draft.confirm_switch;
     if asks_enable || asks_switch {
-        // The rules first (no network), so the confirmation is not asked for in vain.
-        let checked = SettingsDraft { confirm: true, confirm_switch: true, ..draft.clone() };
-        if let Err(invalid) = checked.validate(&previous, ctx.state.config.issuer_str()) {
-            return Ok(refuse(FormError::invalid(invalid)));
-        }
-        return Ok(confirm_save(ctx, &form, draft.require_for, asks_enable, switch));
+        // Enabling: the connection first, so the confirmation is not asked for in vain.
+        let connected = match asks_enable {
+            false => None,
+            true => match service::test_connection(&ctx.state, &draft).await {
+                Err(e) => return Ok(refuse(FormError::from_admin(e)?)),
+                Ok(Err(message)) => {
+                    let field = if draft.provider == Some(Provider::Okta) { "well_known_url" } else { "authority_url" };
+                    return Ok(refuse(FormError::invalid(Invalid::new(field, message))));
+                }
+                Ok(Ok(connected)) => Some(connected),
+            },
+        };
+        return Ok(confirm_save(ctx, &form, draft.require_for, connected.as_ref(), switch));
     }
     match service::save(&ctx.state, &draft).await {
         Ok(_) => Ok(see_other(&format!("/admin/oidc?done={}", done_code(switch)))),
@@ -338,8 +372,15 @@ async fn submit(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
 }
 
 /// The seed: "If the OIDC authentication is set to Enabled, a confirmation displays after
-/// clicking Save"; and turning one of OIDC and MFA on turns the other off, once confirmed.
-fn confirm_save(ctx: &Ctx, form: &OidcForm, require_for: RequireFor, enable: bool, switch: Exclusion) -> Response {
+/// clicking Save" (once the connection works: `connected`); and turning one of OIDC and MFA on
+/// turns the other off, once confirmed.
+fn confirm_save(
+    ctx: &Ctx,
+    form: &OidcForm,
+    require_for: RequireFor,
+    connected: Option<&Connected>,
+    switch: Exclusion,
+) -> Response {
     let who = match require_for {
         RequireFor::Staff => "staff users",
         RequireFor::StaffAndPublic => "staff and public users",
@@ -353,7 +394,8 @@ fn confirm_save(ctx: &Ctx, form: &OidcForm, require_for: RequireFor, enable: boo
         @if let Some(warning) = switch_warning {
             div.warning role="alert" { strong { "Warning! " } (warning) }
         }
-        @if enable {
+        @if let Some(connected) = connected {
+            div.flash role="status" { "The connection works: " span.mono { (connected.issuer) } " answered with its discovery document and keys." }
             p { "Enable OpenID Connect for " strong { (who) } "? From then on they sign in through the external directory only." }
             div.warning role="alert" { strong { "Warning! " } (ENABLE_WARNING) }
             p.hint { "To avoid disruption for staff users, it is recommended to test and configure OIDC during non-business hours." }
@@ -363,7 +405,7 @@ fn confirm_save(ctx: &Ctx, form: &OidcForm, require_for: RequireFor, enable: boo
         @for (name, value) in form.pairs() {
             input type="hidden" name=(name) value=(value);
         }
-        @if enable { input type="hidden" name="confirm" value="true"; }
+        @if connected.is_some() { input type="hidden" name="confirm" value="true"; }
         @if switch_warning.is_some() { input type="hidden" name="confirm_switch" value="true"; }
     };
     let confirm = Confirm {

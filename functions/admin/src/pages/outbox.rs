@@ -37,20 +37,20 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
         @if mails.is_empty() {
             div.card { p { "No mail has been sent yet." } }
         } @else {
-            table {
+            div.table-scroll { table.stack {
                 thead { tr { th { "Sent (UTC)" } th { "To" } th { "Subject" } th { "Status" } th { "Message ID" } } }
                 tbody {
                     @for mail in &mails {
                         tr {
-                            td.mono { (gatehouse::clock::rfc3339(mail.sent_at)) }
-                            td { (mail.to) }
-                            td { (mail.subject) }
-                            td { (status(mail)) }
-                            td.mono { @if let Delivery::Sent { provider_message_id: Some(id) } = &mail.delivery { (id) } }
+                            td.mono data-label="Sent (UTC)" { (gatehouse::clock::rfc3339(mail.sent_at)) }
+                            td data-label="To" { (mail.to) }
+                            td data-label="Subject" { (mail.subject) }
+                            td data-label="Status" { (status(mail)) }
+                            td.mono data-label="Message ID" { @if let Delivery::Sent { provider_message_id: Some(id) } = &mail.delivery { (id) } }
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(admin_page(ctx, StatusCode::OK, Section::Outbox, "Outbox", body))

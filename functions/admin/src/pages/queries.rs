@@ -14,8 +14,9 @@ use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::{Markup, html};
 
 use super::{
-    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
-    edit_link, encode, error_summary, field_error, readonly_field, text_field, textarea_field,
+    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, count_text, csrf_input,
+    delete_link, edit_link, encode, error_summary, field_error, readonly_field, required, required_label, search_form,
+    text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::queries::{self as service, Preview};
@@ -49,15 +50,41 @@ impl QueryForm {
         }
     }
 
-    fn draft(&self) -> Result<QueryDraft, Invalid> {
-        let kind = match self.kind.as_str() {
-            "profile" => QueryKind::Profile,
-            "role" => QueryKind::Role,
-            "" => return Err(Invalid::new("kind", "choose Profile or Role")),
-            other => return Err(Invalid::new("kind", format!("`{other}` is not a kind of query"))),
-        };
+    fn kind(&self) -> Result<QueryKind, Invalid> {
+        match self.kind.as_str() {
+            "profile" => Ok(QueryKind::Profile),
+            "role" => Ok(QueryKind::Role),
+            "" => Err(Invalid::new("kind", "choose Profile or Role")),
+            other => Err(Invalid::new("kind", format!("`{other}` is not a kind of query"))),
+        }
+    }
+
+    fn draft_of(&self, kind: QueryKind) -> QueryDraft {
         let columns = parse_columns(&self.columns).into_iter().map(|(_, c)| c).collect();
-        Ok(QueryDraft { path: self.path.clone(), kind, parameter: PARAMETER.to_owned(), columns })
+        QueryDraft { path: self.path.clone(), kind, parameter: PARAMETER.to_owned(), columns }
+    }
+
+    #[cfg(test)]
+    fn draft(&self) -> Result<QueryDraft, Invalid> {
+        self.kind().map(|kind| self.draft_of(kind))
+    }
+
+    /// The draft and its checked definition, or every problem of the form at once.
+    fn checked(&self) -> Result<(QueryDraft, QueryDefinition), Vec<Invalid>> {
+        let (kind, mut problems) = match self.kind() {
+            Ok(kind) => (kind, Vec::new()),
+            // The rest is still checked (as a profile query), so every problem shows at once.
+            Err(invalid) => (QueryKind::Profile, vec![invalid]),
+        };
+        let draft = self.draft_of(kind);
+        match draft.validate_all() {
+            Ok(definition) if problems.is_empty() => Ok((draft, definition)),
+            Ok(_) => Err(problems),
+            Err(more) => {
+                problems.extend(more);
+                Err(problems)
+            }
+        }
     }
 
     /// A field's label for error messages; a column's error names its line.
@@ -155,27 +182,41 @@ fn edit_href(path: &QueryPath) -> String {
 
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
-    let queries = service::list(&ctx.state).await?;
+    let search = ctx.query().text("search").trim().to_lowercase();
+    let all = service::list(&ctx.state).await?;
+    // A few dozen queries at most: filtered here, by path or column alias.
+    let queries: Vec<_> = all
+        .iter()
+        .filter(|q| {
+            search.is_empty()
+                || q.path.as_str().to_lowercase().contains(&search)
+                || q.columns.iter().any(|c| c.alias.to_lowercase().contains(&search))
+        })
+        .collect();
     let body = html! {
         div.actions {
             h1 { "Queries" }
             a.button href="/admin/queries/new" { "Add query" }
         }
         p.hint { "Each query takes one parameter, the username of the user signing in, and returns contact fields as named columns. App registrations use a profile query and a role query." }
-        @if queries.is_empty() {
+        @if all.is_empty() {
             div.card { p { "There are no queries yet." } }
         } @else {
-            table {
-                thead { tr { th { "Path" } th { "Kind" } th { "Columns" } th { span.hint { "Actions" } } } }
-                tbody {
-                    @for q in &queries {
-                        tr {
-                            td.mono { a href=(edit_href(&q.path)) { (q.path) } }
-                            td { (kind_name(q.kind)) }
-                            td.mono { (q.columns.iter().map(|c| c.alias.as_str()).collect::<Vec<_>>().join(", ")) }
-                            td.icons {
-                                (edit_link(&edit_href(&q.path), q.path.as_str())) " "
-                                (delete_link(&format!("/admin/queries/delete?path={}", encode(q.path.as_str())), q.path.as_str()))
+            (search_form("/admin/queries", &search, "Path or column name"))
+            p role="status" { (count_text(queries.len(), all.len(), ("query", "queries"), !search.is_empty())) }
+            div.table-scroll {
+                table.stack {
+                    thead { tr { th { "Path" } th { "Kind" } th { "Columns" } th { span.hint { "Actions" } } } }
+                    tbody {
+                        @for q in &queries {
+                            tr {
+                                td.mono data-label="Path" { a href=(edit_href(&q.path)) { (q.path) } }
+                                td data-label="Kind" { (kind_name(q.kind)) }
+                                td.mono data-label="Columns" { (q.columns.iter().map(|c| c.alias.as_str()).collect::<Vec<_>>().join(", ")) }
+                                td.icons {
+                                    (edit_link(&edit_href(&q.path), q.path.as_str())) " "
+                                    (delete_link(&format!("/admin/queries/delete?path={}", encode(q.path.as_str())), q.path.as_str()))
+                                }
                             }
                         }
                     }
@@ -193,19 +234,13 @@ async fn submit(ctx: &Ctx, params: &Params, existing: Option<&SavedQuery>) -> Re
         // The path is the query's identity: it comes from the address, not the form.
         form.path = q.path.to_string();
     }
-    let draft = match form.draft() {
-        Ok(draft) => draft,
-        Err(invalid) => {
-            return Ok(show(ctx, StatusCode::OK, &form, existing, Some(&FormError::invalid(invalid)), None));
+    let (draft, definition) = match form.checked() {
+        Ok(checked) => checked,
+        Err(problems) => {
+            return Ok(show(ctx, StatusCode::OK, &form, existing, Some(&FormError::all(problems)), None));
         }
     };
     if params.has("validate") {
-        let definition = match draft.validate() {
-            Ok(definition) => definition,
-            Err(invalid) => {
-                return Ok(show(ctx, StatusCode::OK, &form, existing, Some(&FormError::invalid(invalid)), None));
-            }
-        };
         let preview = match form.username.trim() {
             "" => None,
             username => match service::preview(&ctx.state, &definition, username).await {
@@ -255,12 +290,12 @@ fn show(
                 Some(q) => (readonly_field("path", "Path", q.path.as_str(), html! {
                     p.hint { "A query's path cannot be changed; to rename it, add a new query." }
                 })),
-                None => (text_field("path", "Path", &f.path, "text", html! {
+                None => (text_field("path", required("Path"), &f.path, "text", html! {
                     p.hint { "A fully qualified path starting with $/, e.g. $/SSO/ProfileData." }
                 }, e)),
             }
-            div role="radiogroup" aria-labelledby="kind-label" {
-                label id="kind-label" { "Kind" }
+            div #kind role="radiogroup" aria-labelledby="kind-label" {
+                (required_label(html! { label id="kind-label" { "Kind" } }))
                 label.check { input type="radio" name="kind" value="profile" checked[f.kind == "profile"]; "Profile" span.hint { "(exactly one row of profile fields for the user)" } }
                 label.check { input type="radio" name="kind" value="role" checked[f.kind == "role"]; "Role" span.hint { "(exactly one column; one row per role)" } }
                 (field_error(e, "kind"))
@@ -268,7 +303,7 @@ fn show(
             label { "Parameter" }
             p { span.mono { (PARAMETER) } span.hint { " (required): the username of the user signing in. Every query takes exactly this one parameter." } }
             (field_error(e, "parameter"))
-            (textarea_field("columns", "Columns", &f.columns, 6, html! {
+            (textarea_field("columns", required("Columns"), &f.columns, 6, html! {
                 p.hint { "One column per line: " span.mono { "source AS alias" } ", e.g. " span.mono { "first_name AS given_name" } ". Without " span.mono { "AS alias" } " the column is named after its source. A dotted alias such as " span.mono { "address.locality" } " builds a nested object." }
                 p.hint { "Valid sources: " span.mono { (sources) } "." }
                 p.hint { "For an app's No Access Mapping, a profile query returns " span.mono { "status AS AccessRestrictionCode" } "; a role query has one column, e.g. " span.mono { "roles AS role" } "." }
@@ -377,5 +412,17 @@ mod tests {
         assert_eq!(QueryForm::from_query(&saved).draft().unwrap().validate().unwrap(), def);
         let missing = QueryForm { kind: String::new(), ..form };
         assert_eq!(missing.draft().unwrap_err().field, "kind");
+    }
+
+    #[test]
+    fn every_problem_shows_at_once() {
+        let form = QueryForm {
+            path: "nope".into(),
+            kind: String::new(),
+            columns: "nope\nfirst_name AS bad alias".into(),
+            username: String::new(),
+        };
+        let fields: Vec<_> = form.checked().unwrap_err().into_iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["kind", "path", "columns[0].source", "columns[1].alias"]);
     }
 }

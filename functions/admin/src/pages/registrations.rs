@@ -16,7 +16,8 @@ use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::html;
 
 use super::{
-    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, delete_link, edit_link,
+    Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, count_text, delete_link,
+    edit_link, search_form,
 };
 use crate::service::AdminError;
 use crate::service::queries as query_service;
@@ -25,6 +26,8 @@ use crate::service::registrations::{self as service, Credential};
 mod form;
 
 use form::{RegistrationView, render_form};
+
+use crate::service::registrations::RegistrationDetails;
 
 /// The optional grant types: the form's value and the seed's label.
 pub(super) const GRANTS: &[(GrantType, &str, &str)] = &[
@@ -182,9 +185,9 @@ pub(super) fn label(field: &str) -> String {
         "redirect_urls" => "Redirect URL(s)",
         "post_logout_redirect_urls" => "Post-Logout Return URL(s)",
         "backchannel_logout_url" => "Back-Channel Logout URL",
-        "profile_query" => "Profile IQA Query Path",
+        "profile_query" => "Profile query",
         "id_token_fields" => "ID Token Additional Profile Fields",
-        "role_query" => "Role IQA Query Path",
+        "role_query" => "Role query",
         "role_format" => "Role Field Format",
         "no_access_mapping" => "No Access Mapping",
         "grant_types" => "Allowed Grant Types",
@@ -215,7 +218,7 @@ pub fn routes() -> Router<SharedState> {
 
 async fn new_form(ctx: Ctx) -> Result<Response, PageError> {
     let form = RegistrationForm::new_defaults();
-    show(&ctx, StatusCode::OK, RegistrationView { form: &form, details: None, error: None, check: None }).await
+    show(&ctx, StatusCode::OK, &form, None, None, None).await
 }
 
 async fn create(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageError> {
@@ -225,8 +228,7 @@ async fn create(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
 async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
     let details = service::get(&ctx.state, client_id(&id)?).await?;
     let form = RegistrationForm::from_settings(&details.registration.settings);
-    let view = RegistrationView { form: &form, details: Some(&details), error: None, check: None };
-    show(&ctx, StatusCode::OK, view).await
+    show(&ctx, StatusCode::OK, &form, Some(&details), None, None).await
 }
 
 async fn update(ctx: Ctx, Path(id): Path<String>, RawForm(params): RawForm) -> Result<Response, PageError> {
@@ -273,30 +275,46 @@ fn client_id(segment: &str) -> Result<ClientId, PageError> {
 
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
-    let registrations = service::list(&ctx.state).await?;
+    let search = ctx.query().text("search").trim().to_lowercase();
+    let all = service::list(&ctx.state).await?;
+    // A few dozen registrations at most: filtered here, by name, Client ID or redirect URL.
+    let registrations: Vec<_> = all
+        .iter()
+        .filter(|d| {
+            let r = &d.registration;
+            search.is_empty()
+                || r.settings.name.to_lowercase().contains(&search)
+                || r.client_id.to_string().contains(&search)
+                || r.settings.redirect_urls.iter().any(|u| u.as_str().to_lowercase().contains(&search))
+        })
+        .collect();
     let body = html! {
         div.actions {
             h1 { "App registrations" }
             a.button href="/admin/registrations/new" { "Add App Registration" }
         }
         p.hint { "Each app registration stores information about, and allows, the corresponding third party system to connect with the SSO." }
-        @if registrations.is_empty() {
+        @if all.is_empty() {
             div.card { p { "There are no app registrations yet. Select " strong { "Add App Registration" } " to connect a third party system." } }
         } @else {
-            table {
-                thead { tr { th { "Name" } th { "Client ID" } th { "Redirect URLs" } th { "Grant types" } th { span.hint { "Actions" } } } }
-                tbody {
-                    @for d in &registrations {
-                        @let r = &d.registration;
-                        @let name = &r.settings.name;
-                        tr {
-                            td { a href=(format!("/admin/registrations/{}", r.client_id)) { (name) } }
-                            td.mono { (r.client_id) }
-                            td { @for url in &r.settings.redirect_urls { span.mono { (url.as_str()) } br; } }
-                            td { (r.settings.grant_types.iter().map(|g| grant_label(*g)).collect::<Vec<_>>().join(", ")) }
-                            td.icons {
-                                (edit_link(&format!("/admin/registrations/{}", r.client_id), name)) " "
-                                (delete_link(&format!("/admin/registrations/{}/delete", r.client_id), name))
+            (search_form("/admin/registrations", &search, "Name, Client ID or redirect URL"))
+            p role="status" { (count_text(registrations.len(), all.len(), ("app registration", "app registrations"), !search.is_empty())) }
+            div.table-scroll {
+                table.stack {
+                    thead { tr { th { "Name" } th { "Client ID" } th { "Redirect URLs" } th { "Grant types" } th { span.hint { "Actions" } } } }
+                    tbody {
+                        @for d in &registrations {
+                            @let r = &d.registration;
+                            @let name = &r.settings.name;
+                            tr {
+                                td data-label="Name" { a href=(format!("/admin/registrations/{}", r.client_id)) { (name) } }
+                                td data-label="Client ID" { span.mono.nowrap { (r.client_id) } }
+                                td data-label="Redirect URLs" { @for url in &r.settings.redirect_urls { span.mono { (url.as_str()) } br; } }
+                                td data-label="Grant types" { (r.settings.grant_types.iter().map(|g| grant_label(*g)).collect::<Vec<_>>().join(", ")) }
+                                td.icons {
+                                    (edit_link(&format!("/admin/registrations/{}", r.client_id), name)) " "
+                                    (delete_link(&format!("/admin/registrations/{}/delete", r.client_id), name))
+                                }
                             }
                         }
                     }
@@ -312,12 +330,24 @@ async fn signing_key_hidden(ctx: &Ctx) -> Result<bool, PageError> {
     Ok(gatehouse::services::signing::signing_config(&ctx.state.stores).await?.algorithm.is_asymmetric())
 }
 
-async fn show(ctx: &Ctx, status: StatusCode, view: RegistrationView<'_>) -> Result<Response, PageError> {
+async fn show(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &RegistrationForm,
+    details: Option<&RegistrationDetails>,
+    error: Option<&FormError>,
+    check: Option<&QueryCheck>,
+) -> Result<Response, PageError> {
     let hide_signing_key = signing_key_hidden(ctx).await?;
-    let title = match view.details {
-        Some(d) => format!("Edit {}", d.registration.settings.name),
-        None => "Add App Registration".to_owned(),
+    let queries = query_service::list(&ctx.state).await?;
+    let (title, action) = match details {
+        Some(d) => (
+            format!("Edit {}", d.registration.settings.name),
+            format!("/admin/registrations/{}", d.registration.client_id),
+        ),
+        None => ("Add App Registration".to_owned(), "/admin/registrations/new".to_owned()),
     };
+    let view = RegistrationView { form, action: &action, queries: &queries, details, error, check };
     let body = render_form(ctx, &view, hide_signing_key);
     Ok(admin_page(ctx, status, Section::Registrations, &title, body))
 }
@@ -333,14 +363,20 @@ async fn submit(ctx: &Ctx, params: &Params, id: Option<ClientId>) -> Result<Resp
     if let Some(which) = params.get("validate") {
         let check = check_query(ctx, which, &form).await?;
         let status = if check.outcome.is_ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        return show(ctx, status, RegistrationView { form: &form, details, error: None, check: Some(&check) }).await;
+        return show(ctx, status, &form, details, None, Some(&check)).await;
     }
-    let saved = match form.draft() {
-        Err(invalid) => Err(AdminError::Invalid(invalid)),
-        Ok(draft) => match id {
-            None => service::create(&ctx.state, &draft, ctx.now).await,
-            Some(id) => service::update(&ctx.state, id, &draft, ctx.now).await,
-        },
+    // Every problem the form has, at once; then the service's own checks (the queries exist).
+    let draft = form.draft().map_err(|invalid| vec![invalid]).and_then(|draft| draft.validate_all().map(|_| draft));
+    let draft = match draft {
+        Ok(draft) => draft,
+        Err(problems) => {
+            let error = FormError::all(problems);
+            return show(ctx, error.status, &form, details, Some(&error), None).await;
+        }
+    };
+    let saved = match id {
+        None => service::create(&ctx.state, &draft, ctx.now).await,
+        Some(id) => service::update(&ctx.state, id, &draft, ctx.now).await,
     };
     match saved {
         Ok(saved) if id.is_none() => {
@@ -349,7 +385,7 @@ async fn submit(ctx: &Ctx, params: &Params, id: Option<ClientId>) -> Result<Resp
         Ok(_) => Ok(see_other("/admin/registrations?done=registration-saved")),
         Err(e) => {
             let error = FormError::from_admin(e)?;
-            show(ctx, error.status, RegistrationView { form: &form, details, error: Some(&error), check: None }).await
+            show(ctx, error.status, &form, details, Some(&error), None).await
         }
     }
 }
@@ -479,8 +515,15 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_of_the_empty_form_shows_at_once() {
+        let problems = RegistrationForm::new_defaults().draft().unwrap().validate_all().unwrap_err();
+        let fields: Vec<_> = problems.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["name", "redirect_urls", "profile_query", "role_query"]);
+    }
+
+    #[test]
     fn redirect_url_errors_name_the_line() {
         assert_eq!(label("redirect_urls[1]"), "Redirect URL(s), line 2");
-        assert_eq!(label("profile_query"), "Profile IQA Query Path");
+        assert_eq!(label("profile_query"), "Profile query");
     }
 }

@@ -112,26 +112,26 @@ fn keys(config: &SigningConfig, now: i64) -> Markup {
             @if config.keys.is_empty() {
                 p { "There are no RSA keys: with HS512 each app registration's own JWT Signing Key signs its ID tokens." }
             } @else {
-                table {
+                div.table-scroll { table.stack {
                     thead { tr { th { "Key ID (kid)" } th { "Algorithm" } th { "Created (UTC)" } th { "Retired (UTC)" } th { "Active" } } }
                     tbody {
                         @for k in &config.keys {
                             @let active = k.retired_at.is_none() && k.alg == config.algorithm;
                             tr {
-                                td.mono { (k.kid) }
-                                td { (k.alg.name()) }
-                                td.mono { (stamp(k.created_at)) }
-                                td.mono {
+                                td.mono data-label="Key ID (kid)" { (k.kid) }
+                                td data-label="Algorithm" { (k.alg.name()) }
+                                td.mono data-label="Created (UTC)" { (stamp(k.created_at)) }
+                                td.mono data-label="Retired (UTC)" {
                                     @if let Some(at) = k.retired_at {
                                         (stamp(at))
                                         @if at > cutoff { br; span.hint { "still published until " (stamp(at + RETIRED_KEY_GRACE.whole_seconds())) } }
                                     }
                                 }
-                                td { @if active { strong { "Active" } } @else { "No" } }
+                                td data-label="Active" { @if active { strong { "Active" } } @else { "No" } }
                             }
                         }
                     }
-                }
+                } }
             }
             p.hint { "Rotating creates a new key that signs from then on. The previous key stays published at " span.mono { "/jwks" } " until the tokens it signed expire (" (grace_hours()) " hours), so apps can still verify them." }
             @if config.algorithm.is_asymmetric() {

@@ -31,6 +31,20 @@ pub async fn list(state: &AppState, search: &str) -> AdminResult<Vec<Contact>> {
     Ok(state.stores.contacts.list(search.trim(), LIST_LIMIT).await?)
 }
 
+/// The contacts a list page counts at most: beyond this it says "more than".
+pub const COUNT_LIMIT: usize = 10_000;
+
+/// One page of the matching contacts (by username), and how many match (up to [`COUNT_LIMIT`]).
+/// The store reads every match either way (DynamoDB's scan has no order to page by), so the
+/// count costs no extra reads.
+pub async fn page(state: &AppState, search: &str, page: usize, per_page: usize) -> AdminResult<(Vec<Contact>, usize)> {
+    let mut all = state.stores.contacts.list(search.trim(), COUNT_LIMIT).await?;
+    let total = all.len();
+    let start = page.saturating_mul(per_page).min(total);
+    let end = start.saturating_add(per_page).min(total);
+    Ok((all.drain(start..end).collect(), total))
+}
+
 pub async fn create(state: &AppState, draft: &ContactDraft, now: OffsetDateTime) -> AdminResult<Contact> {
     let profile = draft.validate()?;
     let password_hash = match &draft.password {

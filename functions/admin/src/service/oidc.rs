@@ -2,10 +2,11 @@
 
 use gatehouse::app::AppState;
 use gatehouse::event_log::{Level, LogEntry, LogFilter};
+use gatehouse::mfa::MfaPolicy;
 use gatehouse::services::log::record;
 use gatehouse::services::upstream as settings;
-use gatehouse::upstream::client;
-use gatehouse::upstream::settings::{Provider, SettingsDraft, UpstreamSettings};
+use gatehouse::upstream::client::{self, UpstreamError};
+use gatehouse::upstream::settings::{Mode, Provider, SettingsDraft, UpstreamSettings};
 use gatehouse::validation::Invalid;
 use gatehouse::web::request::Params;
 use serde_json::json;
@@ -42,7 +43,7 @@ pub async fn save(state: &AppState, draft: &SettingsDraft) -> AdminResult<Upstre
         )
         .await;
         let field = if next.provider == Some(Provider::Okta) { "well_known_url" } else { "authority_url" };
-        return Err(Invalid::new(field, e.to_string()).into());
+        return Err(Invalid::new(field, plainly(&e, next.provider)).into());
     }
     settings::save(&state.stores, &next).await?;
     record(
@@ -54,6 +55,53 @@ pub async fn save(state: &AppState, draft: &SettingsDraft) -> AdminResult<Upstre
     )
     .await;
     Ok(next)
+}
+
+/// What "Test connection" found: the discovery document and its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    pub discovery_url: String,
+    pub issuer: String,
+    pub keys: usize,
+}
+
+/// Checks the settings' rules, then fetches the provider's discovery document and keys (not
+/// cached), saving nothing. The outer error is about the form's fields; the inner one says
+/// plainly what is wrong with the connection.
+pub async fn test_connection(state: &AppState, draft: &SettingsDraft) -> AdminResult<Result<Connected, String>> {
+    let previous = settings::load(&state.stores).await?;
+    // Checked as if switched on (MFA aside), whatever the mode: the connection is what is tested.
+    let checked =
+        SettingsDraft { confirm: true, confirm_switch: true, mode: Mode::Test, mfa: MfaPolicy::Off, ..draft.clone() };
+    let next = checked.validate(&previous, state.config.issuer_str())?;
+    Ok(match client::discover(&next, true).await {
+        Ok(found) => Ok(Connected {
+            discovery_url: next.discovery_url(),
+            issuer: client::issuer(&found).as_str().to_owned(),
+            keys: found.metadata.jwks().keys().len(),
+        }),
+        Err(e) => Err(plainly(&e, next.provider)),
+    })
+}
+
+/// A failed discovery in words an administrator can act on.
+pub fn plainly(e: &UpstreamError, provider: Option<Provider>) -> String {
+    let address = if provider == Some(Provider::Okta) { "the Well-Known URL" } else { "the Tenant and Authority URL" };
+    match e {
+        UpstreamError::Unreachable { detail, .. } if detail.starts_with("keys at") => format!(
+            "The discovery document was found, but its signing keys could not be fetched ({detail}). Check that the provider publishes its keys (jwks_uri)."
+        ),
+        UpstreamError::Unreachable { url, .. } => format!(
+            "Gatehouse could not connect to {url}: nothing answered. Check {address}, and that this server can reach the provider."
+        ),
+        UpstreamError::BadDiscovery { url, detail } if detail.starts_with("HTTP ") => {
+            format!("{url} answered {}, not a discovery document. Check {address}.", detail.trim_start_matches("HTTP "))
+        }
+        UpstreamError::BadDiscovery { url, detail } => {
+            format!("The discovery document at {url} cannot be used: {detail}.")
+        }
+        other => other.to_string(),
+    }
 }
 
 fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, Invalid> {

@@ -4,6 +4,7 @@ use maud::{Markup, html};
 
 use super::super::{Ctx, FormError, csrf_input, error_summary, field_error, text_field, textarea_field};
 use super::{MFA_LEVELS, MODES, OidcForm, PROVIDERS, REQUIRE_FOR, Tab, label, tabs};
+use crate::service::oidc::Connected;
 
 const ROLE_CLAIM_TYPE: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
 const MFA_NOTE: &str = "OIDC cannot be used with multi-factor authentication (MFA). If OIDC is enabled or in test mode, then MFA is automatically disabled. Similarly, if MFA is enabled, then OIDC is disabled.";
@@ -42,7 +43,27 @@ fn select(
     }
 }
 
-pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Option<&FormError>) -> Markup {
+/// What Test connection found, next to its button.
+fn connection_result(outcome: &Result<Connected, String>) -> Markup {
+    html! {
+        @match outcome {
+            Ok(c) => div.flash role="status" {
+                strong { "Connected." }
+                " The discovery document at " span.mono { (c.discovery_url) } " names the issuer " span.mono { (c.issuer) }
+                " and publishes " (c.keys) @if c.keys == 1 { " signing key" } @else { " signing keys" } ". Nothing was saved yet."
+            },
+            Err(message) => div.flash.error role="alert" { strong { "The connection failed. " } (message) },
+        }
+    }
+}
+
+pub(super) fn render(
+    ctx: &Ctx,
+    f: &OidcForm,
+    secret_hint: Option<&str>,
+    e: Option<&FormError>,
+    connection: Option<&Result<Connected, String>>,
+) -> Markup {
     let issuer = ctx.state.config.issuer_str();
     let providers: Vec<(&str, &str)> = PROVIDERS.iter().map(|(_, v, t)| (*v, *t)).collect();
     let require_for: Vec<(&str, &str)> = REQUIRE_FOR.iter().map(|(_, v, t)| (*v, *t)).collect();
@@ -98,17 +119,21 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
                     }
                     p.hint { "(Okta) The Client Secret is located on the General tab of your Application. (Entra ID) Optional: with a secret Gatehouse exchanges an authorization code; without one the ID token comes back directly, which needs ID tokens enabled for the app." }
                 }, e))
-                (text_field("well_known_url", "Well-Known URL", &f.well_known_url, "text", html! {
-                    p.hint { "(Okta only) This is the Metadata URI located on the Settings tab of the default Authorization Server." }
-                    p.hint { "Example: https://example.okta.com/oauth2/default/.well-known/openid-configuration" }
-                }, e))
-                (text_field("tenant", "Tenant", &f.tenant, "text", html! {
-                    p.hint { "(Entra ID only) The Tenant assigned to your app is the Directory (tenant) ID." }
-                }, e))
+                div data-provider="okta" {
+                    (text_field("well_known_url", "Well-Known URL", &f.well_known_url, "text", html! {
+                        p.hint { "(Okta only) This is the Metadata URI located on the Settings tab of the default Authorization Server." }
+                        p.hint { "Example: https://example.okta.com/oauth2/default/.well-known/openid-configuration" }
+                    }, e))
+                }
+                div data-provider="entra" {
+                    (text_field("tenant", "Tenant", &f.tenant, "text", html! {
+                        p.hint { "(Entra ID only) The Tenant assigned to your app is the Directory (tenant) ID." }
+                    }, e))
+                }
                 (text_field("authority_url", "Authority URL", &f.authority_url, "text", html! {
-                    p.hint { "Entra ID: pre-filled from the Tenant when left blank, as " span.mono { "https://login.microsoftonline.com/<tenant>/v2.0" } ". Example: https://login.microsoftonline.com/ae2d240f-abc1-def2-ghi3-jklmnop45678/v2.0" }
-                    p.hint { "Okta: the Issuer (Okta URL) of your authorization server, from the Settings tab of the default authorization server (Security > API)." }
-                    p.hint { "Saving checks the provider's discovery document (for Okta at the Well-Known URL) and reports it here if it is unreachable or wrong." }
+                    p.hint data-provider="entra" { "Entra ID: pre-filled from the Tenant when left blank, as " span.mono { "https://login.microsoftonline.com/<tenant>/v2.0" } ". Example: https://login.microsoftonline.com/ae2d240f-abc1-def2-ghi3-jklmnop45678/v2.0" }
+                    p.hint data-provider="okta" { "Okta: the Issuer (Okta URL) of your authorization server, from the Settings tab of the default authorization server (Security > API)." }
+                    p.hint { "Test connection (below) and Save check the provider's discovery document and keys, and say here what is wrong." }
                 }, e))
                 (text_field("external_claim_id", "External Claim ID", &f.external_claim_id, "text", html! {
                     p.hint { "When set, this custom claim enables you to assign a unique identifier to users that is not their email address. The value entered in this field must correspond to your active directory configuration." }
@@ -122,6 +147,11 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
                     p.hint { "When enabled, the staff user only needs to enter their email address in Gatehouse. When they are redirected to the OIDC provider, their email address is automatically populated in the OIDC authentication interface." }
                 }, e))
                 p.hint { strong { "Note: " } "Some of the Authentication service values are in your organization's external directory portal (such as the Azure portal). You must have access to the specific tenant to find these values." }
+                div.actions #test-connection {
+                    button.secondary type="submit" name="test" value="1" formaction="/admin/oidc#test-connection" { "Test connection" }
+                    span.hint { "Fetches the provider's discovery document and keys; saves nothing." }
+                }
+                @if let Some(outcome) = connection { (connection_result(outcome)) }
             }
             div.card {
                 h2 { "User authentication" }
@@ -146,9 +176,11 @@ pub(super) fn render(ctx: &Ctx, f: &OidcForm, secret_hint: Option<&str>, e: Opti
                     p.hint { "Skips the password step when the ID token proves the email: Okta's " span.mono { "email_verified" } ", Entra ID's " span.mono { "xms_edov" } " optional claim, or a " span.mono { "upn" } " in one of the verified domains below. Never for system administrators." }
                     div.warning role="note" { strong { "Risk: " } "turn this on only when the directory is your organisation's own single-tenant directory and its emails are managed by you. A directory where users can set their own email, or a multi-tenant app, lets an outsider claim a member's email and take over their account (the \"nOAuth\" class of takeover)." }
                 }, e))
-                (textarea_field("verified_domains", "Verified domains", &f.verified_domains, 3, html! {
-                    p.hint { "(Entra ID only) One per line: the custom domains verified in your tenant, e.g. org.example." }
-                }, e))
+                div data-provider="entra" {
+                    (textarea_field("verified_domains", "Verified domains", &f.verified_domains, 3, html! {
+                        p.hint { "(Entra ID only) One per line: the custom domains verified in your tenant, e.g. org.example." }
+                    }, e))
+                }
             }
             div.card {
                 h2 { "Forgot username or password email" }
