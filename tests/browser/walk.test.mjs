@@ -246,7 +246,7 @@ test("a first-time administrator's walk", async (t) => {
       await page.getByLabel('Redirect login URL').fill(`${BASE}/callback`);
       await page.getByLabel('Claim type').fill(ROLE_CLAIM);
       await page.getByLabel('Claim value').fill('iMIS_OIDC_Access');
-      await page.getByRole('checkbox', { name: 'Multi-factor authentication' }).uncheck();
+      await page.getByLabel('Multi-factor authentication').selectOption({ label: 'Off' });
 
       let result = await submit(page, page.getByRole('button', { name: 'Test connection' }));
       assert.equal(result.status, 422);
