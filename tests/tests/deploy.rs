@@ -268,7 +268,12 @@ fn tables_are_the_schema_with_retained_data() {
         let mut expected_indexes = BTreeMap::new();
         for index in spec.indexes {
             expected_attributes.insert(index.partition_key.to_owned());
-            expected_indexes.insert(index.name.to_owned(), vec![(index.partition_key.to_owned(), "HASH".to_owned())]);
+            let mut keys = vec![(index.partition_key.to_owned(), "HASH".to_owned())];
+            if let Some(sort_key) = index.sort_key {
+                expected_attributes.insert(sort_key.to_owned());
+                keys.push((sort_key.to_owned(), "RANGE".to_owned()));
+            }
+            expected_indexes.insert(index.name.to_owned(), keys);
         }
         let attributes: BTreeSet<String> = as_list(&p["AttributeDefinitions"])
             .iter()
