@@ -15,7 +15,7 @@ use crate::store::StoreResult;
 
 /// Rows one statement removes at most: small enough that a request waits a fraction of a
 /// millisecond behind it.
-pub const BATCH: usize = 256;
+pub const BATCH: usize = 64;
 /// How often the thread wakes to checkpoint.
 const TICK: StdDuration = StdDuration::from_secs(1);
 /// Sweeps run every this many ticks.
@@ -30,10 +30,10 @@ pub(super) fn start(db: Weak<Database>, path: PathBuf) {
         for tick in 1u32.. {
             std::thread::sleep(TICK);
             let Some(database) = db.upgrade() else { return };
-            if tick % SWEEP_EVERY == 0 {
-                if let Err(e) = sweep_all(&database) {
-                    tracing::warn!(error = %e, "sweeping expired rows failed");
-                }
+            if tick % SWEEP_EVERY == 0
+                && let Err(e) = sweep_all(&database)
+            {
+                tracing::warn!(error = %e, "sweeping expired rows failed");
             }
             drop(database);
             if let Err(e) = checkpoint(&mut checkpointer, &path) {
