@@ -306,8 +306,9 @@ fn tables_are_the_schema_with_retained_data() {
 }
 
 /// The DynamoDB and Secrets Manager calls the stores make (shared/src/store/aws/*.rs);
-/// transactional writes are authorised as PutItem/DeleteItem.
-const DYNAMODB_ACTIONS: &[&str] = &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"];
+/// transactional writes are authorised as PutItem/DeleteItem. No Scan: every list is a Query on
+/// an index, so no function may scan a table.
+const DYNAMODB_ACTIONS: &[&str] = &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"];
 const SECRETS_ACTIONS: &[&str] = &["GetSecretValue", "PutSecretValue", "CreateSecret", "DeleteSecret"];
 
 /// What one policy resource grants access to.
