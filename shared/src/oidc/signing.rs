@@ -289,6 +289,24 @@ mod tests {
     }
 
     #[test]
+    fn keys_stored_before_ec_keys_read_as_rsa_and_each_kind_publishes_its_jwk() {
+        let stored = json!({ "algorithm": "RS256", "keys": [{ "kid": "k1", "alg": "RS256", "private_pem": "x",
+            "n": "bW9k", "e": "AQAB", "created_at": 1, "retired_at": null }] });
+        let config: SigningConfig = serde_json::from_value(stored).unwrap();
+        assert_eq!(config.keys[0].public, PublicKey::Rsa { n: "bW9k".into(), e: "AQAB".into() });
+        let mut config = SigningConfig::default();
+        config.set_algorithm(SigningAlgorithm::ES256, NOW).unwrap();
+        config.set_algorithm(SigningAlgorithm::EdDSA, NOW).unwrap();
+        let jwks = config.jwks(NOW);
+        let kinds: Vec<(&str, &str)> =
+            jwks["keys"].as_array().unwrap().iter().map(|k| (k["kty"].as_str().unwrap(), k["alg"].as_str().unwrap())).collect();
+        assert_eq!(kinds, [("EC", "ES256"), ("OKP", "EdDSA")]);
+        let round_trip: SigningConfig = serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+        assert_eq!(round_trip.keys.iter().map(|k| k.public.clone()).collect::<Vec<_>>(),
+            config.keys.iter().map(|k| k.public.clone()).collect::<Vec<_>>(), "EC and OKP keys read back as written");
+    }
+
+    #[test]
     fn half_hash_matches_the_spec_example_length() {
         assert_eq!(SigningAlgorithm::RS256.half_hash("x").len(), 22);
         assert_eq!(SigningAlgorithm::HS512.half_hash("x").len(), 43);

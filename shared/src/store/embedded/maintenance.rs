@@ -3,7 +3,7 @@
 //! table size, and the request mutex is held for one batch only), and the WAL is
 //! checkpointed through a second connection, which does not block the writers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Weak;
 use std::sync::atomic::Ordering;
 use std::time::Duration as StdDuration;
@@ -56,7 +56,7 @@ fn sweep_all(db: &Database) -> StoreResult<()> {
 }
 
 /// Copies the WAL into the database without waiting for readers or writers (PASSIVE).
-fn checkpoint(conn: &mut Option<Connection>, path: &PathBuf) -> rusqlite::Result<()> {
+fn checkpoint(conn: &mut Option<Connection>, path: &Path) -> rusqlite::Result<()> {
     if conn.is_none() {
         let fresh = Connection::open(path)?;
         fresh.busy_timeout(StdDuration::from_millis(100))?;
