@@ -298,12 +298,19 @@ mod tests {
         config.set_algorithm(SigningAlgorithm::ES256, NOW).unwrap();
         config.set_algorithm(SigningAlgorithm::EdDSA, NOW).unwrap();
         let jwks = config.jwks(NOW);
-        let kinds: Vec<(&str, &str)> =
-            jwks["keys"].as_array().unwrap().iter().map(|k| (k["kty"].as_str().unwrap(), k["alg"].as_str().unwrap())).collect();
+        let kinds: Vec<(&str, &str)> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| (k["kty"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+            .collect();
         assert_eq!(kinds, [("EC", "ES256"), ("OKP", "EdDSA")]);
         let round_trip: SigningConfig = serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
-        assert_eq!(round_trip.keys.iter().map(|k| k.public.clone()).collect::<Vec<_>>(),
-            config.keys.iter().map(|k| k.public.clone()).collect::<Vec<_>>(), "EC and OKP keys read back as written");
+        assert_eq!(
+            round_trip.keys.iter().map(|k| k.public.clone()).collect::<Vec<_>>(),
+            config.keys.iter().map(|k| k.public.clone()).collect::<Vec<_>>(),
+            "EC and OKP keys read back as written"
+        );
     }
 
     #[test]
