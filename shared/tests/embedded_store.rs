@@ -38,3 +38,44 @@ async fn secrets_file_is_private_and_survives_reopening() {
     assert_eq!(reopened.secrets.get("k").await.unwrap().unwrap().expose(), "v");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
+    use gatehouse::grants::{FamilyId, GrantClient, TokenGrant};
+    use gatehouse::store::GrantStore as _;
+    use gatehouse::store::embedded::{Database, maintenance};
+    use time::{Duration, macros::datetime};
+
+    let dir = temp_dir("sweep");
+    let db = Database::open(&dir, Retention::default()).unwrap();
+    let t0 = datetime!(2026-01-01 12:00 UTC);
+    let grant = |expires_at| TokenGrant {
+        client_id: GrantClient::Admin,
+        contact_id: gatehouse::contact::ContactId::new_random(),
+        scope: gatehouse::scope::Scopes::parse("openid offline_access"),
+        family: FamilyId::generate().unwrap(),
+        auth_time: t0,
+        expires_at,
+        public_client: false,
+        credential: Default::default(),
+        sid: None,
+        method: Default::default(),
+    };
+    assert_eq!(maintenance::sweep(&db, 256).unwrap(), 0, "before any request there is no `now` to sweep by");
+    let expired = 600;
+    for _ in 0..expired {
+        let token = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
+        db.put_refresh_token(&token, &grant(t0)).await.unwrap();
+    }
+    let live = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
+    db.put_refresh_token(&live, &grant(t0 + Duration::days(30))).await.unwrap();
+    // A request two hours later: the expired tokens are past the hour spent items are kept.
+    let later = t0 + Duration::hours(2);
+    assert!(db.get_refresh_token(&live, later).await.unwrap().is_some());
+    db.redeem_refresh_token(&gatehouse::secret::OpaqueToken::generate().unwrap().digest(), later).await.unwrap();
+    let batches: Vec<usize> =
+        std::iter::from_fn(|| Some(maintenance::sweep(&db, 256).unwrap())).take_while(|removed| *removed > 0).collect();
+    assert_eq!(batches, [256, 256, 88], "each call removes at most one batch");
+    assert!(db.get_refresh_token(&live, later).await.unwrap().is_some(), "the live token stays");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

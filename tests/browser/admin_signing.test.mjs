@@ -1,5 +1,6 @@
 // The Signing keys and Outbox pages in a real browser: the ID token algorithm (HS512 with each
-// registration's own key by default; RS256 / RS512 with Gatehouse's keys), rotation behind a
+// registration's own key by default; ES256 (recommended), EdDSA, RS256 / RS512 with Gatehouse's
+// keys), rotation behind a
 // confirm page with the previous key still published at /jwks, and the mail Gatehouse sent.
 //
 // The algorithm is server-wide: the test puts HS512 back when it ends.
@@ -53,11 +54,14 @@ test('the administrator chooses the signing algorithm and rotates the key', asyn
     assert.ok(await page.getByRole('radio', { name: 'HS512' }).isChecked());
     await page.getByRole('radio', { name: 'RS256' }).waitFor();
     await page.getByRole('radio', { name: 'RS512' }).waitFor();
+    await page.getByRole('radio', { name: 'ES256' }).waitFor();
+    await page.getByRole('radio', { name: 'EdDSA' }).waitFor();
+    assert.match(await mainText(page), /Recommended for new deployments\. ECDSA P-256/);
     assert.match(await mainText(page), /HMAC SHA 512 with each app registration's own JWT Signing Key \(the default\)/);
     assert.equal(await page.getByRole('link', { name: 'Rotate' }).count(), 0, 'no Rotate button for HS512');
     const refused = await page.goto('/admin/signing/rotate');
     assert.equal(refused.status(), 409);
-    assert.match(await page.locator('.flash.error').innerText(), /Rotation is for RS256 and RS512/);
+    assert.match(await page.locator('.flash.error').innerText(), /Rotation is for Gatehouse's own keys/);
   });
 
   let firstKid;

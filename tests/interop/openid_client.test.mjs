@@ -126,6 +126,41 @@ test('discovery lists only the algorithm ID tokens are signed with', async () =>
   }
 });
 
+for (const [alg, kty] of [['ES256', 'EC'], ['EdDSA', 'OKP']]) {
+  test(`authorization code + PKCE, ${alg} ID token verified by openid-client through /jwks`, async () => {
+    await setSigning(alg);
+    const fixture = await createFixture();
+    const config = await configFor(fixture, {
+      auth: 'basic',
+      metadata: { id_token_signed_response_alg: alg },
+      execute: [client.enableNonRepudiationChecks],
+    });
+    assert.deepEqual(config.serverMetadata().id_token_signing_alg_values_supported, [alg]);
+    const { location, codeVerifier, state, nonce } = await authorize(config, fixture);
+    const tokens = await client.authorizationCodeGrant(config, location, {
+      pkceCodeVerifier: codeVerifier,
+      expectedState: state,
+      expectedNonce: nonce,
+      idTokenExpected: true,
+    });
+    const { header } = decodeJwt(tokens.id_token);
+    assert.equal(header.alg, alg);
+    const jwks = await (await fetch(`${BASE}/jwks`)).json();
+    const published = jwks.keys.find((k) => k.kid === header.kid);
+    assert.equal(published.kty, kty);
+    assert.equal(published.alg, alg);
+    assert.equal(published.d, undefined, 'only the public half is published');
+    const claims = tokens.claims();
+    assertIdentityClaims(claims, fixture);
+    assert.equal(claims.at_hash, halfHash(tokens.access_token, alg));
+    // openid-client verified the signature (non-repudiation checks); check it independently too.
+    assert.equal((await verifyWithJwks(tokens.id_token)).payload.sub, fixture.member.id);
+    const [header64, , signature64] = tokens.id_token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url');
+    await assert.rejects(verifyWithJwks(`${header64}.${forged}.${signature64}`), /does not verify/);
+  });
+}
+
 test('HS512 keyed by the client secret (id_token_hmac_key): openid-client with its defaults', async () => {
   await setSigning('HS512');
   const fixture = await createFixture({ idTokenHmacKey: 'client_secret' });

@@ -238,19 +238,21 @@ export function verifyHs512(jwt, key) {
 /** Verifies an RS256/RS512 JWT against the server's /jwks; returns its header and claims. */
 export async function verifyWithJwks(jwt) {
   const { header, payload, signingInput, signature } = decodeJwt(jwt);
-  const hash = { RS256: 'sha256', RS512: 'sha512' }[header.alg];
-  if (!hash) throw new Error(`alg ${header.alg} is not an RSA algorithm`);
+  // Ed25519 names no separate hash (null); ES256 signatures are r || s (JWS), not DER.
+  const hash = { RS256: 'sha256', RS512: 'sha512', ES256: 'sha256', EdDSA: null }[header.alg];
+  if (hash === undefined) throw new Error(`alg ${header.alg} is not an asymmetric algorithm`);
   const jwks = await (await fetch(`${BASE}/jwks`)).json();
   const jwk = jwks.keys.find((k) => k.kid === header.kid);
   if (!jwk) throw new Error(`kid ${header.kid} is not in /jwks`);
-  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
+  const key = header.alg === 'ES256' ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey;
   if (!verify(hash, Buffer.from(signingInput), key, signature)) throw new Error(`${header.alg} signature does not verify`);
   return { header, payload };
 }
 
 /** at_hash / c_hash: base64url of the left half of the alg's hash of the value (OIDC Core 3.1.3.6). */
 export function halfHash(value, alg) {
-  const hash = { HS256: 'sha256', RS256: 'sha256', HS384: 'sha384', RS384: 'sha384', HS512: 'sha512', RS512: 'sha512' }[alg];
+  const hash = { HS256: 'sha256', RS256: 'sha256', ES256: 'sha256', HS384: 'sha384', RS384: 'sha384', HS512: 'sha512', RS512: 'sha512', EdDSA: 'sha512' }[alg];
   const digest = createHash(hash).update(value, 'ascii').digest();
   return b64url(digest.subarray(0, digest.length / 2));
 }

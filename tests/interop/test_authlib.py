@@ -238,11 +238,11 @@ def claims_options(metadata: dict, fx: Fixture) -> dict:
     }
 
 
-def validate_rs256_id_token(id_token: str, metadata: dict, fx: Fixture, params: dict, cls=CodeIDToken):
+def validate_rs256_id_token(id_token: str, metadata: dict, fx: Fixture, params: dict, cls=CodeIDToken, alg="RS256"):
     """Verifies the signature through /jwks (joserfc), then the claims with Authlib's OIDC classes."""
     jwks = requests.get(metadata["jwks_uri"], timeout=TIMEOUT).json()
-    token = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=["RS256"])
-    assert token.header["alg"] == "RS256" and token.header["kid"] in {k["kid"] for k in jwks["keys"]}
+    token = jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=[alg])
+    assert token.header["alg"] == alg and token.header["kid"] in {k["kid"] for k in jwks["keys"]}
     claims = cls(token.claims, token.header, claims_options(metadata, fx), {"client_id": fx.client_id, **params})
     claims.validate(leeway=60)
     return claims
@@ -314,6 +314,28 @@ def test_code_flow_pkce_rs256_verified_through_jwks(admin, metadata, make_fixtur
     assert info["given_name"] == "Bob"
     assert info["address"] == {"locality": "Leeds"}
     assert info["roles"] == ["Staff", "Volunteer"]
+
+
+@pytest.mark.parametrize("alg,kty", [("ES256", "EC"), ("EdDSA", "OKP")])
+def test_code_flow_with_elliptic_curve_id_tokens_verified_through_jwks(admin, metadata, make_fixture, alg, kty):
+    set_signing(admin, alg)
+    fx = make_fixture()
+    session = oauth_session(fx, auth="client_secret_basic")
+    token, nonce, _ = code_flow(session, fx, metadata)
+    claims = validate_rs256_id_token(
+        token["id_token"], metadata, fx, {"nonce": nonce, "access_token": token["access_token"]}, alg=alg
+    )
+    assert_member_claims(claims, fx)
+    # Authlib checked at_hash: the left half of SHA-256 for ES256, of SHA-512 for Ed25519.
+    assert "at_hash" in claims
+    wrong_at = CodeIDToken(dict(claims), claims.header, claims_options(metadata, fx),
+                           {"client_id": fx.client_id, "nonce": nonce, "access_token": "another-token"})
+    with pytest.raises(InvalidClaimError):
+        wrong_at.validate(leeway=60)
+    jwks = requests.get(metadata["jwks_uri"], timeout=TIMEOUT).json()
+    published = next(k for k in jwks["keys"] if k["kid"] == claims.header["kid"])
+    assert published["kty"] == kty and published["alg"] == alg and "d" not in published
+    set_signing(admin, "HS512")
 
 
 def test_hs512_id_token_verified_with_registration_key_client_secret_post(admin, metadata, make_fixture):

@@ -50,13 +50,13 @@ except urllib.error.HTTPError:
 PY
 }
 
-# The recorded PID, if that process is still our moto_server (not a reused PID).
+# The recorded PID, if that process is still our moto server (not a reused PID).
 running_pid() {
     [[ -f "$pid_file" ]] || return 1
     local pid
     pid="$(cat "$pid_file")"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q "$venv/bin/moto_server" || return 1
+    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q "moto_serial.py" || return 1
     echo "$pid"
 }
 
@@ -86,8 +86,9 @@ start() {
     mkdir -p "$state_dir"
     local port
     port="$(free_port)"
-    # setsid: the server outlives this script and the shell that eval'd it.
-    setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log_file" 2>&1 </dev/null &
+    # setsid: the server outlives this script and the shell that eval'd it. moto_serial.py is
+    # moto_server answering one request at a time (why: see that file).
+    setsid "$venv/bin/python" "$root/tests/support/moto_serial.py" 127.0.0.1 "$port" >"$log_file" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" >"$pid_file"
     echo "$port" >"$port_file"

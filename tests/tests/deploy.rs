@@ -268,7 +268,12 @@ fn tables_are_the_schema_with_retained_data() {
         let mut expected_indexes = BTreeMap::new();
         for index in spec.indexes {
             expected_attributes.insert(index.partition_key.to_owned());
-            expected_indexes.insert(index.name.to_owned(), vec![(index.partition_key.to_owned(), "HASH".to_owned())]);
+            let mut keys = vec![(index.partition_key.to_owned(), "HASH".to_owned())];
+            if let Some(sort_key) = index.sort_key {
+                expected_attributes.insert(sort_key.to_owned());
+                keys.push((sort_key.to_owned(), "RANGE".to_owned()));
+            }
+            expected_indexes.insert(index.name.to_owned(), keys);
         }
         let attributes: BTreeSet<String> = as_list(&p["AttributeDefinitions"])
             .iter()
@@ -301,8 +306,9 @@ fn tables_are_the_schema_with_retained_data() {
 }
 
 /// The DynamoDB and Secrets Manager calls the stores make (shared/src/store/aws/*.rs);
-/// transactional writes are authorised as PutItem/DeleteItem.
-const DYNAMODB_ACTIONS: &[&str] = &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"];
+/// transactional writes are authorised as PutItem/DeleteItem. No Scan: every list is a Query on
+/// an index, so no function may scan a table.
+const DYNAMODB_ACTIONS: &[&str] = &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"];
 const SECRETS_ACTIONS: &[&str] = &["GetSecretValue", "PutSecretValue", "CreateSecret", "DeleteSecret"];
 
 /// What one policy resource grants access to.

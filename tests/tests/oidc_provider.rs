@@ -418,7 +418,7 @@ both_backends!(rs256_tokens_verify_through_jwks_and_rotation_keeps_old_keys, |se
 
 both_backends!(discovery_lists_only_the_configured_algorithm, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
-    for algorithm in ["RS512", "RS256", "HS512"] {
+    for algorithm in ["RS512", "RS256", "ES256", "EdDSA", "HS512"] {
         assert_eq!(admin.put("/admin/api/signing", &json!({"algorithm": algorithm})).await.0, 200);
         let response = admin.get_raw("/.well-known/openid-configuration").await;
         let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -6,8 +6,15 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA512,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header};
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};
@@ -21,8 +28,46 @@ pub enum Signer {
     /// Each registration's own HS512 key (its JWT signing key or client secret, as its
     /// `id_token_hmac_key` says), given at signing time.
     Hs512,
-    /// The active RSA key, its PEM already decoded.
-    Rsa { algorithm: SigningAlgorithm, kid: String, key: EncodingKey },
+    /// The active key, parsed once: parsing an RSA key costs more than signing with it, and
+    /// `jsonwebtoken::encode` would parse it again for every token.
+    Asymmetric { algorithm: SigningAlgorithm, kid: String, key: KeyPair },
+}
+
+/// A parsed private key.
+pub enum KeyPair {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
+impl KeyPair {
+    fn parse(algorithm: SigningAlgorithm, pkcs8: &[u8]) -> Result<Self, SigningError> {
+        let unreadable = |e: aws_lc_rs::error::KeyRejected| SigningError::Sign(format!("the key is unreadable: {e}"));
+        Ok(match algorithm {
+            SigningAlgorithm::HS512 => return Err(SigningError::NoActiveKey("HS512")),
+            SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => {
+                Self::Rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(unreadable)?)
+            }
+            SigningAlgorithm::ES256 => {
+                Self::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8).map_err(unreadable)?)
+            }
+            SigningAlgorithm::EdDSA => Self::Ed(Ed25519KeyPair::from_pkcs8(pkcs8).map_err(unreadable)?),
+        })
+    }
+
+    fn sign(&self, algorithm: SigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let failed = |_| SigningError::Sign("the signature could not be made".into());
+        match self {
+            Self::Rsa(pair) => {
+                let padding = if algorithm == SigningAlgorithm::RS512 { &RSA_PKCS1_SHA512 } else { &RSA_PKCS1_SHA256 };
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(padding, &SystemRandom::new(), message, &mut signature).map_err(failed)?;
+                Ok(signature)
+            }
+            Self::Ec(pair) => Ok(pair.sign(&SystemRandom::new(), message).map_err(failed)?.as_ref().to_vec()),
+            Self::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
 }
 
 impl Signer {
@@ -32,33 +77,39 @@ impl Signer {
             return Ok(Self::Hs512);
         }
         let active = config.active_key().ok_or(SigningError::NoActiveKey(alg.name()))?;
-        let key = EncodingKey::from_rsa_pem(active.private_pem.expose().as_bytes())
-            .map_err(|e| SigningError::Sign(e.to_string()))?;
-        Ok(Self::Rsa { algorithm: alg, kid: active.kid.clone(), key })
+        let key = KeyPair::parse(alg, &active.private_der()?)?;
+        Ok(Self::Asymmetric { algorithm: alg, kid: active.kid.clone(), key })
     }
 
     pub fn algorithm(&self) -> SigningAlgorithm {
         match self {
             Self::Hs512 => SigningAlgorithm::HS512,
-            Self::Rsa { algorithm, .. } => *algorithm,
+            Self::Asymmetric { algorithm, .. } => *algorithm,
         }
     }
 
     /// Signs `claims`; `registration_key` (the registration's HS512 key) is needed for HS512 only.
     pub fn sign(&self, claims: &Value, registration_key: Option<&SecretString>) -> Result<String, SigningError> {
-        let encoded = match self {
+        match self {
             Self::Hs512 => {
                 let secret = registration_key.ok_or(SigningError::NoActiveKey("HS512"))?;
                 let key = EncodingKey::from_secret(secret.expose().as_bytes());
                 jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS512), claims, &key)
+                    .map_err(|e| SigningError::Sign(e.to_string()))
             }
-            Self::Rsa { algorithm, kid, key } => {
-                let mut header = Header::new(algorithm.jwt());
-                header.kid = Some(kid.clone());
-                jsonwebtoken::encode(&header, claims, key)
+            Self::Asymmetric { algorithm, kid, key } => {
+                // The JWS compact serialisation (RFC 7515 §7.1), as `jsonwebtoken::encode` writes it.
+                let header = json!({ "typ": "JWT", "alg": algorithm.name(), "kid": kid });
+                let part = |value: &Value| {
+                    serde_json::to_vec(value)
+                        .map(|json| URL_SAFE_NO_PAD.encode(json))
+                        .map_err(|e| SigningError::Sign(e.to_string()))
+                };
+                let message = format!("{}.{}", part(&header)?, part(claims)?);
+                let signature = key.sign(*algorithm, message.as_bytes())?;
+                Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
             }
-        };
-        encoded.map_err(|e| SigningError::Sign(e.to_string()))
+        }
     }
 }
 
@@ -131,12 +182,23 @@ mod tests {
     }
 
     #[test]
-    fn rsa_signs_with_the_active_kid() {
-        let config = rsa_config();
-        let signer = Signer::new(&config).unwrap();
-        let token = signer.sign(&serde_json::json!({ "sub": "s" }), None).unwrap();
-        let header = jsonwebtoken::decode_header(&token).unwrap();
-        assert_eq!(header.kid.as_deref(), Some(config.active_key().unwrap().kid.as_str()));
-        assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    fn every_asymmetric_algorithm_signs_with_the_active_kid_and_verifies_with_the_published_key() {
+        for algorithm in SigningAlgorithm::ALL.into_iter().filter(|a| a.is_asymmetric()) {
+            let mut config = SigningConfig::default();
+            config.set_algorithm(algorithm, NOW).unwrap();
+            let signer = Signer::new(&config).unwrap();
+            let token = signer.sign(&serde_json::json!({ "sub": "s", "aud": "a" }), None).unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            let active = config.active_key().unwrap();
+            assert_eq!(header.kid.as_deref(), Some(active.kid.as_str()), "{algorithm:?}");
+            assert_eq!(header.alg, algorithm.jwt());
+            let mut validation = jsonwebtoken::Validation::new(algorithm.jwt());
+            validation.required_spec_claims.clear();
+            validation.validate_exp = false;
+            validation.set_audience(&["a"]);
+            let key = active.public.decoding_key().unwrap();
+            let claims = jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap().claims;
+            assert_eq!(claims["sub"], "s", "{algorithm:?}");
+        }
     }
 }

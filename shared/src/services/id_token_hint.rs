@@ -70,17 +70,17 @@ pub async fn verify(stores: &Stores, issuer: &str, token: &str, now: OffsetDateT
             let key = secrets.id_token_hmac_key(registration.settings.id_token_hmac_key);
             DecodingKey::from_secret(key.expose().as_bytes())
         }
-        Algorithm::RS256 | Algorithm::RS512 => {
+        Algorithm::RS256 | Algorithm::RS512 | Algorithm::ES256 | Algorithm::EdDSA => {
             let kid = header.kid.as_deref().ok_or(bad("id_token_hint names no key"))?;
             let config = signing_config(stores).await?;
             let cutoff = (now - RETIRED_KEY_GRACE).unix_timestamp();
-            let rsa = config
+            let published = config
                 .keys
                 .iter()
                 .filter(|k| k.retired_at.is_none_or(|at| at > cutoff))
                 .find(|k| k.kid == kid && k.alg.jwt() == header.alg && k.alg != SigningAlgorithm::HS512)
                 .ok_or(bad("id_token_hint is signed with a key Gatehouse does not publish"))?;
-            DecodingKey::from_rsa_components(&rsa.n, &rsa.e).map_err(|_| bad("the signing key cannot be read"))?
+            published.public.decoding_key().ok_or(bad("the signing key cannot be read"))?
         }
         _ => return Err(bad("id_token_hint uses an algorithm Gatehouse does not sign with")),
     };

@@ -292,7 +292,7 @@ pub async fn app_signer(
                 .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?;
             Some(secrets.id_token_hmac_key(registration.settings.id_token_hmac_key).clone())
         }
-        SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => None,
+        SigningAlgorithm::RS256 | SigningAlgorithm::RS512 | SigningAlgorithm::ES256 | SigningAlgorithm::EdDSA => None,
     };
     Ok((signer, registration_key))
 }

@@ -463,6 +463,21 @@ pub async fn event_log(stores: &Stores) {
         ["e1"],
         "paged"
     );
+    // Paging with the cursor while newer entries arrive: every older entry exactly once.
+    for n in 10..35 {
+        stores.logs.append(&entry(n, Level::Info, "paged entry")).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = LogFilter { contains: Some("paged".into()), limit: 10, ..Default::default() };
+    for round in 0.. {
+        let page = stores.logs.search(&cursor, now).await.unwrap();
+        stores.logs.append(&entry(40 + round, Level::Info, "paged entry, newer")).await.unwrap();
+        let Some(last) = page.last() else { break };
+        cursor.before = Some(last.sort_key());
+        seen.extend(page.iter().map(|e| e.id.clone()));
+    }
+    let expected: Vec<String> = (10..35).rev().map(|n| format!("e{n}")).collect();
+    assert_eq!(seen, expected, "each entry once, newest first, across pages");
     let much_later = T0 + stores.retention.log + Duration::hours(1);
     assert!(
         stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, much_later).await.unwrap().is_empty(),

@@ -1,4 +1,4 @@
-//! `/admin/api/signing`: which algorithm signs ID tokens, and RSA key rotation.
+//! `/admin/api/signing`: which algorithm signs ID tokens, and key rotation.
 
 use axum::Router;
 use axum::extract::State;
@@ -25,7 +25,7 @@ pub fn routes() -> Router<SharedState> {
 #[serde(deny_unknown_fields)]
 #[schema(as = SigningInput)]
 pub struct SigningBody {
-    /// `HS512`, `RS256` or `RS512`.
+    /// `HS512`, `ES256` (recommended for new deployments), `EdDSA`, `RS256` or `RS512`.
     #[schema(value_type = String)]
     algorithm: SigningAlgorithm,
 }

@@ -274,7 +274,7 @@ pub struct SigningKeyView {
     pub active: bool,
 }
 
-/// The signing algorithm (`HS512`, `RS256`, `RS512`) and Gatehouse's RSA keys.
+/// The signing algorithm (`HS512`, `ES256`, `EdDSA`, `RS256`, `RS512`) and Gatehouse's keys.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = Signing)]
 pub struct SigningView {

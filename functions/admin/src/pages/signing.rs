@@ -1,5 +1,6 @@
 //! `/admin/signing`: which algorithm signs ID tokens (HS512 with each registration's own key,
-//! the seed's default, or RS256 / RS512 with Gatehouse's keys), the keys, and rotation.
+//! the seed's default, or ES256 (recommended), EdDSA, RS256 or RS512 with Gatehouse's keys),
+//! the keys, and rotation.
 
 use axum::Router;
 use axum::routing::get;
@@ -23,14 +24,21 @@ const ALGORITHMS: &[(SigningAlgorithm, &str)] = &[
         "HMAC SHA 512 with each app registration's own JWT Signing Key (the default), or with its Client Secret where the registration chooses that (HS512 ID Token Key; what standard libraries expect). The third party verifies ID tokens with the key its registration names.",
     ),
     (
+        SigningAlgorithm::ES256,
+        "Recommended for new deployments. ECDSA P-256 SHA 256 with Gatehouse's own key pair: the fastest to sign and the smallest keys and tokens. Apps verify ID tokens with the public keys published at /jwks; registrations no longer show a JWT Signing Key.",
+    ),
+    (
+        SigningAlgorithm::EdDSA,
+        "Ed25519 with Gatehouse's own key pair, published at /jwks. Fast and compact, but some older client libraries do not verify it yet.",
+    ),
+    (
         SigningAlgorithm::RS256,
-        "RSA SHA 256 with Gatehouse's own key pair. Apps verify ID tokens with the public keys published at /jwks; registrations no longer show a JWT Signing Key.",
+        "RSA SHA 256 with Gatehouse's own key pair, published at /jwks: for apps whose libraries only know RSA. Slower to sign than ES256.",
     ),
     (SigningAlgorithm::RS512, "RSA SHA 512 with Gatehouse's own key pair, published at /jwks like RS256."),
 ];
 
-const HS512_ROTATE: &str =
-    "Rotation is for RS256 and RS512: with HS512, regenerate a registration's JWT Signing Key on its page";
+const HS512_ROTATE: &str = "Rotation is for Gatehouse's own keys (ES256, EdDSA, RS256, RS512): with HS512, regenerate a registration's JWT Signing Key on its page";
 
 fn grace_hours() -> i64 {
     RETIRED_KEY_GRACE.whole_hours()
@@ -54,7 +62,7 @@ async fn read(ctx: Ctx) -> Result<Response, PageError> {
 
 async fn set_algorithm(ctx: Ctx, CsrfForm(form): CsrfForm<AlgorithmForm>) -> Result<Response, PageError> {
     let Some(algorithm) = ALGORITHMS.iter().map(|(a, _)| *a).find(|a| a.name() == form.algorithm) else {
-        let error = FormError::invalid(Invalid::new("algorithm", "choose HS512, RS256 or RS512"));
+        let error = FormError::invalid(Invalid::new("algorithm", "choose HS512, ES256, EdDSA, RS256 or RS512"));
         return Ok(show(&ctx, error.status, &service::get(&ctx.state).await?, Some(&error)));
     };
     service::set_algorithm(&ctx.state, algorithm, ctx.now).await?;
@@ -110,7 +118,7 @@ fn keys(config: &SigningConfig, now: i64) -> Markup {
         div.card {
             h2 { "Keys" }
             @if config.keys.is_empty() {
-                p { "There are no RSA keys: with HS512 each app registration's own JWT Signing Key signs its ID tokens." }
+                p { "There are no Gatehouse keys: with HS512 each app registration's own JWT Signing Key signs its ID tokens." }
             } @else {
                 div.table-scroll { table.stack {
                     thead { tr { th { "Key ID (kid)" } th { "Algorithm" } th { "Created (UTC)" } th { "Retired (UTC)" } th { "Active" } } }
@@ -137,7 +145,7 @@ fn keys(config: &SigningConfig, now: i64) -> Markup {
             @if config.algorithm.is_asymmetric() {
                 div.actions { a.button.secondary href="/admin/signing/rotate" { "Rotate" } }
             } @else {
-                p.hint { "Rotation is for RS256 and RS512. With HS512, regenerate a registration's JWT Signing Key on its page instead." }
+                p.hint { "Rotation is for ES256, EdDSA, RS256 and RS512. With HS512, regenerate a registration's JWT Signing Key on its page instead." }
             }
         }
     }

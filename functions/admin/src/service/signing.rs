@@ -1,4 +1,4 @@
-//! Which algorithm signs ID tokens, and RSA key rotation.
+//! Which algorithm signs ID tokens, and key rotation.
 
 use gatehouse::app::AppState;
 use gatehouse::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};

@@ -2,7 +2,9 @@
 //! per claimed username (`username#<lowercased username>`) and external id
 //! (`external#<external id>`), each naming its contact. Every write changes the contact and
 //! its markers in one transaction whose conditions refuse a marker that exists, so a username
-//! or external id can never be claimed twice, even by racing writers.
+//! or external id can never be claimed twice, even by racing writers. Contact items (not
+//! markers) carry `listing` and `username_key`, so the list reads the `by_username` index in
+//! username order, a page at a time, and stops once it has enough.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -17,6 +19,9 @@ use crate::store::{ContactStore, StoreError, StoreResult, Taken};
 
 const PK: &str = schema::CONTACTS.partition_key;
 const EMAIL_KEY: &str = schema::CONTACTS_BY_EMAIL.partition_key;
+const USERNAME_KEY: &str = "username_key";
+/// Items one page of the list reads: a screenful, or a little more when a search skips some.
+const LIST_PAGE: i32 = 100;
 /// Lowercased username, email and names, for `list`'s substring search.
 const SEARCH: &str = "search";
 /// On a marker: the id of the contact that holds the username or external id.
@@ -107,6 +112,8 @@ impl ContactsTable {
             (PK.to_owned(), string(contact_key(contact.id))),
             (DOC.to_owned(), string(doc)),
             (SEARCH.to_owned(), string(search_text(contact))),
+            (schema::LISTING.to_owned(), string(schema::LISTED)),
+            (USERNAME_KEY.to_owned(), string(contact.username_key())),
         ]);
         // An empty key is not allowed in an index, and an unset one keeps the contact out of it.
         if let Some(email) = contact.email_key() {
@@ -342,32 +349,30 @@ impl ContactStore for ContactsTable {
         let search = normalize_key(search);
         let mut request = self
             .client
-            .scan()
+            .query()
             .table_name(&self.table)
-            .consistent_read(true)
-            .projection_expression("#doc")
-            .expression_attribute_names("#doc", DOC)
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":contact", string(CONTACT_PREFIX));
-        // Markers share the table; only contact items have the prefix.
-        request = if search.is_empty() {
-            request.filter_expression("begins_with(#pk, :contact)")
-        } else {
-            request
-                .filter_expression("begins_with(#pk, :contact) AND contains(#search, :search)")
+            .index_name(schema::CONTACTS_BY_USERNAME.name)
+            .key_condition_expression("#listing = :listed")
+            .expression_attribute_names("#listing", schema::LISTING)
+            .expression_attribute_values(":listed", string(schema::LISTED));
+        // Without a search the first `limit` items are the answer; with one, pages of LIST_PAGE.
+        let wanted = i32::try_from(limit).unwrap_or(i32::MAX).max(1);
+        request = request.limit(if search.is_empty() { wanted.min(LIST_PAGE) } else { LIST_PAGE });
+        if !search.is_empty() {
+            request = request
+                .filter_expression("contains(#search, :search)")
                 .expression_attribute_names("#search", SEARCH)
-                .expression_attribute_values(":search", string(search))
-        };
+                .expression_attribute_values(":search", string(search));
+        }
         let mut pages = request.into_paginator().send();
         let mut contacts = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("Scan", &self.table, e))?;
+        while contacts.len() < limit {
+            let Some(page) = pages.next().await else { break };
+            let page = page.map_err(|e| sdk_error("Query", &self.table, e))?;
             for item in page.items() {
                 contacts.push(decode(item)?);
             }
         }
-        // DynamoDB scans in no order, so the whole match set is sorted before the limit.
-        contacts.sort_by_cached_key(Contact::username_key);
         contacts.truncate(limit);
         Ok(contacts)
     }

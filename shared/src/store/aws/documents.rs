@@ -1,9 +1,11 @@
-//! Saved queries and registrations: one item per record, keyed by one string attribute.
+//! Saved queries and registrations: one item per record, keyed by one string attribute, and
+//! listed through an index whose one partition holds every item in key order.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 
+use super::schema::{IndexSpec, LISTED, LISTING};
 use super::{DOC, Item, sdk_error, string, string_attribute};
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, Registration};
@@ -15,6 +17,8 @@ pub struct DocumentTable {
     pub client: Client,
     pub table: String,
     pub key: &'static str,
+    /// The index that lists every item.
+    pub listing: IndexSpec,
 }
 
 impl DocumentTable {
@@ -47,6 +51,7 @@ impl DocumentTable {
             .table_name(&self.table)
             .item(self.key, string(id))
             .item(DOC, string(doc))
+            .item(LISTING, string(LISTED))
             .condition_expression(condition)
             .expression_attribute_names("#key", self.key)
             .send()
@@ -72,20 +77,21 @@ impl DocumentTable {
         Ok(output.attributes().is_some_and(|old| !old.is_empty()))
     }
 
-    /// Every record, in no particular order.
+    /// Every record, in key order, a page of the listing index at a time.
     async fn all_docs(&self) -> StoreResult<Vec<String>> {
         let mut pages = self
             .client
-            .scan()
+            .query()
             .table_name(&self.table)
-            .projection_expression("#doc")
-            .expression_attribute_names("#doc", DOC)
-            .consistent_read(true)
+            .index_name(self.listing.name)
+            .key_condition_expression("#listing = :listed")
+            .expression_attribute_names("#listing", LISTING)
+            .expression_attribute_values(":listed", string(LISTED))
             .into_paginator()
             .send();
         let mut docs = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("Scan", &self.table, e))?;
+            let page = page.map_err(|e| sdk_error("Query", &self.table, e))?;
             for item in page.items() {
                 docs.push(doc_of(item)?);
             }

@@ -315,8 +315,8 @@ impl GrantStore for EphemeralTable {
 }
 
 /// Log entries are items `log#<time>#<id>` that DynamoDB's TTL removes after the retention.
-/// Searching scans for them: the log of sign-ins is small next to a table scan's page, and an
-/// index keyed by day would be the step up if it is not.
+/// Each also carries its month (`bucket`) and `sort_key`, so a search is a Query on the
+/// `by_time` index, newest first, month by month, that stops once a page is full.
 #[async_trait]
 impl LogStore for EphemeralTable {
     async fn append(&self, entry: &LogEntry) -> StoreResult<()> {
@@ -325,7 +325,8 @@ impl LogStore for EphemeralTable {
             .table_name(&self.table)
             .item(self.pk(), string(format!("log#{}", entry.sort_key())))
             .item(DOC, string(to_json(entry)?))
-            .item("occurred_at", number(entry.occurred_at.unix_timestamp()))
+            .item(BUCKET, string(bucket(LOG, entry.occurred_at)))
+            .item(SORT_KEY, string(entry.sort_key()))
             .item(EXPIRES_AT, number((entry.occurred_at + self.retention.log).unix_timestamp()))
             .send()
             .await
@@ -334,15 +335,26 @@ impl LogStore for EphemeralTable {
     }
 
     async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
+        let oldest = now - self.retention.log;
+        let from = filter.from.map_or(oldest, |f| f.max(oldest));
+        let mut newest = filter.to.unwrap_or(now);
+        let mut upper = format!("{:012}$", filter.to.map_or(i64::MAX, |t| t.unix_timestamp()));
+        if let Some(before) = filter.before.as_ref().filter(|b| **b < upper) {
+            upper.clone_from(before);
+            let at =
+                before.get(..12).and_then(|s| s.parse().ok()).and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+            newest = at.map_or(newest, |at| at.min(newest));
+        }
         let mut entries: Vec<LogEntry> = Vec::new();
-        for doc in self.scan_docs("log#", now).await? {
-            let entry: LogEntry = from_json(&doc)?;
+        let page = i32::try_from(filter.limit).unwrap_or(i32::MAX).clamp(1, TIME_PAGE);
+        self.newest_first(LOG, (from, newest), upper, page, |doc| {
+            let entry: LogEntry = from_json(doc)?;
             if filter.matches(&entry) {
                 entries.push(entry);
             }
-        }
-        entries.sort_by_key(|e| std::cmp::Reverse(e.sort_key()));
-        entries.truncate(filter.limit);
+            Ok(entries.len() >= filter.limit)
+        })
+        .await?;
         Ok(entries)
     }
 }
@@ -350,52 +362,105 @@ impl LogStore for EphemeralTable {
 #[async_trait]
 impl OutboxStore for EphemeralTable {
     async fn push(&self, mail: &Mail) -> StoreResult<()> {
-        self.put_expiring(format!("mail#{}", mail.sort_key()), to_json(mail)?, mail.sent_at + self.retention.outbox)
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.pk(), string(format!("mail#{}", mail.sort_key())))
+            .item(DOC, string(to_json(mail)?))
+            .item(BUCKET, string(bucket(MAIL, mail.sent_at)))
+            .item(SORT_KEY, string(mail.sort_key()))
+            .item(EXPIRES_AT, number((mail.sent_at + self.retention.outbox).unix_timestamp()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", self.pk())
+            .send()
             .await
+            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+        Ok(())
     }
 
     async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {
-        let mut mails = self
-            .scan_docs("mail#", now)
-            .await?
-            .iter()
-            .map(|d| from_json::<Mail>(d))
-            .collect::<StoreResult<Vec<_>>>()?;
-        mails.sort_by_key(|m| std::cmp::Reverse(m.sort_key()));
-        mails.truncate(limit);
+        let mut mails = Vec::new();
+        if limit == 0 {
+            return Ok(mails);
+        }
+        let upper = format!("{:012}$", i64::MAX);
+        let page = i32::try_from(limit).unwrap_or(i32::MAX).clamp(1, TIME_PAGE);
+        self.newest_first(MAIL, (now - self.retention.outbox, now), upper, page, |doc| {
+            mails.push(from_json::<Mail>(doc)?);
+            Ok(mails.len() >= limit)
+        })
+        .await?;
         Ok(mails)
     }
 }
 
+/// The time index's attributes, and the kinds of item in it.
+const BUCKET: &str = super::schema::EPHEMERAL_BY_TIME.partition_key;
+const SORT_KEY: &str = "sort_key";
+const LOG: &str = "log";
+const MAIL: &str = "mail";
+/// Items one Query of the time index reads at most.
+const TIME_PAGE: i32 = 100;
+
+/// The month partition of the time index that an item of `kind` at `at` is in.
+fn bucket(kind: &str, at: OffsetDateTime) -> String {
+    format!("{kind}#{:04}-{:02}", at.year(), u8::from(at.month()))
+}
+
 impl EphemeralTable {
-    /// The records of every live item whose key starts with `prefix`, every page.
-    async fn scan_docs(&self, prefix: &str, now: OffsetDateTime) -> StoreResult<Vec<String>> {
-        let mut docs = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(#pk, :log) AND #expires_at > :now")
-                .expression_attribute_names("#pk", self.pk())
-                .expression_attribute_names("#expires_at", EXPIRES_AT)
-                .expression_attribute_values(":log", string(prefix))
-                .expression_attribute_values(":now", number(now.unix_timestamp()))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| sdk_error("Scan", &self.table, e))?;
-            for item in page.items() {
-                docs.push(string_attribute(item, DOC)?.to_owned());
-            }
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
+    /// Feeds `take` the records of `kind` with sort keys from `from` up to `upper`, newest
+    /// first, month by month from `newest`'s back to `from`'s, a page of `page` at a time,
+    /// until `take` says it has enough.
+    async fn newest_first(
+        &self,
+        kind: &str,
+        (from, newest): (OffsetDateTime, OffsetDateTime),
+        upper: String,
+        page: i32,
+        mut take: impl FnMut(&str) -> StoreResult<bool> + Send,
+    ) -> StoreResult<()> {
+        let lower = format!("{:012}", from.unix_timestamp());
+        if upper < lower || newest < from {
+            return Ok(());
         }
-        Ok(docs)
+        let mut month = newest;
+        let first_month = bucket(kind, from);
+        loop {
+            let partition = bucket(kind, month);
+            let mut start = None;
+            loop {
+                let output = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(super::schema::EPHEMERAL_BY_TIME.name)
+                    .key_condition_expression("#bucket = :bucket AND #sort_key BETWEEN :lower AND :upper")
+                    .expression_attribute_names("#bucket", BUCKET)
+                    .expression_attribute_names("#sort_key", SORT_KEY)
+                    .expression_attribute_values(":bucket", string(partition.clone()))
+                    .expression_attribute_values(":lower", string(lower.clone()))
+                    .expression_attribute_values(":upper", string(upper.clone()))
+                    .scan_index_forward(false)
+                    .limit(page)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("Query", &self.table, e))?;
+                for item in output.items() {
+                    if take(string_attribute(item, DOC)?)? {
+                        return Ok(());
+                    }
+                }
+                match output.last_evaluated_key {
+                    Some(key) if !key.is_empty() => start = Some(key),
+                    _ => break,
+                }
+            }
+            if partition <= first_month {
+                return Ok(());
+            }
+            month = start_of_previous_month(month);
+        }
     }
 }
 
@@ -405,4 +470,10 @@ impl EphemeralTable {
 enum Put {
     OnlyNew,
     Replacing,
+}
+
+/// Some instant in the month before `at`'s.
+fn start_of_previous_month(at: OffsetDateTime) -> OffsetDateTime {
+    let first = at.replace_day(1).unwrap_or(at).replace_time(time::Time::MIDNIGHT);
+    first - time::Duration::days(1)
 }

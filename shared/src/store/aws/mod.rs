@@ -1,9 +1,10 @@
 //! The AWS backend: DynamoDB for records, Secrets Manager for secrets.
 //!
 //! Each item keeps its record (the [`records`](super::records) shape) as a JSON string in
-//! `doc`, next to the few attributes that are keys or indexed. Reads of single items and
-//! scans are strongly consistent, so a write is visible to the next read as in the embedded
-//! backend; only the email index is eventually consistent, as every DynamoDB index is.
+//! `doc`, next to the few attributes that are keys or indexed. Reads of single items are
+//! strongly consistent, so a write is visible to the next read as in the embedded backend;
+//! lists and the email lookup go through indexes, which are eventually consistent, as every
+//! DynamoDB index is. No request scans a table.
 //!
 //! Expressions always name attributes through `#` placeholders: some plain names (`path`)
 //! are DynamoDB reserved words.
@@ -45,10 +46,11 @@ pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings, retentio
     let sdk_config = &bounded(sdk_config);
     let dynamo = aws_sdk_dynamodb::Client::new(sdk_config);
     let prefix = &settings.table_prefix;
-    let documents = |spec: &schema::TableSpec| documents::DocumentTable {
+    let documents = |spec: &schema::TableSpec, listing: schema::IndexSpec| documents::DocumentTable {
         client: dynamo.clone(),
         table: spec.table_name(prefix),
         key: spec.partition_key,
+        listing,
     };
     let ephemeral = Arc::new(ephemeral::EphemeralTable {
         client: dynamo.clone(),
@@ -61,8 +63,11 @@ pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings, retentio
             client: dynamo.clone(),
             table: schema::CONTACTS.table_name(prefix),
         }),
-        queries: Arc::new(documents::QueriesTable(documents(&schema::QUERIES))),
-        registrations: Arc::new(documents::RegistrationsTable(documents(&schema::REGISTRATIONS))),
+        queries: Arc::new(documents::QueriesTable(documents(&schema::QUERIES, schema::QUERIES_BY_PATH))),
+        registrations: Arc::new(documents::RegistrationsTable(documents(
+            &schema::REGISTRATIONS,
+            schema::REGISTRATIONS_BY_ID,
+        ))),
         sessions: ephemeral.clone(),
         throttle: ephemeral.clone(),
         grants: ephemeral.clone(),

@@ -1,6 +1,8 @@
 //! The DynamoDB tables, as data: the code, `create_tables` and the SAM template all follow
 //! [`TABLES`]. Every key is a string, no table has a sort key, billing is on demand and every
-//! index projects all attributes.
+//! index projects all attributes. Every list an admin page shows is a Query on an index (never
+//! a Scan): a constant `listing` partition ordered by the sort key, or, for the log and the
+//! outbox, a month's partition ordered by time.
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use std::time::Duration;
@@ -26,12 +28,18 @@ pub struct TableSpec {
     pub ttl_attribute: Option<&'static str>,
 }
 
-/// A global secondary index with a string partition key, projecting all attributes.
+/// A global secondary index with a string partition key and maybe a string sort key,
+/// projecting all attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexSpec {
     pub name: &'static str,
     pub partition_key: &'static str,
+    pub sort_key: Option<&'static str>,
 }
+
+/// The partition key of the listing indexes; every listed item has it, set to [`LISTED`].
+pub const LISTING: &str = "listing";
+pub const LISTED: &str = "all";
 
 impl TableSpec {
     pub fn table_name(&self, prefix: &str) -> String {
@@ -41,22 +49,48 @@ impl TableSpec {
 
 /// Contacts (`contact#<id>`) and the markers that keep usernames and external ids unique
 /// (`username#<lowercased username>`, `external#<external id>`).
-pub const CONTACTS: TableSpec =
-    TableSpec { suffix: "contacts", partition_key: "pk", indexes: &[CONTACTS_BY_EMAIL], ttl_attribute: None };
+pub const CONTACTS: TableSpec = TableSpec {
+    suffix: "contacts",
+    partition_key: "pk",
+    indexes: &[CONTACTS_BY_EMAIL, CONTACTS_BY_USERNAME],
+    ttl_attribute: None,
+};
 
 /// Contacts by lowercased email; sparse, as contacts without an email have no `email_key`.
-pub const CONTACTS_BY_EMAIL: IndexSpec = IndexSpec { name: "by_email", partition_key: "email_key" };
+pub const CONTACTS_BY_EMAIL: IndexSpec = IndexSpec { name: "by_email", partition_key: "email_key", sort_key: None };
+
+/// Every contact by lowercased username (markers have no `listing`, so they stay out).
+pub const CONTACTS_BY_USERNAME: IndexSpec =
+    IndexSpec { name: "by_username", partition_key: LISTING, sort_key: Some("username_key") };
 
 pub const QUERIES: TableSpec =
-    TableSpec { suffix: "queries", partition_key: "path", indexes: &[], ttl_attribute: None };
+    TableSpec { suffix: "queries", partition_key: "path", indexes: &[QUERIES_BY_PATH], ttl_attribute: None };
 
-pub const REGISTRATIONS: TableSpec =
-    TableSpec { suffix: "registrations", partition_key: "client_id", indexes: &[], ttl_attribute: None };
+pub const QUERIES_BY_PATH: IndexSpec = IndexSpec { name: "by_path", partition_key: LISTING, sort_key: Some("path") };
 
-/// Short-lived items that expire: sessions (`session#<digest>`) and throttle windows
-/// (`throttle#<key>`).
-pub const EPHEMERAL: TableSpec =
-    TableSpec { suffix: "ephemeral", partition_key: "pk", indexes: &[], ttl_attribute: Some("expires_at") };
+pub const REGISTRATIONS: TableSpec = TableSpec {
+    suffix: "registrations",
+    partition_key: "client_id",
+    indexes: &[REGISTRATIONS_BY_ID],
+    ttl_attribute: None,
+};
+
+pub const REGISTRATIONS_BY_ID: IndexSpec =
+    IndexSpec { name: "by_client_id", partition_key: LISTING, sort_key: Some("client_id") };
+
+/// Short-lived items that expire: sessions (`session#<digest>`), throttle windows
+/// (`throttle#<key>`), codes and tokens, the log and the outbox.
+pub const EPHEMERAL: TableSpec = TableSpec {
+    suffix: "ephemeral",
+    partition_key: "pk",
+    indexes: &[EPHEMERAL_BY_TIME],
+    ttl_attribute: Some("expires_at"),
+};
+
+/// Log entries and mail by month (`bucket` = `log#2026-01`), newest first by their sort key
+/// (zero-padded epoch seconds, then id). Sparse: only those items have a `bucket`.
+pub const EPHEMERAL_BY_TIME: IndexSpec =
+    IndexSpec { name: "by_time", partition_key: "bucket", sort_key: Some("sort_key") };
 
 pub const TABLES: &[TableSpec] = &[CONTACTS, QUERIES, REGISTRATIONS, EPHEMERAL];
 
@@ -75,9 +109,9 @@ pub async fn create_tables(client: &Client, prefix: &str) -> Result<(), StoreErr
 async fn create_table(client: &Client, spec: &TableSpec, prefix: &str) -> StoreResult<()> {
     let table = spec.table_name(prefix);
     let mut key_attributes = vec![spec.partition_key];
-    for index in spec.indexes {
-        if !key_attributes.contains(&index.partition_key) {
-            key_attributes.push(index.partition_key);
+    for attribute in spec.indexes.iter().flat_map(|i| std::iter::once(i.partition_key).chain(i.sort_key)) {
+        if !key_attributes.contains(&attribute) {
+            key_attributes.push(attribute);
         }
     }
     let definitions = key_attributes
@@ -91,7 +125,7 @@ async fn create_table(client: &Client, spec: &TableSpec, prefix: &str) -> StoreR
         .map(|index| {
             GlobalSecondaryIndex::builder()
                 .index_name(index.name)
-                .key_schema(hash_key(index.partition_key)?)
+                .set_key_schema(Some(index_keys(index)?))
                 .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .map_err(StoreError::backend)
@@ -124,6 +158,20 @@ async fn create_table(client: &Client, spec: &TableSpec, prefix: &str) -> StoreR
         enable_ttl(client, &table, attribute).await?;
     }
     Ok(())
+}
+
+fn index_keys(index: &IndexSpec) -> StoreResult<Vec<KeySchemaElement>> {
+    let mut keys = vec![hash_key(index.partition_key)?];
+    if let Some(sort_key) = index.sort_key {
+        keys.push(
+            KeySchemaElement::builder()
+                .attribute_name(sort_key)
+                .key_type(KeyType::Range)
+                .build()
+                .map_err(StoreError::backend)?,
+        );
+    }
+    Ok(keys)
 }
 
 fn hash_key(attribute: &str) -> StoreResult<KeySchemaElement> {

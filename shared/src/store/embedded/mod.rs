@@ -1,0 +1,369 @@
+//! The embedded backend: one SQLite file and a 0600 secrets file in a data directory.
+//!
+//! One connection behind a mutex serves the requests. A call holds it for microseconds, but
+//! it is still a blocking wait, so on a multi-threaded runtime it runs through
+//! `block_in_place` and the worker's other tasks move on meanwhile. Statements are prepared
+//! once and cached. Expired rows and WAL checkpoints are [`maintenance`]'s work, on its own
+//! thread in small batches, never a request's.
+
+use std::fs;
+use std::os::unix::fs::DirBuilderExt as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::records::{ContactRecord, QueryRecord, RegistrationRecord, from_json, to_json};
+use super::*;
+use crate::contact::normalize_key;
+
+mod expiring;
+pub mod maintenance;
+mod secrets_file;
+
+pub use secrets_file::SecretsFile;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS contacts (
+    id TEXT PRIMARY KEY,
+    username_key TEXT NOT NULL UNIQUE,
+    email_key TEXT,
+    external_id TEXT UNIQUE,
+    search TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contacts_by_email ON contacts(email_key);
+CREATE TABLE IF NOT EXISTS queries (path TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS registrations (client_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_ends INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS grants (key TEXT PRIMARY KEY, doc TEXT NOT NULL, used_by TEXT, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_families (family TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS session_grants (
+    sid TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    family TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (sid, client_id, family)
+);
+CREATE TABLE IF NOT EXISTS consents (
+    contact_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (contact_id, client_id)
+);
+CREATE TABLE IF NOT EXISTS outbox (sort_key TEXT PRIMARY KEY, sent_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS event_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
+-- What the sweeps and the per-contact session list look up: each an index, never a table scan.
+CREATE INDEX IF NOT EXISTS grants_by_expiry ON grants(expires_at);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires_at);
+CREATE INDEX IF NOT EXISTS sessions_by_contact ON sessions(json_extract(doc, '$.contact_id'));
+CREATE INDEX IF NOT EXISTS throttle_by_window ON throttle(window_ends);
+CREATE INDEX IF NOT EXISTS revoked_families_by_until ON revoked_families(until);
+CREATE INDEX IF NOT EXISTS session_grants_by_expiry ON session_grants(expires_at);
+CREATE INDEX IF NOT EXISTS outbox_by_time ON outbox(sent_at);
+CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(occurred_at);
+PRAGMA user_version = 4;
+";
+
+/// Distinct statements this backend runs, with room to spare: all stay prepared.
+const STATEMENT_CACHE: usize = 96;
+
+/// Opens (creating when needed) the database and secrets file in `data_dir`, and starts
+/// the maintenance thread that lives as long as the stores.
+pub fn open(data_dir: &Path, retention: Retention) -> StoreResult<Stores> {
+    let db = Arc::new(Database::open(data_dir, retention)?);
+    maintenance::start(Arc::downgrade(&db), data_dir.join(DB_FILE));
+    let secrets = Arc::new(SecretsFile::open(data_dir.join("secrets.json"))?);
+    Ok(Stores {
+        retention,
+        contacts: db.clone(),
+        queries: db.clone(),
+        registrations: db.clone(),
+        sessions: db.clone(),
+        throttle: db.clone(),
+        grants: db.clone(),
+        logs: db.clone(),
+        outbox: db,
+        secrets,
+    })
+}
+
+const DB_FILE: &str = "gatehouse.sqlite3";
+
+pub struct Database {
+    conn: Mutex<Connection>,
+    retention: Retention,
+    /// The latest time (unix seconds) a request passed in: the sweeps' "now", so that time
+    /// stays a parameter of the requests and a test's clock governs expiry as it does reads.
+    latest: AtomicI64,
+}
+
+impl Database {
+    /// The database in `data_dir`, without the maintenance thread (tests sweep by hand).
+    pub fn open(data_dir: &Path, retention: Retention) -> StoreResult<Self> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        let db_path = data_dir.join(DB_FILE);
+        super::private_files::prepare(data_dir, &db_path)
+            .map_err(|e| StoreError::Backend(format!("cannot secure {}: {e}", db_path.display())))?;
+        let conn = Connection::open(&db_path).map_err(StoreError::backend)?;
+        // Checkpoints are the maintenance thread's (wal_autocheckpoint = 0): never inline.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+             PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+        )
+        .map_err(StoreError::backend)?;
+        conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Self { conn: Mutex::new(conn), retention, latest: AtomicI64::new(i64::MIN) })
+    }
+
+    /// Runs `f` on the connection. The mutex is a blocking wait, so on a multi-threaded
+    /// runtime the worker hands its other tasks on first.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        let run = || f(&self.conn());
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(run)
+            }
+            _ => run(),
+        }
+    }
+
+    /// Runs one cached statement; callers map the error (some into `Conflict`).
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.with(|c| c.prepare_cached(sql)?.execute(params))
+    }
+
+    /// The first column of the one row `sql` finds, if any.
+    fn value<T: rusqlite::types::FromSql>(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<Option<T>> {
+        self.with(|c| value(c, sql, params)).map_err(db_err)
+    }
+
+    /// The `doc` of the one row `sql` finds, if any.
+    fn doc(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<Option<String>> {
+        self.value(sql, params)
+    }
+
+    /// The `doc` of every row `sql` finds, in its order.
+    fn docs(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<String>> {
+        self.with(|c| {
+            c.prepare_cached(sql)?.query_map(params, |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .map_err(db_err)
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        match self.conn.lock() {
+            Ok(guard) => guard,
+            // A panic mid-statement leaves SQLite consistent (the statement rolled back).
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Notes a time a request passed in, for the sweeps.
+    fn saw(&self, now: time::OffsetDateTime) {
+        self.latest.fetch_max(now.unix_timestamp(), Ordering::Relaxed);
+    }
+}
+
+/// The first column of the one row `sql` finds on `conn`, if any.
+fn value<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Option<T>> {
+    conn.prepare_cached(sql)?.query_row(params, |r| r.get(0)).optional()
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::backend(e)
+}
+
+/// Maps a UNIQUE violation to a `Conflict` naming what is taken; `describe` gets SQLite's
+/// message, which names the violated column.
+fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> Taken) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(err, Some(message)) if err.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(describe(message))
+        }
+        _ => db_err(e),
+    }
+}
+
+fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> Taken + '_ {
+    move |message: &str| {
+        if message.contains("external_id") {
+            Taken::ExternalId(contact.profile.external_id.clone().unwrap_or_default())
+        } else if message.contains("username_key") {
+            Taken::Username(contact.profile.username.clone())
+        } else {
+            Taken::ContactId(contact.id)
+        }
+    }
+}
+
+fn search_text(contact: &Contact) -> String {
+    let p = &contact.profile;
+    normalize_key(&format!("{}\n{}\n{}\n{}", p.username, p.email, p.first_name, p.last_name))
+}
+
+fn decode<R, T>(docs: Vec<String>) -> StoreResult<Vec<T>>
+where
+    R: for<'de> serde::Deserialize<'de>,
+    T: TryFrom<R, Error = StoreError>,
+{
+    docs.iter().map(|d| from_json::<R>(d).and_then(T::try_from)).collect()
+}
+
+#[async_trait]
+impl ContactStore for Database {
+    async fn insert(&self, contact: &Contact) -> StoreResult<()> {
+        let doc = to_json(&ContactRecord::from(contact))?;
+        self.execute(
+                "INSERT INTO contacts (id, username_key, email_key, external_id, search, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    contact.id.to_string(),
+                    contact.username_key(),
+                    contact.email_key(),
+                    contact.profile.external_id,
+                    search_text(contact),
+                    doc
+                ],
+            )
+            .map(drop)
+            .map_err(|e| conflict_or(e, contact_conflict(contact)))
+    }
+
+    async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
+        let doc: Option<String> = self.doc("SELECT doc FROM contacts WHERE id = ?1", [id.to_string()])?;
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
+    }
+
+    async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {
+        let doc: Option<String> =
+            self.doc("SELECT doc FROM contacts WHERE username_key = ?1", [normalize_key(username)])?;
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
+    }
+
+    async fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<Contact>> {
+        let doc: Option<String> = self.doc("SELECT doc FROM contacts WHERE external_id = ?1", [external_id])?;
+        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
+    }
+
+    async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>> {
+        let docs =
+            self.docs("SELECT doc FROM contacts WHERE email_key = ?1 ORDER BY username_key", [normalize_key(email)])?;
+        docs.iter().map(|d| from_json::<ContactRecord>(d).map(Contact::from)).collect()
+    }
+
+    async fn update(&self, contact: &Contact) -> StoreResult<()> {
+        let doc = to_json(&ContactRecord::from(contact))?;
+        let changed = self.execute(
+                "UPDATE contacts SET username_key = ?2, email_key = ?3, external_id = ?4, search = ?5, doc = ?6 WHERE id = ?1",
+                params![
+                    contact.id.to_string(),
+                    contact.username_key(),
+                    contact.email_key(),
+                    contact.profile.external_id,
+                    search_text(contact),
+                    doc
+                ],
+            )
+            .map_err(|e| conflict_or(e, contact_conflict(contact)))?;
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete(&self, id: ContactId) -> StoreResult<bool> {
+        let changed = self.execute("DELETE FROM contacts WHERE id = ?1", [id.to_string()]).map_err(db_err)?;
+        Ok(changed > 0)
+    }
+
+    async fn list(&self, search: &str, limit: usize) -> StoreResult<Vec<Contact>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let docs = self.docs(
+            "SELECT doc FROM contacts WHERE instr(search, ?1) > 0 ORDER BY username_key LIMIT ?2",
+            params![normalize_key(search), limit],
+        )?;
+        docs.iter().map(|d| from_json::<ContactRecord>(d).map(Contact::from)).collect()
+    }
+}
+
+#[async_trait]
+impl QueryStore for Database {
+    async fn insert(&self, query: &SavedQuery) -> StoreResult<()> {
+        let doc = to_json(&QueryRecord::from(query))?;
+        self.execute("INSERT INTO queries (path, doc) VALUES (?1, ?2)", params![query.path.as_str(), doc])
+            .map(drop)
+            .map_err(|e| conflict_or(e, |_| Taken::Path(query.path.clone())))
+    }
+
+    async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
+        let doc: Option<String> = self.doc("SELECT doc FROM queries WHERE path = ?1", [path.as_str()])?;
+        doc.map(|d| from_json::<QueryRecord>(&d).and_then(SavedQuery::try_from)).transpose()
+    }
+
+    async fn update(&self, query: &SavedQuery) -> StoreResult<()> {
+        let doc = to_json(&QueryRecord::from(query))?;
+        let changed = self
+            .execute("UPDATE queries SET doc = ?2 WHERE path = ?1", params![query.path.as_str(), doc])
+            .map_err(db_err)?;
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete(&self, path: &QueryPath) -> StoreResult<bool> {
+        Ok(self.execute("DELETE FROM queries WHERE path = ?1", [path.as_str()]).map_err(db_err)? > 0)
+    }
+
+    async fn list(&self) -> StoreResult<Vec<SavedQuery>> {
+        let docs = self.docs("SELECT doc FROM queries ORDER BY path", [])?;
+        decode::<QueryRecord, SavedQuery>(docs)
+    }
+}
+
+#[async_trait]
+impl RegistrationStore for Database {
+    async fn insert(&self, registration: &Registration) -> StoreResult<()> {
+        let doc = to_json(&RegistrationRecord::from(registration))?;
+        self.execute(
+            "INSERT INTO registrations (client_id, doc) VALUES (?1, ?2)",
+            params![registration.client_id.to_string(), doc],
+        )
+        .map(drop)
+        .map_err(|e| conflict_or(e, |_| Taken::ClientId(registration.client_id)))
+    }
+
+    async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
+        let doc: Option<String> =
+            self.doc("SELECT doc FROM registrations WHERE client_id = ?1", [client_id.to_string()])?;
+        doc.map(|d| from_json::<RegistrationRecord>(&d).and_then(Registration::try_from)).transpose()
+    }
+
+    async fn update(&self, registration: &Registration) -> StoreResult<()> {
+        let doc = to_json(&RegistrationRecord::from(registration))?;
+        let changed = self
+            .execute(
+                "UPDATE registrations SET doc = ?2 WHERE client_id = ?1",
+                params![registration.client_id.to_string(), doc],
+            )
+            .map_err(db_err)?;
+        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete(&self, client_id: ClientId) -> StoreResult<bool> {
+        Ok(self.execute("DELETE FROM registrations WHERE client_id = ?1", [client_id.to_string()]).map_err(db_err)? > 0)
+    }
+
+    async fn list(&self) -> StoreResult<Vec<Registration>> {
+        let docs = self.docs("SELECT doc FROM registrations", [])?;
+        let mut list = decode::<RegistrationRecord, Registration>(docs)?;
+        list.sort_by_key(|a| a.settings.name.to_lowercase());
+        Ok(list)
+    }
+}
