@@ -42,6 +42,9 @@ pub struct AwsSettings {
     pub secret_prefix: String,
     /// Sends every AWS call to this URL instead of AWS (local tests against moto).
     pub endpoint_url: Option<String>,
+    /// Gives items saved before the listing indexes their keys at start-up, once per stack
+    /// (`GATEHOUSE_BACKFILL_LISTINGS=true`: the admin function, the only one that lists).
+    pub backfill_listings: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +121,16 @@ impl Config {
                             .to_string(),
                     ),
                     None => None,
+                },
+                backfill_listings: match get("GATEHOUSE_BACKFILL_LISTINGS").as_deref() {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(other) => {
+                        return Err(bad(
+                            "GATEHOUSE_BACKFILL_LISTINGS",
+                            format!("`{other}` is neither `true` nor `false`"),
+                        ));
+                    }
                 },
             }),
             Some(other) => {

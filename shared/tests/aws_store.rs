@@ -46,6 +46,7 @@ fn fresh_settings(endpoint: &str) -> AwsSettings {
         table_prefix: format!("gatehouse-test-{run}-"),
         secret_prefix: format!("gatehouse-test/{run}/"),
         endpoint_url: Some(endpoint.to_owned()),
+        backfill_listings: false,
     }
 }
 
@@ -284,5 +285,53 @@ async fn updates_move_external_id_claims() {
     renamed.profile.username = "FIRST".into();
     contacts.update(&renamed).await.expect("a change of case keeps the username");
     assert_eq!(contacts.find_by_username("first").await.unwrap(), Some(renamed));
+    fixture.drop_tables().await;
+}
+
+/// Items saved before the listing indexes lack their attributes: the backfill adds them once,
+/// and the admin lists show those items again.
+#[tokio::test]
+async fn the_backfill_lists_items_saved_before_the_listing_indexes() {
+    use gatehouse::query::QueryKind;
+    use gatehouse::store::aws::backfill;
+    let fixture = Fixture::new().await;
+    let stores = &fixture.stores;
+    let old = contact("Before-Indexes", None);
+    stores.contacts.insert(&old).await.unwrap();
+    let query = suite::saved_query("$/Old/Profile", QueryKind::Profile);
+    stores.queries.insert(&query).await.unwrap();
+    let registration = suite::registration("Old App");
+    stores.registrations.insert(&registration).await.unwrap();
+    // What an item saved by an older Gatehouse looks like: no listing attributes.
+    let client = dynamo(&fixture.sdk_config);
+    let prefix = &fixture.settings.table_prefix;
+    for (spec, key, value) in [
+        (schema::CONTACTS, "pk", format!("contact#{}", old.id)),
+        (schema::QUERIES, "path", "$/Old/Profile".to_owned()),
+        (schema::REGISTRATIONS, "client_id", registration.client_id.to_string()),
+    ] {
+        client
+            .update_item()
+            .table_name(spec.table_name(prefix))
+            .key(key, aws_sdk_dynamodb::types::AttributeValue::S(value))
+            .update_expression(if spec.suffix == "contacts" {
+                "REMOVE listing, username_key"
+            } else {
+                "REMOVE listing"
+            })
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(stores.contacts.list("", 10).await.unwrap().is_empty(), "not listed before the backfill");
+    assert!(stores.queries.list().await.unwrap().is_empty());
+    assert!(stores.registrations.list().await.unwrap().is_empty());
+
+    assert_eq!(backfill::run(&client, prefix).await.unwrap(), 3, "one contact, one query, one registration");
+    assert_eq!(stores.contacts.list("before", 10).await.unwrap(), vec![old.clone()]);
+    assert_eq!(stores.queries.list().await.unwrap().len(), 1);
+    assert_eq!(stores.registrations.list().await.unwrap().len(), 1);
+    assert_eq!(stores.contacts.find_by_username("before-indexes").await.unwrap(), Some(old), "markers untouched");
+    assert_eq!(backfill::run(&client, prefix).await.unwrap(), 0, "once per stack");
     fixture.drop_tables().await;
 }

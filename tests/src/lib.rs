@@ -58,6 +58,7 @@ pub async fn fresh_aws() -> AwsSettings {
         table_prefix: format!("t{unique}-"),
         secret_prefix: format!("s{unique}/"),
         endpoint_url: Some(aws_endpoint()),
+        backfill_listings: false,
     };
     create_aws_tables(&settings).await;
     settings

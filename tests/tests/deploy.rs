@@ -306,9 +306,9 @@ fn tables_are_the_schema_with_retained_data() {
 }
 
 /// The DynamoDB and Secrets Manager calls the stores make (shared/src/store/aws/*.rs);
-/// transactional writes are authorised as PutItem/DeleteItem. No Scan: every list is a Query on
-/// an index, so no function may scan a table.
-const DYNAMODB_ACTIONS: &[&str] = &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"];
+/// transactional writes are authorised as PutItem/DeleteItem. Every list is a Query on an
+/// index; the one Scan is the admin function's once-per-stack backfill (`store/aws/backfill.rs`).
+const DYNAMODB_ACTIONS: &[&str] = &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"];
 const SECRETS_ACTIONS: &[&str] = &["GetSecretValue", "PutSecretValue", "CreateSecret", "DeleteSecret"];
 
 /// What one policy resource grants access to.
@@ -442,6 +442,17 @@ fn policies_name_only_tables_indexes_and_secrets_that_exist() {
             }
         }
     }
+    let scanners: Vec<(&String, &Target)> = grants
+        .iter()
+        .flat_map(|(function, granted)| {
+            granted.iter().filter(|(_, a)| a.contains("Scan")).map(move |(t, _)| (function, t))
+        })
+        .collect();
+    let backfilled = ["ContactsTable", "QueriesTable", "RegistrationsTable"].map(table);
+    assert!(
+        scanners.iter().all(|(function, target)| function.as_str() == "admin" && backfilled.contains(target)),
+        "only the admin function scans, and only the tables its backfill reads: {scanners:?}"
+    );
     let senders: Vec<&String> = grants
         .iter()
         .filter(|(_, granted)| granted.keys().any(|t| matches!(t, Target::MailIdentity(_))))

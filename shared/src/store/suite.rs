@@ -111,7 +111,7 @@ pub async fn contacts(stores: &Stores) {
     store.insert(&ext_twin).await.unwrap();
 }
 
-fn saved_query(path: &str, kind: QueryKind) -> SavedQuery {
+pub fn saved_query(path: &str, kind: QueryKind) -> SavedQuery {
     SavedQuery {
         path: QueryPath::parse("path", path).unwrap(),
         kind,
@@ -144,7 +144,7 @@ pub async fn queries(stores: &Stores) {
     assert!(store.get(&q.path).await.unwrap().is_none());
 }
 
-fn registration(name: &str) -> Registration {
+pub fn registration(name: &str) -> Registration {
     Registration {
         client_id: ClientId::new_random(),
         settings: RegistrationSettings {

@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::{Retention, StoreError, StoreResult, Stores};
 use crate::config::AwsSettings;
 
+pub mod backfill;
 mod contacts;
 mod documents;
 mod ephemeral;
@@ -37,7 +38,22 @@ pub async fn open(settings: &AwsSettings, retention: Retention) -> Stores {
     if let Some(endpoint) = &settings.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
-    open_with_config(&loader.load().await, settings, retention)
+    let sdk_config = loader.load().await;
+    if settings.backfill_listings {
+        // Once per stack, off the request path: items saved before the listing indexes.
+        let client = aws_sdk_dynamodb::Client::new(&bounded(&sdk_config));
+        let prefix = settings.table_prefix.clone();
+        tokio::spawn(async move {
+            match backfill::run(&client, &prefix).await {
+                Ok(0) => {}
+                Ok(updated) => tracing::info!(updated, "listing indexes backfilled"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "backfilling the listing indexes failed; the next start tries again")
+                }
+            }
+        });
+    }
+    open_with_config(&sdk_config, settings, retention)
 }
 
 /// Opens the stores on an already loaded configuration (tests pass static credentials).
