@@ -150,3 +150,47 @@ test('a member sets up an authenticator app, then signs in with a code, once eac
     }
   });
 });
+
+test('on a phone (390×844) the set-up page and the code step fit the screen and pass axe-core', async () => {
+  const phone = { viewport: { width: 390, height: 844 } };
+  const fits = async (page, what) => {
+    const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth: window.innerWidth,
+    }));
+    assert.ok(scrollWidth <= innerWidth, `${what}: ${scrollWidth}px wide in ${innerWidth}px`);
+    await accessible(page, what);
+  };
+  const newcomer = `mfa-phone-${RUN}`;
+  await adminApi('POST', '/contacts', {
+    username: newcomer,
+    email: `${newcomer}@example.org`,
+    first_name: 'Pho',
+    last_name: 'Ne',
+    password: PASSWORD,
+  });
+  const setup = await newPage(browser, phone);
+  try {
+    await setup.page.goto('/signin');
+    await submit(setup.page, await fillSignIn(setup.page, newcomer, PASSWORD));
+    await setup.page.goto('/account/mfa');
+    assert.ok(await setup.page.locator('svg, img').first().isVisible(), 'the QR code is on the page');
+    await fits(setup.page, 'the set-up page');
+    await screenshot(setup.page, 'walk-phone-mfa-setup.png');
+    assert.deepEqual(setup.problems, []);
+  } finally {
+    await setup.context.close();
+  }
+  // The member of the test above has the second step on.
+  const step = await newPage(browser, phone);
+  try {
+    await step.page.goto('/signin');
+    await submit(step.page, await fillSignIn(step.page, USERNAME, PASSWORD));
+    await step.page.getByLabel('Code').waitFor();
+    await fits(step.page, 'the code step');
+    await screenshot(step.page, 'walk-phone-mfa-code-step.png');
+    assert.deepEqual(step.problems, []);
+  } finally {
+    await step.context.close();
+  }
+});

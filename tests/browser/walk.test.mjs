@@ -372,6 +372,11 @@ test('every page at both sizes: as wide as the screen, no axe-core violations, s
         await visit(page, 'account', '/account');
         assert.ok((await mainText(page)).includes(`Walk Pages ${RUN}`), 'the account lists the allowed app');
         await visit(page, 'admin-refused', '/admin/registrations');
+        await visit(page, 'signout', '/signout');
+        await page.getByRole('link', { name: 'Stay signed in' }).waitFor();
+        await submit(page, page.getByRole('button', { name: 'Sign out' }));
+        assert.equal(new URL(page.url()).pathname, '/signout/done');
+        await look(page, 'signed-out');
         assert.deepEqual(problems, []);
       } finally {
         await context.close();
