@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::mfa::{AfterPassword, MfaEnrolment, MfaPolicy};
 use crate::password::{CredentialStamp, PasswordHash};
 use crate::secret::TokenDigest;
-use crate::validation::{Invalid, at_most, optional_text, required_text};
+use crate::validation::{Invalid, Problems, at_most, first, optional_text, required_text};
 
 /// Limits on what one contact may hold.
 pub const MAX_ROLES: usize = 100;
@@ -126,17 +126,71 @@ pub struct ContactDraft {
 }
 
 impl ContactDraft {
+    /// The profile, or the first problem (what the API reports).
     pub fn validate(&self) -> Result<ContactProfile, Invalid> {
+        self.validate_all().map_err(first)
+    }
+
+    /// The profile, or every problem at once (what the admin form shows).
+    pub fn validate_all(&self) -> Result<ContactProfile, Vec<Invalid>> {
+        let mut p = Problems::default();
+        let username = p.check(self.username());
+        let email = p.check(self.email());
+        let first_name = p.check(optional_text("first_name", &self.first_name, 100));
+        let last_name = p.check(optional_text("last_name", &self.last_name, 100));
+        let status = p.check(self.status());
+        let member_type = p.check(optional_text("member_type", &self.member_type, 50));
+        let roles = p.check(self.roles());
+        let attributes = p.check(self.attributes());
+        let external_id = p.check(self.external_id());
+        if let Some(password) = &self.password {
+            p.check(crate::password::check_strength(password).map_err(|m| Invalid::new("password", m)));
+        }
+        match (username, email, first_name, last_name, status, member_type, roles, attributes, external_id) {
+            (
+                Some(username),
+                Some(email),
+                Some(first_name),
+                Some(last_name),
+                Some(status),
+                Some(member_type),
+                Some(roles),
+                Some(attributes),
+                Some(external_id),
+            ) if p.is_empty() => Ok(ContactProfile {
+                username,
+                email,
+                first_name,
+                last_name,
+                is_staff: self.is_staff || self.is_sysadmin,
+                is_sysadmin: self.is_sysadmin,
+                status,
+                member_type,
+                roles,
+                attributes,
+                external_id,
+            }),
+            _ => Err(p.into_vec()),
+        }
+    }
+
+    fn username(&self) -> Result<String, Invalid> {
         let username = required_text("username", &self.username, 100)?;
         if username.chars().any(char::is_whitespace) {
             return Err(Invalid::new("username", "must not contain spaces"));
         }
+        Ok(username)
+    }
+
+    fn email(&self) -> Result<String, Invalid> {
         let email = optional_text("email", &self.email, 254)?;
         if !email.is_empty() && !is_plausible_email(&email) {
             return Err(Invalid::new("email", format!("`{email}` is not an email address")));
         }
-        let first_name = optional_text("first_name", &self.first_name, 100)?;
-        let last_name = optional_text("last_name", &self.last_name, 100)?;
+        Ok(email)
+    }
+
+    fn status(&self) -> Result<String, Invalid> {
         let status = match &self.status {
             None => "A".to_owned(),
             Some(s) => required_text("status", s, 20)?,
@@ -144,9 +198,11 @@ impl ContactDraft {
         if !status.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(Invalid::new("status", "must be letters, digits or _ (for example A, S, I, X)"));
         }
-        let member_type = optional_text("member_type", &self.member_type, 50)?;
+        Ok(status)
+    }
+
+    fn roles(&self) -> Result<Vec<String>, Invalid> {
         at_most("roles", &self.roles, MAX_ROLES)?;
-        at_most("attributes", &self.attributes.iter().collect::<Vec<_>>(), MAX_ATTRIBUTES)?;
         let mut roles = Vec::with_capacity(self.roles.len());
         for role in &self.roles {
             let role = required_text("roles", role, 100)?;
@@ -157,6 +213,11 @@ impl ContactDraft {
                 roles.push(role);
             }
         }
+        Ok(roles)
+    }
+
+    fn attributes(&self) -> Result<BTreeMap<String, String>, Invalid> {
+        at_most("attributes", &self.attributes.iter().collect::<Vec<_>>(), MAX_ATTRIBUTES)?;
         let mut attributes = BTreeMap::new();
         for (key, value) in &self.attributes {
             let key = required_text("attributes", key, 100)?;
@@ -168,26 +229,14 @@ impl ContactDraft {
             }
             attributes.insert(key, optional_text("attributes", value, 2000)?);
         }
-        let external_id = match &self.external_id {
-            Some(v) if !v.trim().is_empty() => Some(optional_text("external_id", v, 255)?),
-            _ => None,
-        };
-        if let Some(password) = &self.password {
-            crate::password::check_strength(password).map_err(|m| Invalid::new("password", m))?;
+        Ok(attributes)
+    }
+
+    fn external_id(&self) -> Result<Option<String>, Invalid> {
+        match &self.external_id {
+            Some(v) if !v.trim().is_empty() => Ok(Some(optional_text("external_id", v, 255)?)),
+            _ => Ok(None),
         }
-        Ok(ContactProfile {
-            username,
-            email,
-            first_name,
-            last_name,
-            is_staff: self.is_staff || self.is_sysadmin,
-            is_sysadmin: self.is_sysadmin,
-            status,
-            member_type,
-            roles,
-            attributes,
-            external_id,
-        })
     }
 }
 

@@ -3,7 +3,8 @@
 //! page says what is shared and offers "Not you?", the No Access page leads somewhere.
 
 use gatehouse_tests::{
-    Client, Kind, MEMBER_PASSWORD, TestServer, add_member, authorize_url, both_backends, register_app, start,
+    Client, Kind, MEMBER_PASSWORD, TestServer, add_member, authorize_url, both_backends, form_value, register_app,
+    start,
 };
 
 async fn get(server: &TestServer, path: &str, accept: &str) -> reqwest::Response {
@@ -103,4 +104,24 @@ both_backends!(members_and_admins_are_never_stuck, |server: TestServer| async mo
     let back = links.iter().find(|h| h.starts_with(&app.redirect_uri)).expect("a way back to the app");
     assert!(back.contains("error=access_denied") && back.contains("state=s1"), "{back}");
     assert!(links.contains(&"/account".to_owned()) && links.contains(&"/signout".to_owned()), "{links:?}");
+});
+
+both_backends!(the_contact_form_shows_every_problem_at_once, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let page = admin.get_raw("/admin/contacts/new").await.text().await.unwrap();
+    let mut form = vec![("csrf_token".to_owned(), form_value(&page, "csrf_token").unwrap())];
+    for (name, value) in
+        [("username", "has space"), ("email", "not-an-email"), ("status", "A?"), ("first_name", "Kept")]
+    {
+        form.push((name.into(), value.into()));
+    }
+    let answer = admin.http.post(admin.url("/admin/contacts/new")).form(&form).send().await.unwrap();
+    assert_eq!(answer.status(), 422);
+    let text = answer.text().await.unwrap();
+    for message in ["must not contain spaces", "is not an email address", "must be letters, digits or _"] {
+        assert!(text.contains(message), "{message} is shown with the others: {text}");
+    }
+    assert!(text.contains(r#"value="Kept""#), "input kept");
+    let (_, listed) = admin.get("/admin/api/contacts?search=has%20space").await;
+    assert_eq!(listed["contacts"].as_array().map(Vec::len), Some(0), "nothing was created: {listed}");
 });

@@ -161,10 +161,15 @@ async fn new_form(ctx: Ctx) -> Response {
 async fn create(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageError> {
     let form = ContactForm::from_params(&params);
     let password = Some(params.text("password")).filter(|p| !p.is_empty()).map(SecretString::new);
-    let created = match form.draft(password) {
-        Ok(draft) => service::create(&ctx.state, &draft, ctx.now).await,
-        Err(invalid) => Err(AdminError::Invalid(invalid)),
+    let draft = match form.draft(password) {
+        Ok(draft) => draft,
+        Err(invalid) => return Ok(show(&ctx, &form, None, Some(&FormError::invalid(invalid)), None)),
     };
+    // Every problem of the form at once; the service checks again (and what needs the store).
+    if let Err(problems) = draft.validate_all() {
+        return Ok(show(&ctx, &form, None, Some(&FormError::all(problems)), None));
+    }
+    let created = service::create(&ctx.state, &draft, ctx.now).await;
     match created {
         Ok(_) => Ok(see_other("/admin/contacts?done=contact-created")),
         Err(e) => Ok(show(&ctx, &form, None, Some(&FormError::from_admin(e)?), None)),
@@ -179,10 +184,14 @@ async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageErr
 async fn update(ctx: Ctx, Path(id): Path<String>, RawForm(params): RawForm) -> Result<Response, PageError> {
     let contact = service::get(&ctx.state, contact_id(&id)?).await?;
     let form = ContactForm::from_params(&params);
-    let saved = match form.draft(None) {
-        Ok(draft) => service::update(&ctx.state, &ctx.user.contact, contact.id, &draft, ctx.now).await,
-        Err(invalid) => Err(AdminError::Invalid(invalid)),
+    let draft = match form.draft(None) {
+        Ok(draft) => draft,
+        Err(invalid) => return Ok(show(&ctx, &form, Some(&contact), Some(&FormError::invalid(invalid)), None)),
     };
+    if let Err(problems) = draft.validate_all() {
+        return Ok(show(&ctx, &form, Some(&contact), Some(&FormError::all(problems)), None));
+    }
+    let saved = service::update(&ctx.state, &ctx.user.contact, contact.id, &draft, ctx.now).await;
     match saved {
         Ok(_) => Ok(see_other("/admin/contacts?done=contact-saved")),
         Err(e) => Ok(show(&ctx, &form, Some(&contact), Some(&FormError::from_admin(e)?), None)),
