@@ -2,11 +2,16 @@
 //! authentication), or, for `cargo run` with nothing configured, the console. One attempt per
 //! call; retrying and the delivery log are `services::mail`'s.
 
+#[cfg(feature = "mail")]
 use std::time::Duration;
 
+#[cfg(feature = "mail")]
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as SesMessage};
+#[cfg(feature = "mail")]
 use lettre::message::{Mailbox, MultiPart};
+#[cfg(feature = "mail")]
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+#[cfg(feature = "mail")]
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -54,8 +59,17 @@ pub enum MailError {
 }
 
 enum Way {
-    Ses { client: aws_sdk_sesv2::Client, from: String },
-    Smtp { transport: Box<AsyncSmtpTransport<Tokio1Executor>>, from: Mailbox, host: String },
+    #[cfg(feature = "mail")]
+    Ses {
+        client: aws_sdk_sesv2::Client,
+        from: String,
+    },
+    #[cfg(feature = "mail")]
+    Smtp {
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        from: Mailbox,
+        host: String,
+    },
     Console,
     None,
 }
@@ -65,6 +79,7 @@ pub struct Mailer {
 }
 
 /// How long one SMTP conversation may take.
+#[cfg(feature = "mail")]
 const SMTP_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Mailer {
@@ -72,6 +87,7 @@ impl Mailer {
     /// the console for the embedded backend (`cargo run`); else nothing.
     pub async fn from_config(config: &Config) -> Result<Self, MailError> {
         let mail = &config.mail;
+        #[cfg(feature = "mail")]
         let way = match (&mail.smtp_url, &config.backend, &mail.from) {
             (Some(url), _, from) => {
                 let from = from.as_deref().ok_or_else(|| {
@@ -79,30 +95,25 @@ impl Mailer {
                 })?;
                 smtp(url.expose(), mail.smtp_ca_file.as_deref(), from)?
             }
-            (None, Backend::Aws(aws), Some(from)) => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-                if let Some(endpoint) = &aws.endpoint_url {
-                    loader = loader.endpoint_url(endpoint.as_str());
-                }
-                let sdk = loader.load().await;
-                let settings = aws_sdk_sesv2::config::Builder::from(&sdk)
-                    .timeout_config(
-                        aws_sdk_sesv2::config::timeout::TimeoutConfig::builder()
-                            .operation_timeout(Duration::from_secs(6))
-                            .build(),
-                    )
-                    .build();
-                Way::Ses { client: aws_sdk_sesv2::Client::from_conf(settings), from: from.clone() }
-            }
+            (None, Backend::Aws(aws), Some(from)) => ses(aws, from).await,
             (None, Backend::Embedded { .. }, _) => Way::Console,
             (None, Backend::Aws(_), None) => Way::None,
+        };
+        // A function built without mail (all but sign-in) must not be configured to send.
+        #[cfg(not(feature = "mail"))]
+        let way = match (&mail.smtp_url, &config.backend, &mail.from) {
+            (None, Backend::Embedded { .. }, _) => Way::Console,
+            (None, Backend::Aws(_), None) => Way::None,
+            _ => return Err(MailError::Config("this function is built without mail (feature `mail`)".into())),
         };
         Ok(Self { way })
     }
 
     pub fn transport(&self) -> Transport {
         match self.way {
+            #[cfg(feature = "mail")]
             Way::Ses { .. } => Transport::Ses,
+            #[cfg(feature = "mail")]
             Way::Smtp { .. } => Transport::Smtp,
             Way::Console => Transport::Console,
             Way::None => Transport::None,
@@ -110,9 +121,12 @@ impl Mailer {
     }
 
     /// One attempt; the provider's message id when it gives one.
+    #[cfg_attr(not(feature = "mail"), allow(unused_variables))]
     pub async fn send(&self, id: &str, message: &Message) -> Result<Option<String>, MailError> {
         match &self.way {
+            #[cfg(feature = "mail")]
             Way::Ses { client, from } => send_ses(client, from, message).await.map(Some),
+            #[cfg(feature = "mail")]
             Way::Smtp { transport, from, host } => send_smtp(transport, from, host, id, message).await.map(Some),
             Way::Console => {
                 // Local development only: the person reading the console is the developer.
@@ -129,6 +143,22 @@ impl Mailer {
     }
 }
 
+#[cfg(feature = "mail")]
+async fn ses(aws: &crate::config::AwsSettings, from: &str) -> Way {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(endpoint) = &aws.endpoint_url {
+        loader = loader.endpoint_url(endpoint.as_str());
+    }
+    let sdk = loader.load().await;
+    let settings = aws_sdk_sesv2::config::Builder::from(&sdk)
+        .timeout_config(
+            aws_sdk_sesv2::config::timeout::TimeoutConfig::builder().operation_timeout(Duration::from_secs(6)).build(),
+        )
+        .build();
+    Way::Ses { client: aws_sdk_sesv2::Client::from_conf(settings), from: from.to_owned() }
+}
+
+#[cfg(feature = "mail")]
 fn smtp(url: &str, ca_file: Option<&std::path::Path>, from: &str) -> Result<Way, MailError> {
     let bad = |e: &dyn std::fmt::Display| MailError::Config(format!("GATEHOUSE_SMTP_URL: {e}"));
     let parsed = url::Url::parse(url).map_err(|e| bad(&e))?;
@@ -153,6 +183,7 @@ fn smtp(url: &str, ca_file: Option<&std::path::Path>, from: &str) -> Result<Way,
     Ok(Way::Smtp { transport: Box::new(builder.timeout(Some(SMTP_TIMEOUT)).build()), from, host })
 }
 
+#[cfg(feature = "mail")]
 async fn send_ses(client: &aws_sdk_sesv2::Client, from: &str, message: &Message) -> Result<String, MailError> {
     let content = |data: &str| Content::builder().data(data).charset("UTF-8").build();
     let failed = |e: &dyn std::fmt::Display| MailError::Send(format!("SES: {e}"));
@@ -173,6 +204,7 @@ async fn send_ses(client: &aws_sdk_sesv2::Client, from: &str, message: &Message)
     Ok(answer.message_id().unwrap_or_default().to_owned())
 }
 
+#[cfg(feature = "mail")]
 async fn send_smtp(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,

@@ -19,7 +19,9 @@ use crate::session::Session;
 use crate::ticket::{Ticket, TicketKind};
 
 pub mod aws;
+#[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "embedded")]
 mod private_files;
 pub(crate) mod records;
 #[cfg(feature = "test-suite")]
@@ -237,7 +239,13 @@ pub struct Stores {
 impl Stores {
     pub async fn open(backend: &Backend, retention: Retention) -> StoreResult<Self> {
         match backend {
+            #[cfg(feature = "embedded")]
             Backend::Embedded { data_dir } => embedded::open(data_dir, retention),
+            // The Lambda functions are built without SQLite (they run on DynamoDB).
+            #[cfg(not(feature = "embedded"))]
+            Backend::Embedded { .. } => Err(StoreError::Backend(
+                "this build has no embedded store (feature `embedded`): set GATEHOUSE_BACKEND=aws".into(),
+            )),
             Backend::Aws(settings) => Ok(aws::open(settings, retention).await),
         }
     }
