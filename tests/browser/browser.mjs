@@ -131,6 +131,15 @@ export async function accessibilityViolations(page) {
   return violations;
 }
 
+/** "Wpx wide in Vpx" when the page is wider than its viewport (it scrolls sideways), else null. */
+export async function overflow(page) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  return scrollWidth > innerWidth ? `${scrollWidth}px wide in ${innerWidth}px` : null;
+}
+
 /** Saves a full-page screenshot under tests/.work and returns its path. */
 export async function screenshot(page, name) {
   await mkdir(WORK_DIR, { recursive: true });

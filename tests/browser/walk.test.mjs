@@ -22,6 +22,7 @@ import {
   launchBrowser,
   mainText,
   newPage,
+  overflow,
   screenshot,
   signIn,
   submit,
@@ -328,11 +329,8 @@ test('every page at both sizes: as wide as the screen, no axe-core violations, s
   for (const viewport of VIEWPORTS) {
     /** Checks the page as it is now. */
     const look = async (page, name) => {
-      const { scrollWidth, innerWidth } = await page.evaluate(() => ({
-        scrollWidth: document.documentElement.scrollWidth,
-        innerWidth: window.innerWidth,
-      }));
-      if (scrollWidth > innerWidth) findings.push(`${viewport.name} ${name}: ${scrollWidth}px wide in ${innerWidth}px`);
+      const wide = await overflow(page);
+      if (wide) findings.push(`${viewport.name} ${name}: ${wide}`);
       for (const v of await accessibilityViolations(page)) findings.push(`${viewport.name} ${name}: ${v}`);
       shots.push(await screenshot(page, `walk-${viewport.name}-${name}.png`));
     };
