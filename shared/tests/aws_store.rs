@@ -314,11 +314,7 @@ async fn the_backfill_lists_items_saved_before_the_listing_indexes() {
             .update_item()
             .table_name(spec.table_name(prefix))
             .key(key, aws_sdk_dynamodb::types::AttributeValue::S(value))
-            .update_expression(if spec.suffix == "contacts" {
-                "REMOVE listing, username_key"
-            } else {
-                "REMOVE listing"
-            })
+            .update_expression(if spec == schema::CONTACTS { "REMOVE listing, username_key" } else { "REMOVE listing" })
             .send()
             .await
             .unwrap();

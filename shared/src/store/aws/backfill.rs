@@ -67,7 +67,7 @@ async fn backfill_table(client: &Client, spec: &TableSpec, prefix: &str) -> Stor
 /// What a listed item of `spec` carries besides `listing`; `None` for items that are not
 /// listed (the contacts table's username and external-id markers, the marker above).
 fn listing_attributes(spec: &TableSpec, item: &Item) -> StoreResult<Option<Vec<(&'static str, String)>>> {
-    if spec.suffix != schema::CONTACTS.suffix {
+    if *spec != schema::CONTACTS {
         return Ok(Some(Vec::new()));
     }
     let is_contact =
