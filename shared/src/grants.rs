@@ -11,7 +11,7 @@ use crate::contact::ContactId;
 use crate::password::CredentialStamp;
 use crate::registration::ClientId;
 use crate::scope::Scopes;
-use crate::secret::{RandomError, random_alphanumeric};
+use crate::secret::{RandomError, TokenDigest, random_alphanumeric};
 use crate::session::SignInMethod;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -131,15 +131,46 @@ pub struct SessionGrant {
     pub family: FamilyId,
 }
 
-/// The outcome of spending a single-use item.
+/// What a presented single-use item turns out to be (when spent, or only looked up).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Redeemed<T> {
-    /// First use: here it is.
+    /// Unused: here it is.
     Fresh(T),
     /// Used before; `family` is what the first use issued, to be revoked.
     Replayed { family: Option<FamilyId> },
     /// Never issued, or expired.
     Unknown,
+}
+
+/// One token response's writes, stored together or not at all (one write transaction): the
+/// code or refresh token it spends, the new tokens, and the browser session's note of the app.
+/// So a failure half-way never leaves a spent refresh token without its successor.
+#[derive(Debug, Clone, Copy)]
+pub struct Issuance<'a> {
+    pub spends: Spend<'a>,
+    pub access_token: (&'a TokenDigest, &'a TokenGrant),
+    pub refresh_token: Option<(&'a TokenDigest, &'a TokenGrant)>,
+    /// The session (`sid`) that got these tokens, kept until the session ends.
+    pub session: Option<(&'a str, &'a SessionGrant, OffsetDateTime)>,
+}
+
+/// What an issuance uses up; it must still be unused and live when the tokens are stored.
+#[derive(Debug, Clone, Copy)]
+pub enum Spend<'a> {
+    /// Nothing (the password grant).
+    Nothing,
+    /// An authorization code, marked with the family its use issued.
+    Code { code: &'a TokenDigest, family: &'a FamilyId },
+    /// A refresh token (they rotate on every use).
+    RefreshToken(&'a TokenDigest),
+}
+
+/// Whether an issuance was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Written,
+    /// What it spends was spent meanwhile (a racing request) or expired: nothing was written.
+    AlreadySpent,
 }
 
 /// A member's consent for one app.

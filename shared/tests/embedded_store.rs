@@ -41,7 +41,7 @@ async fn secrets_file_is_private_and_survives_reopening() {
 
 #[tokio::test]
 async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
-    use gatehouse::grants::{FamilyId, GrantClient, TokenGrant};
+    use gatehouse::grants::{FamilyId, GrantClient, Issuance, Spend, TokenGrant};
     use gatehouse::store::GrantStore as _;
     use gatehouse::store::embedded::{Database, maintenance};
     use time::{Duration, macros::datetime};
@@ -65,14 +65,24 @@ async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
     let expired = 600;
     for _ in 0..expired {
         let token = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
-        db.put_refresh_token(&token, &grant(t0)).await.unwrap();
+        let expired = grant(t0);
+        let issuance =
+            Issuance { spends: Spend::Nothing, access_token: (&token, &expired), refresh_token: None, session: None };
+        db.store_issuance(&issuance, t0).await.unwrap();
     }
     let live = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
-    db.put_refresh_token(&live, &grant(t0 + Duration::days(30))).await.unwrap();
+    let (live_grant, access) =
+        (grant(t0 + Duration::days(30)), gatehouse::secret::OpaqueToken::generate().unwrap().digest());
+    let issuance = Issuance {
+        spends: Spend::Nothing,
+        access_token: (&access, &live_grant),
+        refresh_token: Some((&live, &live_grant)),
+        session: None,
+    };
     // A request two hours later: the expired tokens are past the hour spent items are kept.
     let later = t0 + Duration::hours(2);
+    db.store_issuance(&issuance, later).await.unwrap();
     assert!(db.get_refresh_token(&live, later).await.unwrap().is_some());
-    db.redeem_refresh_token(&gatehouse::secret::OpaqueToken::generate().unwrap().digest(), later).await.unwrap();
     let batches: Vec<usize> =
         std::iter::from_fn(|| Some(maintenance::sweep(&db, 256).unwrap())).take_while(|removed| *removed > 0).collect();
     assert_eq!(batches, [256, 256, 88], "each call removes at most one batch");

@@ -465,6 +465,24 @@ impl Client {
 }
 
 /// A PKCE verifier and its S256 challenge.
+/// Runs the code flow with PKCE for `username` in a new browser and exchanges the code.
+pub async fn code_flow_tokens(server: &TestServer, app: &App, username: &str) -> (Client, Value) {
+    let mut member = Client::new(server);
+    let (verifier, challenge) = pkce_pair();
+    let start = authorize_url(app, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
+    let answer = member.authorize(&start, username).await;
+    let params = url_params(&location(&answer), false);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", params["code"].as_str()),
+        ("redirect_uri", app.redirect_uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let (status, tokens) = member.token(app, &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    (member, tokens)
+}
+
 pub fn pkce_pair() -> (String, String) {
     use base64::Engine as _;
     use sha2::Digest as _;

@@ -1,8 +1,9 @@
 //! DynamoDB and Secrets Manager behind a proxy that fails chosen operations: admin actions on
 //! credentials leave no half-state (a failed regeneration keeps the old secret in force and
 //! can simply be retried; a deletion whose credential cannot be deleted still deletes, and the
-//! sweep removes the credential left behind). The sweep, on both backends, removes only
-//! credentials without a registration.
+//! sweep removes the credential left behind); a token response whose write fails stores
+//! nothing, so the refresh token or code it would have spent still works. The sweep, on both
+//! backends, removes only credentials without a registration.
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -12,7 +13,9 @@ use gatehouse::clock::SystemClock;
 use gatehouse::config::Backend;
 use gatehouse::registration::ClientId;
 use gatehouse::services::secrets::{ORPHAN_GRACE, SweepMoment, sweep_orphan_client_secrets};
-use gatehouse_tests::{Client, TestServer, both_backends, fresh_aws, register_app, start_on};
+use gatehouse_tests::{
+    Client, TestServer, add_member, both_backends, code_flow_tokens, fresh_aws, register_app, start_on,
+};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
@@ -121,6 +124,31 @@ async fn credential_actions_leave_no_half_state_when_writes_fail() {
     let later = now + ORPHAN_GRACE + time::Duration::seconds(1);
     assert_eq!(sweep_orphan_client_secrets(stores, later, SweepMoment::Running).await.unwrap(), 1);
     assert!(stores.client_secrets(id).await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_whose_write_fails_spends_nothing() {
+    let mut settings = fresh_aws().await;
+    let failing: Failing = Arc::default();
+    settings.endpoint_url = Some(faulty_proxy(settings.endpoint_url.clone().unwrap(), failing.clone()).await);
+    let server = start_on(Backend::Aws(settings), Arc::new(SystemClock)).await;
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Rotating", &[], "array").await;
+    add_member(&admin, "rotating", "A").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "rotating").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+
+    // The new tokens' write fails: an error, and the old refresh token is not spent.
+    failing.lock().unwrap().extend(WRITES);
+    let (status, body) = member.token(&app, &form).await;
+    assert!(status >= 500, "{status} {body}");
+    failing.lock().unwrap().clear();
+
+    let (status, renewed) = member.token(&app, &form).await;
+    assert_eq!(status, 200, "the refresh token still works: {renewed}");
+    let (status, replayed) = member.token(&app, &form).await;
+    assert_eq!((status, replayed["error"].as_str()), (400, Some("invalid_grant")), "and rotates once it did");
 }
 
 both_backends!(the_sweep_removes_only_credentials_without_a_registration, |server: TestServer| async move {

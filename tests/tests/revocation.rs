@@ -4,24 +4,6 @@
 use gatehouse_tests::*;
 use serde_json::Value;
 
-/// Runs the code flow with PKCE for `username` and exchanges the code.
-async fn tokens_for(server: &TestServer, app: &App, username: &str) -> (Client, Value) {
-    let mut member = Client::new(server);
-    let (verifier, challenge) = pkce_pair();
-    let start = authorize_url(app, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
-    let answer = member.authorize(&start, username).await;
-    let params = url_params(&location(&answer), false);
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", params["code"].as_str()),
-        ("redirect_uri", app.redirect_uri.as_str()),
-        ("code_verifier", verifier.as_str()),
-    ];
-    let (status, tokens) = member.token(app, &form).await;
-    assert_eq!(status, 200, "{tokens}");
-    (member, tokens)
-}
-
 /// POST to `path` as `app` (HTTP Basic), answering the status and JSON body.
 async fn call(client: &Client, path: &str, app: &App, form: &[(&str, &str)]) -> (u16, Value) {
     let response =
@@ -40,7 +22,7 @@ both_backends!(revoking_a_refresh_token_ends_its_family, |server: TestServer| as
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Revoking App", &[], "array").await;
     let sub = add_member(&admin, "rvk", "A").await;
-    let (member, tokens) = tokens_for(&server, &app, "rvk").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "rvk").await;
     let (access, refresh) = (text(&tokens, "access_token"), text(&tokens, "refresh_token"));
 
     let (status, seen) = call(&member, "/token/introspect", &app, &[("token", refresh)]).await;
@@ -80,7 +62,7 @@ both_backends!(revoking_an_access_token_leaves_the_refresh_token, |server: TestS
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Access Revoker", &[], "array").await;
     add_member(&admin, "acc", "A").await;
-    let (member, tokens) = tokens_for(&server, &app, "acc").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "acc").await;
     let access = text(&tokens, "access_token");
     assert_eq!(member.userinfo(access).await.0, 200);
     let (status, _) = call(&member, "/token/revoke", &app, &[("token", access)]).await;
@@ -98,7 +80,7 @@ both_backends!(another_client_can_neither_revoke_nor_introspect, |server: TestSe
     let app = register_app(&admin, "Owner App", &[], "array").await;
     let other = register_app(&admin, "Other App", &[], "array").await;
     add_member(&admin, "own", "A").await;
-    let (member, tokens) = tokens_for(&server, &app, "own").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "own").await;
     let (access, refresh) = (text(&tokens, "access_token"), text(&tokens, "refresh_token"));
 
     for token in [access, refresh] {

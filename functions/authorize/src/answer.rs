@@ -2,7 +2,7 @@
 //! the client's redirect URI.
 
 use gatehouse::app::AppState;
-use gatehouse::grants::FamilyId;
+use gatehouse::grants::{FamilyId, Spend};
 use gatehouse::oidc::request::ResponseType;
 use gatehouse::services::issue::{self, Authorization, IssueOptions};
 use gatehouse::web::Response;
@@ -36,6 +36,7 @@ pub(crate) async fn answer(state: &AppState, checked: &Checked, now: OffsetDateT
         ResponseType::IdTokenToken => {
             let options = IssueOptions {
                 family: FamilyId::generate()?,
+                spends: Spend::Nothing,
                 with_refresh: false,
                 public_client: false,
                 with_id_token: true,

@@ -3,7 +3,7 @@
 //! (never per client: failures for made-up names must not lock the real users of a client).
 
 use gatehouse::app::AppState;
-use gatehouse::grants::{FamilyId, TokenGrant};
+use gatehouse::grants::{FamilyId, Spend, TokenGrant};
 use gatehouse::local_signin::{self, SigninError};
 use gatehouse::mfa::AfterPassword;
 use gatehouse::oidc::error::ErrorCode;
@@ -104,7 +104,8 @@ pub async fn exchange(
             sid: None,
             method: SignInMethod::Password,
         };
-        let minted = issue::mint(state, &grant, true, now).await?;
+        let minted = issue::mint(&grant, true, now)?;
+        issue::store(state, &minted, Spend::Nothing, None, now).await?;
         tracing::info!(contact = %contact.id, "admin API token issued");
         return Ok(admin_tokens(&minted, &scope));
     };
@@ -123,6 +124,7 @@ pub async fn exchange(
     };
     let options = IssueOptions {
         family,
+        spends: Spend::Nothing,
         with_refresh: true,
         public_client,
         with_id_token: scope.contains(Scope::Openid),

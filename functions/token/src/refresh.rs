@@ -2,12 +2,12 @@
 //! never widens the scope; bound to its client.
 
 use gatehouse::app::AppState;
-use gatehouse::grants::Redeemed;
+use gatehouse::grants::{FamilyId, Redeemed, Spend, TokenGrant};
 use gatehouse::oidc::error::ErrorCode;
 use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::{ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME};
-use gatehouse::secret::OpaqueToken;
-use gatehouse::services::issue::{self, Authorization, IssueOptions, Profile};
+use gatehouse::secret::{OpaqueToken, TokenDigest};
+use gatehouse::services::issue::{self, Authorization, IssueError, IssueOptions, Profile};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -21,18 +21,49 @@ pub async fn exchange(
     scope: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
-    let grant =
-        match state.stores.grants.redeem_refresh_token(&OpaqueToken::from_presented(token).digest(), now).await? {
-            Redeemed::Fresh(grant) => grant,
-            Redeemed::Replayed { family } => {
-                if let Some(family) = family {
-                    state.stores.grants.revoke_family(&family, now + REFRESH_TOKEN_LIFETIME).await?;
-                }
-                tracing::warn!(client_id = %client.id(), "refresh token replayed; its family is revoked");
-                return Err(invalid_grant("the refresh token was already used"));
-            }
-            Redeemed::Unknown => return Err(invalid_grant("the refresh token is invalid or expired")),
-        };
+    let digest = OpaqueToken::from_presented(token).digest();
+    // Looked up, not spent: the new tokens' write spends it, so a failure before keeps it.
+    let grant = match state.stores.grants.find_refresh_token(&digest, now).await? {
+        Redeemed::Fresh(grant) => grant,
+        Redeemed::Replayed { family } => return Err(replayed(state, client, family.as_ref(), now).await),
+        Redeemed::Unknown => return Err(invalid_grant("the refresh token is invalid or expired")),
+    };
+    rotate(state, client, &grant, &digest, scope, now).await
+}
+
+/// A failed issuance; one whose token a racing request spent meanwhile is a replay too.
+async fn not_issued(
+    state: &AppState,
+    client: &Client,
+    grant: &TokenGrant,
+    e: IssueError,
+    now: OffsetDateTime,
+) -> TokenError {
+    match e {
+        IssueError::AlreadySpent => replayed(state, client, Some(&grant.family), now).await,
+        other => other.into(),
+    }
+}
+
+/// A spent refresh token presented again: its whole family is revoked.
+async fn replayed(state: &AppState, client: &Client, family: Option<&FamilyId>, now: OffsetDateTime) -> TokenError {
+    if let Some(family) = family
+        && let Err(e) = state.stores.grants.revoke_family(family, now + REFRESH_TOKEN_LIFETIME).await
+    {
+        return e.into();
+    }
+    tracing::warn!(client_id = %client.id(), "refresh token replayed; its family is revoked");
+    invalid_grant("the refresh token was already used")
+}
+
+async fn rotate(
+    state: &AppState,
+    client: &Client,
+    grant: &TokenGrant,
+    spent: &TokenDigest,
+    scope: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Value, TokenError> {
     if grant.client_id != client.id() {
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
@@ -61,9 +92,11 @@ pub async fn exchange(
         if !contact.profile.is_sysadmin {
             return Err(invalid_grant("the member is no longer a system administrator"));
         }
-        let next =
-            gatehouse::grants::TokenGrant { scope: scope.clone(), expires_at: now + ACCESS_TOKEN_LIFETIME, ..grant };
-        let minted = issue::mint(state, &next, true, now).await?;
+        let next = TokenGrant { scope: scope.clone(), expires_at: now + ACCESS_TOKEN_LIFETIME, ..grant.clone() };
+        let minted = issue::mint(&next, true, now)?;
+        if let Err(e) = issue::store(state, &minted, Spend::RefreshToken(spent), None, now).await {
+            return Err(not_issued(state, client, grant, e, now).await);
+        }
         return Ok(admin_tokens(&minted, &scope));
     };
     let profile = Profile::load(state, registration, &contact).await?;
@@ -81,11 +114,15 @@ pub async fn exchange(
     };
     let options = IssueOptions {
         family: grant.family.clone(),
+        spends: Spend::RefreshToken(spent),
         with_refresh: true,
         public_client: grant.public_client,
         with_id_token: scope.contains(Scope::Openid),
         code: None,
         profile: Some(&profile),
     };
-    Ok(issue::issue_tokens(state, &auth, options, now).await?.to_json())
+    match issue::issue_tokens(state, &auth, options, now).await {
+        Ok(tokens) => Ok(tokens.to_json()),
+        Err(e) => Err(not_issued(state, client, grant, e, now).await),
+    }
 }

@@ -38,6 +38,7 @@ impl From<IssueError> for TokenError {
     fn from(e: IssueError) -> Self {
         match e {
             IssueError::Store(store) => store.into(),
+            IssueError::AlreadySpent => invalid_grant("the grant was already used"),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -59,7 +60,7 @@ pub fn admin_tokens(minted: &gatehouse::services::issue::Minted, scope: &gatehou
         "access_token": minted.access_token.expose(),
         "token_type": "Bearer",
         "expires_in": gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME.whole_seconds(),
-        "refresh_token": minted.refresh_token.as_ref().map(gatehouse::secret::OpaqueToken::expose),
+        "refresh_token": minted.refresh_token.as_ref().map(|(token, _)| token.expose()),
         "scope": scope.to_string(),
     })
 }

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::app::AppState;
 use crate::contact::Contact;
-use crate::grants::{AuthCode, FamilyId, GrantClient, SessionGrant, TokenGrant};
+use crate::grants::{AuthCode, FamilyId, GrantClient, Issuance, SessionGrant, Spend, Stored, TokenGrant};
 use crate::oidc::signing::{SigningAlgorithm, SigningError};
 use crate::oidc::tokens::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
@@ -33,6 +33,10 @@ pub enum IssueError {
     /// The registration's queries are missing or broken: an administrator must fix them.
     #[error("{0}")]
     Misconfigured(String),
+    /// The code or refresh token this response spends was spent meanwhile (a racing request)
+    /// or expired; nothing was stored.
+    #[error("the grant was already used")]
+    AlreadySpent,
 }
 
 impl From<SignerError> for IssueError {
@@ -167,6 +171,8 @@ impl TokenSet {
 
 pub struct IssueOptions<'a> {
     pub family: FamilyId,
+    /// The code or refresh token used up, stored with the new tokens in one write.
+    pub spends: Spend<'a>,
     pub with_refresh: bool,
     pub public_client: bool,
     pub with_id_token: bool,
@@ -175,33 +181,48 @@ pub struct IssueOptions<'a> {
     pub profile: Option<&'a Profile>,
 }
 
-/// One access token and, when asked, a refresh token of the same family.
+/// One access token and its grant and, when asked, a refresh token of the same family.
 pub struct Minted {
     pub access_token: OpaqueToken,
-    pub refresh_token: Option<OpaqueToken>,
+    pub grant: TokenGrant,
+    pub refresh_token: Option<(OpaqueToken, TokenGrant)>,
 }
 
-/// Stores and returns fresh tokens for `grant` (whose `expires_at` is the access token's).
-pub async fn mint(
-    state: &AppState,
-    grant: &TokenGrant,
-    with_refresh: bool,
-    now: OffsetDateTime,
-) -> Result<Minted, IssueError> {
-    let access_token = OpaqueToken::generate()?;
-    state.stores.grants.put_access_token(&access_token.digest(), grant).await?;
+/// Fresh tokens for `grant` (whose `expires_at` is the access token's), not yet stored.
+pub fn mint(grant: &TokenGrant, with_refresh: bool, now: OffsetDateTime) -> Result<Minted, IssueError> {
     let refresh_token = if with_refresh {
-        let token = OpaqueToken::generate()?;
         let refresh = TokenGrant { expires_at: now + REFRESH_TOKEN_LIFETIME, ..grant.clone() };
-        state.stores.grants.put_refresh_token(&token.digest(), &refresh).await?;
-        Some(token)
+        Some((OpaqueToken::generate()?, refresh))
     } else {
         None
     };
-    Ok(Minted { access_token, refresh_token })
+    Ok(Minted { access_token: OpaqueToken::generate()?, grant: grant.clone(), refresh_token })
 }
 
-/// Mints an access token, optionally a refresh token and an ID token.
+/// Stores minted tokens with what they spend and the session's note, all in one write.
+pub async fn store(
+    state: &AppState,
+    minted: &Minted,
+    spends: Spend<'_>,
+    session: Option<(&str, &SessionGrant, OffsetDateTime)>,
+    now: OffsetDateTime,
+) -> Result<(), IssueError> {
+    let access = minted.access_token.digest();
+    let refresh = minted.refresh_token.as_ref().map(|(token, grant)| (token.digest(), grant));
+    let issuance = Issuance {
+        spends,
+        access_token: (&access, &minted.grant),
+        refresh_token: refresh.as_ref().map(|(digest, grant)| (digest, *grant)),
+        session,
+    };
+    match state.stores.grants.store_issuance(&issuance, now).await? {
+        Stored::Written => Ok(()),
+        Stored::AlreadySpent => Err(IssueError::AlreadySpent),
+    }
+}
+
+/// Mints an access token, optionally a refresh token and an ID token, and stores them with
+/// what they spend. The ID token is signed first, so a failure stores nothing.
 pub async fn issue_tokens(
     state: &AppState,
     auth: &Authorization<'_>,
@@ -220,21 +241,20 @@ pub async fn issue_tokens(
         sid: auth.sid.clone(),
         method: auth.method.clone(),
     };
-    let minted = mint(state, &grant, options.with_refresh, now).await?;
-    if let Some(sid) = &auth.sid {
-        // The session's end revokes these tokens and notifies the app (back-channel logout).
-        let entry = SessionGrant { client_id: auth.registration.client_id, family: options.family.clone() };
-        let until = auth.auth_time + SESSION_LIFETIME;
-        state.stores.grants.add_session_grant(sid, &entry, until.max(now + ACCESS_TOKEN_LIFETIME)).await?;
-    }
+    let minted = mint(&grant, options.with_refresh, now)?;
     let id_token = if options.with_id_token {
         Some(id_token(state, auth, Some(minted.access_token.expose()), options.code, options.profile, now).await?)
     } else {
         None
     };
+    // The session's end revokes these tokens and notifies the app (back-channel logout).
+    let entry = SessionGrant { client_id: auth.registration.client_id, family: options.family.clone() };
+    let session_until = (auth.auth_time + SESSION_LIFETIME).max(now + ACCESS_TOKEN_LIFETIME);
+    let session = auth.sid.as_deref().map(|sid| (sid, &entry, session_until));
+    store(state, &minted, options.spends, session, now).await?;
     Ok(TokenSet {
         access_token: minted.access_token,
-        refresh_token: minted.refresh_token,
+        refresh_token: minted.refresh_token.map(|(token, _)| token),
         id_token,
         scope: auth.scope.clone(),
         expires_in: ACCESS_TOKEN_LIFETIME.whole_seconds(),

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
 use crate::event_log::{LogEntry, LogFilter};
-use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, SessionGrant, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
@@ -128,30 +128,30 @@ pub trait ThrottleStore: Send + Sync {
 #[async_trait]
 pub trait GrantStore: Send + Sync {
     async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()>;
-    /// Spends the code, recording `family` as what its use issued.
+    /// Spends the code, recording `family` as what its use issued (a failed exchange burns it;
+    /// a successful one spends it in its [`store_issuance`](Self::store_issuance)).
     async fn redeem_code(
         &self,
         code: &TokenDigest,
         family: &FamilyId,
         now: OffsetDateTime,
     ) -> StoreResult<Redeemed<AuthCode>>;
-    async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
+    /// Looks an authorization code up without spending it.
+    async fn find_code(&self, code: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<AuthCode>>;
+    /// Stores a token response: spends what it spends (if still unused and live) and writes
+    /// the new tokens and the session's note, in one transaction: all of it or nothing.
+    async fn store_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored>;
     /// The grant, unless expired.
     async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
     /// Removes an access token (revocation); nothing happens if there is none.
     async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()>;
-    async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()>;
-    /// Spends a refresh token (they rotate on every use).
-    async fn redeem_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime)
-    -> StoreResult<Redeemed<TokenGrant>>;
+    /// Looks a refresh token up without spending it (its issuance spends it).
+    async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>>;
     /// The refresh token's grant without spending it, unless it is expired or already spent.
     async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
     /// Every token of the family stops working, until `until` (past their lifetimes).
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool>;
-    /// Records that an app got tokens in the browser session `sid` (kept until `expires_at`,
-    /// the session's end); concurrent additions are all kept.
-    async fn add_session_grant(&self, sid: &str, grant: &SessionGrant, expires_at: OffsetDateTime) -> StoreResult<()>;
     /// What apps got in the session, each once, sorted; empty when nothing or expired.
     async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>>;
     async fn get_consent(&self, contact: ContactId, client_id: ClientId) -> StoreResult<Option<Consent>>;

@@ -6,7 +6,9 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 
 use super::*;
 use crate::contact::ContactProfile;
-use crate::grants::{AuthCode, Consent, FamilyId, GrantClient, Redeemed, SessionGrant, TokenGrant};
+use crate::grants::{
+    AuthCode, Consent, FamilyId, GrantClient, Issuance, Redeemed, SessionGrant, Spend, Stored, TokenGrant,
+};
 use crate::mfa::MfaEnrolment;
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
@@ -293,6 +295,46 @@ fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
     }
 }
 
+fn digest() -> TokenDigest {
+    OpaqueToken::generate().unwrap().digest()
+}
+
+/// Stores one token response: an access token for `grant`, maybe a refresh token with the
+/// same grant and a session's note, spending `spends`.
+async fn issue_at(
+    store: &Arc<dyn GrantStore>,
+    spends: Spend<'_>,
+    (access, grant): (&TokenDigest, &TokenGrant),
+    refresh: Option<&TokenDigest>,
+    session: Option<(&str, &SessionGrant, OffsetDateTime)>,
+    now: OffsetDateTime,
+) -> StoreResult<Stored> {
+    let issuance =
+        Issuance { spends, access_token: (access, grant), refresh_token: refresh.map(|r| (r, grant)), session };
+    store.store_issuance(&issuance, now).await
+}
+
+async fn issue(
+    store: &Arc<dyn GrantStore>,
+    spends: Spend<'_>,
+    access: &TokenDigest,
+    grant: &TokenGrant,
+    refresh: Option<&TokenDigest>,
+) -> StoreResult<Stored> {
+    issue_at(store, spends, (access, grant), refresh, None, T0).await
+}
+
+/// Tokens issued in session `sid`, noting `note` there until `until`.
+async fn noted(
+    store: &Arc<dyn GrantStore>,
+    sid: &str,
+    note: &SessionGrant,
+    until: OffsetDateTime,
+) -> StoreResult<Stored> {
+    let grant = token_grant(&note.family, T0 + Duration::hours(1));
+    issue_at(store, Spend::Nothing, (&digest(), &grant), None, Some((sid, note, until)), T0).await
+}
+
 pub async fn grants(stores: &Stores) {
     let store = &stores.grants;
     let (f1, f2) = (FamilyId::generate().unwrap(), FamilyId::generate().unwrap());
@@ -321,30 +363,75 @@ pub async fn grants(stores: &Stores) {
     let fresh = [a.unwrap(), b.unwrap()].iter().filter(|r| matches!(r, Redeemed::Fresh(_))).count();
     assert_eq!(fresh, 1, "two racing redemptions: exactly one succeeds");
 
-    let access = OpaqueToken::generate().unwrap().digest();
+    let found = OpaqueToken::generate().unwrap().digest();
+    store.put_code(&found, &issued).await.unwrap();
+    assert_eq!(store.find_code(&found, T0).await.unwrap(), Redeemed::Fresh(issued.clone()), "looked up");
+    assert_eq!(store.find_code(&found, T0).await.unwrap(), Redeemed::Fresh(issued.clone()), "not spent by it");
+    assert_eq!(store.find_code(&found, T0 + Duration::seconds(60)).await.unwrap(), Redeemed::Unknown, "expired");
+    assert_eq!(store.find_code(&c, T0).await.unwrap(), Redeemed::Replayed { family: Some(f1.clone()) });
+
     let grant = token_grant(&f1, T0 + Duration::hours(1));
-    store.put_access_token(&access, &grant).await.unwrap();
+    let access = digest();
+    assert_eq!(issue(store, Spend::Nothing, &access, &grant, None).await.unwrap(), Stored::Written);
     assert_eq!(store.get_access_token(&access, T0).await.unwrap(), Some(grant.clone()));
     assert_eq!(store.get_access_token(&access, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
-    let other_access = OpaqueToken::generate().unwrap().digest();
-    store.put_access_token(&other_access, &grant).await.unwrap();
+    let other_access = digest();
+    issue(store, Spend::Nothing, &other_access, &grant, None).await.unwrap();
     store.delete_access_token(&access).await.unwrap();
     assert_eq!(store.get_access_token(&access, T0).await.unwrap(), None, "a revoked access token is gone");
     assert_eq!(store.get_access_token(&other_access, T0).await.unwrap(), Some(grant.clone()), "only that one");
     store.delete_access_token(&access).await.unwrap();
 
-    let refresh = OpaqueToken::generate().unwrap().digest();
+    let refresh = digest();
     assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "never issued");
-    store.put_refresh_token(&refresh, &grant).await.unwrap();
+    assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Unknown);
+    issue(store, Spend::Nothing, &digest(), &grant, Some(&refresh)).await.unwrap();
     assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "read without spending");
-    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "still unspent");
+    assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "still unspent");
     assert_eq!(store.get_refresh_token(&refresh, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
-    assert_eq!(store.redeem_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Fresh(grant.clone()));
-    assert_eq!(
-        store.redeem_refresh_token(&refresh, T0).await.unwrap(),
-        Redeemed::Replayed { family: Some(f1.clone()) }
-    );
+    assert_eq!(store.find_refresh_token(&refresh, T0 + Duration::hours(1)).await.unwrap(), Redeemed::Unknown);
+
+    // Rotation: the old refresh token is spent and its successors written together.
+    let (next_access, next) = (digest(), digest());
+    let rotated = issue(store, Spend::RefreshToken(&refresh), &next_access, &grant, Some(&next)).await;
+    assert_eq!(rotated.unwrap(), Stored::Written);
+    assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Replayed { family: Some(f1.clone()) });
     assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "a spent refresh token is not live");
+    assert_eq!(store.get_refresh_token(&next, T0).await.unwrap(), Some(grant.clone()));
+    assert_eq!(store.get_access_token(&next_access, T0).await.unwrap(), Some(grant.clone()));
+    // Spending it again, or an expired one, writes nothing at all.
+    let (late_access, late) = (digest(), digest());
+    let note = SessionGrant { client_id: ClientId::new_random(), family: f1.clone() };
+    let session = Some(("sid-late", &note, T0 + Duration::hours(8)));
+    let again = issue_at(store, Spend::RefreshToken(&refresh), (&late_access, &grant), Some(&late), session, T0);
+    assert_eq!(again.await.unwrap(), Stored::AlreadySpent);
+    let later = T0 + Duration::hours(1);
+    let expired = issue_at(store, Spend::RefreshToken(&next), (&late_access, &grant), Some(&late), session, later);
+    assert_eq!(expired.await.unwrap(), Stored::AlreadySpent);
+    assert_eq!(store.get_access_token(&late_access, T0).await.unwrap(), None, "nothing half-written");
+    assert_eq!(store.get_refresh_token(&late, T0).await.unwrap(), None);
+    assert!(store.session_grants("sid-late", T0).await.unwrap().is_empty());
+    assert_eq!(store.find_refresh_token(&next, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "still unspent");
+    // A write that fails (a token key that exists) rolls the spend back.
+    let clash = issue(store, Spend::RefreshToken(&next), &next_access, &grant, Some(&late));
+    assert!(clash.await.is_err(), "a token key is never reused");
+    assert_eq!(store.find_refresh_token(&next, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "the spend undone");
+    assert_eq!(store.get_refresh_token(&late, T0).await.unwrap(), None);
+    // Racing rotations of one token: exactly one stores its successors.
+    let [x1, x2, y1, y2] = [digest(), digest(), digest(), digest()];
+    let (a, b) = tokio::join!(
+        issue(store, Spend::RefreshToken(&next), &x1, &grant, Some(&x2)),
+        issue(store, Spend::RefreshToken(&next), &y1, &grant, Some(&y2))
+    );
+    let written = [a.unwrap(), b.unwrap()].iter().filter(|s| **s == Stored::Written).count();
+    assert_eq!(written, 1, "two racing rotations: exactly one succeeds");
+    // A code is spent the same way, marked with the family its tokens belong to.
+    let exchanged = digest();
+    store.put_code(&exchanged, &issued).await.unwrap();
+    let spends = Spend::Code { code: &exchanged, family: &f2 };
+    assert_eq!(issue(store, spends, &digest(), &grant, None).await.unwrap(), Stored::Written);
+    assert_eq!(store.find_code(&exchanged, T0).await.unwrap(), Redeemed::Replayed { family: Some(f2.clone()) });
+    assert_eq!(issue(store, spends, &digest(), &grant, None).await.unwrap(), Stored::AlreadySpent);
 
     assert!(!store.is_family_revoked(&f1, T0).await.unwrap());
     store.revoke_family(&f1, T0 + Duration::days(30)).await.unwrap();
@@ -361,12 +448,10 @@ pub async fn grants(stores: &Stores) {
     let until = T0 + Duration::hours(8);
     let first = SessionGrant { client_id: a, family: f1.clone() };
     let second = SessionGrant { client_id: b, family: f2.clone() };
-    let (x, y) =
-        tokio::join!(store.add_session_grant(sid, &first, until), store.add_session_grant(sid, &second, until));
-    x.unwrap();
-    y.unwrap();
-    store.add_session_grant(sid, &first, until).await.unwrap();
-    store.add_session_grant(other_sid, &second, until).await.unwrap();
+    let (x, y) = tokio::join!(noted(store, sid, &first, until), noted(store, sid, &second, until));
+    assert_eq!((x.unwrap(), y.unwrap()), (Stored::Written, Stored::Written));
+    noted(store, sid, &first, until).await.unwrap();
+    noted(store, other_sid, &second, until).await.unwrap();
     let mut expected = vec![first.clone(), second.clone()];
     expected.sort();
     assert_eq!(store.session_grants(sid, T0).await.unwrap(), expected, "racing additions both kept, each once");

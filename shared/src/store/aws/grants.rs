@@ -8,20 +8,17 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use time::OffsetDateTime;
 
 use super::ephemeral::EphemeralTable;
+use super::issuance::{EXPIRES_AT, SESSION_GRANTS, USED_BY, access_key, code_key, refresh_key, session_grants_key};
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
 use crate::event_log::{LogEntry, LogFilter};
-use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, SessionGrant, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
 use crate::store::records::{from_json, ticket_from_json, ticket_key, to_json};
 use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
 use crate::ticket::{Ticket, TicketKind};
-
-const EXPIRES_AT: &str = "expires_at";
-const USED_BY: &str = "used_by";
-const SESSION_GRANTS: &str = "grants";
 
 fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
 where
@@ -97,12 +94,15 @@ impl EphemeralTable {
         }
     }
 
-    async fn live_doc(&self, pk: String, now: OffsetDateTime) -> StoreResult<Option<String>> {
+    /// The item under `pk` unless it expired (spent or not).
+    async fn live_item(&self, pk: String, now: OffsetDateTime) -> StoreResult<Option<Item>> {
         let Some(item) = self.get_item(pk).await? else { return Ok(None) };
-        if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() {
-            return Ok(None);
-        }
-        Ok(Some(string_attribute(&item, DOC)?.to_owned()))
+        Ok((number_attribute(&item, EXPIRES_AT)? > now.unix_timestamp()).then_some(item))
+    }
+
+    async fn live_doc(&self, pk: String, now: OffsetDateTime) -> StoreResult<Option<String>> {
+        let item = self.live_item(pk, now).await?;
+        item.map(|item| string_attribute(&item, DOC).map(str::to_owned)).transpose()
     }
 
     /// A member's consents, one item per member: `client_id` → consent.
@@ -166,7 +166,7 @@ fn consent_key(contact: ContactId) -> String {
 #[async_trait]
 impl GrantStore for EphemeralTable {
     async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()> {
-        self.put_expiring(format!("code#{}", code.as_str()), to_json(grant)?, grant.expires_at).await
+        self.put_expiring(code_key(code), to_json(grant)?, grant.expires_at).await
     }
 
     async fn redeem_code(
@@ -175,54 +175,51 @@ impl GrantStore for EphemeralTable {
         family: &FamilyId,
         now: OffsetDateTime,
     ) -> StoreResult<Redeemed<AuthCode>> {
-        Ok(match self.spend(format!("code#{}", code.as_str()), family.as_str(), now).await? {
+        Ok(match self.spend(code_key(code), family.as_str(), now).await? {
             Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
             Err(Some(first)) => Redeemed::Replayed { family: Some(FamilyId::from_stored(first)) },
             Err(None) => Redeemed::Unknown,
         })
     }
 
-    async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
-        self.put_expiring(format!("access#{}", token.as_str()), to_json(grant)?, grant.expires_at).await
+    async fn find_code(&self, code: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<AuthCode>> {
+        let Some(item) = self.live_item(code_key(code), now).await? else { return Ok(Redeemed::Unknown) };
+        Ok(match item.get(USED_BY) {
+            None => Redeemed::Fresh(from_json(string_attribute(&item, DOC)?)?),
+            Some(_) => {
+                Redeemed::Replayed { family: Some(FamilyId::from_stored(string_attribute(&item, USED_BY)?.into())) }
+            }
+        })
+    }
+
+    async fn store_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored> {
+        self.write_issuance(issuance, now).await
     }
 
     async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
-        self.live_doc(format!("access#{}", token.as_str()), now).await?.map(|doc| from_json(&doc)).transpose()
+        self.live_doc(access_key(token), now).await?.map(|doc| from_json(&doc)).transpose()
     }
 
     async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
-        self.delete_item(format!("access#{}", token.as_str())).await
+        self.delete_item(access_key(token)).await
+    }
+
+    async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {
+        let Some(item) = self.live_item(refresh_key(token), now).await? else { return Ok(Redeemed::Unknown) };
+        let grant: TokenGrant = from_json(string_attribute(&item, DOC)?)?;
+        Ok(if item.contains_key(USED_BY) {
+            Redeemed::Replayed { family: Some(grant.family) }
+        } else {
+            Redeemed::Fresh(grant)
+        })
     }
 
     async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
-        let Some(item) = self.get_item(format!("refresh#{}", token.as_str())).await? else { return Ok(None) };
+        let Some(item) = self.get_item(refresh_key(token)).await? else { return Ok(None) };
         if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() || item.contains_key(USED_BY) {
             return Ok(None);
         }
         from_json(string_attribute(&item, DOC)?).map(Some)
-    }
-
-    async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
-        self.put_expiring(format!("refresh#{}", token.as_str()), to_json(grant)?, grant.expires_at).await
-    }
-
-    async fn redeem_refresh_token(
-        &self,
-        token: &TokenDigest,
-        now: OffsetDateTime,
-    ) -> StoreResult<Redeemed<TokenGrant>> {
-        let pk = format!("refresh#{}", token.as_str());
-        Ok(match self.spend(pk.clone(), "spent", now).await? {
-            Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
-            Err(Some(_)) => {
-                let doc = self
-                    .live_doc(pk, now)
-                    .await?
-                    .ok_or_else(|| StoreError::Backend("spent refresh token vanished".into()))?;
-                Redeemed::Replayed { family: Some(from_json::<TokenGrant>(&doc)?.family) }
-            }
-            Err(None) => Redeemed::Unknown,
-        })
     }
 
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()> {
@@ -242,26 +239,8 @@ impl GrantStore for EphemeralTable {
         Ok(number_attribute(&item, EXPIRES_AT)? > now.unix_timestamp())
     }
 
-    async fn add_session_grant(&self, sid: &str, grant: &SessionGrant, expires_at: OffsetDateTime) -> StoreResult<()> {
-        // One item per session; ADD to a string set is atomic, so racing additions all stay.
-        let entry = format!("{} {}", grant.client_id, grant.family.as_str());
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(self.pk(), string(format!("sessiongrants#{sid}")))
-            .update_expression("ADD #grants :entry SET #expires_at = :expires_at")
-            .expression_attribute_names("#grants", SESSION_GRANTS)
-            .expression_attribute_names("#expires_at", EXPIRES_AT)
-            .expression_attribute_values(":entry", AttributeValue::Ss(vec![entry]))
-            .expression_attribute_values(":expires_at", number(expires_at.unix_timestamp()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("UpdateItem", &self.table, e))?;
-        Ok(())
-    }
-
     async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>> {
-        let Some(item) = self.get_item(format!("sessiongrants#{sid}")).await? else { return Ok(Vec::new()) };
+        let Some(item) = self.get_item(session_grants_key(sid)).await? else { return Ok(Vec::new()) };
         if number_attribute(&item, EXPIRES_AT)? <= now.unix_timestamp() {
             return Ok(Vec::new());
         }

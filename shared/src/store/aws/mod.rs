@@ -28,6 +28,7 @@ mod contacts;
 mod documents;
 mod ephemeral;
 mod grants;
+mod issuance;
 pub mod schema;
 mod secrets;
 

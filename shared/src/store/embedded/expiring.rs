@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use rusqlite::params;
 use time::{Duration, OffsetDateTime};
 
+use super::issuance::{Found, access_key, code_key, refresh_key};
 use super::{Database, conflict_or, db_err, value};
 use crate::contact::ContactId;
 use crate::event_log::{LogEntry, LogFilter};
-use crate::grants::{AuthCode, Consent, FamilyId, Redeemed, SessionGrant, TokenGrant};
+use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
@@ -130,7 +131,7 @@ impl Database {
 impl GrantStore for Database {
     async fn put_code(&self, code: &TokenDigest, grant: &AuthCode) -> StoreResult<()> {
         self.saw(grant.expires_at - crate::grants::CODE_LIFETIME);
-        self.put_grant(&format!("code#{}", code.as_str()), grant, grant.expires_at)
+        self.put_grant(&code_key(code), grant, grant.expires_at)
     }
 
     async fn redeem_code(
@@ -139,8 +140,7 @@ impl GrantStore for Database {
         family: &FamilyId,
         now: OffsetDateTime,
     ) -> StoreResult<Redeemed<AuthCode>> {
-        let key = format!("code#{}", code.as_str());
-        Ok(match self.spend(&key, family.as_str(), now)? {
+        Ok(match self.spend(&code_key(code), family.as_str(), now)? {
             Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
             Err(Some(first)) => Redeemed::Replayed {
                 family: Some(serde_json::from_value(serde_json::Value::String(first)).map_err(StoreError::backend)?),
@@ -149,52 +149,48 @@ impl GrantStore for Database {
         })
     }
 
-    async fn put_access_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
-        self.put_grant(&format!("access#{}", token.as_str()), grant, grant.expires_at)
+    async fn find_code(&self, code: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<AuthCode>> {
+        Ok(match self.find_grant(&code_key(code), now)? {
+            None => Redeemed::Unknown,
+            Some(Found { doc, used_by: None }) => Redeemed::Fresh(from_json(&doc)?),
+            Some(Found { used_by: Some(first), .. }) => {
+                Redeemed::Replayed { family: Some(FamilyId::from_stored(first)) }
+            }
+        })
+    }
+
+    async fn store_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored> {
+        self.write_issuance(issuance, now)
     }
 
     async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
         let doc: Option<String> = self.doc(
             "SELECT doc FROM grants WHERE key = ?1 AND expires_at > ?2",
-            params![format!("access#{}", token.as_str()), now.unix_timestamp()],
+            params![access_key(token), now.unix_timestamp()],
         )?;
         doc.map(|d| from_json(&d)).transpose()
     }
 
     async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
-        self.execute("DELETE FROM grants WHERE key = ?1", [format!("access#{}", token.as_str())])
-            .map(drop)
-            .map_err(db_err)
+        self.execute("DELETE FROM grants WHERE key = ?1", [access_key(token)]).map(drop).map_err(db_err)
+    }
+
+    async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {
+        Ok(match self.find_grant(&refresh_key(token), now)? {
+            None => Redeemed::Unknown,
+            Some(Found { doc, used_by: None }) => Redeemed::Fresh(from_json(&doc)?),
+            Some(Found { doc, used_by: Some(_) }) => {
+                Redeemed::Replayed { family: Some(from_json::<TokenGrant>(&doc)?.family) }
+            }
+        })
     }
 
     async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
         let doc: Option<String> = self.doc(
             "SELECT doc FROM grants WHERE key = ?1 AND used_by IS NULL AND expires_at > ?2",
-            params![format!("refresh#{}", token.as_str()), now.unix_timestamp()],
+            params![refresh_key(token), now.unix_timestamp()],
         )?;
         doc.map(|d| from_json(&d)).transpose()
-    }
-
-    async fn put_refresh_token(&self, token: &TokenDigest, grant: &TokenGrant) -> StoreResult<()> {
-        self.put_grant(&format!("refresh#{}", token.as_str()), grant, grant.expires_at)
-    }
-
-    async fn redeem_refresh_token(
-        &self,
-        token: &TokenDigest,
-        now: OffsetDateTime,
-    ) -> StoreResult<Redeemed<TokenGrant>> {
-        let key = format!("refresh#{}", token.as_str());
-        Ok(match self.spend(&key, "spent", now)? {
-            Ok(doc) => Redeemed::Fresh(from_json(&doc)?),
-            Err(Some(_)) => {
-                let doc = self
-                    .doc("SELECT doc FROM grants WHERE key = ?1", [&key])?
-                    .ok_or_else(|| StoreError::Backend("spent refresh token vanished".into()))?;
-                Redeemed::Replayed { family: Some(from_json::<TokenGrant>(&doc)?.family) }
-            }
-            Err(None) => Redeemed::Unknown,
-        })
     }
 
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()> {
@@ -213,16 +209,6 @@ impl GrantStore for Database {
             params![family.as_str(), now.unix_timestamp()],
         )?;
         Ok(found.is_some())
-    }
-
-    async fn add_session_grant(&self, sid: &str, grant: &SessionGrant, expires_at: OffsetDateTime) -> StoreResult<()> {
-        self.execute(
-            "INSERT INTO session_grants (sid, client_id, family, expires_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(sid, client_id, family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
-            params![sid, grant.client_id.to_string(), grant.family.as_str(), expires_at.unix_timestamp()],
-        )
-        .map(drop)
-        .map_err(db_err)
     }
 
     async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>> {

@@ -1,0 +1,129 @@
+//! A token response's writes as one DynamoDB transaction (TransactWriteItems): the spend's
+//! condition, the new tokens and the session's note succeed together or not at all.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use time::OffsetDateTime;
+
+use super::ephemeral::EphemeralTable;
+use super::{DOC, Item, MAX_ATTEMPTS, number, sdk_error, string};
+use crate::grants::{Issuance, Spend, Stored, TokenGrant};
+use crate::secret::TokenDigest;
+use crate::store::records::to_json;
+use crate::store::{StoreError, StoreResult};
+
+pub(super) const EXPIRES_AT: &str = "expires_at";
+pub(super) const USED_BY: &str = "used_by";
+pub(super) const SESSION_GRANTS: &str = "grants";
+/// What marks a spent refresh token (a code's marker is the family its use issued).
+pub(super) const SPENT_REFRESH: &str = "spent";
+
+pub(super) fn code_key(code: &TokenDigest) -> String {
+    format!("code#{}", code.as_str())
+}
+
+pub(super) fn access_key(token: &TokenDigest) -> String {
+    format!("access#{}", token.as_str())
+}
+
+pub(super) fn refresh_key(token: &TokenDigest) -> String {
+    format!("refresh#{}", token.as_str())
+}
+
+pub(super) fn session_grants_key(sid: &str) -> String {
+    format!("sessiongrants#{sid}")
+}
+
+impl EphemeralTable {
+    pub(super) async fn write_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored> {
+        let spends = !matches!(issuance.spends, Spend::Nothing);
+        let items = self.issuance_items(issuance, now)?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(Stored::Written),
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
+                return Err(sdk_error("TransactWriteItems", &self.table, err));
+            };
+            // One reason per item, in order: the spend is the first when there is one.
+            let codes: Vec<&str> =
+                cancelled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+            match codes.first() {
+                Some(&"ConditionalCheckFailed") if spends => return Ok(Stored::AlreadySpent),
+                // Two responses for one session at once touch its note: try again.
+                _ if codes.contains(&"TransactionConflict") => super::back_off(attempt).await,
+                _ => {
+                    return Err(StoreError::Backend(format!(
+                        "TransactWriteItems on {} was cancelled ({})",
+                        self.table,
+                        codes.join(", ")
+                    )));
+                }
+            }
+        }
+        Err(StoreError::Backend(format!("token issuance on {} kept conflicting", self.table)))
+    }
+
+    fn issuance_items(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Vec<TransactWriteItem>> {
+        let mut items = Vec::with_capacity(4);
+        let spent = match issuance.spends {
+            Spend::Nothing => None,
+            Spend::Code { code, family } => Some((code_key(code), family.as_str())),
+            Spend::RefreshToken(token) => Some((refresh_key(token), SPENT_REFRESH)),
+        };
+        if let Some((pk, marker)) = spent {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(self.pk(), string(pk))
+                .update_expression("SET #used_by = :marker")
+                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#used_by) AND #expires_at > :now")
+                .expression_attribute_names("#pk", self.pk())
+                .expression_attribute_names("#used_by", USED_BY)
+                .expression_attribute_names("#expires_at", EXPIRES_AT)
+                .expression_attribute_values(":marker", string(marker))
+                .expression_attribute_values(":now", number(now.unix_timestamp()))
+                .build()
+                .map_err(StoreError::backend)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        let (access, grant) = issuance.access_token;
+        items.push(self.put_new_token(access_key(access), grant)?);
+        if let Some((refresh, grant)) = issuance.refresh_token {
+            items.push(self.put_new_token(refresh_key(refresh), grant)?);
+        }
+        if let Some((sid, grant, until)) = issuance.session {
+            // One item per session; ADD to a string set keeps every app that got tokens.
+            let entry = format!("{} {}", grant.client_id, grant.family.as_str());
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(self.pk(), string(session_grants_key(sid)))
+                .update_expression("ADD #grants :entry SET #expires_at = :expires_at")
+                .expression_attribute_names("#grants", SESSION_GRANTS)
+                .expression_attribute_names("#expires_at", EXPIRES_AT)
+                .expression_attribute_values(":entry", AttributeValue::Ss(vec![entry]))
+                .expression_attribute_values(":expires_at", number(until.unix_timestamp()))
+                .build()
+                .map_err(StoreError::backend)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        Ok(items)
+    }
+
+    /// A new token's item, on condition that its key is new.
+    fn put_new_token(&self, pk: String, grant: &TokenGrant) -> StoreResult<TransactWriteItem> {
+        let item = Item::from([
+            (self.pk().to_owned(), string(pk)),
+            (DOC.to_owned(), string(to_json(grant)?)),
+            (EXPIRES_AT.to_owned(), number(grant.expires_at.unix_timestamp())),
+        ]);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", self.pk())
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
