@@ -15,18 +15,17 @@
 // (tests/bench/oidc_provider_server.mjs).
 //
 // The full flow is what a browser and its client do over HTTP with cookies, one flow per fresh
-// cookie jar and account new to the client (Gatehouse remembers consent per member and client,
-// and does not carry prompt=consent through its sign-in page), `prompt=consent` (the provider
-// keeps offline_access only with it), PKCE, scope
-// `openid offline_access profile email`: authorize (to the sign-in page), sign-in (posting the
-// password, to the consent page), consent (to the redirect with the code), token (code
-// exchange), userinfo, and their sum. Each step is measured at concurrency 1 across `requests`
-// flows: all flows take the step, one after another, between two readings of the server's CPU
-// (so the 10 ms tick of /proc averages out), then the next step. Gatehouse verifies the
-// member's argon2id password hash at sign-in; oidc-provider's development interactions accept
-// any login with no password hash, so its sign-in step has no password check to pay for.
-// Code exchange spends codes made the same way for a member already signed in (authorize,
-// consent), made before each timed run.
+// cookie jar and account new to the client (Gatehouse remembers consent per member and client, and
+// does not carry prompt=consent through its sign-in page), `prompt=consent` (the provider keeps
+// offline_access only with it), PKCE, scope `openid offline_access profile email`: authorize (to
+// the sign-in page), sign-in (posting the password, to the consent page), consent (to the redirect
+// with the code), token (code exchange), userinfo, their sum, and the sum without sign-in. Each
+// step is measured at concurrency 1 across `requests` flows: all flows take the step, one after
+// another, between two readings of the server's CPU (so the 10 ms tick of /proc averages out), then
+// the next step. Gatehouse verifies the member's argon2id password hash at sign-in; oidc-provider's
+// development interactions accept any login with no password hash, so its sign-in step has no
+// password check to pay for. Code exchange spends codes made the same way for a member already
+// signed in (authorize, consent), made before each timed run.
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -221,7 +220,7 @@ function codeFlow({ pid, authorizeUrl, tokenUrl, userinfoUrl, clientId, redirect
   };
 }
 
-const FLOW_STEPS = ['authorize', 'sign-in', 'consent', 'token', 'userinfo', 'total'];
+const FLOW_STEPS = ['authorize', 'sign-in', 'consent', 'token', 'userinfo', 'total', 'total w/o sign-in'];
 
 /** browse()'s answer for oidc-provider's development interactions: `login` signs in (any password), then consent. */
 const devInteraction = (login) => (res, html) => {
@@ -300,7 +299,7 @@ async function main() {
   function report(name, concurrency, g, p) {
     const row = { gatehouse: summary(g), provider: summary(p) };
     const f = (x) => `${x.cpu.toFixed(0).padStart(6)} µs (${x.spread.map((s) => s.toFixed(0)).join('–')}) p50 ${x.p50.toFixed(2)} p99 ${x.p99.toFixed(2)} ms`;
-    console.log(`${name.padEnd(19)} c=${String(concurrency).padEnd(3)} gatehouse ${f(row.gatehouse)} | oidc-provider ${f(row.provider)} | CPU ratio ${(row.gatehouse.cpu / row.provider.cpu).toFixed(2)}`);
+    console.log(`${name.padEnd(22)} c=${String(concurrency).padEnd(3)} gatehouse ${f(row.gatehouse)} | oidc-provider ${f(row.provider)} | CPU ratio ${(row.gatehouse.cpu / row.provider.cpu).toFixed(2)}`);
   }
   const rss = {};
   async function compare(name, concurrency, gCall, provider, pCall) {
@@ -314,7 +313,7 @@ async function main() {
     }
     report(name, concurrency, g, p);
   }
-  /** The full flow, step by step, then each flow's sum of steps (its latency: the sum of its steps'). */
+  /** The full flow, step by step, then each flow's sum of steps with and without the sign-in (latency: the sum of its steps'). */
   async function compareFlows(pFlow) {
     const g = [];
     const p = [];
@@ -322,9 +321,11 @@ async function main() {
       for (const [flow, runs] of [[gFlow, g], [pFlow, p]]) {
         await flow.flows(Math.min(20, REQUESTS)); // warm-up
         const steps = await flow.flows(REQUESTS);
-        const latencies = steps[0].latencies.map((_, i) => steps.reduce((sum, step) => sum + step.latencies[i], 0));
-        const whole = { cpu: steps.reduce((sum, step) => sum + step.cpu, 0), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
-        runs.push([...steps, whole]);
+        const sum = (parts) => {
+          const latencies = parts[0].latencies.map((_, i) => parts.reduce((total, step) => total + step.latencies[i], 0));
+          return { cpu: parts.reduce((total, step) => total + step.cpu, 0), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+        };
+        runs.push([...steps, sum(steps), sum(steps.filter((_, k) => FLOW_STEPS[k] !== 'sign-in'))]);
       }
     }
     FLOW_STEPS.forEach((step, k) => report(`flow ${step}`, 1, g.map((r) => r[k]), p.map((r) => r[k])));
