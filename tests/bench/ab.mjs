@@ -29,7 +29,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,6 +59,7 @@ function rssMiB(pid) {
 }
 
 const children = new Set();
+const DATA_DIR = mkdtempSync(join(tmpdir(), 'gatehouse-ab-'));
 
 /** Starts a process (stopped when this one exits) and resolves with it and the first stdout line matching `ready`. */
 function start(command, args, env, ready) {
@@ -239,7 +240,7 @@ async function main() {
     [],
     {
       GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
-      GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'gatehouse-ab-')),
+      GATEHOUSE_DATA_DIR: DATA_DIR,
       GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       RUST_LOG: 'warn',
     },
@@ -376,7 +377,10 @@ async function main() {
   process.exit(0);
 }
 
-process.on('exit', () => children.forEach((child) => child.kill()));
+process.on('exit', () => {
+  children.forEach((child) => child.kill());
+  rmSync(DATA_DIR, { recursive: true, force: true });
+});
 main().catch((e) => {
   console.error(e);
   process.exit(1);
