@@ -6,17 +6,35 @@
 //
 //   cd tests && node bench/ab.mjs <gatehouse-server binary> [requests] [rounds]
 //
-// Build the binary with `cargo build --release -p gatehouse-server` for numbers worth
-// publishing (a debug build measures the debug build). Scenarios: discovery, JWKS, userinfo,
-// and refresh (rotating refresh token, new access and ID token) signed HS512, RS256 and ES256
-// at concurrency 1, 8 and 32. Gatehouse's refresh tokens come from the password grant; the
-// provider's from its own models (tests/bench/oidc_provider_server.mjs).
+// Build the binary with `cargo build --profile perf -p gatehouse-server` (or --release) for
+// numbers worth publishing (a debug build measures the debug build). Scenarios: discovery, JWKS,
+// userinfo; the full authorization-code flow (HS512); code exchange (authorization_code with
+// PKCE, new access, refresh and ID token) and refresh (rotating refresh token, new access and ID
+// token) signed HS512, RS256 and ES256, refresh at concurrency 1, 8 and 32. Gatehouse's refresh
+// tokens come from the password grant; the provider's from its own models
+// (tests/bench/oidc_provider_server.mjs).
+//
+// The full flow is what a browser and its client do over HTTP with cookies, one flow per fresh
+// cookie jar and account new to the client (Gatehouse remembers consent per member and client, and
+// does not carry prompt=consent through its sign-in page), `prompt=consent` (the provider keeps
+// offline_access only with it), PKCE, scope `openid offline_access profile email`: authorize (to
+// the sign-in page), sign-in (posting the password, to the consent page), consent (to the redirect
+// with the code), token (code exchange), userinfo, their sum, and the sum without sign-in. Each
+// step is measured at concurrency 1 across `requests` flows: all flows take the step, one after
+// another, between two readings of the server's CPU (so the 10 ms tick of /proc averages out), then
+// the next step. Gatehouse verifies the member's argon2id password hash at sign-in; oidc-provider's
+// development interactions accept any login with no password hash, so its sign-in step has no
+// password check to pay for. Code exchange spends codes made the same way for a member already
+// signed in (authorize, consent), made before each timed run.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+
+import { parseForms } from '../support/html.mjs';
 
 const [binary, requestsArg, roundsArg] = process.argv.slice(2);
 if (!binary) {
@@ -40,10 +58,14 @@ function rssMiB(pid) {
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
-/** Starts a process and resolves with it and the first stdout line matching `ready`. */
+const children = new Set();
+const DATA_DIR = mkdtempSync(join(tmpdir(), 'gatehouse-ab-'));
+
+/** Starts a process (stopped when this one exits) and resolves with it and the first stdout line matching `ready`. */
 function start(command, args, env, ready) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
     const lines = [];
     const reader = createInterface({ input: child.stdout });
     reader.on('line', (line) => {
@@ -58,22 +80,29 @@ function start(command, args, env, ready) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
-/** Runs `requests` calls of `call(worker)` from `concurrency` workers; CPU µs/request of pid, latencies. */
-async function load(pid, concurrency, requests, call) {
+/**
+ * Runs `requests` calls of `call(worker, index)` from `concurrency` workers; CPU µs/request of
+ * pid, latency p50/p99 and every latency (ms, by index). `call` may instead be { prepare(n) },
+ * which makes (untimed) the call for n requests.
+ */
+async function load(pid, concurrency, requests, side) {
+  const call = side.prepare ? await side.prepare(requests) : side;
   const latencies = [];
   let next = 0;
   const before = cpuMicros(pid);
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       while (next < requests) {
+        const index = next;
         next += 1;
         const t0 = performance.now();
-        await call(worker);
-        latencies.push(performance.now() - t0);
+        await call(worker, index);
+        latencies[index] = performance.now() - t0;
       }
     }),
   );
-  return { cpu: (cpuMicros(pid) - before) / requests, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+  const cpu = (cpuMicros(pid) - before) / requests;
+  return { cpu, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), latencies };
 }
 
 async function expectOk(response) {
@@ -91,6 +120,117 @@ function refresher(tokenUrl, auth, tokens) {
   };
 }
 
+/**
+ * Runs `walk(pause)` one stretch at a time: each call of the returned function resumes the walk
+ * and resolves with the kind of the next `pause(kind)` it awaits, or with { done: result }.
+ */
+function stepwise(walk) {
+  let waiting;
+  let resume;
+  const pause = (kind) =>
+    new Promise((resolve) => {
+      resume = resolve;
+      waiting.resolve(kind);
+    });
+  return () =>
+    new Promise((resolve, reject) => {
+      const first = !waiting;
+      waiting = { resolve, reject };
+      if (first) walk(pause).then((result) => waiting.resolve({ done: result }), (e) => waiting.reject(e));
+      else resume();
+    });
+}
+
+/** A PKCE pair (RFC 7636, S256). */
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/**
+ * One server's side of the code flow: `walk(url, jar, pause, account)` drives its pages as
+ * `account` (see browse() in tests/interop/setup.mjs); codes come back on `redirectUri`;
+ * `accounts(n)` makes n accounts that have not used the client yet (untimed).
+ */
+function codeFlow({ pid, authorizeUrl, tokenUrl, userinfoUrl, clientId, redirectUri, auth, walk, accounts }) {
+  const SCOPE = 'openid offline_access profile email';
+  const begin = (jar, account) => {
+    const { verifier, challenge } = pkce();
+    const url = new URL(authorizeUrl);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      scope: SCOPE,
+      state: randomBytes(8).toString('hex'),
+      nonce: randomBytes(8).toString('hex'),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      prompt: 'consent',
+    });
+    return { verifier, next: stepwise((pause) => walk(url, jar, pause, account)) };
+  };
+  const codeOf = ({ done }) => {
+    const code = done?.location.searchParams.get('code');
+    if (!code || !done.location.href.startsWith(redirectUri)) throw new Error(`no code: ${done?.location}`);
+    return code;
+  };
+  const exchange = async ({ code, verifier }) => {
+    const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
+    const json = await expectOk(await fetch(tokenUrl, { method: 'POST', headers: { authorization: auth }, body }));
+    if (!json.id_token || !json.refresh_token || !json.access_token) throw new Error(`code exchange: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const expect = async (flow, kind) => {
+    const at = await flow.next();
+    if (at !== kind) throw new Error(`expected the ${kind} page, got ${JSON.stringify(at)}`);
+  };
+  return {
+    pid,
+    /** Signs a new account in, in `jar`, through a whole flow. */
+    async signIn(jar) {
+      const flow = begin(jar, (await accounts(1))[0]);
+      while (typeof (await flow.next()) === 'string');
+    },
+    /** Codes for `n` exchanges, made through a signed-in `jar` (authorize, consent). */
+    codes: (jar) => ({
+      async prepare(n) {
+        const codes = [];
+        for (let i = 0; i < n; i += 1) {
+          const flow = begin(jar);
+          await expect(flow, 'consent');
+          codes.push({ code: codeOf(await flow.next()), verifier: flow.verifier });
+        }
+        return (_, i) => exchange(codes[i]);
+      },
+    }),
+    /**
+     * `n` whole flows, each a new account in a new cookie jar (so each signs in and consents),
+     * step by step: per step { cpu, p50, p99, latencies } in FLOW_STEPS order.
+     */
+    async flows(n) {
+      const flows = (await accounts(n)).map((account) => begin(undefined, account));
+      const steps = [];
+      steps.push(await load(pid, 1, n, async (_, i) => expect(flows[i], 'signin')));
+      steps.push(await load(pid, 1, n, async (_, i) => expect(flows[i], 'consent')));
+      steps.push(await load(pid, 1, n, async (_, i) => { flows[i].code = codeOf(await flows[i].next()); }));
+      steps.push(await load(pid, 1, n, async (_, i) => { flows[i].tokens = await exchange(flows[i]); }));
+      steps.push(await load(pid, 1, n, async (_, i) => expectOk(await fetch(userinfoUrl, { headers: { authorization: `Bearer ${flows[i].tokens.access_token}` } }))));
+      return steps;
+    },
+  };
+}
+
+const FLOW_STEPS = ['authorize', 'sign-in', 'consent', 'token', 'userinfo', 'total', 'total w/o sign-in'];
+
+/** browse()'s answer for oidc-provider's development interactions: `login` signs in (any password), then consent. */
+const devInteraction = (login) => (res, html) => {
+  const form = parseForms(html).find((f) => f.method === 'post' && ['login', 'consent'].includes(f.hidden.prompt));
+  if (res.status !== 200 || !form) return undefined;
+  if (form.hidden.prompt === 'login') return { kind: 'signin', action: form.action, fields: { prompt: 'login', login, password: 'any' } };
+  return { kind: 'consent', action: form.action, fields: { prompt: 'consent' } };
+};
+
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 async function main() {
@@ -100,7 +240,7 @@ async function main() {
     [],
     {
       GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
-      GATEHOUSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'gatehouse-ab-')),
+      GATEHOUSE_DATA_DIR: DATA_DIR,
       GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
       RUST_LOG: 'warn',
     },
@@ -109,7 +249,7 @@ async function main() {
   const BASE = `http://127.0.0.1:${port}`;
   process.env.GATEHOUSE_URL = BASE;
   process.env.GATEHOUSE_ADMIN_PASSWORD = ADMIN_PASSWORD;
-  const { createFixture, setSigning } = await import('../interop/setup.mjs');
+  const { CookieJar, MEMBER_PASSWORD, adminApi, authorizeInBrowser, browse, createFixture, setSigning } = await import('../interop/setup.mjs');
   const gPid = gatehouse.child.pid;
   const idle = { gatehouse: rssMiB(gPid) };
   const fixture = await createFixture({ grantTypes: ['password_confidential'], prefix: 'bench' });
@@ -127,7 +267,41 @@ async function main() {
   const gAccess = gTokens[0].access_token;
   const gRefresh = gTokens.map((t) => t.refresh_token);
 
-  const rows = [];
+  const gFlow = codeFlow({
+    pid: gPid,
+    authorizeUrl: `${BASE}/authorize`,
+    tokenUrl: `${BASE}/token`,
+    userinfoUrl: `${BASE}/userinfo`,
+    clientId: fixture.clientId,
+    redirectUri: fixture.redirectUri,
+    auth: gAuth,
+    walk: (url, jar, pause, account) => authorizeInBrowser(url, { ...account, jar, pause }),
+    // Gatehouse remembers consent per member and client, so each flow needs a new member.
+    accounts: async (n) => {
+      const made = [];
+      for (let i = 0; i < n; i += 1) {
+        const username = `${fixture.run}-m${(memberCount += 1)}`;
+        await adminApi('POST', '/contacts', { username, email: `${username}@example.org`, first_name: 'Bob', last_name: 'Smith', password: MEMBER_PASSWORD });
+        made.push({ username, password: MEMBER_PASSWORD });
+      }
+      return made;
+    },
+  });
+  let memberCount = 0;
+  let accountCount = 0;
+  const gSignedIn = new CookieJar();
+  await gFlow.signIn(gSignedIn);
+
+  const summary = (xs) => {
+    const cpu = xs.map((x) => x.cpu);
+    return { cpu: median(cpu), spread: [Math.min(...cpu), Math.max(...cpu)], p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)) };
+  };
+  /** Prints one row: the medians over rounds of each side's runs `g` and `p`, with spreads. */
+  function report(name, concurrency, g, p) {
+    const row = { gatehouse: summary(g), provider: summary(p) };
+    const f = (x) => `${x.cpu.toFixed(0).padStart(6)} µs (${x.spread.map((s) => s.toFixed(0)).join('–')}) p50 ${x.p50.toFixed(2)} p99 ${x.p99.toFixed(2)} ms`;
+    console.log(`${name.padEnd(22)} c=${String(concurrency).padEnd(3)} gatehouse ${f(row.gatehouse)} | oidc-provider ${f(row.provider)} | CPU ratio ${(row.gatehouse.cpu / row.provider.cpu).toFixed(2)}`);
+  }
   const rss = {};
   async function compare(name, concurrency, gCall, provider, pCall) {
     const g = [];
@@ -138,16 +312,25 @@ async function main() {
       await load(provider.child.pid, concurrency, Math.min(50, REQUESTS), pCall);
       p.push(await load(provider.child.pid, concurrency, REQUESTS, pCall));
     }
-    const cpu = (xs) => xs.map((x) => x.cpu);
-    const row = {
-      name,
-      concurrency,
-      gatehouse: { cpu: median(cpu(g)), spread: [Math.min(...cpu(g)), Math.max(...cpu(g))], p50: median(g.map((x) => x.p50)), p99: median(g.map((x) => x.p99)) },
-      provider: { cpu: median(cpu(p)), spread: [Math.min(...cpu(p)), Math.max(...cpu(p))], p50: median(p.map((x) => x.p50)), p99: median(p.map((x) => x.p99)) },
-    };
-    rows.push(row);
-    const f = (x) => `${x.cpu.toFixed(0).padStart(6)} µs (${x.spread.map((s) => s.toFixed(0)).join('–')}) p50 ${x.p50.toFixed(2)} p99 ${x.p99.toFixed(2)} ms`;
-    console.log(`${name.padEnd(16)} c=${String(concurrency).padEnd(3)} gatehouse ${f(row.gatehouse)} | oidc-provider ${f(row.provider)} | CPU ratio ${(row.gatehouse.cpu / row.provider.cpu).toFixed(2)}`);
+    report(name, concurrency, g, p);
+  }
+  /** The full flow, step by step, then each flow's sum of steps with and without the sign-in (latency: the sum of its steps'). */
+  async function compareFlows(pFlow) {
+    const g = [];
+    const p = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [flow, runs] of [[gFlow, g], [pFlow, p]]) {
+        await flow.flows(Math.min(20, REQUESTS)); // warm-up
+        const steps = await flow.flows(REQUESTS);
+        const sum = (parts) => {
+          const latencies = parts[0].latencies.map((_, i) => parts.reduce((total, step) => total + step.latencies[i], 0));
+          return { cpu: parts.reduce((total, step) => total + step.cpu, 0), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+        };
+        runs.push([...steps, sum(steps), sum(steps.filter((_, k) => FLOW_STEPS[k] !== 'sign-in'))]);
+      }
+    }
+    FLOW_STEPS.forEach((step, k) => report(`flow ${step}`, 1, g.map((r) => r[k]), p.map((r) => r[k])));
+    console.log('  (sign-in: Gatehouse verifies an argon2id password hash; oidc-provider\'s development interactions accept any login without one)');
   }
 
   for (const alg of ['HS512', 'RS256', 'ES256']) {
@@ -158,6 +341,19 @@ async function main() {
     const pPid = provider.child.pid;
     idle.provider ??= rssMiB(pPid);
     const pAuth = basic('bench-client', PROVIDER_SECRET);
+    const pFlow = codeFlow({
+      pid: pPid,
+      authorizeUrl: `${pIssuer}/auth`,
+      tokenUrl: `${pIssuer}/token`,
+      userinfoUrl: `${pIssuer}/me`,
+      clientId: 'bench-client',
+      redirectUri: 'http://127.0.0.1:9/callback',
+      auth: pAuth,
+      walk: (url, jar, pause, account) => browse(url, { origin: new URL(pIssuer).origin, jar, answer: devInteraction(account), pause }),
+      accounts: async (n) => Array.from({ length: n }, () => `member-${(accountCount += 1)}`),
+    });
+    const pSignedIn = new CookieJar();
+    await pFlow.signIn(pSignedIn);
     if (alg === 'HS512') {
       const pAccess = (await expectOk(await fetch(`${pIssuer}/token`, { method: 'POST', headers: { authorization: pAuth }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: pTokens[0] }) })));
       pTokens[0] = pAccess.refresh_token;
@@ -165,7 +361,9 @@ async function main() {
       await compare('discovery', 1, get(`${BASE}/.well-known/openid-configuration`), provider, get(`${pIssuer}/.well-known/openid-configuration`));
       await compare('jwks', 1, get(`${BASE}/jwks`), provider, get(`${pIssuer}/jwks`));
       await compare('userinfo', 1, get(`${BASE}/userinfo`, { authorization: `Bearer ${gAccess}` }), provider, get(`${pIssuer}/me`, { authorization: `Bearer ${pAccess.access_token}` }));
+      await compareFlows(pFlow);
     }
+    await compare(`code exchange ${alg}`, 1, gFlow.codes(gSignedIn), provider, pFlow.codes(pSignedIn));
     for (const concurrency of [1, 8, 32]) {
       await compare(`refresh ${alg}`, concurrency, refresher(`${BASE}/token`, gAuth, gRefresh), provider, refresher(`${pIssuer}/token`, pAuth, pTokens));
     }
@@ -179,6 +377,10 @@ async function main() {
   process.exit(0);
 }
 
+process.on('exit', () => {
+  children.forEach((child) => child.kill());
+  rmSync(DATA_DIR, { recursive: true, force: true });
+});
 main().catch((e) => {
   console.error(e);
   process.exit(1);

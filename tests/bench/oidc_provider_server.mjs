@@ -2,7 +2,9 @@
 // node `oidc-provider` set up as comparably to Gatehouse as it allows, for tests/bench/ab.mjs:
 // one client_secret_basic client, code + PKCE, refresh tokens that rotate on every use, ID
 // tokens signed with the algorithm given, and an in-memory adapter that never evicts (the
-// default one is an LRU of 1000 entries). Not a test fixture: a benchmark peer.
+// default one is an LRU of 1000 entries). Sign-in and consent are the provider's own
+// development interactions (/interaction/<uid>): they accept any login and verify no password
+// hash, so the sign-in step costs it no password check. Not a test fixture: a benchmark peer.
 //
 //   node tests/bench/oidc_provider_server.mjs HS512|RS256|ES256 [tokens]
 //
@@ -88,7 +90,7 @@ const provider = new Provider('http://127.0.0.1', {
   claims: { openid: ['sub'], profile: ['given_name', 'family_name'], email: ['email'] },
   rotateRefreshToken: true,
   pkce: { required: () => true },
-  features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
+  features: { devInteractions: { enabled: true }, userinfo: { enabled: true } },
   enabledJWA: { idTokenSigningAlgValues: ['HS512', 'RS256', 'ES256'] },
   ttl: { AccessToken: 3600, IdToken: 3600, RefreshToken: 30 * 24 * 3600, Grant: 30 * 24 * 3600 },
   cookies: { keys: ['bench-cookie-key-0123456789'] },

@@ -137,23 +137,18 @@ export class CookieJar {
 }
 
 /**
- * Opens an authorization URL as a member would, and returns where Gatehouse finally sends
- * the browser outside itself (the client's redirect URI with the response).
- *
- * Signs in on the /signin form when asked (with `secondFactor()`'s code when two-step
- * verification follows the password), and answers the consent page with `decision`.
- * Returns { location: URL, pages: [{ kind, status, text }] } — pages are the HTML pages seen.
+ * Walks a server's pages as a browser would: follows its redirects by hand with `jar` and, on
+ * each HTML page, submits the form `answer(response, html)` picks ({ kind, action, fields };
+ * nothing means an unexpected page). Stops at the first URL outside `origin` and returns
+ * { location: URL, jar }. `pause(kind)`, when given, is awaited before each form is submitted
+ * (tests/bench/ab.mjs measures the server's CPU between pauses).
  */
-export async function authorizeInBrowser(
-  authorizationUrl,
-  { username, password, decision = 'allow', jar = new CookieJar(), secondFactor } = {},
-) {
-  const pages = [];
-  let url = new URL(authorizationUrl);
+export async function browse(startUrl, { origin, jar = new CookieJar(), answer, pause }) {
+  let url = new URL(startUrl);
   let method = 'GET';
   let body;
   for (let step = 0; step < 20; step += 1) {
-    if (url.origin !== new URL(BASE).origin) return { location: url, pages, jar };
+    if (url.origin !== origin) return { location: url, jar };
     const res = await fetch(url, {
       method,
       redirect: 'manual',
@@ -176,6 +171,31 @@ export async function authorizeInBrowser(
       continue;
     }
     const html = await res.text();
+    const form = answer(res, html);
+    if (!form) throw new Error(`unexpected page ${res.status} at ${url.pathname}: ${pageText(html).slice(0, 400)}`);
+    await pause?.(form.kind);
+    body = new URLSearchParams(form.fields);
+    url = new URL(form.action, url);
+    method = 'POST';
+  }
+  throw new Error('too many steps');
+}
+
+/**
+ * Opens an authorization URL as a member would, and returns where Gatehouse finally sends
+ * the browser outside itself (the client's redirect URI with the response).
+ *
+ * Signs in on the /signin form when asked (with `secondFactor()`'s code when two-step
+ * verification follows the password), and answers the consent page with `decision`.
+ * Returns { location: URL, pages: [{ kind, status, text }], jar } — pages are the HTML pages
+ * seen. `pause` as for browse().
+ */
+export async function authorizeInBrowser(
+  authorizationUrl,
+  { username, password, decision = 'allow', jar = new CookieJar(), secondFactor, pause } = {},
+) {
+  const pages = [];
+  const answer = (res, html) => {
     const forms = parseForms(html);
     const signin = forms.find((f) => f.action === '/signin' && f.method === 'post');
     const consent = forms.find((f) => f.action === '/authorize/consent' && f.method === 'post');
@@ -183,29 +203,21 @@ export async function authorizeInBrowser(
       // Two-step verification after the password: `secondFactor()` gives the code.
       pages.push({ kind: 'second_factor', status: res.status, text: pageText(html) });
       if (!secondFactor) throw new Error('a second factor was asked for, but no secondFactor was given');
-      body = new URLSearchParams({ ...signin.hidden, code: secondFactor() });
-      url = new URL('/signin', BASE);
-      method = 'POST';
-      continue;
+      return { kind: 'second_factor', action: '/signin', fields: { ...signin.hidden, code: secondFactor() } };
     }
     if (res.status === 200 && signin && 'csrf_token' in signin.hidden) {
       pages.push({ kind: 'signin', status: res.status, text: pageText(html) });
       if (username === undefined) throw new Error('the sign-in form was shown, but no username was given');
-      body = new URLSearchParams({ ...signin.hidden, username, password });
-      url = new URL('/signin', BASE);
-      method = 'POST';
-      continue;
+      return { kind: 'signin', action: '/signin', fields: { ...signin.hidden, username, password } };
     }
     if (res.status === 200 && consent) {
       pages.push({ kind: 'consent', status: res.status, text: pageText(html), hidden: consent.hidden });
-      body = new URLSearchParams({ ...consent.hidden, decision });
-      url = new URL('/authorize/consent', BASE);
-      method = 'POST';
-      continue;
+      return { kind: 'consent', action: '/authorize/consent', fields: { ...consent.hidden, decision } };
     }
-    throw new Error(`unexpected page ${res.status} at ${url.pathname}: ${pageText(html).slice(0, 400)}`);
-  }
-  throw new Error('too many steps');
+    return undefined;
+  };
+  const { location } = await browse(authorizationUrl, { origin: new URL(BASE).origin, jar, answer, pause });
+  return { location, pages, jar };
 }
 
 // ---------------------------------------------------------------------------------------
