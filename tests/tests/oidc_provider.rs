@@ -513,6 +513,25 @@ both_backends!(prompt_login_and_max_age_force_a_fresh_sign_in, |server: TestServ
     assert_eq!(response.status(), 200, "prompt=consent asks for consent again");
 });
 
+both_backends!(prompt_consent_still_asks_after_signing_in, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Asking App", &[], "array").await;
+    add_member(&admin, "asked", "A").await;
+    Client::new(&server).authorize(&authorize_url(&app, &[]), "asked").await;
+    // Another browser, not signed in: the sign-in comes first, and then the consent page
+    // the app asked for, although the member consented before.
+    let member = Client::new(&server);
+    let to_signin = member.get_raw(&authorize_url(&app, &[("prompt", "consent")])).await;
+    let page = member.get_raw(&location(&to_signin)).await.text().await.unwrap();
+    let mut form = hidden_inputs(&page);
+    form.extend([("username".into(), "asked".into()), ("password".into(), MEMBER_PASSWORD.into())]);
+    let signed = member.http.post(member.url("/signin")).form(&form).send().await.unwrap();
+    assert_eq!(signed.status(), 303);
+    let back = member.get_raw(&location(&signed)).await;
+    assert_eq!(back.status(), 200, "prompt=consent survives the sign-in");
+    assert!(back.text().await.unwrap().contains("to access the following information from your account at"));
+});
+
 both_backends!(members_can_withdraw_consent, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Consent App", &[], "array").await;

@@ -4,7 +4,7 @@
 use gatehouse::app::AppState;
 use gatehouse::no_access::{self, ContactLine};
 use gatehouse::oidc::error::{ErrorCode, OAuthError};
-use gatehouse::oidc::request::{self, AuthorizationRequest, ResponseType, UnsafeRequest};
+use gatehouse::oidc::request::{self, AuthorizationRequest, Prompt, ResponseType, UnsafeRequest};
 use gatehouse::registration::Registration;
 use gatehouse::services::issue::Profile;
 use gatehouse::services::settings;
@@ -71,7 +71,7 @@ pub(crate) async fn check(
         _ if request.prompt.none => {
             return Ok(back(OAuthError::new(ErrorCode::LoginRequired, "the member must sign in")));
         }
-        user => return Ok(Step::Done(see_other(&signin_url(params, user.is_some(), now)))),
+        user => return Ok(Step::Done(see_other(&signin_url(params, request.prompt, user.is_some(), now)))),
     };
 
     let profile = match Profile::load(state, &registration, &user.contact).await {
@@ -102,8 +102,9 @@ fn needs_login(request: &AuthorizationRequest, user: &SignedIn, now: OffsetDateT
 }
 
 /// The sign-in page, coming back to this request. `prompt=login` and `max_age` become
-/// `login_after`, so the fresh sign-in satisfies them and the loop ends.
-fn signin_url(params: &Params, signed_in: bool, now: OffsetDateTime) -> String {
+/// `login_after`, so the fresh sign-in satisfies them and the loop ends; `prompt=consent`
+/// stays, so the member is still asked.
+fn signin_url(params: &Params, prompt: Prompt, signed_in: bool, now: OffsetDateTime) -> String {
     let mut back = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in params.pairs() {
         match name {
@@ -112,6 +113,9 @@ fn signin_url(params: &Params, signed_in: bool, now: OffsetDateTime) -> String {
                 back.append_pair(name, value);
             }
         }
+    }
+    if prompt.consent {
+        back.append_pair("prompt", "consent");
     }
     back.append_pair("login_after", &now.unix_timestamp().to_string());
     let return_to = format!("/authorize?{}", back.finish());
