@@ -2,6 +2,7 @@
 //! backend, and an HTTP client that signs in the way a browser does.
 
 pub mod aws_proxy;
+pub mod capacity;
 pub mod mailbox;
 pub mod runtime_api;
 
