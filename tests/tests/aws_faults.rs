@@ -9,9 +9,10 @@ use std::sync::Arc;
 use gatehouse::clock::{ManualClock, SystemClock};
 use gatehouse::config::Backend;
 use gatehouse::registration::ClientId;
+use gatehouse::secret::SecretString;
 use gatehouse::services::secrets::{ORPHAN_GRACE, SweepMoment, sweep_orphan_client_secrets};
 use gatehouse::store::client_secret_name;
-use gatehouse::store::secret_cache::SECRET_TTL;
+use gatehouse::store::secret_cache::{SECRET_TTL, SETTLE};
 use gatehouse_tests::aws_proxy::AwsProxy;
 use gatehouse_tests::{
     App, Client, TestServer, add_member, authorize_url, both_backends, fresh_aws, location, register_app, start_on,
@@ -134,4 +135,18 @@ async fn a_warm_instance_reads_each_secret_at_most_once_a_minute() {
     let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", &rotated.redirect_uri)];
     let (status, tokens) = member.token(&rotated, &form).await;
     assert_eq!(status, 200, "the new secret is accepted at once: {tokens}");
+
+    // A second change within the same second (the record's stamp unchanged): this instance may
+    // have read between the record's write and the credential's, so it reads again once the
+    // stamp is SETTLE old. Client authentication passing shows as 400 (a bad code), not 401.
+    let stores = &other.state.stores;
+    let registration = stores.registrations.get(ClientId::parse(&app.client_id).unwrap()).await.unwrap().unwrap();
+    let mut credentials = stores.client_secrets(&registration).await.unwrap().unwrap();
+    credentials.client_secret = SecretString::new("changed-again-in-the-same-second");
+    stores.put_client_secrets(registration.client_id, &credentials).await.unwrap();
+    let again = App { client_secret: "changed-again-in-the-same-second".into(), ..app.clone() };
+    let bad_code = [("grant_type", "authorization_code"), ("code", "x")];
+    assert_eq!(member.token(&again, &bad_code).await.0, 401, "still the read made as of this stamp");
+    clock.advance(SETTLE);
+    assert_eq!(member.token(&again, &bad_code).await.0, 400, "read again once the stamp has settled");
 }
