@@ -8,7 +8,7 @@
 //! (all the process's threads, from `/proc`), the modelled billed milliseconds; then what 1M
 //! sign-ins cost at us-east-1 list prices next to Amazon Cognito for the same users.
 //!
-//! `cargo build --profile perf -p gatehouse-tests --bin bench-cost -p gatehouse-signin-redirect
+//! `cargo build --profile perf --bins -p gatehouse-tests -p gatehouse-signin-redirect
 //! -p gatehouse-authorize -p gatehouse-token -p gatehouse-userinfo -p gatehouse-admin`, then
 //! `eval "$(bash tests/support/moto.sh start)"; target/perf/bench-cost [flows] [binaries dir]`
 //! (the binaries default to those beside this one).
