@@ -36,7 +36,7 @@ pub enum StartupError {
 
 impl AppState {
     pub async fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
-        let stores = Stores::open(&config.backend, Retention::default()).await?;
+        let stores = Stores::open(&config.backend, Retention::default()).await?.with_secret_cache(clock.clone());
         let mailer = Mailer::from_config(&config).await?;
         Ok(Self { config, stores, clock, signer: SignerCache::default(), mailer })
     }

@@ -6,10 +6,12 @@
 //! Every check gets fresh tables and secrets under a random prefix.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::TimeToLiveStatus;
+use gatehouse::clock::SystemClock;
 use gatehouse::config::{AwsSettings, Backend};
 use gatehouse::contact::{Contact, ContactId, ContactProfile};
 use gatehouse::secret::{SecretString, random_alphanumeric};
@@ -84,7 +86,8 @@ async fn aws_backend_passes_the_store_suite() {
     for (name, check) in suite::ALL {
         eprintln!("store suite: {name}");
         let fixture = Fixture::new().await;
-        check(&fixture.stores).await;
+        // As the functions open them: secrets kept per process.
+        check(&fixture.stores.clone().with_secret_cache(Arc::new(SystemClock))).await;
         fixture.drop_tables().await;
     }
 }

@@ -1,6 +1,8 @@
 //! Test harness: a real Gatehouse server on a free loopback port, on either storage
 //! backend, and an HTTP client that signs in the way a browser does.
 
+pub mod aws_proxy;
+pub mod capacity;
 pub mod mailbox;
 pub mod runtime_api;
 
@@ -268,6 +270,7 @@ pub fn url_params(url: &str, fragment: bool) -> std::collections::HashMap<String
 }
 
 /// A registered client app with its credentials, made through the admin API.
+#[derive(Clone)]
 pub struct App {
     pub client_id: String,
     pub client_secret: String,

@@ -113,6 +113,11 @@ impl RuntimeApi {
         outcome
     }
 
+    /// How many invocations were queued so far.
+    pub fn invocations(&self) -> u64 {
+        self.shared.next_id.load(Ordering::Relaxed) - 1
+    }
+
     /// When the function first asked for an invocation: the end of its initialisation.
     pub fn first_next(&self) -> Option<Instant> {
         self.shared.first_next.get().copied()

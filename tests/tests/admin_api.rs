@@ -98,7 +98,11 @@ both_backends!(registration_crud_and_regeneration, |server: TestServer| async mo
     assert_eq!(status, 404);
     assert_eq!(registration_count(&admin).await, 0);
     let client_id = gatehouse::registration::ClientId::parse(&id).unwrap();
-    assert!(server.state.stores.client_secrets(client_id).await.unwrap().is_none(), "deleting removes the secrets too");
+    let client_secret_name = gatehouse::store::client_secret_name;
+    assert!(
+        server.state.stores.secrets.get(&client_secret_name(client_id)).await.unwrap().is_none(),
+        "deleting removes the secrets too"
+    );
     let (status, _) = admin.delete(&format!("/admin/api/registrations/{id}")).await;
     assert_eq!(status, 404);
 });

@@ -3,81 +3,23 @@
 //! can simply be retried; a deletion whose credential cannot be deleted still deletes, and the
 //! sweep removes the credential left behind); a token response whose write fails stores
 //! nothing, so the refresh token or code it would have spent still works. The sweep, on both
-//! backends, removes only credentials without a registration.
+//! backends, removes only credentials without a registration. Secrets Manager is read at most
+//! once a minute per instance.
 
-use std::collections::HashSet;
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use gatehouse::clock::SystemClock;
+use gatehouse::clock::{ManualClock, SystemClock};
 use gatehouse::config::Backend;
 use gatehouse::registration::ClientId;
+use gatehouse::secret::SecretString;
 use gatehouse::services::secrets::{ORPHAN_GRACE, SweepMoment, sweep_orphan_client_secrets};
+use gatehouse::store::client_secret_name;
+use gatehouse::store::secret_cache::{SECRET_TTL, SETTLE};
+use gatehouse_tests::aws_proxy::AwsProxy;
 use gatehouse_tests::{
-    Client, TestServer, add_member, both_backends, code_flow_tokens, fresh_aws, register_app, start_on,
+    App, Client, TestServer, add_member, authorize_url, both_backends, code_flow_tokens, fresh_aws, location,
+    register_app, start_on, url_params,
 };
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-
-type Failing = Arc<Mutex<HashSet<&'static str>>>;
-
-/// Forwards to moto, except operations (by `X-Amz-Target`) listed in `failing`, which get
-/// AWS's "internal server error" answer.
-async fn faulty_proxy(upstream: String, failing: Failing) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let http = reqwest::Client::new();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (upstream, failing, http) = (upstream.clone(), failing.clone(), http.clone());
-            tokio::spawn(async move {
-                let service = service_fn(move |req| forward(req, upstream.clone(), failing.clone(), http.clone()));
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-async fn forward(
-    req: hyper::Request<Incoming>,
-    upstream: String,
-    failing: Failing,
-    http: reqwest::Client,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    if failing.lock().unwrap().contains(target.as_str()) {
-        let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}"#;
-        let response = hyper::Response::builder()
-            .status(500)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amzn-errortype", "InternalServerError")
-            .body(Full::new(Bytes::from(body)))
-            .unwrap();
-        return Ok(response);
-    }
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    let url = format!("{upstream}{}", parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
-    let mut outgoing = http.request(parts.method, url).body(body);
-    for (name, value) in &parts.headers {
-        if name != "host" && name != "content-length" {
-            outgoing = outgoing.header(name, value);
-        }
-    }
-    let answer = outgoing.send().await.unwrap();
-    let mut response = hyper::Response::builder().status(answer.status().as_u16());
-    for (name, value) in answer.headers() {
-        if name != "transfer-encoding" && name != "content-length" {
-            response = response.header(name, value);
-        }
-    }
-    Ok(response.body(Full::new(answer.bytes().await.unwrap())).unwrap())
-}
 
 /// DynamoDB's writes; Secrets Manager keeps working, as when only DynamoDB is sick.
 const WRITES: [&str; 3] =
@@ -86,8 +28,9 @@ const WRITES: [&str; 3] =
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credential_actions_leave_no_half_state_when_writes_fail() {
     let mut settings = fresh_aws().await;
-    let failing: Failing = Arc::default();
-    settings.endpoint_url = Some(faulty_proxy(settings.endpoint_url.clone().unwrap(), failing.clone()).await);
+    let proxy = AwsProxy::start(settings.endpoint_url.clone().unwrap()).await;
+    let failing = proxy.failing.clone();
+    settings.endpoint_url = Some(proxy.url.clone());
     let server = start_on(Backend::Aws(settings), Arc::new(SystemClock)).await;
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Faulty", &[], "array").await;
@@ -118,19 +61,20 @@ async fn credential_actions_leave_no_half_state_when_writes_fail() {
     // The credential left behind is swept once it is older than the grace period.
     let stores = &server.state.stores;
     let id = ClientId::parse(&app.client_id).unwrap();
-    assert!(stores.client_secrets(id).await.unwrap().is_some(), "left behind");
+    assert!(stores.secrets.get(&client_secret_name(id)).await.unwrap().is_some(), "left behind");
     let now = server.state.now();
     assert_eq!(sweep_orphan_client_secrets(stores, now, SweepMoment::Running).await.unwrap(), 0, "too young");
     let later = now + ORPHAN_GRACE + time::Duration::seconds(1);
     assert_eq!(sweep_orphan_client_secrets(stores, later, SweepMoment::Running).await.unwrap(), 1);
-    assert!(stores.client_secrets(id).await.unwrap().is_none());
+    assert!(stores.secrets.get(&client_secret_name(id)).await.unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_whose_write_fails_spends_nothing() {
     let mut settings = fresh_aws().await;
-    let failing: Failing = Arc::default();
-    settings.endpoint_url = Some(faulty_proxy(settings.endpoint_url.clone().unwrap(), failing.clone()).await);
+    let proxy = AwsProxy::start(settings.endpoint_url.clone().unwrap()).await;
+    let failing = proxy.failing.clone();
+    settings.endpoint_url = Some(proxy.url.clone());
     let server = start_on(Backend::Aws(settings), Arc::new(SystemClock)).await;
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Rotating", &[], "array").await;
@@ -162,7 +106,75 @@ both_backends!(the_sweep_removes_only_credentials_without_a_registration, |serve
 
     let later = server.state.now() + ORPHAN_GRACE + time::Duration::seconds(1);
     assert_eq!(sweep_orphan_client_secrets(stores, later, SweepMoment::StartUp).await.unwrap(), 1);
-    assert!(stores.client_secrets(lost).await.unwrap().is_none(), "the orphan went");
-    assert!(stores.client_secrets(kept).await.unwrap().is_some(), "the registered app's stayed");
+    assert!(stores.secrets.get(&client_secret_name(lost)).await.unwrap().is_none(), "the orphan went");
+    assert!(stores.secrets.get(&client_secret_name(kept)).await.unwrap().is_some(), "the registered app's stayed");
     assert_eq!(sweep_orphan_client_secrets(stores, later, SweepMoment::StartUp).await.unwrap(), 0);
 });
+
+const GET_SECRET: &str = "secretsmanager.GetSecretValue";
+
+/// Secrets Manager through the real SDK, with the proxy counting its reads: a warm instance
+/// reads each secret at most once a minute of its clock, a flood of wrong client secrets reads
+/// nothing, and a client secret regenerated by another instance is accepted at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_instance_reads_each_secret_at_most_once_a_minute() {
+    let mut settings = fresh_aws().await;
+    let proxy = AwsProxy::start(settings.endpoint_url.clone().unwrap()).await;
+    settings.endpoint_url = Some(proxy.url.clone());
+    let start = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let server = start_on(Backend::Aws(settings.clone()), clock.clone()).await;
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Cached", &[], "array").await;
+    add_member(&admin, "cached", "A").await;
+    let mut member = Client::new(&server);
+    member.code_flow(&app, "cached").await;
+
+    let warm = proxy.count(GET_SECRET);
+    for _ in 0..3 {
+        member.code_flow(&app, "cached").await;
+    }
+    assert_eq!(proxy.count(GET_SECRET), warm, "warm flows read no secret");
+    let wrong = App { client_secret: "not-the-secret".into(), ..app.clone() };
+    for _ in 0..10 {
+        let (status, _) = member.token(&wrong, &[("grant_type", "authorization_code"), ("code", "x")]).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(proxy.count(GET_SECRET), warm, "wrong client secrets read nothing");
+
+    clock.advance(SECRET_TTL);
+    member.code_flow(&app, "cached").await;
+    let minute_later = proxy.count(GET_SECRET);
+    assert!(minute_later > warm, "a minute later the secrets are read again");
+    member.code_flow(&app, "cached").await;
+    assert_eq!(proxy.count(GET_SECRET), minute_later, "and then kept again");
+
+    // Another instance (its own cache, the same clock) regenerates the client secret.
+    let other = start_on(Backend::Aws(settings), clock.clone()).await;
+    let other_admin = Client::admin(&other).await;
+    let path = format!("/admin/api/registrations/{}/regenerate-secret", app.client_id);
+    let (status, regenerated) = other_admin.post(&path, &serde_json::json!({})).await;
+    assert_eq!(status, 200, "{regenerated}");
+    let rotated = App { client_secret: regenerated["client_secret"].as_str().unwrap().to_owned(), ..app.clone() };
+    let (status, _) = member.token(&app, &[("grant_type", "authorization_code"), ("code", "x")]).await;
+    assert_eq!(status, 401, "the old secret is refused at once");
+    let answer = member.authorize(&authorize_url(&rotated, &[]), "cached").await;
+    let code = url_params(&location(&answer), false)["code"].clone();
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", &rotated.redirect_uri)];
+    let (status, tokens) = member.token(&rotated, &form).await;
+    assert_eq!(status, 200, "the new secret is accepted at once: {tokens}");
+
+    // A second change within the same second (the record's stamp unchanged): this instance may
+    // have read between the record's write and the credential's, so it reads again once the
+    // stamp is SETTLE old. Client authentication passing shows as 400 (a bad code), not 401.
+    let stores = &other.state.stores;
+    let registration = stores.registrations.get(ClientId::parse(&app.client_id).unwrap()).await.unwrap().unwrap();
+    let mut credentials = stores.client_secrets(&registration).await.unwrap().unwrap();
+    credentials.client_secret = SecretString::new("changed-again-in-the-same-second");
+    stores.put_client_secrets(registration.client_id, &credentials).await.unwrap();
+    let again = App { client_secret: "changed-again-in-the-same-second".into(), ..app.clone() };
+    let bad_code = [("grant_type", "authorization_code"), ("code", "x")];
+    assert_eq!(member.token(&again, &bad_code).await.0, 401, "still the read made as of this stamp");
+    clock.advance(SETTLE);
+    assert_eq!(member.token(&again, &bad_code).await.0, 400, "read again once the stamp has settled");
+}

@@ -77,7 +77,7 @@ pub async fn authenticate(state: &AppState, req: &Request, params: &Params) -> R
     let authenticated = match secret {
         None => false,
         Some(presented) => {
-            let stored = state.stores.client_secrets(id).await?.ok_or_else(fail)?;
+            let stored = state.stores.client_secrets(&registration).await?.ok_or_else(fail)?;
             if !stored.client_secret.matches(&presented) {
                 tracing::info!(client_id = %id, "wrong client secret");
                 return Err(fail());

@@ -1,7 +1,9 @@
 //! The ID token signer, parsed from the signing secret once and reused by every token issued in
 //! this process until it is [`SIGNER_TTL`] old. On Lambda that saves a Secrets Manager call and a
 //! PEM parse per token; the price is that another function's change of algorithm or key reaches
-//! this process within `SIGNER_TTL`. That is safe for rotation: the retired key stays published
+//! this process within `SIGNER_TTL` after the secret store's own per-process copy
+//! ([`SECRET_TTL`](crate::store::secret_cache::SECRET_TTL)) was read: two minutes at the
+//! most. That is safe for rotation: the retired key stays published
 //! at `/jwks` for [`RETIRED_KEY_GRACE`](super::signing::RETIRED_KEY_GRACE), far longer.
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -66,7 +66,7 @@ pub async fn verify(stores: &Stores, issuer: &str, token: &str, now: OffsetDateT
         stores.registrations.get(client_id).await?.ok_or(bad("id_token_hint was not issued to a registered app"))?;
     let key = match header.alg {
         Algorithm::HS512 => {
-            let secrets = stores.client_secrets(client_id).await?.ok_or(bad("the app has no signing key"))?;
+            let secrets = stores.client_secrets(&registration).await?.ok_or(bad("the app has no signing key"))?;
             let key = secrets.id_token_hmac_key(registration.settings.id_token_hmac_key);
             DecodingKey::from_secret(key.expose().as_bytes())
         }

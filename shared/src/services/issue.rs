@@ -307,7 +307,7 @@ pub async fn app_signer(
         SigningAlgorithm::HS512 => {
             let secrets = state
                 .stores
-                .client_secrets(registration.client_id)
+                .client_secrets(registration)
                 .await?
                 .ok_or_else(|| IssueError::Misconfigured("the registration has no signing key".into()))?;
             Some(secrets.id_token_hmac_key(registration.settings.id_token_hmac_key).clone())

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
+use crate::clock::Clock;
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
 use crate::event_log::{LogEntry, LogFilter};
@@ -24,6 +25,7 @@ pub mod embedded;
 #[cfg(feature = "embedded")]
 mod private_files;
 pub(crate) mod records;
+pub mod secret_cache;
 #[cfg(feature = "test-suite")]
 pub mod suite;
 
@@ -191,6 +193,13 @@ pub trait LogStore: Send + Sync {
 #[async_trait]
 pub trait SecretStore: Send + Sync {
     async fn get(&self, name: &str) -> StoreResult<Option<SecretString>>;
+    /// The secret as it is since `stamp`, when its owner's record (read anyway) says when it
+    /// last changed: a store that keeps reads serves an older read only if it was made as of
+    /// the same stamp. See [`secret_cache`].
+    async fn get_as_of(&self, name: &str, stamp: OffsetDateTime) -> StoreResult<Option<SecretString>> {
+        let _ = stamp;
+        self.get(name).await
+    }
     /// Creates or replaces.
     async fn put(&self, name: &str, value: &SecretString) -> StoreResult<()>;
     async fn delete(&self, name: &str) -> StoreResult<()>;
@@ -250,9 +259,17 @@ impl Stores {
         }
     }
 
-    /// The registration's client secret and JWT signing key.
-    pub async fn client_secrets(&self, client_id: ClientId) -> StoreResult<Option<ClientSecrets>> {
-        match self.secrets.get(&client_secret_name(client_id)).await? {
+    /// The same stores, with secrets kept per process for a minute ([`secret_cache`]) by `clock`.
+    pub fn with_secret_cache(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.secrets = Arc::new(secret_cache::CachedSecrets::new(self.secrets, clock));
+        self
+    }
+
+    /// The registration's client secret and JWT signing key, as of its last change: every
+    /// credential change stamps the registration's `updated_at`.
+    pub async fn client_secrets(&self, registration: &Registration) -> StoreResult<Option<ClientSecrets>> {
+        let name = client_secret_name(registration.client_id);
+        match self.secrets.get_as_of(&name, registration.updated_at).await? {
             None => Ok(None),
             Some(json) => serde_json::from_str(json.expose()).map(Some).map_err(StoreError::backend),
         }

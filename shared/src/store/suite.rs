@@ -255,12 +255,16 @@ pub async fn secrets(stores: &Stores) {
     assert!(store.get("x/one").await.unwrap().is_none());
     store.delete("x/one").await.unwrap();
 
-    let client = ClientId::new_random();
+    let app = registration("Secrets");
     let creds = ClientSecrets::generate().unwrap();
-    stores.put_client_secrets(client, &creds).await.unwrap();
-    assert_eq!(stores.client_secrets(client).await.unwrap(), Some(creds));
-    stores.delete_client_secrets(client).await.unwrap();
-    assert!(stores.client_secrets(client).await.unwrap().is_none());
+    stores.put_client_secrets(app.client_id, &creds).await.unwrap();
+    assert_eq!(stores.client_secrets(&app).await.unwrap(), Some(creds));
+    // Written through these stores, a new credential is read at once, even at the same stamp.
+    let regenerated = ClientSecrets::generate().unwrap();
+    stores.put_client_secrets(app.client_id, &regenerated).await.unwrap();
+    assert_eq!(stores.client_secrets(&app).await.unwrap(), Some(regenerated));
+    stores.delete_client_secrets(app.client_id).await.unwrap();
+    assert!(stores.client_secrets(&app).await.unwrap().is_none());
 }
 
 fn code(expires_at: OffsetDateTime) -> AuthCode {

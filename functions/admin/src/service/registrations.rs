@@ -50,7 +50,7 @@ async fn check_queries(state: &AppState, settings: &RegistrationSettings) -> Adm
 }
 
 pub async fn details(state: &AppState, registration: Registration) -> AdminResult<RegistrationDetails> {
-    let secrets = state.stores.client_secrets(registration.client_id).await?;
+    let secrets = state.stores.client_secrets(&registration).await?;
     let columns: Option<Vec<String>> = state
         .stores
         .queries
@@ -132,7 +132,7 @@ pub async fn regenerate(
 ) -> AdminResult<RegistrationDetails> {
     let mut registration =
         state.stores.registrations.get(client_id).await?.ok_or(AdminError::NotFound("registration"))?;
-    let mut secrets = match state.stores.client_secrets(client_id).await? {
+    let mut secrets = match state.stores.client_secrets(&registration).await? {
         Some(secrets) => secrets,
         None => ClientSecrets::generate()?,
     };
