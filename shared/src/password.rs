@@ -188,6 +188,6 @@ mod tests {
     fn strength_is_length_only() {
         assert!(check_strength(&SecretString::new("short")).is_err());
         assert!(check_strength(&SecretString::new("twelve chars")).is_ok());
-        assert!(check_strength(&SecretString::new(&"x".repeat(MAX_LENGTH + 1))).is_err());
+        assert!(check_strength(&SecretString::new("x".repeat(MAX_LENGTH + 1))).is_err());
     }
 }
