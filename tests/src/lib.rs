@@ -493,3 +493,14 @@ pub fn pkce_pair() -> (String, String) {
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
+
+/// A process's resident memory now and at its peak, from `/proc/<pid>/status` (`pid` may be
+/// `self`): "VmRSS x MiB, VmHWM y MiB". For the benchmarks.
+pub fn memory_of(pid: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status");
+    let mib = |key: &str| {
+        let line = status.lines().find(|l| l.starts_with(key)).expect("a memory line");
+        line.split_whitespace().nth(1).and_then(|kib| kib.parse::<f64>().ok()).expect("kB") / 1024.0
+    };
+    format!("VmRSS {:.1} MiB, VmHWM {:.1} MiB", mib("VmRSS:"), mib("VmHWM:"))
+}

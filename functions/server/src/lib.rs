@@ -12,6 +12,17 @@ use axum::ServiceExt;
 use gatehouse::web::SharedState;
 use tokio::net::TcpListener;
 
+/// Threads for blocking work: the embedded store's calls (`block_in_place`, which hands the
+/// worker's queue to one of these) and password hashes. Both wait on one lock (the database's,
+/// one hash at a time), so more threads add no throughput; uncapped, a burst of concurrent
+/// requests left hundreds of them behind, each with its stack and a malloc arena.
+const MAX_BLOCKING_THREADS: usize = 16;
+
+/// The server's runtime: a worker per core, at most [`MAX_BLOCKING_THREADS`] blocking threads.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(MAX_BLOCKING_THREADS).build()
+}
+
 /// All seven functions' routes; anything else is a JSON 404.
 pub fn router(state: SharedState) -> Router {
     Router::new()

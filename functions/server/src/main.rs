@@ -8,9 +8,8 @@ use gatehouse::config::Config;
 use gatehouse::mail::Transport;
 use gatehouse::services::secrets::{SweepMoment, sweep_orphan_client_secrets};
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    match run().await {
+fn main() -> std::process::ExitCode {
+    match gatehouse_server::runtime().map_err(Into::into).and_then(|runtime| runtime.block_on(run())) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gatehouse: {e}");
