@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Release Lambda builds of every function with cargo-lambda (what `sam build` runs per function),
-# then each bootstrap's size and the newest glibc symbol version it needs: Amazon Linux 2023
-# (provided.al2023) has glibc 2.34.
+# The Lambda build of every function, exactly as `sam build` runs it (the Makefile's lambda-<name>
+# targets: cargo-lambda, profile lambda-release, one cargo invocation per function so features do
+# not unify), then each bootstrap's size and the newest glibc symbol version it needs: Amazon
+# Linux 2023 (provided.al2023) has glibc 2.34.
 #
 #   bash scripts/build-lambdas.sh        # -> target/lambda/<function>/bootstrap
 #
 # Installs cargo-lambda into the repo venv (.venv) from PyPI when missing; its wheel brings Zig
-# (the `ziglang` package), which cargo-lambda links with. Not run in CI: a release build of seven
-# LTO binaries takes a long while on two cores.
+# (the `ziglang` package), which cargo-lambda links with. Not run in CI: seven LTO links take a
+# while on two cores.
 set -euo pipefail
 
 CARGO_LAMBDA_VERSION="1.9.2"
@@ -22,8 +23,6 @@ if [[ ! -x "$venv/bin/cargo-lambda" ]] || ! "$venv/bin/cargo-lambda" lambda --ve
     echo "installing cargo-lambda $CARGO_LAMBDA_VERSION into $venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
 fi
-# cargo finds the `lambda` subcommand on PATH, and cargo-lambda finds Zig in the same venv.
-export PATH="$venv/bin:$PATH"
 
 # Every function crate but the local all-in-one server; each builds the binary named after it.
 functions=()
@@ -32,12 +31,12 @@ for dir in functions/*/; do
     [[ "$name" == server ]] && continue
     functions+=("$name")
 done
-bins=()
-for name in "${functions[@]}"; do bins+=(--bin "$name"); done
+targets=()
+for name in "${functions[@]}"; do targets+=("lambda-$name"); done
 
-echo "cargo lambda build --release --workspace ${bins[*]}"
 started=$(date +%s)
-cargo lambda build --release --workspace "${bins[@]}"
+# One after the other (they share target/): the first compiles the dependencies.
+make --no-print-directory "${targets[@]}"
 echo "built in $(($(date +%s) - started)) s"
 
 printf '\n%-16s %10s %8s  %s\n' function bytes MiB "newest glibc symbol"

@@ -156,15 +156,19 @@ const BODY_LOGGING_TARGETS: &[&str] = &[
     "openidconnect",
 ];
 
-/// Readable logs locally, JSON under Lambda (CloudWatch). `RUST_LOG` filters.
+/// Readable logs locally, JSON under Lambda (CloudWatch). `RUST_LOG` filters by level and
+/// target (`info`, `warn,gatehouse=debug`); not by span or field, which would link a regex engine
+/// into every Lambda package for a feature nobody set.
 pub fn init_tracing(format: &LogFormat) {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::filter::{FilterExt as _, LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
 
-    let requested = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let requested = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
     // An event must pass both: what RUST_LOG asks for, and the cap on body-logging libraries.
     let capped = BODY_LOGGING_TARGETS
         .iter()

@@ -114,15 +114,40 @@ fn function_crates() -> BTreeMap<String, String> {
     crates
 }
 
+/// The repository's Makefile, which `sam build` runs for every function.
+fn makefile() -> String {
+    std::fs::read_to_string(repo().join("Makefile")).expect("the repository has a Makefile")
+}
+
+/// The binary that the Makefile's `build-<logical id>` target builds: its prerequisite
+/// `lambda-<binary>`, whose bootstrap the recipe copies into SAM's artifacts directory.
+fn makefile_binary(makefile: &str, id: &str) -> String {
+    let mut lines = makefile.lines();
+    let prefix = format!("build-{id}:");
+    let rule = lines
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("the Makefile has no target build-{id}"));
+    let binary = rule
+        .trim()
+        .strip_prefix("lambda-")
+        .unwrap_or_else(|| panic!("build-{id} does not depend on a lambda-<binary> target"));
+    let recipe = lines.next().unwrap_or_default();
+    assert_eq!(
+        recipe,
+        format!("\tcp target/lambda/{binary}/bootstrap \"$(ARTIFACTS_DIR)/bootstrap\""),
+        "build-{id} copies its own bootstrap"
+    );
+    binary.to_owned()
+}
+
 /// Each `AWS::Serverless::Function` by logical id, with the binary it builds.
 fn template_functions(template: &Value) -> BTreeMap<String, String> {
+    let makefile = makefile();
     of_type(template, "AWS::Serverless::Function")
         .into_iter()
-        .map(|(id, function)| {
-            let binary = function["Metadata"]["BuildProperties"]["Binary"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{id} names no Metadata.BuildProperties.Binary"));
-            (id, binary.to_owned())
+        .map(|(id, _)| {
+            let binary = makefile_binary(&makefile, &id);
+            (id, binary)
         })
         .collect()
 }
@@ -136,7 +161,7 @@ fn global_env(template: &Value, var: &str) -> Value {
 }
 
 #[test]
-fn every_function_crate_is_one_lambda_built_by_cargo_lambda() {
+fn every_function_crate_is_one_lambda_built_by_the_makefile() {
     let template = template();
     let crates = function_crates();
     let functions = template_functions(&template);
@@ -153,12 +178,13 @@ fn every_function_crate_is_one_lambda_built_by_cargo_lambda() {
     assert_eq!(global(&template, "Architectures"), serde_yaml_ng::from_str::<Value>("[x86_64]").unwrap());
     for (id, binary) in &functions {
         let function = resource(&template, id);
-        assert_eq!(function["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id}");
+        assert_eq!(function["Metadata"]["BuildMethod"].as_str(), Some("makefile"), "{id}");
         let dir = crates.iter().find(|(_, bin)| *bin == binary).map(|(dir, _)| dir).unwrap();
+        assert_eq!(dir, binary, "{id}: functions/{dir} builds the binary named after it");
         assert_eq!(
             function["Properties"]["CodeUri"].as_str(),
-            Some(format!("../functions/{dir}").as_str()),
-            "{id} builds from its crate's directory (relative to infra/)"
+            Some(".."),
+            "{id} builds with the repository's Makefile (relative to infra/), in one shared target directory"
         );
         for key in ["Runtime", "Handler", "Architectures"] {
             assert!(function["Properties"][key].is_null(), "{id} overrides the global {key}");
@@ -532,6 +558,8 @@ fn environment_parameters_and_outputs() {
     }
     let samconfig = std::fs::read_to_string(repo().join("samconfig.toml")).unwrap();
     assert!(samconfig.contains("template_file = \"infra/template.yaml\""), "samconfig.toml names the template");
+    // A copy per function would compile the workspace once per function (and copy target/).
+    assert!(samconfig.contains("build_in_source = true"), "samconfig.toml builds in the repository");
 }
 
 #[test]
