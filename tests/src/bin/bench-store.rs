@@ -75,8 +75,8 @@ where
     (cpu_micros() - cpu) / ops as f64
 }
 
-const LABELS: [&str; 4] =
-    ["put_code (issue a code)", "redeem_code", "refresh (look up; spend + 2 puts in one write)", "session lookup"];
+/// The refresh: a look-up, then the spend and two new tokens in one write transaction.
+const LABELS: [&str; 4] = ["put_code (issue a code)", "redeem_code", "refresh (look up, one write)", "session lookup"];
 
 /// A store filled with `rows` refresh tokens, half of them expired, swept as the maintenance
 /// thread would (timed: that cost is off the request path).
