@@ -26,6 +26,22 @@ pub fn from_json<T: for<'de> Deserialize<'de>>(doc: &str) -> StoreResult<T> {
     serde_json::from_str(doc).map_err(|e| StoreError::Backend(format!("unreadable stored record: {e}")))
 }
 
+/// The keys codes and tokens are kept under, the same on both backends.
+pub fn code_key(code: &TokenDigest) -> String {
+    format!("code#{}", code.as_str())
+}
+
+pub fn access_key(token: &TokenDigest) -> String {
+    format!("access#{}", token.as_str())
+}
+
+pub fn refresh_key(token: &TokenDigest) -> String {
+    format!("refresh#{}", token.as_str())
+}
+
+/// What marks a spent refresh token (a spent code's marker is the family its use issued).
+pub const SPENT_REFRESH: &str = "spent";
+
 /// The key a ticket is kept under: its kind, then the digest of the value handed out.
 pub fn ticket_key(kind: TicketKind, key: &TokenDigest) -> String {
     format!("{}#{}", kind.as_str(), key.as_str())

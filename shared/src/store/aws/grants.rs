@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use time::OffsetDateTime;
 
 use super::ephemeral::EphemeralTable;
-use super::issuance::{EXPIRES_AT, SESSION_GRANTS, USED_BY, access_key, code_key, refresh_key, session_grants_key};
+use super::issuance::{EXPIRES_AT, SESSION_GRANTS, USED_BY, session_grants_key};
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
 use crate::event_log::{LogEntry, LogFilter};
@@ -16,7 +16,7 @@ use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGran
 use crate::outbox::Mail;
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
-use crate::store::records::{from_json, ticket_from_json, ticket_key, to_json};
+use crate::store::records::{access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json};
 use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
 use crate::ticket::{Ticket, TicketKind};
 

@@ -8,28 +8,12 @@ use time::OffsetDateTime;
 use super::ephemeral::EphemeralTable;
 use super::{DOC, Item, MAX_ATTEMPTS, number, sdk_error, string};
 use crate::grants::{Issuance, Spend, Stored, TokenGrant};
-use crate::secret::TokenDigest;
-use crate::store::records::to_json;
+use crate::store::records::{SPENT_REFRESH, access_key, code_key, refresh_key, to_json};
 use crate::store::{StoreError, StoreResult};
 
 pub(super) const EXPIRES_AT: &str = "expires_at";
 pub(super) const USED_BY: &str = "used_by";
 pub(super) const SESSION_GRANTS: &str = "grants";
-/// What marks a spent refresh token (a code's marker is the family its use issued).
-pub(super) const SPENT_REFRESH: &str = "spent";
-
-pub(super) fn code_key(code: &TokenDigest) -> String {
-    format!("code#{}", code.as_str())
-}
-
-pub(super) fn access_key(token: &TokenDigest) -> String {
-    format!("access#{}", token.as_str())
-}
-
-pub(super) fn refresh_key(token: &TokenDigest) -> String {
-    format!("refresh#{}", token.as_str())
-}
-
 pub(super) fn session_grants_key(sid: &str) -> String {
     format!("sessiongrants#{sid}")
 }

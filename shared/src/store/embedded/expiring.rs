@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 use time::{Duration, OffsetDateTime};
 
-use super::issuance::{Found, access_key, code_key, refresh_key};
+use super::issuance::Found;
 use super::{Database, conflict_or, db_err, value};
 use crate::contact::ContactId;
 use crate::event_log::{LogEntry, LogFilter};
@@ -14,7 +14,9 @@ use crate::outbox::Mail;
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
 use crate::session::Session;
-use crate::store::records::{SessionRecord, from_json, ticket_from_json, ticket_key, to_json};
+use crate::store::records::{
+    SessionRecord, access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json,
+};
 use crate::store::{GrantStore, LogStore, OutboxStore, SessionStore, StoreError, StoreResult, Taken, ThrottleStore};
 use crate::ticket::{Ticket, TicketKind};
 

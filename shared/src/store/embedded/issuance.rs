@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{Database, conflict_or, db_err};
 use crate::grants::{Issuance, Spend, Stored};
-use crate::store::records::to_json;
+use crate::store::records::{SPENT_REFRESH, access_key, code_key, refresh_key, to_json};
 use crate::store::{StoreResult, Taken};
 
 /// A single-use row as found: its document and, once spent, what spent it.
@@ -13,21 +13,6 @@ pub(super) struct Found {
     pub doc: String,
     pub used_by: Option<String>,
 }
-
-pub(super) fn code_key(code: &crate::secret::TokenDigest) -> String {
-    format!("code#{}", code.as_str())
-}
-
-pub(super) fn access_key(token: &crate::secret::TokenDigest) -> String {
-    format!("access#{}", token.as_str())
-}
-
-pub(super) fn refresh_key(token: &crate::secret::TokenDigest) -> String {
-    format!("refresh#{}", token.as_str())
-}
-
-/// What marks a spent refresh token (a code's marker is the family its use issued).
-pub(super) const SPENT_REFRESH: &str = "spent";
 
 impl Database {
     /// The live row under `key`, spent or not.
