@@ -24,7 +24,7 @@ export function uniqueId(prefix = 'interop') {
 
 
 /**
- * Sets the organisation-wide ID token signing algorithm (HS512, RS256 or RS512).
+ * Sets the organisation-wide ID token signing algorithm (HS512, ES256, EdDSA, RS256 or RS512).
  * This is global server state: tests that depend on it set it right before they need it.
  */
 export async function setSigning(algorithm) {

@@ -140,7 +140,7 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
                 }
                 div #id_token_hmac_key role="radiogroup" aria-labelledby="id_token_hmac_key-label" aria-describedby="id_token_hmac_key-hint" {
                     label id="id_token_hmac_key-label" { "HS512 ID Token Key" }
-                    p.hint id="id_token_hmac_key-hint" { "The key of HS512 ID tokens: pick the Client Secret for apps using a standard OpenID Connect library (OIDC Core §10.1), the separate JWT Signing Key only for apps already set up with it or using Implicit or ROPC (Public). Unused while ID tokens are signed RS256 or RS512." }
+                    p.hint id="id_token_hmac_key-hint" { "The key of HS512 ID tokens: pick the Client Secret for apps using a standard OpenID Connect library (OIDC Core §10.1), the separate JWT Signing Key only for apps already set up with it or using Implicit or ROPC (Public). Unused while ID tokens are signed with Gatehouse's own keys (ES256, EdDSA, RS256 or RS512)." }
                     @for (_, value, name) in HMAC_KEYS {
                         label.check {
                             input type="radio" name="id_token_hmac_key" value=(value) checked[f.id_token_hmac_key == *value];
