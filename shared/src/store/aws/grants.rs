@@ -8,7 +8,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use time::OffsetDateTime;
 
 use super::ephemeral::EphemeralTable;
-use super::issuance::{EXPIRES_AT, SESSION_GRANTS, USED_BY, session_grants_key};
+use super::issuance::{
+    EXPIRES_AT, SESSION_GRANTS, SPEND_CONDITION, SPEND_UPDATE, Spending, USED_BY, session_grants_key,
+};
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
 use crate::event_log::{LogEntry, LogFilter};
@@ -39,13 +41,8 @@ impl EphemeralTable {
         expires_at: OffsetDateTime,
         put: Put,
     ) -> StoreResult<()> {
-        let mut request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(self.pk(), string(pk))
-            .item(DOC, string(doc))
-            .item(EXPIRES_AT, number(expires_at.unix_timestamp()));
+        let mut request =
+            self.client.put_item().table_name(&self.table).set_item(Some(self.expiring_item(pk, doc, expires_at)));
         if put == Put::OnlyNew {
             request =
                 request.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", self.pk());
@@ -62,18 +59,16 @@ impl EphemeralTable {
         marker: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Result<String, Option<String>>> {
+        let spend = Spending::new(self.pk(), marker, now);
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(self.pk(), string(pk.clone()))
-            .update_expression("SET #used_by = :marker")
-            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#used_by) AND #expires_at > :now")
-            .expression_attribute_names("#pk", self.pk())
-            .expression_attribute_names("#used_by", USED_BY)
-            .expression_attribute_names("#expires_at", EXPIRES_AT)
-            .expression_attribute_values(":marker", string(marker))
-            .expression_attribute_values(":now", number(now.unix_timestamp()))
+            .update_expression(SPEND_UPDATE)
+            .condition_expression(SPEND_CONDITION)
+            .set_expression_attribute_names(Some(spend.names))
+            .set_expression_attribute_values(Some(spend.values))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;

@@ -1,6 +1,8 @@
 //! A token response's writes as one DynamoDB transaction (TransactWriteItems): the spend's
 //! condition, the new tokens and the session's note succeed together or not at all.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
@@ -14,6 +16,31 @@ use crate::store::{StoreError, StoreResult};
 pub(super) const EXPIRES_AT: &str = "expires_at";
 pub(super) const USED_BY: &str = "used_by";
 pub(super) const SESSION_GRANTS: &str = "grants";
+/// Spending a single-use item: it must exist, be unused and unexpired; it is marked used by
+/// `:marker`. One definition for the lone spend and the spend inside an issuance.
+pub(super) const SPEND_UPDATE: &str = "SET #used_by = :marker";
+pub(super) const SPEND_CONDITION: &str =
+    "attribute_exists(#pk) AND attribute_not_exists(#used_by) AND #expires_at > :now";
+
+/// The names and values [`SPEND_UPDATE`] and [`SPEND_CONDITION`] refer to.
+pub(super) struct Spending {
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl Spending {
+    pub fn new(pk: &str, marker: &str, now: OffsetDateTime) -> Self {
+        let names = [("#pk", pk), ("#used_by", USED_BY), ("#expires_at", EXPIRES_AT)];
+        Self {
+            names: names.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+            values: HashMap::from([
+                (":marker".to_owned(), string(marker)),
+                (":now".to_owned(), number(now.unix_timestamp())),
+            ]),
+        }
+    }
+}
+
 pub(super) fn session_grants_key(sid: &str) -> String {
     format!("sessiongrants#{sid}")
 }
@@ -57,16 +84,14 @@ impl EphemeralTable {
             Spend::RefreshToken(token) => Some((refresh_key(token), SPENT_REFRESH)),
         };
         if let Some((pk, marker)) = spent {
+            let spend = Spending::new(self.pk(), marker, now);
             let update = Update::builder()
                 .table_name(&self.table)
                 .key(self.pk(), string(pk))
-                .update_expression("SET #used_by = :marker")
-                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#used_by) AND #expires_at > :now")
-                .expression_attribute_names("#pk", self.pk())
-                .expression_attribute_names("#used_by", USED_BY)
-                .expression_attribute_names("#expires_at", EXPIRES_AT)
-                .expression_attribute_values(":marker", string(marker))
-                .expression_attribute_values(":now", number(now.unix_timestamp()))
+                .update_expression(SPEND_UPDATE)
+                .condition_expression(SPEND_CONDITION)
+                .set_expression_attribute_names(Some(spend.names))
+                .set_expression_attribute_values(Some(spend.values))
                 .build()
                 .map_err(StoreError::backend)?;
             items.push(TransactWriteItem::builder().update(update).build());
@@ -94,16 +119,20 @@ impl EphemeralTable {
         Ok(items)
     }
 
+    /// An item that lives until `expires_at` (the table's TTL attribute) and keeps `doc`.
+    pub(super) fn expiring_item(&self, pk: String, doc: String, expires_at: OffsetDateTime) -> Item {
+        Item::from([
+            (self.pk().to_owned(), string(pk)),
+            (DOC.to_owned(), string(doc)),
+            (EXPIRES_AT.to_owned(), number(expires_at.unix_timestamp())),
+        ])
+    }
+
     /// A new token's item, on condition that its key is new.
     fn put_new_token(&self, pk: String, grant: &TokenGrant) -> StoreResult<TransactWriteItem> {
-        let item = Item::from([
-            (self.pk().to_owned(), string(pk)),
-            (DOC.to_owned(), string(to_json(grant)?)),
-            (EXPIRES_AT.to_owned(), number(grant.expires_at.unix_timestamp())),
-        ]);
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(self.expiring_item(pk, to_json(grant)?, grant.expires_at)))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", self.pk())
             .build()
