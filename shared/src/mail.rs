@@ -145,7 +145,7 @@ impl Mailer {
 
 #[cfg(feature = "mail")]
 async fn ses(aws: &crate::config::AwsSettings, from: &str) -> Way {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = crate::store::aws::sdk_loader();
     if let Some(endpoint) = &aws.endpoint_url {
         loader = loader.endpoint_url(endpoint.as_str());
     }

@@ -4,9 +4,9 @@
 
 use std::fmt;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -27,7 +27,7 @@ pub enum SealError {
 pub const MIN_KEY_CHARS: usize = 43;
 
 /// The AES-256-GCM key, derived from the stored key text.
-pub struct SealingKey(RandomizedNonceKey);
+pub struct SealingKey(LessSafeKey);
 
 impl fmt::Debug for SealingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -68,15 +68,22 @@ impl SealingKey {
         hasher.update(b"gatehouse seal v1\0");
         hasher.update(secret.expose().as_bytes());
         let key = hasher.finalize();
-        RandomizedNonceKey::new(&AES_256_GCM, key.as_slice()).map(Self).map_err(|_| SealError::WeakKey)
+        UnboundKey::new(&AES_256_GCM, key.as_slice())
+            .map(|key| Self(LessSafeKey::new(key)))
+            .map_err(|_| SealError::WeakKey)
     }
 
     /// Seals `plaintext` for `owner` (e.g. `totp:<contact id>`).
     pub fn seal(&self, owner: &str, plaintext: &[u8]) -> Result<Sealed, SealError> {
+        // A random 96-bit nonce per value: few values are sealed under one key, far below the
+        // 2^32 at which random GCM nonces become a risk.
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|_| SealError::Seal)?;
         let mut in_out = plaintext.to_vec();
-        let nonce =
-            self.0.seal_in_place_append_tag(Aad::from(owner.as_bytes()), &mut in_out).map_err(|_| SealError::Seal)?;
-        let mut out = nonce.as_ref().to_vec();
+        self.0
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(owner.as_bytes()), &mut in_out)
+            .map_err(|_| SealError::Seal)?;
+        let mut out = nonce.to_vec();
         out.extend_from_slice(&in_out);
         Ok(Sealed(URL_SAFE_NO_PAD.encode(out)))
     }
@@ -116,6 +123,14 @@ mod tests {
         tampered.replace_range(20..21, if &tampered[20..21] == "A" { "B" } else { "A" });
         assert!(key.open("totp:a", &Sealed::from_presented(tampered)).is_err());
         assert_ne!(key.seal("totp:a", b"secret bytes").unwrap(), sealed, "a fresh nonce each time");
+    }
+
+    #[test]
+    fn values_sealed_by_earlier_releases_still_open() {
+        // Sealed with AWS-LC's AES-256-GCM before Gatehouse moved to ring: the same format.
+        let key = SealingKey::from_secret(&SecretString::new("k".repeat(50))).unwrap();
+        let sealed = Sealed::from_presented("NMPDgjy7okiTEpLhTotiPFLgC4AV05g1bh0pH775PzqixgUWEBejLqmf9-Y");
+        assert_eq!(key.open("totp:fixture", &sealed).unwrap(), b"JBSWY3DPEHPK3PXP");
     }
 
     #[test]

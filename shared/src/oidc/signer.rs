@@ -8,14 +8,13 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA512,
-};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{EncodingKey, Header};
+use ring::hmac;
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA512, RsaKeyPair,
+};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
@@ -30,9 +29,8 @@ pub enum Signer {
     /// Each registration's own HS512 key (its JWT signing key or client secret, as its
     /// `id_token_hmac_key` says), given at signing time.
     Hs512,
-    /// The active key, parsed once: parsing an RSA key costs more than signing with it, and
-    /// `jsonwebtoken::encode` would parse it again for every token.
-    Asymmetric { algorithm: SigningAlgorithm, kid: String, key: KeyPair },
+    /// The active key, parsed once: parsing an RSA key costs more than signing with it.
+    Asymmetric { algorithm: SigningAlgorithm, kid: String, key: Box<KeyPair> },
 }
 
 /// A parsed private key.
@@ -44,16 +42,19 @@ pub enum KeyPair {
 
 impl KeyPair {
     fn parse(algorithm: SigningAlgorithm, pkcs8: &[u8]) -> Result<Self, SigningError> {
-        let unreadable = |e: aws_lc_rs::error::KeyRejected| SigningError::Sign(format!("the key is unreadable: {e}"));
+        let unreadable = |e: ring::error::KeyRejected| SigningError::Sign(format!("the key is unreadable: {e}"));
         Ok(match algorithm {
             SigningAlgorithm::HS512 => return Err(SigningError::NoActiveKey("HS512")),
             SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => {
                 Self::Rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(unreadable)?)
             }
             SigningAlgorithm::ES256 => {
-                Self::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8).map_err(unreadable)?)
+                let rng = SystemRandom::new();
+                Self::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng).map_err(unreadable)?)
             }
-            SigningAlgorithm::EdDSA => Self::Ed(Ed25519KeyPair::from_pkcs8(pkcs8).map_err(unreadable)?),
+            // Keys saved by earlier releases are PKCS#8 v1 (no public key inside); the public
+            // key is then derived from the private one.
+            SigningAlgorithm::EdDSA => Self::Ed(Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(unreadable)?),
         })
     }
 
@@ -62,7 +63,7 @@ impl KeyPair {
         match self {
             Self::Rsa(pair) => {
                 let padding = if algorithm == SigningAlgorithm::RS512 { &RSA_PKCS1_SHA512 } else { &RSA_PKCS1_SHA256 };
-                let mut signature = vec![0; pair.public_modulus_len()];
+                let mut signature = vec![0; pair.public().modulus_len()];
                 pair.sign(padding, &SystemRandom::new(), message, &mut signature).map_err(failed)?;
                 Ok(signature)
             }
@@ -79,7 +80,7 @@ impl Signer {
             return Ok(Self::Hs512);
         }
         let active = config.active_key().ok_or(SigningError::NoActiveKey(alg.name()))?;
-        let key = KeyPair::parse(alg, &active.private_der()?)?;
+        let key = Box::new(KeyPair::parse(alg, &active.private_der()?)?);
         Ok(Self::Asymmetric { algorithm: alg, kid: active.kid.clone(), key })
     }
 
@@ -92,26 +93,28 @@ impl Signer {
 
     /// Signs `claims`; `registration_key` (the registration's HS512 key) is needed for HS512 only.
     pub fn sign(&self, claims: &Value, registration_key: Option<&SecretString>) -> Result<String, SigningError> {
-        match self {
+        // The JWS compact serialisation (RFC 7515 §7.1).
+        let part = |value: &Value| {
+            serde_json::to_vec(value)
+                .map(|json| URL_SAFE_NO_PAD.encode(json))
+                .map_err(|e| SigningError::Sign(e.to_string()))
+        };
+        let (message, signature) = match self {
             Self::Hs512 => {
                 let secret = registration_key.ok_or(SigningError::NoActiveKey("HS512"))?;
-                let key = EncodingKey::from_secret(secret.expose().as_bytes());
-                jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS512), claims, &key)
-                    .map_err(|e| SigningError::Sign(e.to_string()))
+                let message = format!("{}.{}", part(&json!({ "typ": "JWT", "alg": "HS512" }))?, part(claims)?);
+                let key = hmac::Key::new(hmac::HMAC_SHA512, secret.expose().as_bytes());
+                let signature = hmac::sign(&key, message.as_bytes()).as_ref().to_vec();
+                (message, signature)
             }
             Self::Asymmetric { algorithm, kid, key } => {
-                // The JWS compact serialisation (RFC 7515 §7.1), as `jsonwebtoken::encode` writes it.
                 let header = json!({ "typ": "JWT", "alg": algorithm.name(), "kid": kid });
-                let part = |value: &Value| {
-                    serde_json::to_vec(value)
-                        .map(|json| URL_SAFE_NO_PAD.encode(json))
-                        .map_err(|e| SigningError::Sign(e.to_string()))
-                };
                 let message = format!("{}.{}", part(&header)?, part(claims)?);
                 let signature = key.sign(*algorithm, message.as_bytes())?;
-                Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
+                (message, signature)
             }
-        }
+        };
+        Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
 }
 
@@ -152,6 +155,7 @@ impl std::fmt::Debug for SignerCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oidc::signing::SigningKey;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
@@ -180,7 +184,32 @@ mod tests {
         assert_eq!(signer.algorithm(), SigningAlgorithm::HS512);
         let claims = serde_json::json!({ "sub": "s" });
         assert!(matches!(signer.sign(&claims, None), Err(SigningError::NoActiveKey("HS512"))));
-        assert!(signer.sign(&claims, Some(&SecretString::new("k".repeat(64)))).is_ok());
+        let secret = "k".repeat(64);
+        let token = signer.sign(&claims, Some(&SecretString::new(secret.clone()))).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS512);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes());
+        assert_eq!(jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap().claims, claims);
+    }
+
+    #[test]
+    fn keys_saved_by_earlier_releases_still_sign() {
+        // Generated with AWS-LC before Gatehouse moved to ring (PKCS#8 v1 EC and Ed25519 keys).
+        let keys: Vec<SigningKey> =
+            serde_json::from_str(include_str!("../../tests/fixtures/signing-keys-aws-lc.json")).unwrap();
+        assert_eq!(keys.len(), 3);
+        for key in keys {
+            let algorithm = key.alg;
+            let config = SigningConfig { algorithm, keys: vec![key] };
+            let token = Signer::new(&config).unwrap().sign(&serde_json::json!({ "sub": "s" }), None).unwrap();
+            let mut validation = jsonwebtoken::Validation::new(algorithm.jwt());
+            validation.required_spec_claims.clear();
+            validation.validate_exp = false;
+            let published = config.keys[0].public.decoding_key().unwrap();
+            let claims = jsonwebtoken::decode::<Value>(&token, &published, &validation).unwrap().claims;
+            assert_eq!(claims["sub"], "s", "{algorithm:?}");
+        }
     }
 
     #[test]

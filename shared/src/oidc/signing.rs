@@ -3,12 +3,13 @@
 //! (P-256, recommended for new deployments: small keys, signatures in microseconds), EdDSA
 //! (Ed25519), or RS256 / RS512 (RSA 2048) for apps that only know RSA.
 
-use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
+use rsa::pkcs8::EncodePrivateKey as _;
+use rsa::traits::PublicKeyParts as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
@@ -129,31 +130,37 @@ pub struct SigningKey {
 
 impl SigningKey {
     pub fn generate(alg: SigningAlgorithm, now: OffsetDateTime) -> Result<Self, SigningError> {
-        let failed = |_| SigningError::KeyGeneration;
+        fn failed<E>(_: E) -> SigningError {
+            SigningError::KeyGeneration
+        }
         let (pkcs8, public): (Vec<u8>, PublicKey) = match alg {
             SigningAlgorithm::HS512 => return Err(SigningError::NoActiveKey("HS512")),
             SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => {
-                let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(failed)?;
-                let public = pair.public_key();
+                // ring signs with RSA keys but does not make them.
+                let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(failed)?;
                 let public = PublicKey::Rsa {
-                    n: URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
-                    e: URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+                    n: URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+                    e: URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
                 };
-                (pair.as_der().map_err(failed)?.as_ref().to_vec(), public)
+                (key.to_pkcs8_der().map_err(failed)?.as_bytes().to_vec(), public)
             }
             SigningAlgorithm::ES256 => {
-                let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(failed)?;
+                let rng = SystemRandom::new();
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(failed)?;
+                let pair =
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).map_err(failed)?;
                 // An uncompressed point: 0x04, then x and y, 32 bytes each.
                 let point = pair.public_key().as_ref();
                 let (x, y) =
                     point.get(1..).filter(|xy| xy.len() == 64).ok_or(SigningError::KeyGeneration)?.split_at(32);
                 let public = PublicKey::Ec { x: URL_SAFE_NO_PAD.encode(x), y: URL_SAFE_NO_PAD.encode(y) };
-                (pair.to_pkcs8v1().map_err(failed)?.as_ref().to_vec(), public)
+                (pkcs8.as_ref().to_vec(), public)
             }
             SigningAlgorithm::EdDSA => {
-                let pair = Ed25519KeyPair::generate().map_err(failed)?;
+                let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(failed)?;
+                let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(failed)?;
                 let public = PublicKey::Okp { x: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()) };
-                (pair.to_pkcs8().map_err(failed)?.as_ref().to_vec(), public)
+                (pkcs8.as_ref().to_vec(), public)
             }
         };
         let body = STANDARD.encode(pkcs8);

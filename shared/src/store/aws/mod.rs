@@ -19,6 +19,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_http_client::tls;
 
 use super::{Retention, StoreError, StoreResult, Stores};
 use crate::config::AwsSettings;
@@ -32,10 +33,19 @@ mod issuance;
 pub mod schema;
 mod secrets;
 
-/// Opens the stores with credentials and region from the environment (the Lambda role,
-/// or the usual `AWS_*` variables and profiles), sending calls to `endpoint_url` when set.
+/// Where every AWS client's configuration starts: credentials and region from the environment
+/// (the Lambda role, or the usual `AWS_*` variables and profiles), calls over HTTPS with rustls
+/// on ring (the SDK's own default client would link AWS-LC beside it).
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https)
+}
+
+/// Opens the stores with [`sdk_loader`]'s configuration, sending calls to `endpoint_url` when set.
 pub async fn open(settings: &AwsSettings, retention: Retention) -> Stores {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = sdk_loader();
     if let Some(endpoint) = &settings.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
