@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The Lambda build of every function, exactly as `sam build` runs it (the Makefile's lambda-<name>
-# targets: cargo-lambda, profile lambda-release, one cargo invocation per function so features do
-# not unify), then each bootstrap's size and the newest glibc symbol version it needs: Amazon
-# Linux 2023 (provided.al2023) has glibc 2.34.
+# The Lambda build of every function, exactly as `sam build` runs it (the Makefile's `lambdas`
+# target: cargo-lambda, profile lambda-release, the sign-in function alone and the other six
+# together so features do not leak), then each bootstrap's size and the newest glibc symbol
+# version it needs: Amazon Linux 2023 (provided.al2023) has glibc 2.34.
 #
 #   bash scripts/build-lambdas.sh        # -> target/lambda/<function>/bootstrap
 #
@@ -31,12 +31,9 @@ for dir in functions/*/; do
     [[ "$name" == server ]] && continue
     functions+=("$name")
 done
-targets=()
-for name in "${functions[@]}"; do targets+=("lambda-$name"); done
 
 started=$(date +%s)
-# One after the other (they share target/): the first compiles the dependencies.
-make --no-print-directory "${targets[@]}"
+make --no-print-directory lambdas
 echo "built in $(($(date +%s) - started)) s"
 
 printf '\n%-16s %10s %8s  %s\n' function bytes MiB "newest glibc symbol"

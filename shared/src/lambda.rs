@@ -11,16 +11,32 @@ use crate::config::Config;
 use crate::web::SharedState;
 
 /// Names the secret (relative to `GATEHOUSE_SECRET_PREFIX`) holding the first administrator's
-/// password. Where set, the function creates that administrator at cold start if missing.
+/// password. Where set on the sign-in function, it creates that administrator at cold start if
+/// missing.
 pub const ADMIN_PASSWORD_SECRET_VAR: &str = "GATEHOUSE_ADMIN_PASSWORD_SECRET";
 
 /// Builds the state from the environment and runs `router` under the Lambda runtime.
 pub async fn run(router: fn(SharedState) -> axum::Router) -> Result<(), Error> {
-    let config = Config::from_env()?;
-    crate::app::init_tracing(&config.log_format);
-    let mut state = AppState::new(config, Arc::new(SystemClock)).await?;
+    serve(router, start().await?).await
+}
+
+/// [`run`] for the sign-in function, which also creates the first administrator (see
+/// [`ADMIN_PASSWORD_SECRET_VAR`]). Only it does: the others then link no password hashing
+/// they never use.
+pub async fn run_creating_first_admin(router: fn(SharedState) -> axum::Router) -> Result<(), Error> {
+    let mut state = start().await?;
     if let Some(secret) = std::env::var(ADMIN_PASSWORD_SECRET_VAR).ok().filter(|v| !v.trim().is_empty()) {
         ensure_first_admin_from_secret(&mut state, &secret).await?;
     }
+    serve(router, state).await
+}
+
+async fn start() -> Result<AppState, Error> {
+    let config = Config::from_env()?;
+    crate::app::init_tracing(&config.log_format);
+    Ok(AppState::new(config, Arc::new(SystemClock)).await?)
+}
+
+async fn serve(router: fn(SharedState) -> axum::Router, state: AppState) -> Result<(), Error> {
     lambda_http::run(crate::web::app(router(Arc::new(state)))).await
 }

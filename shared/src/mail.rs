@@ -145,11 +145,7 @@ impl Mailer {
 
 #[cfg(feature = "mail")]
 async fn ses(aws: &crate::config::AwsSettings, from: &str) -> Way {
-    let mut loader = crate::store::aws::sdk_loader();
-    if let Some(endpoint) = &aws.endpoint_url {
-        loader = loader.endpoint_url(endpoint.as_str());
-    }
-    let sdk = loader.load().await;
+    let sdk = crate::store::aws::sdk_config(aws.endpoint_url.as_deref()).await;
     let settings = aws_sdk_sesv2::config::Builder::from(&sdk)
         .timeout_config(
             aws_sdk_sesv2::config::timeout::TimeoutConfig::builder().operation_timeout(Duration::from_secs(6)).build(),

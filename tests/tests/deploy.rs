@@ -119,23 +119,28 @@ fn makefile() -> String {
     std::fs::read_to_string(repo().join("Makefile")).expect("the repository has a Makefile")
 }
 
-/// The binary that the Makefile's `build-<logical id>` target builds: its prerequisite
-/// `lambda-<binary>`, whose bootstrap the recipe copies into SAM's artifacts directory.
+/// The binary whose bootstrap the Makefile's `build-<logical id>` target copies into SAM's
+/// artifacts directory, after its prerequisite `lambdas` built every function.
 fn makefile_binary(makefile: &str, id: &str) -> String {
     let mut lines = makefile.lines();
     let prefix = format!("build-{id}:");
     let rule = lines
         .find_map(|line| line.strip_prefix(prefix.as_str()))
         .unwrap_or_else(|| panic!("the Makefile has no target build-{id}"));
-    let binary = rule
-        .trim()
-        .strip_prefix("lambda-")
-        .unwrap_or_else(|| panic!("build-{id} does not depend on a lambda-<binary> target"));
+    assert_eq!(rule.trim(), "lambdas", "build-{id} depends on the target that builds every function");
     let recipe = lines.next().unwrap_or_default();
-    assert_eq!(
-        recipe,
-        format!("\tcp target/lambda/{binary}/bootstrap \"$(ARTIFACTS_DIR)/bootstrap\""),
-        "build-{id} copies its own bootstrap"
+    let binary = recipe
+        .strip_prefix("\tcp target/lambda/")
+        .and_then(|rest| rest.strip_suffix("/bootstrap \"$(ARTIFACTS_DIR)/bootstrap\""))
+        .unwrap_or_else(|| panic!("build-{id} copies a bootstrap into $(ARTIFACTS_DIR): {recipe:?}"));
+    let plain = makefile
+        .lines()
+        .find_map(|line| line.strip_prefix("PLAIN_FUNCTIONS :="))
+        .expect("the Makefile lists the functions it builds together");
+    assert!(
+        plain.split_whitespace().any(|name| name == binary)
+            || makefile.contains(&format!("--package gatehouse-{binary} --bin {binary}")),
+        "the lambdas target builds {binary}"
     );
     binary.to_owned()
 }

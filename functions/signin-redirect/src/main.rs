@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    gatehouse::lambda::run(gatehouse_signin_redirect::router).await
+    gatehouse::lambda::run_creating_first_admin(gatehouse_signin_redirect::router).await
 }

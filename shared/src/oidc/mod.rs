@@ -4,6 +4,7 @@
 pub mod error;
 pub mod pkce;
 pub mod request;
+pub mod rsa_key;
 pub mod signer;
 pub mod signing;
 pub mod tokens;

@@ -12,12 +12,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::hmac;
 use ring::rand::SystemRandom;
-use ring::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA512, RsaKeyPair,
-};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
+use crate::oidc::rsa_key::{RsaHash, RsaKey};
 use crate::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};
 use crate::secret::SecretString;
 
@@ -35,7 +34,7 @@ pub enum Signer {
 
 /// A parsed private key.
 pub enum KeyPair {
-    Rsa(RsaKeyPair),
+    Rsa(RsaKey),
     Ec(EcdsaKeyPair),
     Ed(Ed25519KeyPair),
 }
@@ -45,9 +44,9 @@ impl KeyPair {
         let unreadable = |e: ring::error::KeyRejected| SigningError::Sign(format!("the key is unreadable: {e}"));
         Ok(match algorithm {
             SigningAlgorithm::HS512 => return Err(SigningError::NoActiveKey("HS512")),
-            SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => {
-                Self::Rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(unreadable)?)
-            }
+            SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => Self::Rsa(
+                RsaKey::from_pkcs8(pkcs8).map_err(|e| SigningError::Sign(format!("the key is unreadable: {e}")))?,
+            ),
             SigningAlgorithm::ES256 => {
                 let rng = SystemRandom::new();
                 Self::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng).map_err(unreadable)?)
@@ -59,15 +58,13 @@ impl KeyPair {
     }
 
     fn sign(&self, algorithm: SigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
-        let failed = |_| SigningError::Sign("the signature could not be made".into());
+        let failed = || SigningError::Sign("the signature could not be made".into());
         match self {
-            Self::Rsa(pair) => {
-                let padding = if algorithm == SigningAlgorithm::RS512 { &RSA_PKCS1_SHA512 } else { &RSA_PKCS1_SHA256 };
-                let mut signature = vec![0; pair.public().modulus_len()];
-                pair.sign(padding, &SystemRandom::new(), message, &mut signature).map_err(failed)?;
-                Ok(signature)
+            Self::Rsa(key) => {
+                let hash = if algorithm == SigningAlgorithm::RS512 { RsaHash::Sha512 } else { RsaHash::Sha256 };
+                key.sign(hash, message).ok_or_else(failed)
             }
-            Self::Ec(pair) => Ok(pair.sign(&SystemRandom::new(), message).map_err(failed)?.as_ref().to_vec()),
+            Self::Ec(pair) => Ok(pair.sign(&SystemRandom::new(), message).map_err(|_| failed())?.as_ref().to_vec()),
             Self::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
         }
     }
