@@ -20,6 +20,14 @@ pub async fn run(router: fn(SharedState) -> axum::Router) -> Result<(), Error> {
     serve(router, start().await?).await
 }
 
+/// [`run`], with `setup` changing the state before the first request (e.g. the token
+/// function's RSA signer).
+pub async fn run_with(router: fn(SharedState) -> axum::Router, setup: fn(&mut AppState)) -> Result<(), Error> {
+    let mut state = start().await?;
+    setup(&mut state);
+    serve(router, state).await
+}
+
 /// [`run`] for the sign-in function, which also creates the first administrator (see
 /// [`ADMIN_PASSWORD_SECRET_VAR`]). Only it does: the others then link no password hashing
 /// they never use.

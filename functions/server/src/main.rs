@@ -6,6 +6,7 @@ use gatehouse::app::{AppState, FirstAdmin, ensure_first_admin, init_tracing};
 use gatehouse::clock::SystemClock;
 use gatehouse::config::Config;
 use gatehouse::mail::Transport;
+use gatehouse::oidc::{rsa_key, signer::SignerCache};
 use gatehouse::services::secrets::{SweepMoment, sweep_orphan_client_secrets};
 
 fn main() -> std::process::ExitCode {
@@ -23,7 +24,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let limits = gatehouse_server::Limits::from_env()?;
     init_tracing(&config.log_format);
     let listener = gatehouse_server::bind(config.listen).await?;
-    let state = Arc::new(AppState::new(config, Arc::new(SystemClock)).await?);
+    let mut state = AppState::new(config, Arc::new(SystemClock)).await?;
+    // It serves the token endpoint: RS256 with AWS-LC's faster RSA, as the token Lambda does.
+    state.signer = SignerCache::new(rsa_key::aws_lc);
+    let state = Arc::new(state);
     let first_admin = ensure_first_admin(&state).await?;
     // Before serving, nothing else writes: credentials of any age without a registration go.
     sweep_orphan_client_secrets(&state.stores, state.now(), SweepMoment::StartUp).await?;

@@ -16,7 +16,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyP
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::oidc::rsa_key::{RsaHash, RsaKey};
+use crate::oidc::rsa_key::{self, ParseRsa, RsaSign};
 use crate::oidc::signing::{SigningAlgorithm, SigningConfig, SigningError};
 use crate::secret::SecretString;
 
@@ -34,19 +34,19 @@ pub enum Signer {
 
 /// A parsed private key.
 pub enum KeyPair {
-    Rsa(RsaKey),
+    Rsa(Box<dyn RsaSign>),
     Ec(EcdsaKeyPair),
     Ed(Ed25519KeyPair),
 }
 
 impl KeyPair {
-    fn parse(algorithm: SigningAlgorithm, pkcs8: &[u8]) -> Result<Self, SigningError> {
+    fn parse(algorithm: SigningAlgorithm, pkcs8: &[u8], rsa: ParseRsa) -> Result<Self, SigningError> {
         let unreadable = |e: ring::error::KeyRejected| SigningError::Sign(format!("the key is unreadable: {e}"));
         Ok(match algorithm {
             SigningAlgorithm::HS512 => return Err(SigningError::NoActiveKey("HS512")),
-            SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => Self::Rsa(
-                RsaKey::from_pkcs8(pkcs8).map_err(|e| SigningError::Sign(format!("the key is unreadable: {e}")))?,
-            ),
+            SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => {
+                Self::Rsa(rsa(pkcs8).map_err(|e| SigningError::Sign(format!("the key is unreadable: {e}")))?)
+            }
             SigningAlgorithm::ES256 => {
                 let rng = SystemRandom::new();
                 Self::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng).map_err(unreadable)?)
@@ -60,10 +60,7 @@ impl KeyPair {
     fn sign(&self, algorithm: SigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
         let failed = || SigningError::Sign("the signature could not be made".into());
         match self {
-            Self::Rsa(key) => {
-                let hash = if algorithm == SigningAlgorithm::RS512 { RsaHash::Sha512 } else { RsaHash::Sha256 };
-                key.sign(hash, message).ok_or_else(failed)
-            }
+            Self::Rsa(key) => key.sign(algorithm, message).ok_or_else(failed),
             Self::Ec(pair) => Ok(pair.sign(&SystemRandom::new(), message).map_err(|_| failed())?.as_ref().to_vec()),
             Self::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
         }
@@ -71,13 +68,14 @@ impl KeyPair {
 }
 
 impl Signer {
-    pub fn new(config: &SigningConfig) -> Result<Self, SigningError> {
+    /// The signer for `config`'s active key; `rsa` reads RSA keys ([`rsa_key`]).
+    pub fn new(config: &SigningConfig, rsa: ParseRsa) -> Result<Self, SigningError> {
         let alg = config.algorithm;
         if !alg.is_asymmetric() {
             return Ok(Self::Hs512);
         }
         let active = config.active_key().ok_or(SigningError::NoActiveKey(alg.name()))?;
-        let key = Box::new(KeyPair::parse(alg, &active.private_der()?)?);
+        let key = Box::new(KeyPair::parse(alg, &active.private_der()?, rsa)?);
         Ok(Self::Asymmetric { algorithm: alg, kid: active.kid.clone(), key })
     }
 
@@ -116,10 +114,29 @@ impl Signer {
 }
 
 /// The process's signer and when it was read; empty until the first token.
-#[derive(Default)]
-pub struct SignerCache(Mutex<Option<(OffsetDateTime, Arc<Signer>)>>);
+pub struct SignerCache {
+    slot: Mutex<Option<(OffsetDateTime, Arc<Signer>)>>,
+    rsa: ParseRsa,
+}
+
+/// Signs RSA with ring ([`rsa_key::ring`]).
+impl Default for SignerCache {
+    fn default() -> Self {
+        Self::new(rsa_key::ring)
+    }
+}
 
 impl SignerCache {
+    /// A cache whose signers read RSA keys with `rsa`.
+    pub fn new(rsa: ParseRsa) -> Self {
+        Self { slot: Mutex::new(None), rsa }
+    }
+
+    /// The signer for `config`, with this cache's RSA signer.
+    pub fn signer_for(&self, config: &SigningConfig) -> Result<Signer, SigningError> {
+        Signer::new(config, self.rsa)
+    }
+
     /// The cached signer, if it was read less than [`SIGNER_TTL`] before `now`.
     pub fn fresh(&self, now: OffsetDateTime) -> Option<Arc<Signer>> {
         let slot = self.slot();
@@ -139,7 +156,7 @@ impl SignerCache {
 
     fn slot(&self) -> MutexGuard<'_, Option<(OffsetDateTime, Arc<Signer>)>> {
         // The slot holds no invariant a panicking holder could break.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -167,7 +184,7 @@ mod tests {
     fn the_cache_serves_for_its_ttl_only() {
         let cache = SignerCache::default();
         assert!(cache.fresh(NOW).is_none(), "empty at first");
-        cache.keep(Arc::new(Signer::new(&rsa_config()).unwrap()), NOW);
+        cache.keep(Arc::new(Signer::new(&rsa_config(), rsa_key::ring).unwrap()), NOW);
         assert!(cache.fresh(NOW + SIGNER_TTL - Duration::seconds(1)).is_some());
         assert!(cache.fresh(NOW + SIGNER_TTL).is_none(), "stale at the TTL");
         assert!(cache.fresh(NOW - Duration::seconds(1)).is_none(), "a clock that went back reads again");
@@ -177,7 +194,7 @@ mod tests {
 
     #[test]
     fn hs512_needs_the_registration_key() {
-        let signer = Signer::new(&SigningConfig::default()).unwrap();
+        let signer = Signer::new(&SigningConfig::default(), rsa_key::ring).unwrap();
         assert_eq!(signer.algorithm(), SigningAlgorithm::HS512);
         let claims = serde_json::json!({ "sub": "s" });
         assert!(matches!(signer.sign(&claims, None), Err(SigningError::NoActiveKey("HS512"))));
@@ -199,7 +216,8 @@ mod tests {
         for key in keys {
             let algorithm = key.alg;
             let config = SigningConfig { algorithm, keys: vec![key] };
-            let token = Signer::new(&config).unwrap().sign(&serde_json::json!({ "sub": "s" }), None).unwrap();
+            let token =
+                Signer::new(&config, rsa_key::ring).unwrap().sign(&serde_json::json!({ "sub": "s" }), None).unwrap();
             let mut validation = jsonwebtoken::Validation::new(algorithm.jwt());
             validation.required_spec_claims.clear();
             validation.validate_exp = false;
@@ -214,7 +232,7 @@ mod tests {
         for algorithm in SigningAlgorithm::ALL.into_iter().filter(|a| a.is_asymmetric()) {
             let mut config = SigningConfig::default();
             config.set_algorithm(algorithm, NOW).unwrap();
-            let signer = Signer::new(&config).unwrap();
+            let signer = Signer::new(&config, rsa_key::ring).unwrap();
             let token = signer.sign(&serde_json::json!({ "sub": "s", "aud": "a" }), None).unwrap();
             let header = jsonwebtoken::decode_header(&token).unwrap();
             let active = config.active_key().unwrap();

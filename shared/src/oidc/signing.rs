@@ -264,7 +264,7 @@ mod tests {
     fn hs512_uses_the_registration_key() {
         let config = SigningConfig::default();
         let key = SecretString::new("k".repeat(64));
-        let token = Signer::new(&config).unwrap().sign(&claims(), Some(&key)).unwrap();
+        let token = Signer::new(&config, crate::oidc::rsa_key::ring).unwrap().sign(&claims(), Some(&key)).unwrap();
         let decoded =
             decode::<Value>(&token, &DecodingKey::from_secret(key.expose().as_bytes()), &validation(Algorithm::HS512));
         assert_eq!(decoded.unwrap().claims["sub"], "s");
@@ -275,7 +275,7 @@ mod tests {
     fn rs256_verifies_with_the_published_key_and_rotation_keeps_the_old_one() {
         let mut config = SigningConfig::default();
         config.set_algorithm(SigningAlgorithm::RS256, NOW).unwrap();
-        let token = Signer::new(&config).unwrap().sign(&claims(), None).unwrap();
+        let token = Signer::new(&config, crate::oidc::rsa_key::ring).unwrap().sign(&claims(), None).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         let jwks = config.jwks(NOW);
         let jwk = &jwks["keys"][0];

@@ -42,7 +42,7 @@ pub async fn signer(stores: &Stores, cache: &SignerCache, now: OffsetDateTime) -
     if let Some(signer) = cache.fresh(now) {
         return Ok(signer);
     }
-    let signer = Arc::new(Signer::new(&signing_config(stores).await?)?);
+    let signer = Arc::new(cache.signer_for(&signing_config(stores).await?)?);
     cache.keep(signer.clone(), now);
     Ok(signer)
 }
