@@ -1,7 +1,7 @@
 //! RSA private keys for RS256 / RS512 ID tokens, with two signers: ring's, which every function
 //! links anyway, and AWS-LC's, whose AVX-512 RSA signs an RS256 token in ~280 µs where ring takes
 //! ~450 µs (`bench-signing`). The token function and the local server, which sign nearly every
-//! RS256 token, choose AWS-LC at start-up ([`SignerCache::new`](super::signer::SignerCache::new));
+//! RS256 token, choose AWS-LC at start-up (`SignerCache::new`);
 //! the choice is a function pointer, so the other functions never reference AWS-LC and their
 //! link drops it.
 

@@ -29,6 +29,11 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Re
     }
 }
 
+/// JSON that is already text (e.g. a document made at build time).
+pub fn json_text(status: StatusCode, text: &'static str) -> Response {
+    base(status, "application/json", Body::from(text))
+}
+
 pub fn ok_json<T: Serialize + ?Sized>(value: &T) -> Response {
     json_response(StatusCode::OK, value)
 }

@@ -1,11 +1,22 @@
-//! The OpenAPI document, derived from the handlers' annotations, the view types and the
-//! request-body schemas in [`super::schemas`] (tests check they list every draft field).
+//! The OpenAPI document, derived by utoipa from the handlers' annotations, the view types and
+//! the request-body schemas in [`super::schemas`] (tests check they list every draft field).
+//! The function serves a copy made by the tests ([`DOCUMENT`]), so it links the text rather
+//! than the code that builds it, a fifth of a megabyte of the package.
 
+#[cfg(test)]
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+#[cfg(test)]
 use utoipa::{Modify, OpenApi};
 
+#[cfg(test)]
 use super::schemas::ErrorBody;
 
+/// The document served at `GET /admin/api/openapi.json`: `functions/admin/openapi.json`, which
+/// the test `the_served_document_is_the_derived_one` keeps equal to the derived one
+/// (`UPDATE_OPENAPI=1 cargo test -p gatehouse-admin served_document` rewrites it).
+pub const DOCUMENT: &str = include_str!("../../openapi.json");
+
+#[cfg(test)]
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -34,17 +45,21 @@ use super::schemas::ErrorBody;
 )]
 struct ApiDoc;
 
-/// The document served at `GET /admin/api/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The document as derived from the code.
+#[cfg(test)]
+fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+#[cfg(test)]
 struct Security;
 
 /// The error answers any operation may give, each with the one error body: documented once
 /// here rather than on every handler, so no status the API sends is undocumented.
+#[cfg(test)]
 struct ErrorAnswers;
 
+#[cfg(test)]
 const ERROR_ANSWERS: &[(&str, &str)] = &[
     ("400", "The request is malformed (not JSON, wrong shape, unknown field)"),
     ("401", "No valid session or bearer token"),
@@ -59,6 +74,7 @@ const ERROR_ANSWERS: &[(&str, &str)] = &[
     ("503", "Storage is temporarily unavailable; try again in a moment"),
 ];
 
+#[cfg(test)]
 impl Modify for ErrorAnswers {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -80,6 +96,7 @@ impl Modify for ErrorAnswers {
     }
 }
 
+#[cfg(test)]
 impl Modify for Security {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
@@ -123,6 +140,21 @@ mod tests {
         for key in sent.as_object().unwrap().keys() {
             assert!(properties.contains_key(key), "{name}.{key} is sent but not in the OpenAPI document");
         }
+    }
+
+    #[test]
+    fn the_served_document_is_the_derived_one() {
+        // Compact: the copy is linked into the function.
+        let derived = serde_json::to_string(&document()).unwrap() + "\n";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &derived).unwrap();
+            return;
+        }
+        assert!(
+            DOCUMENT == derived,
+            "{path} is not what the code derives: run UPDATE_OPENAPI=1 cargo test -p gatehouse-admin served_document"
+        );
     }
 
     #[test]

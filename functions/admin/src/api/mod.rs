@@ -15,7 +15,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{any, get};
 use gatehouse::web::error::ApiError;
-use gatehouse::web::response::{json_response, ok_json};
+use gatehouse::web::response::{json_response, json_text, ok_json};
 use gatehouse::web::{Response, SharedState, StatusCode};
 
 use crate::auth::SysAdmin;
@@ -40,7 +40,7 @@ pub fn routes() -> Router<SharedState> {
 pub type ApiResult = Result<Response, ApiError>;
 
 async fn openapi() -> Response {
-    ok_json(&doc::document())
+    json_text(StatusCode::OK, doc::DOCUMENT)
 }
 
 async fn not_found(_: SysAdmin) -> ApiError {

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 /// Every error answer.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Error)]
+#[allow(dead_code)]
 pub struct ErrorBody {
     pub error: String,
     pub code: String,
