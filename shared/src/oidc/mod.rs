@@ -2,6 +2,7 @@
 //! PKCE, scopes, signing keys, and the tokens Gatehouse issues.
 
 pub mod error;
+pub mod jwt_crypto;
 pub mod pkce;
 pub mod request;
 pub mod rsa_key;

@@ -59,6 +59,7 @@ fn claimed_audience(token: &str) -> Option<ClientId> {
 }
 
 pub async fn verify(stores: &Stores, issuer: &str, token: &str, now: OffsetDateTime) -> Result<Hint, HintError> {
+    crate::oidc::jwt_crypto::install();
     let bad = HintError::Invalid;
     let header = jsonwebtoken::decode_header(token).map_err(|_| bad("id_token_hint is not a signed JWT"))?;
     let client_id = claimed_audience(token).ok_or(bad("id_token_hint has no single audience"))?;
