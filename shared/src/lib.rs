@@ -2,6 +2,7 @@
 //! every function shares.
 
 pub mod app;
+pub mod aws_sdk;
 pub mod clock;
 pub mod config;
 pub mod contact;

@@ -145,7 +145,7 @@ impl Mailer {
 
 #[cfg(feature = "mail")]
 async fn ses(aws: &crate::config::AwsSettings, from: &str) -> Way {
-    let sdk = crate::store::aws::sdk_config(aws.endpoint_url.as_deref()).await;
+    let sdk = crate::aws_sdk::sdk_config(aws.endpoint_url.as_deref()).await;
     let settings = aws_sdk_sesv2::config::Builder::from(&sdk)
         .timeout_config(
             aws_sdk_sesv2::config::timeout::TimeoutConfig::builder().operation_timeout(Duration::from_secs(6)).build(),

@@ -33,7 +33,7 @@ fn endpoint() -> String {
 
 /// moto accepts any credentials; static ones keep the test independent of the environment.
 async fn sdk_config(endpoint: &str) -> SdkConfig {
-    gatehouse::store::aws::sdk_loader()
+    gatehouse::aws_sdk::sdk_loader()
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "gatehouse-tests"))

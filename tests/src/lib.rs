@@ -73,7 +73,7 @@ pub fn temp_dir(unique: &str) -> PathBuf {
 /// Creates the tables the SAM template declares, from the same definitions.
 pub async fn create_aws_tables(settings: &AwsSettings) {
     let endpoint = settings.endpoint_url.clone().unwrap_or_default();
-    let sdk = gatehouse::store::aws::sdk_loader().endpoint_url(endpoint).load().await;
+    let sdk = gatehouse::aws_sdk::sdk_loader().endpoint_url(endpoint).load().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     gatehouse::store::aws::schema::create_tables(&client, &settings.table_prefix).await.unwrap();
 }
@@ -99,7 +99,7 @@ pub fn config_for(backend: Backend) -> Config {
 /// SES sends only from a verified identity: moto marks a created one verified.
 async fn verify_sender(settings: &AwsSettings, from: &str) {
     let endpoint = settings.endpoint_url.clone().unwrap_or_default();
-    let sdk = gatehouse::store::aws::sdk_loader().endpoint_url(endpoint).load().await;
+    let sdk = gatehouse::aws_sdk::sdk_loader().endpoint_url(endpoint).load().await;
     aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity(from).send().await.unwrap();
 }
 

@@ -14,14 +14,14 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_smithy_http_client::tls;
 
 use super::{Retention, StoreError, StoreResult, Stores};
+use crate::aws_sdk::sdk_config;
 use crate::config::AwsSettings;
 
 pub mod backfill;
@@ -32,50 +32,6 @@ mod grants;
 mod issuance;
 pub mod schema;
 mod secrets;
-
-/// The SDKs' HTTPS client: rustls on ring (the SDK's own default client would link AWS-LC
-/// beside it).
-fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
-        .build_https()
-}
-
-/// Where every AWS client's configuration starts: credentials and region from the environment
-/// (the usual `AWS_*` variables, profiles, SSO, web identity, containers and instance metadata),
-/// calls over [`https_client`], sent to `endpoint` when given.
-#[cfg(feature = "credential-chain")]
-pub fn sdk_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client())
-}
-
-#[cfg(feature = "credential-chain")]
-pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
-    let mut loader = sdk_loader();
-    if let Some(endpoint) = endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    loader.load().await
-}
-
-/// The Lambda functions' configuration: Lambda gives a function its role's credentials and its
-/// region in environment variables, so they read only those. The full chain of
-/// [`aws_config`] (profiles, SSO, STS, instance metadata) is a twentieth of a package.
-#[cfg(not(feature = "credential-chain"))]
-pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
-    let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .into_iter()
-        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
-        .map(aws_config::Region::new);
-    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
-    let mut builder = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(https_client())
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials));
-    builder.set_region(region);
-    builder.set_endpoint_url(endpoint.map(str::to_owned));
-    builder.build()
-}
 
 /// Opens the stores with [`sdk_config`], sending calls to `endpoint_url` when set.
 pub async fn open(settings: &AwsSettings, retention: Retention) -> Stores {
