@@ -41,19 +41,17 @@ pub enum KeyPair {
 
 impl KeyPair {
     fn parse(algorithm: SigningAlgorithm, pkcs8: &[u8], rsa: ParseRsa) -> Result<Self, SigningError> {
-        let unreadable = |e: ring::error::KeyRejected| SigningError::Sign(format!("the key is unreadable: {e}"));
+        fn unreadable(e: impl std::fmt::Display) -> SigningError {
+            SigningError::Sign(format!("the key is unreadable: {e}"))
+        }
         Ok(match algorithm {
             SigningAlgorithm::HS512 => return Err(SigningError::NoActiveKey("HS512")),
-            SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => {
-                Self::Rsa(rsa(pkcs8).map_err(|e| SigningError::Sign(format!("the key is unreadable: {e}")))?)
-            }
+            SigningAlgorithm::RS256 | SigningAlgorithm::RS512 => Self::Rsa(rsa(pkcs8).map_err(unreadable)?),
             SigningAlgorithm::ES256 => {
                 let rng = SystemRandom::new();
                 Self::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng).map_err(unreadable)?)
             }
-            // Keys saved by earlier releases are PKCS#8 v1 (no public key inside); the public
-            // key is then derived from the private one.
-            SigningAlgorithm::EdDSA => Self::Ed(Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(unreadable)?),
+            SigningAlgorithm::EdDSA => Self::Ed(Ed25519KeyPair::from_pkcs8(pkcs8).map_err(unreadable)?),
         })
     }
 
@@ -94,20 +92,18 @@ impl Signer {
                 .map(|json| URL_SAFE_NO_PAD.encode(json))
                 .map_err(|e| SigningError::Sign(e.to_string()))
         };
-        let (message, signature) = match self {
+        let header = match self {
+            Self::Hs512 => json!({ "typ": "JWT", "alg": "HS512" }),
+            Self::Asymmetric { algorithm, kid, .. } => json!({ "typ": "JWT", "alg": algorithm.name(), "kid": kid }),
+        };
+        let message = format!("{}.{}", part(&header)?, part(claims)?);
+        let signature = match self {
             Self::Hs512 => {
                 let secret = registration_key.ok_or(SigningError::NoActiveKey("HS512"))?;
-                let message = format!("{}.{}", part(&json!({ "typ": "JWT", "alg": "HS512" }))?, part(claims)?);
                 let key = hmac::Key::new(hmac::HMAC_SHA512, secret.expose().as_bytes());
-                let signature = hmac::sign(&key, message.as_bytes()).as_ref().to_vec();
-                (message, signature)
+                hmac::sign(&key, message.as_bytes()).as_ref().to_vec()
             }
-            Self::Asymmetric { algorithm, kid, key } => {
-                let header = json!({ "typ": "JWT", "alg": algorithm.name(), "kid": kid });
-                let message = format!("{}.{}", part(&header)?, part(claims)?);
-                let signature = key.sign(*algorithm, message.as_bytes())?;
-                (message, signature)
-            }
+            Self::Asymmetric { algorithm, key, .. } => key.sign(*algorithm, message.as_bytes())?,
         };
         Ok(format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }
@@ -209,7 +205,7 @@ mod tests {
 
     #[test]
     fn keys_saved_by_earlier_releases_still_sign() {
-        // Generated with AWS-LC before Gatehouse moved to ring (PKCS#8 v1 EC and Ed25519 keys).
+        // Generated with AWS-LC before Gatehouse moved to ring.
         let keys: Vec<SigningKey> =
             serde_json::from_str(include_str!("../../tests/fixtures/signing-keys-aws-lc.json")).unwrap();
         assert_eq!(keys.len(), 3);
