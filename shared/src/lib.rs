@@ -14,6 +14,7 @@ pub mod mail;
 pub mod mfa;
 pub mod no_access;
 pub mod oidc;
+pub mod outbound_http;
 pub mod outbox;
 pub mod params;
 pub mod password;

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use openidconnect::reqwest;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
 use crate::event_log::Level;
+use crate::outbound_http;
 use crate::registration::ClientId;
 use crate::services::log;
 
@@ -18,21 +18,6 @@ use crate::services::log;
 pub const ATTEMPTS: u32 = 3;
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const FIRST_PAUSE: Duration = Duration::from_millis(500);
-
-fn http() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::ClientBuilder::new()
-                // A redirect would let an app send our POST anywhere.
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(ATTEMPT_TIMEOUT)
-                .connect_timeout(ATTEMPT_TIMEOUT)
-                .build()
-                .unwrap_or_default()
-        })
-        .clone()
-}
 
 /// How long a sign-out waits for its notices before answering. On Lambda the environment is
 /// frozen once the response is sent, so a delivery still running then may only finish at the
@@ -80,14 +65,12 @@ pub async fn wait_briefly(deliveries: Vec<JoinHandle<()>>) {
 
 async fn send(url: &str, token: &str) -> Result<(), String> {
     // A JWT is base64url and dots: nothing to escape in the form body.
-    let response = http()
-        .post(url)
+    let request = openidconnect::http::Request::post(url)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cache-control", "no-store")
-        .body(format!("logout_token={token}"))
-        .send()
-        .await
+        .body(format!("logout_token={token}").into_bytes())
         .map_err(|e| format!("request failed: {e}"))?;
+    let response = outbound_http::send(request, ATTEMPT_TIMEOUT).await.map_err(|e| format!("request failed: {e}"))?;
     match response.status().as_u16() {
         200 | 204 => Ok(()),
         status => Err(format!("the app answered {status}")),

@@ -12,13 +12,14 @@ use openidconnect::core::{
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
     EndpointSet, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError,
-    Scope, SignatureVerificationError, TokenResponse as _, reqwest,
+    Scope, SignatureVerificationError, TokenResponse as _,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use url::Url;
 
 use super::settings::UpstreamSettings;
+use crate::outbound_http;
 use crate::secret::SecretString;
 
 /// What went wrong with the provider, in words fit for the OIDC log and the person.
@@ -93,16 +94,12 @@ impl UpstreamError {
     }
 }
 
-fn http() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::ClientBuilder::new()
-            // Following redirects would let a provider send us anywhere (SSRF).
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default()
-    })
+/// How long one exchange with the provider may take, its answer included.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The provider's answer to `request` (openidconnect's HTTP client).
+async fn http(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, outbound_http::HttpError> {
+    outbound_http::send(request, TIMEOUT).await
 }
 
 /// The provider's metadata with its keys, cached briefly per discovery URL.
@@ -133,12 +130,15 @@ pub async fn discover(settings: &UpstreamSettings, fresh: bool) -> Result<Discov
     }
     let unreachable = |detail: String| UpstreamError::Unreachable { url: url.clone(), detail };
     let bad = |detail: String| UpstreamError::BadDiscovery { url: url.clone(), detail };
-    let response = http().get(&url).send().await.map_err(|e| unreachable(e.to_string()))?;
+    let request = openidconnect::http::Request::get(&url)
+        .header("accept", "application/json")
+        .body(Vec::new())
+        .map_err(|e| bad(e.to_string()))?;
+    let response = http(request).await.map_err(|e| unreachable(e.to_string()))?;
     if !response.status().is_success() {
         return Err(bad(format!("HTTP {}", response.status())));
     }
-    let body = response.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-    let raw: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let raw: Value = serde_json::from_slice(response.body()).map_err(|e| bad(format!("not JSON: {e}")))?;
     let metadata: CoreProviderMetadata = serde_json::from_value(raw.clone()).map_err(|e| bad(e.to_string()))?;
     let expected = settings.authority_url.trim_end_matches('/');
     if metadata.issuer().as_str().trim_end_matches('/') != expected {
@@ -147,7 +147,7 @@ pub async fn discover(settings: &UpstreamSettings, fresh: bool) -> Result<Discov
             metadata.issuer().as_str()
         )));
     }
-    let jwks = JsonWebKeySet::fetch_async(metadata.jwks_uri(), http())
+    let jwks = JsonWebKeySet::fetch_async(metadata.jwks_uri(), &http)
         .await
         .map_err(|e| unreachable(format!("keys at {}: {e}", metadata.jwks_uri().url())))?;
     let found = Discovered { metadata: metadata.set_jwks(jwks), raw };
@@ -226,7 +226,7 @@ pub async fn exchange_code(
     if let Some(verifier) = pkce_verifier {
         request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
     }
-    let response = request.request_async(http()).await.map_err(|e| match e {
+    let response = request.request_async(&http).await.map_err(|e| match e {
         RequestTokenError::ServerResponse(err) => {
             UpstreamError::Refused { code: err.error().to_string(), description: err.error_description().cloned() }
         }
@@ -236,7 +236,7 @@ pub async fn exchange_code(
             format!("the token endpoint's answer could not be read: {} (at {})", e.inner(), e.path()),
         ),
         RequestTokenError::Request(e) => {
-            UpstreamError::Unreachable { url: "the token endpoint".into(), detail: error_chain(&e) }
+            UpstreamError::Unreachable { url: "the token endpoint".into(), detail: e.to_string() }
         }
         RequestTokenError::Other(detail) => UpstreamError::invalid(
             TokenProblem::Malformed,
@@ -286,17 +286,6 @@ pub async fn verify_id_token(
         .decode(payload.trim_end_matches('='))
         .map_err(|e| UpstreamError::invalid(TokenProblem::Malformed, e.to_string()))?;
     serde_json::from_slice(&bytes).map_err(|e| UpstreamError::invalid(TokenProblem::Malformed, e.to_string()))
-}
-
-/// An error with its causes, for the log (reqwest's own message omits them).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
-    }
-    text
 }
 
 /// The provider's sign-out (RP-Initiated Logout 1.0), when it publishes an end-session
