@@ -4,8 +4,12 @@
 // process's CPU time per request (from /proc/<pid>/stat, so the load generator is not counted),
 // latency p50/p99, the CPU ratio, and RSS idle and after load. Not run in CI.
 //
-//   cd tests && node bench/ab.mjs <gatehouse-server binary> [requests] [rounds]
+//   cd tests && node bench/ab.mjs <gatehouse-server binary> [requests] [rounds] [flows]
 //
+// `requests` per timed run (default 2000) for every scenario but the full flow, which runs
+// `flows` times (default 200: each makes a member, whose password is hashed). /proc counts CPU in
+// 10 ms ticks, so a run of n requests reads to within 10 ms / n per request: 5 µs at 2000,
+// which a ratio of 0.2 against ~450 µs needs.
 // Build the binary with `cargo build --profile perf -p gatehouse-server` (or --release) for
 // numbers worth publishing (a debug build measures the debug build). Scenarios: discovery, JWKS,
 // userinfo; the full authorization-code flow (HS512); code exchange (authorization_code with
@@ -36,13 +40,14 @@ import { createInterface } from 'node:readline';
 
 import { parseForms } from '../support/html.mjs';
 
-const [binary, requestsArg, roundsArg] = process.argv.slice(2);
+const [binary, requestsArg, roundsArg, flowsArg] = process.argv.slice(2);
 if (!binary) {
-  console.error('usage: node bench/ab.mjs <gatehouse-server binary> [requests] [rounds]');
+  console.error('usage: node bench/ab.mjs <gatehouse-server binary> [requests] [rounds] [flows]');
   process.exit(2);
 }
-const REQUESTS = Number(requestsArg ?? 400);
+const REQUESTS = Number(requestsArg ?? 2000);
 const ROUNDS = Number(roundsArg ?? 3);
+const FLOWS = Number(flowsArg ?? 200);
 const ADMIN_PASSWORD = 'bench-admin-password-1';
 const PROVIDER_SECRET = 'bench-secret-'.padEnd(96, 'x');
 const TICK_MICROS = 10_000; // USER_HZ = 100
@@ -320,8 +325,8 @@ async function main() {
     const p = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const [flow, runs] of [[gFlow, g], [pFlow, p]]) {
-        await flow.flows(Math.min(20, REQUESTS)); // warm-up
-        const steps = await flow.flows(REQUESTS);
+        await flow.flows(Math.min(20, FLOWS)); // warm-up
+        const steps = await flow.flows(FLOWS);
         const sum = (parts) => {
           const latencies = parts[0].latencies.map((_, i) => parts.reduce((total, step) => total + step.latencies[i], 0));
           return { cpu: parts.reduce((total, step) => total + step.cpu, 0), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
