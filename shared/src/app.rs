@@ -63,11 +63,19 @@ pub enum FirstAdmin {
 
 /// Creates the first system administrator unless a contact with that username exists.
 pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupError> {
+    ensure_first_admin_with(state, state.config.admin_password.as_ref()).await
+}
+
+/// [`ensure_first_admin`] with `password`, or a generated one.
+async fn ensure_first_admin_with(
+    state: &AppState,
+    password: Option<&SecretString>,
+) -> Result<FirstAdmin, StartupError> {
     let config = &state.config;
     if state.stores.contacts.find_by_username(&config.admin_username).await?.is_some() {
         return Ok(FirstAdmin::Existing);
     }
-    let (password, outcome) = match &config.admin_password {
+    let (password, outcome) = match password {
         Some(p) => (p.clone(), FirstAdmin::CreatedWithConfiguredPassword),
         None => {
             let p = SecretString::generate(24).map_err(|e| StartupError::Bootstrap(e.to_string()))?;
@@ -112,7 +120,7 @@ pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupE
 /// administrator exists, creates them with the password kept in the secret `name` (relative to
 /// the secret prefix; the SAM template generates `admin-password`). The secret is read only
 /// while the administrator is missing.
-pub async fn ensure_first_admin_from_secret(state: &mut AppState, name: &str) -> Result<FirstAdmin, StartupError> {
+pub async fn ensure_first_admin_from_secret(state: &AppState, name: &str) -> Result<FirstAdmin, StartupError> {
     if state.stores.contacts.find_by_username(&state.config.admin_username).await?.is_some() {
         return Ok(FirstAdmin::Existing);
     }
@@ -126,8 +134,7 @@ pub async fn ensure_first_admin_from_secret(state: &mut AppState, name: &str) ->
             crate::password::MIN_LENGTH
         )));
     }
-    state.config.admin_password = Some(password);
-    let outcome = ensure_first_admin(state).await?;
+    let outcome = ensure_first_admin_with(state, Some(&password)).await?;
     if matches!(outcome, FirstAdmin::CreatedWithConfiguredPassword) {
         tracing::info!(username = %state.config.admin_username, secret = name, "first administrator created");
     }

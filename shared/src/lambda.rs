@@ -11,8 +11,8 @@ use crate::config::Config;
 use crate::web::SharedState;
 
 /// Names the secret (relative to `GATEHOUSE_SECRET_PREFIX`) holding the first administrator's
-/// password. Where set on the sign-in function, it creates that administrator at cold start if
-/// missing.
+/// password. Where set on the sign-in function, it creates that administrator, if missing, as
+/// each instance starts.
 pub const ADMIN_PASSWORD_SECRET_VAR: &str = "GATEHOUSE_ADMIN_PASSWORD_SECRET";
 
 /// Builds the state from the environment and runs `router` under the Lambda runtime.
@@ -30,13 +30,23 @@ pub async fn run_with(router: fn(SharedState) -> axum::Router, setup: fn(&mut Ap
 
 /// [`run`] for the sign-in function, which also creates the first administrator (see
 /// [`ADMIN_PASSWORD_SECRET_VAR`]). Only it does: the others then link no password hashing
-/// they never use.
+/// they never use. The check runs beside the runtime, not before it: it is a DynamoDB round
+/// trip (5 ms of init against moto) that nearly always finds the administrator there, and the
+/// first request needs none of it. A failure (no such secret, too short a password, storage
+/// down) still stops the instance, as a failed init did: Lambda reports it and the next instance
+/// tries again.
 pub async fn run_creating_first_admin(router: fn(SharedState) -> axum::Router) -> Result<(), Error> {
-    let mut state = start().await?;
+    let state = Arc::new(start().await?);
     if let Some(secret) = std::env::var(ADMIN_PASSWORD_SECRET_VAR).ok().filter(|v| !v.trim().is_empty()) {
-        ensure_first_admin_from_secret(&mut state, &secret).await?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = ensure_first_admin_from_secret(&state, &secret).await {
+                tracing::error!(error = %e, "the first administrator could not be created; stopping");
+                std::process::exit(1);
+            }
+        });
     }
-    serve(router, state).await
+    lambda_http::run(crate::web::app(router(state))).await
 }
 
 async fn start() -> Result<AppState, Error> {
