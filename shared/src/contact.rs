@@ -253,49 +253,6 @@ pub fn is_plausible_email(value: &str) -> bool {
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// The JSON shape of a contact on reads. The password hash never leaves the server.
-#[derive(Debug, Serialize)]
-pub struct ContactView<'a> {
-    pub id: ContactId,
-    pub username: &'a str,
-    pub email: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub is_staff: bool,
-    pub is_sysadmin: bool,
-    pub status: &'a str,
-    pub member_type: &'a str,
-    pub roles: &'a [String],
-    pub attributes: &'a BTreeMap<String, String>,
-    pub external_id: Option<&'a str>,
-    pub has_password: bool,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl<'a> From<&'a Contact> for ContactView<'a> {
-    fn from(c: &'a Contact) -> Self {
-        let p = &c.profile;
-        Self {
-            id: c.id,
-            username: &p.username,
-            email: &p.email,
-            first_name: &p.first_name,
-            last_name: &p.last_name,
-            is_staff: p.is_staff,
-            is_sysadmin: p.is_sysadmin,
-            status: &p.status,
-            member_type: &p.member_type,
-            roles: &p.roles,
-            attributes: &p.attributes,
-            external_id: p.external_id.as_deref(),
-            has_password: c.password_hash.is_some(),
-            created_at: crate::clock::rfc3339(c.created_at),
-            updated_at: crate::clock::rfc3339(c.updated_at),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
