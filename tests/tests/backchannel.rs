@@ -105,3 +105,28 @@ both_backends!(backchannel_urls_are_checked, |server: TestServer| async move {
     let (_, after) = admin.get(&path).await;
     assert_eq!(after["backchannel_logout_url"], Value::Null, "nothing changed");
 });
+
+// A refresh within the session's lifetime writes no session note of its own (the family's
+// first tokens wrote it, unchanged since): signing out still ends the rotated tokens and tells
+// the app.
+both_backends!(signing_out_after_refreshes_ends_the_newest_tokens, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let (url, mut bodies) = post_receiver().await;
+    let app = notified_app(&admin, "Refreshed App", &url).await;
+    add_member(&admin, "bc3", "A").await;
+    let (member, tokens) = signed_in(&server, &app, "bc3").await;
+    let mut refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let mut access = String::new();
+    for _ in 0..2 {
+        let (status, rotated) =
+            member.token(&app, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+        assert_eq!(status, 200, "{rotated}");
+        refresh = rotated["refresh_token"].as_str().unwrap().to_owned();
+        access = rotated["access_token"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(sign_out(&member).await, 303);
+    assert!(bodies.try_recv().is_ok(), "the app was told");
+    let (status, refused) = member.token(&app, &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "the newest refresh token ends");
+    assert_eq!(member.userinfo(&access).await.0, 401, "and the newest access token");
+});

@@ -250,7 +250,12 @@ pub async fn issue_tokens(
     // The session's end revokes these tokens and notifies the app (back-channel logout).
     let entry = SessionGrant { client_id: auth.registration.client_id, family: options.family.clone() };
     let session_until = (auth.auth_time + SESSION_LIFETIME).max(now + ACCESS_TOKEN_LIFETIME);
-    let session = auth.sid.as_deref().map(|sid| (sid, &entry, session_until));
+    // A refresh within the session's lifetime would write again, unchanged, the note its
+    // family's first tokens wrote (same session, app, family and end): skipping it spares a
+    // refresh a page or two of SQLite and 2 of DynamoDB's 8 write units.
+    let note_unchanged =
+        matches!(options.spends, Spend::RefreshToken(_)) && session_until == auth.auth_time + SESSION_LIFETIME;
+    let session = auth.sid.as_deref().filter(|_| !note_unchanged).map(|sid| (sid, &entry, session_until));
     store(state, &minted, options.spends, session, now).await?;
     Ok(TokenSet {
         access_token: minted.access_token,
