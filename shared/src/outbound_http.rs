@@ -62,7 +62,7 @@ async fn exchange(request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<
 }
 
 /// An error with its causes: the connector's own message omits them ("io error").
-pub fn error_chain(error: &dyn std::error::Error) -> String {
+fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
