@@ -4,12 +4,15 @@
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls;
 
-/// The SDKs' HTTPS client: rustls on ring (the SDK's own default client would link AWS-LC
-/// beside it).
+/// TLS for every HTTPS client (the SDKs', and outbound calls to providers and apps): rustls on ring.
+/// The SDK's own default client would link AWS-LC beside it.
+pub fn tls_provider() -> tls::Provider {
+    tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring)
+}
+
+/// The SDKs' HTTPS client.
 fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
-        .build_https()
+    aws_smithy_http_client::Builder::new().tls_provider(tls_provider()).build_https()
 }
 
 /// Where every AWS client's configuration starts: credentials and region from the environment

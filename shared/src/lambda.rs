@@ -17,7 +17,7 @@ pub const ADMIN_PASSWORD_SECRET_VAR: &str = "GATEHOUSE_ADMIN_PASSWORD_SECRET";
 
 /// Builds the state from the environment and runs `router` under the Lambda runtime.
 pub async fn run(router: fn(SharedState) -> axum::Router) -> Result<(), Error> {
-    serve(router, start().await?).await
+    serve(router, Arc::new(start().await?)).await
 }
 
 /// [`run`], with `setup` changing the state before the first request (e.g. the token
@@ -25,7 +25,7 @@ pub async fn run(router: fn(SharedState) -> axum::Router) -> Result<(), Error> {
 pub async fn run_with(router: fn(SharedState) -> axum::Router, setup: fn(&mut AppState)) -> Result<(), Error> {
     let mut state = start().await?;
     setup(&mut state);
-    serve(router, state).await
+    serve(router, Arc::new(state)).await
 }
 
 /// [`run`] for the sign-in function, which also creates the first administrator (see
@@ -46,7 +46,7 @@ pub async fn run_creating_first_admin(router: fn(SharedState) -> axum::Router) -
             }
         });
     }
-    lambda_http::run(crate::web::app(router(state))).await
+    serve(router, state).await
 }
 
 async fn start() -> Result<AppState, Error> {
@@ -55,6 +55,6 @@ async fn start() -> Result<AppState, Error> {
     Ok(AppState::new(config, Arc::new(SystemClock)).await?)
 }
 
-async fn serve(router: fn(SharedState) -> axum::Router, state: AppState) -> Result<(), Error> {
-    lambda_http::run(crate::web::app(router(Arc::new(state)))).await
+async fn serve(router: fn(SharedState) -> axum::Router, state: SharedState) -> Result<(), Error> {
+    lambda_http::run(crate::web::app(router(state))).await
 }

@@ -9,8 +9,8 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use aws_smithy_http_client::Connector;
 use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::{Connector, tls};
 use aws_smithy_runtime_api::client::http::HttpConnector as _;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
@@ -37,10 +37,7 @@ pub enum HttpError {
 fn connector() -> &'static Connector {
     static CONNECTOR: OnceLock<Connector> = OnceLock::new();
     CONNECTOR.get_or_init(|| {
-        Connector::builder()
-            .proxy_config(ProxyConfig::from_env())
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
-            .build()
+        Connector::builder().proxy_config(ProxyConfig::from_env()).tls_provider(crate::aws_sdk::tls_provider()).build()
     })
 }
 
