@@ -93,3 +93,60 @@ async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
     assert!(db.get_refresh_token(&live, later).await.unwrap().is_some(), "the live token stays");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn the_wal_starts_again_after_each_checkpoint_although_requests_read_meanwhile() {
+    use gatehouse::grants::{FamilyId, GrantClient, Issuance, Spend, TokenGrant};
+    use gatehouse::store::GrantStore as _;
+    use gatehouse::store::embedded::{Database, maintenance};
+    use time::{Duration, macros::datetime};
+
+    let t0 = datetime!(2026-01-01 12:00 UTC);
+    let grant = TokenGrant {
+        client_id: GrantClient::Admin,
+        contact_id: gatehouse::contact::ContactId::new_random(),
+        scope: gatehouse::scope::Scopes::parse("openid"),
+        family: FamilyId::generate().unwrap(),
+        auth_time: t0,
+        expires_at: t0 + Duration::hours(1),
+        public_client: false,
+        credential: Default::default(),
+        sid: None,
+        method: Default::default(),
+    };
+    let write = async |db: &Database, n: usize| {
+        for _ in 0..n {
+            let token = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
+            let issuance =
+                Issuance { spends: Spend::Nothing, access_token: (&token, &grant), refresh_token: None, session: None };
+            db.store_issuance(&issuance, t0).await.unwrap();
+        }
+    };
+    // One maintenance tick while the requests go on: a request is reading when the checkpoint
+    // runs, and another writes before it ends, so the checkpoint cannot copy the newest writes.
+    let wal_after_a_busy_tick = async |finish: bool| {
+        let dir = temp_dir("wal");
+        let db = Database::open(&dir, Retention::default()).unwrap();
+        let path = dir.join("gatehouse.sqlite3");
+        write(&db, 300).await;
+        let full = std::fs::metadata(path.with_extension("sqlite3-wal")).unwrap().len();
+        let reader = rusqlite::Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT count(*) FROM grants;").unwrap();
+        write(&db, 10).await;
+        maintenance::checkpoint(&mut None, &path).unwrap();
+        reader.execute_batch("COMMIT").unwrap();
+        if finish {
+            maintenance::finish_checkpoint(&db).unwrap();
+        }
+        write(&db, 300).await;
+        let after = std::fs::metadata(path.with_extension("sqlite3-wal")).unwrap().len();
+        drop((reader, db));
+        std::fs::remove_dir_all(&dir).unwrap();
+        (full, after)
+    };
+    let (full, after) = wal_after_a_busy_tick(false).await;
+    assert!(after > full * 3 / 2, "without finishing, the WAL grows on ({full} -> {after} bytes)");
+    let (full, after) = wal_after_a_busy_tick(true).await;
+    // As many writes again, on a larger table, take a few more pages than the first ones.
+    assert!(after < full * 5 / 4, "finished, the next writes start the WAL again ({full} -> {after} bytes)");
+}

@@ -4,8 +4,10 @@
 // process's CPU time per request (from /proc/<pid>/stat, so the load generator is not counted),
 // latency p50/p99, the CPU ratio, and RSS idle and after load. Not run in CI.
 //
-//   cd tests && node bench/ab.mjs <gatehouse-server binary> [requests] [rounds] [flows]
+//   cd tests && node bench/ab.mjs <gatehouse-server binary> [requests] [rounds] [flows] [only]
 //
+// `only`, a regular expression, keeps the rows whose name and concurrency match (e.g.
+// 'refresh HS512 c=1').
 // `requests` per timed run (default 2000) for every scenario but the full flow, which runs
 // `flows` times (default 200: each makes a member, whose password is hashed). /proc counts CPU in
 // 10 ms ticks, so a run of n requests reads to within 10 ms / n per request: 5 µs at 2000,
@@ -40,14 +42,15 @@ import { createInterface } from 'node:readline';
 
 import { parseForms } from '../support/html.mjs';
 
-const [binary, requestsArg, roundsArg, flowsArg] = process.argv.slice(2);
+const [binary, requestsArg, roundsArg, flowsArg, onlyArg] = process.argv.slice(2);
 if (!binary) {
-  console.error('usage: node bench/ab.mjs <gatehouse-server binary> [requests] [rounds] [flows]');
+  console.error('usage: node bench/ab.mjs <gatehouse-server binary> [requests] [rounds] [flows] [only]');
   process.exit(2);
 }
 const REQUESTS = Number(requestsArg ?? 2000);
 const ROUNDS = Number(roundsArg ?? 3);
 const FLOWS = Number(flowsArg ?? 200);
+const ONLY = new RegExp(onlyArg ?? '');
 const ADMIN_PASSWORD = 'bench-admin-password-1';
 const PROVIDER_SECRET = 'bench-secret-'.padEnd(96, 'x');
 const TICK_MICROS = 10_000; // USER_HZ = 100
@@ -309,6 +312,7 @@ async function main() {
   }
   const rss = {};
   async function compare(name, concurrency, gCall, provider, pCall) {
+    if (!ONLY.test(`${name} c=${concurrency}`)) return;
     const g = [];
     const p = [];
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -321,6 +325,7 @@ async function main() {
   }
   /** The full flow, step by step, then each flow's sum of steps with and without the sign-in (latency: the sum of its steps'). */
   async function compareFlows(pFlow) {
+    if (!ONLY.test('flow')) return;
     const g = [];
     const p = [];
     for (let round = 0; round < ROUNDS; round += 1) {
