@@ -1,6 +1,6 @@
 //! The userinfo Lambda.
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     gatehouse::lambda::run(gatehouse_userinfo::router).await
 }
