@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
@@ -23,6 +24,9 @@ pub struct Call {
     pub response: Value,
     /// For DynamoDB writes: each touched item (table, before, after), in request order.
     pub touched: Vec<Touched>,
+    /// When the call arrived and when its answer went back: calls whose spans overlap were
+    /// made concurrently, and wait for one round trip between them.
+    pub span: (Instant, Instant),
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +92,7 @@ impl Shared {
         self: Arc<Self>,
         req: hyper::Request<Incoming>,
     ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+        let arrived = Instant::now();
         let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         if self.proxy.failing.lock().unwrap().contains(target.as_str()) {
             let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}"#;
@@ -132,7 +137,8 @@ impl Shared {
         }
         if !target.is_empty() {
             let response = serde_json::from_slice(&answer).unwrap_or(Value::Null);
-            self.proxy.calls.lock().unwrap().push(Call { target, request, response, touched });
+            let span = (arrived, Instant::now());
+            self.proxy.calls.lock().unwrap().push(Call { target, request, response, touched, span });
         }
         Ok(response.body(Full::new(answer)).unwrap())
     }
@@ -152,6 +158,25 @@ impl Shared {
         let answer: Value = call.send().await.ok()?.json().await.ok()?;
         answer.get("Item").cloned()
     }
+}
+
+/// How many round trips `calls` waited for: calls whose spans overlap (made concurrently)
+/// count as one.
+pub fn round_trips<'a>(calls: impl IntoIterator<Item = &'a Call>) -> usize {
+    let mut spans: Vec<_> = calls.into_iter().map(|c| c.span).collect();
+    spans.sort();
+    let mut trips = 0;
+    let mut open_until: Option<Instant> = None;
+    for (start, end) in spans {
+        match open_until {
+            Some(until) if start < until => open_until = Some(until.max(end)),
+            _ => {
+                trips += 1;
+                open_until = Some(end);
+            }
+        }
+    }
+    trips
 }
 
 /// The (table, key) of every item a DynamoDB write request touches.
@@ -183,4 +208,32 @@ fn written_keys(target: &str, request: &Value) -> Vec<(String, Value)> {
 /// The partition key of a table, from the schema every table follows (none has a sort key).
 pub fn partition_key(table: &str) -> Option<&'static str> {
     gatehouse::store::aws::schema::TABLES.iter().find(|t| table.ends_with(t.suffix)).map(|t| t.partition_key)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn call(from_ms: u64, to_ms: u64, origin: Instant) -> Call {
+        let at = |ms| origin + Duration::from_millis(ms);
+        Call {
+            target: String::new(),
+            request: Value::Null,
+            response: Value::Null,
+            touched: Vec::new(),
+            span: (at(from_ms), at(to_ms)),
+        }
+    }
+
+    #[test]
+    fn overlapping_calls_are_one_round_trip() {
+        let t = Instant::now();
+        assert_eq!(round_trips(&[]), 0);
+        let one_after_another = [call(0, 5, t), call(6, 10, t), call(11, 12, t)];
+        assert_eq!(round_trips(&one_after_another), 3);
+        let two_then_three = [call(0, 5, t), call(1, 6, t), call(7, 10, t), call(8, 9, t), call(9, 12, t)];
+        assert_eq!(round_trips(&two_then_three), 2);
+    }
 }

@@ -7,7 +7,7 @@ use gatehouse::oidc::scope::Scope;
 use gatehouse::oidc::tokens::REFRESH_TOKEN_LIFETIME;
 use gatehouse::registration::Registration;
 use gatehouse::secret::OpaqueToken;
-use gatehouse::services::issue::{self, Authorization, IssueError, IssueOptions, Profile};
+use gatehouse::services::issue::{self, Authorization, IssueError, IssueOptions, ProfileQueries};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -36,8 +36,11 @@ pub async fn exchange(
         state.stores.grants.redeem_code(&digest, &family, now).await?;
         return Err(refused);
     }
-    let contact = crate::grant_member(state, grant.contact_id).await?;
-    let profile = Profile::load(state, registration, &contact).await?;
+    // Read together (on DynamoDB, one round trip instead of two), then checked in order.
+    let (contact, queries) =
+        tokio::join!(crate::grant_member(state, grant.contact_id), ProfileQueries::load(state, registration));
+    let contact = contact?;
+    let profile = queries?.profile(&contact);
     let auth = Authorization {
         registration,
         contact: &contact,

@@ -104,7 +104,26 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_token("the access token is invalid or expired"))?;
-    if state.stores.grants.is_family_revoked(&grant.family, now).await.map_err(internal)? {
+    // Admin API tokens carry no registration, so they have no userinfo.
+    let client_id = match grant.client_id {
+        GrantClient::App(id) => Some(id),
+        GrantClient::Admin => None,
+    };
+    let registration = async {
+        match client_id {
+            Some(id) => state.stores.registrations.get(id).await,
+            None => Ok(None),
+        }
+    };
+    // What the token names, read together (on DynamoDB, one round trip instead of three), then
+    // checked in order.
+    let (revoked, registration, contact) = tokio::try_join!(
+        state.stores.grants.is_family_revoked(&grant.family, now),
+        registration,
+        state.stores.contacts.get(grant.contact_id),
+    )
+    .map_err(internal)?;
+    if revoked {
         return Err(invalid_token("the access token was revoked"));
     }
     if !grant.scope.contains(Scope::Openid) {
@@ -114,22 +133,9 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
             "the token was not issued with the openid scope",
         ));
     }
-    // Admin API tokens carry no registration, so they have no userinfo.
-    let GrantClient::App(client_id) = grant.client_id else { return Err(invalid_token("the access token is invalid")) };
-    let registration = state
-        .stores
-        .registrations
-        .get(client_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| invalid_token("the application's registration was deleted"))?;
-    let contact = state
-        .stores
-        .contacts
-        .get(grant.contact_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| invalid_token("the member no longer exists"))?;
+    let Some(client_id) = client_id else { return Err(invalid_token("the access token is invalid")) };
+    let registration = registration.ok_or_else(|| invalid_token("the application's registration was deleted"))?;
+    let contact = contact.ok_or_else(|| invalid_token("the member no longer exists"))?;
     if contact.credential_stamp() != grant.credential {
         return Err(invalid_token("the member's password changed since this token was issued"));
     }

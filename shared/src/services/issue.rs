@@ -11,7 +11,7 @@ use crate::oidc::signing::{SigningAlgorithm, SigningError};
 use crate::oidc::tokens::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
 };
-use crate::query::{QueryKind, nest};
+use crate::query::{QueryKind, SavedQuery, nest};
 use crate::registration::{NoAccessRule, Registration, RoleFormat};
 use crate::scope::{Scope, Scopes};
 use crate::secret::{OpaqueToken, RandomError};
@@ -55,18 +55,40 @@ pub struct Profile {
     pub roles: Vec<String>,
 }
 
-impl Profile {
-    pub async fn load(state: &AppState, registration: &Registration, contact: &Contact) -> Result<Self, IssueError> {
+/// The registration's profile and role queries, read before the member is known: on DynamoDB
+/// they can then share a round trip with the member's own read.
+pub struct ProfileQueries {
+    profile: SavedQuery,
+    roles: SavedQuery,
+}
+
+impl ProfileQueries {
+    pub async fn load(state: &AppState, registration: &Registration) -> Result<Self, IssueError> {
         let s = &registration.settings;
-        let profile = state.stores.queries.get(&s.profile_query).await?;
+        // Read together: on DynamoDB, one round trip instead of two.
+        let (profile, roles) =
+            tokio::try_join!(state.stores.queries.get(&s.profile_query), state.stores.queries.get(&s.role_query))?;
         let profile = profile
             .filter(|q| q.kind == QueryKind::Profile)
             .ok_or_else(|| IssueError::Misconfigured(format!("profile query {} is missing", s.profile_query)))?;
-        let roles = state.stores.queries.get(&s.role_query).await?;
         let roles = roles
             .filter(|q| q.kind == QueryKind::Role)
             .ok_or_else(|| IssueError::Misconfigured(format!("role query {} is missing", s.role_query)))?;
-        Ok(Self { row: profile.definition().profile_row(contact), roles: roles.definition().role_rows(contact) })
+        Ok(Self { profile, roles })
+    }
+
+    /// The member as these queries describe them.
+    pub fn profile(&self, contact: &Contact) -> Profile {
+        Profile {
+            row: self.profile.definition().profile_row(contact),
+            roles: self.roles.definition().role_rows(contact),
+        }
+    }
+}
+
+impl Profile {
+    pub async fn load(state: &AppState, registration: &Registration, contact: &Contact) -> Result<Self, IssueError> {
+        Ok(ProfileQueries::load(state, registration).await?.profile(contact))
     }
 
     /// The No Access rule that denies this member, if any.

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gatehouse::secret::SecretString;
-use gatehouse_tests::aws_proxy::AwsProxy;
+use gatehouse_tests::aws_proxy::{AwsProxy, round_trips};
 use gatehouse_tests::capacity::{Capacity, consumed};
 use gatehouse_tests::runtime_api::{
     ADMIN_PASSWORD_SECRET, Gateway, LambdaProcess, RuntimeApi, function_binary, template_environment,
@@ -64,6 +64,8 @@ struct Usage {
     cpu_ns: u64,
     reads: usize,
     writes: usize,
+    /// DynamoDB calls counted once per group made concurrently: what the function waits for.
+    round_trips: usize,
     capacity: Capacity,
     secret_reads: usize,
     secrets_read: BTreeSet<String>,
@@ -75,6 +77,7 @@ impl Usage {
         self.cpu_ns += other.cpu_ns;
         self.reads += other.reads;
         self.writes += other.writes;
+        self.round_trips += other.round_trips;
         self.capacity += other.capacity;
         self.secret_reads += other.secret_reads;
         self.secrets_read.extend(other.secrets_read.iter().cloned());
@@ -97,7 +100,9 @@ impl Function {
         let now = (self.process.api.invocations(), cpu_ns(self.process.pid()));
         (usage.invocations, usage.cpu_ns) = (now.0 - self.seen.0, now.1 - self.seen.1);
         self.seen = now;
-        for call in self.proxy.take() {
+        let calls = self.proxy.take();
+        usage.round_trips = round_trips(calls.iter().filter(|c| c.target.starts_with("DynamoDB_20120810.")));
+        for call in calls {
             if call.target == "secretsmanager.GetSecretValue" {
                 usage.secret_reads += 1;
                 usage.secrets_read.insert(call.request["SecretId"].as_str().unwrap_or_default().to_owned());

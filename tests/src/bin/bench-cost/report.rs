@@ -23,6 +23,7 @@ struct Row {
     invocations: f64,
     reads: f64,
     writes: f64,
+    round_trips: f64,
     read_units: f64,
     write_units: f64,
     secret_reads: f64,
@@ -40,7 +41,7 @@ impl Row {
         let invocations = warm.invocations as f64 / n;
         let per_call = |x: f64| if invocations > 0.0 { x / n / invocations } else { 0.0 };
         let cpu_ms = per_call(warm.cpu_ns as f64 / 1e6);
-        let waits = per_call((warm.reads + warm.writes) as f64) * DYNAMODB_LATENCY_MS
+        let waits = per_call(warm.round_trips as f64) * DYNAMODB_LATENCY_MS
             + per_call(warm.secret_reads as f64) * SECRETS_LATENCY_MS;
         let billed_ms = (cpu_ms * (FULL_CPU_MB / memory_mb).max(1.0) + waits).ceil();
         let mut secrets = warm.secrets_read.clone();
@@ -51,6 +52,7 @@ impl Row {
             invocations,
             reads: warm.reads as f64 / n,
             writes: warm.writes as f64 / n,
+            round_trips: warm.round_trips as f64 / n,
             read_units: warm.capacity.read / n,
             write_units: warm.capacity.write / n,
             secret_reads: warm.secret_reads as f64 / n,
@@ -91,17 +93,18 @@ pub fn print(run: &Run) {
         run.flows
     );
     println!(
-        "| function | memory | invocations | DynamoDB reads / writes | RRU | WRU | GetSecretValue | CPU ms / invocation | billed ms / invocation |"
+        "| function | memory | invocations | DynamoDB reads / writes | round trips | RRU | WRU | GetSecretValue | CPU ms / invocation | billed ms / invocation |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for row in &rows {
         println!(
-            "| {} | {} MB | {:.0} | {:.1} / {:.1} | {:.1} | {:.1} | {:.1} ({}) | {:.2} | {:.0} |",
+            "| {} | {} MB | {:.0} | {:.1} / {:.1} | {:.1} | {:.1} | {:.1} | {:.1} ({}) | {:.2} | {:.0} |",
             row.label,
             row.memory_mb,
             row.invocations,
             row.reads,
             row.writes,
+            row.round_trips,
             row.read_units,
             row.write_units,
             row.secret_reads,
@@ -113,10 +116,11 @@ pub fn print(run: &Run) {
     let sum = |f: fn(&Row) -> f64| rows.iter().map(f).sum::<f64>();
     let first_total: usize = rows.iter().map(|r| r.first_secret_reads).sum();
     println!(
-        "| **total** | | {:.0} | {:.1} / {:.1} | {:.1} | {:.1} | {:.1} ({first_total}) | | {:.0} ms |",
+        "| **total** | | {:.0} | {:.1} / {:.1} | {:.1} | {:.1} | {:.1} | {:.1} ({first_total}) | | {:.0} ms |",
         sum(|r| r.invocations),
         sum(|r| r.reads),
         sum(|r| r.writes),
+        sum(|r| r.round_trips),
         sum(|r| r.read_units),
         sum(|r| r.write_units),
         sum(|r| r.secret_reads),
