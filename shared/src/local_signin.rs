@@ -113,11 +113,13 @@ fn source_key(source: IpAddr) -> String {
     format!("signin-source:{source}")
 }
 
-/// Checks `password` for the account `identifier` names. `source` is the client's address
-/// (API Gateway's source IP on Lambda, the peer locally), when known.
+/// Checks `password` for the account `identifier` names, `named` being what [`find_contact`]
+/// found for it (the caller has looked, to tell an ambiguous email apart). `source` is the
+/// client's address (API Gateway's source IP on Lambda, the peer locally), when known.
 pub async fn verify_password(
     state: &AppState,
     identifier: &str,
+    named: Lookup,
     password: &str,
     source: Option<IpAddr>,
     now: OffsetDateTime,
@@ -129,7 +131,7 @@ pub async fn verify_password(
     {
         return Err(SigninError::Throttled { until });
     }
-    let contact = find_contact(state, identifier).await?.found();
+    let contact = named.found();
     let Attempt { key, number: attempt } =
         count_attempt(&state.stores, throttle_key(contact.as_ref(), identifier), now).await?;
     let hash = contact.as_ref().and_then(|c| c.password_hash.clone());

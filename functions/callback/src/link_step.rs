@@ -6,7 +6,7 @@ use axum::extract::State;
 use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::event_log::Level;
-use gatehouse::local_signin::{self, SigninError};
+use gatehouse::local_signin::{self, Lookup, SigninError};
 use gatehouse::secret::OpaqueToken;
 use gatehouse::services::log::record;
 use gatehouse::services::logout::remember_upstream_session;
@@ -125,9 +125,10 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
         return Err(refuse(state, Level::Warning, what, details, ASK_ADMIN).await);
     };
     let source = source_ip(req);
-    match local_signin::verify_password(state, &contact.profile.username, params.text("password"), source, now).await {
-        Ok(proven) if proven.id == contact.id => link(state, proven, &pending, now).await,
-        Ok(_) | Err(SigninError::InvalidCredentials) => {
+    let (username, named) = (&contact.profile.username, Lookup::Found(Box::new(contact.clone())));
+    match local_signin::verify_password(state, username, named, params.text("password"), source, now).await {
+        Ok(proven) => link(state, proven, &pending, now).await,
+        Err(SigninError::InvalidCredentials) => {
             again(state, &pending, StatusCode::UNAUTHORIZED, "The password is incorrect.").await
         }
         Err(SigninError::Throttled { until }) => {

@@ -52,13 +52,13 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     if settings.is_on() && !params.has("password") {
         return email_step(state, req, &settings, &params, return_to, now).await;
     }
-    if identifier.contains('@') && matches!(local_signin::find_contact(state, identifier).await?, Lookup::Ambiguous) {
+    let named = local_signin::find_contact(state, identifier).await?;
+    if matches!(named, Lookup::Ambiguous) {
         let status = StatusCode::UNAUTHORIZED;
         return form_page(state, req, status, return_to, identifier, Some(AMBIGUOUS)).await;
     }
-    let contact = match local_signin::verify_password(state, identifier, params.text("password"), source_ip(req), now)
-        .await
-    {
+    let password = params.text("password");
+    let contact = match local_signin::verify_password(state, identifier, named, password, source_ip(req), now).await {
         Ok(contact) => contact,
         Err(SigninError::InvalidCredentials) => {
             let message = "The username or password is incorrect.";

@@ -67,7 +67,8 @@ pub async fn exchange(
         }
     };
 
-    let contact = match local_signin::verify_password(state, username, password, source, now).await {
+    let named = local_signin::find_contact(state, username).await?;
+    let contact = match local_signin::verify_password(state, username, named, password, source, now).await {
         Ok(contact) => contact,
         Err(SigninError::InvalidCredentials) => return Err(invalid_grant("the username or password is incorrect")),
         Err(SigninError::Throttled { .. }) => return Err(slow_down()),
