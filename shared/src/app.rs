@@ -63,18 +63,16 @@ pub enum FirstAdmin {
 
 /// Creates the first system administrator unless a contact with that username exists.
 pub async fn ensure_first_admin(state: &AppState) -> Result<FirstAdmin, StartupError> {
-    ensure_first_admin_with(state, state.config.admin_password.as_ref()).await
-}
-
-/// [`ensure_first_admin`] with `password`, or a generated one.
-async fn ensure_first_admin_with(
-    state: &AppState,
-    password: Option<&SecretString>,
-) -> Result<FirstAdmin, StartupError> {
-    let config = &state.config;
-    if state.stores.contacts.find_by_username(&config.admin_username).await?.is_some() {
+    if state.stores.contacts.find_by_username(&state.config.admin_username).await?.is_some() {
         return Ok(FirstAdmin::Existing);
     }
+    create_first_admin(state, state.config.admin_password.as_ref()).await
+}
+
+/// Creates the first administrator, whom the caller found missing, with `password` or a
+/// generated one; another instance creating them meanwhile is no error.
+async fn create_first_admin(state: &AppState, password: Option<&SecretString>) -> Result<FirstAdmin, StartupError> {
+    let config = &state.config;
     let (password, outcome) = match password {
         Some(p) => (p.clone(), FirstAdmin::CreatedWithConfiguredPassword),
         None => {
@@ -134,7 +132,7 @@ pub async fn ensure_first_admin_from_secret(state: &AppState, name: &str) -> Res
             crate::password::MIN_LENGTH
         )));
     }
-    let outcome = ensure_first_admin_with(state, Some(&password)).await?;
+    let outcome = create_first_admin(state, Some(&password)).await?;
     if matches!(outcome, FirstAdmin::CreatedWithConfiguredPassword) {
         tracing::info!(username = %state.config.admin_username, secret = name, "first administrator created");
     }
