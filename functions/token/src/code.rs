@@ -6,27 +6,27 @@ use gatehouse::oidc::pkce;
 use gatehouse::oidc::scope::Scope;
 use gatehouse::oidc::tokens::REFRESH_TOKEN_LIFETIME;
 use gatehouse::registration::Registration;
-use gatehouse::secret::OpaqueToken;
 use gatehouse::services::issue::{self, Authorization, IssueError, IssueOptions, ProfileQueries};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::Presented;
 use crate::client::Client;
 use crate::response::{TokenError, invalid_grant};
 
 pub async fn exchange(
     state: &AppState,
     client: &Client,
-    code: &str,
+    code: Presented<AuthCode>,
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
     let registration = client.confidential()?;
     let family = FamilyId::generate()?;
-    let digest = OpaqueToken::from_presented(code).digest();
+    let Presented { digest, found } = code;
     // Looked up, not spent: the tokens' write spends it, so a failure before keeps it...
-    let grant = match state.stores.grants.find_code(&digest, now).await? {
+    let grant = match found? {
         Redeemed::Fresh(grant) => grant,
         Redeemed::Replayed { family: first } => return Err(replayed(state, registration, first.as_ref(), now).await),
         Redeemed::Unknown => return Err(invalid_grant("the authorization code is invalid or expired")),

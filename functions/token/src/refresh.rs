@@ -6,24 +6,25 @@ use gatehouse::grants::{FamilyId, Redeemed, Spend, TokenGrant};
 use gatehouse::oidc::error::ErrorCode;
 use gatehouse::oidc::scope::{Scope, Scopes};
 use gatehouse::oidc::tokens::{ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME};
-use gatehouse::secret::{OpaqueToken, TokenDigest};
+use gatehouse::secret::TokenDigest;
 use gatehouse::services::issue::{self, Authorization, IssueError, IssueOptions, Profile, ProfileQueries};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::Presented;
 use crate::client::Client;
 use crate::response::{TokenError, admin_tokens, invalid_grant};
 
 pub async fn exchange(
     state: &AppState,
     client: &Client,
-    token: &str,
+    token: Presented<TokenGrant>,
     scope: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
-    let digest = OpaqueToken::from_presented(token).digest();
+    let Presented { digest, found } = token;
     // Looked up, not spent: the new tokens' write spends it, so a failure before keeps it.
-    let grant = match state.stores.grants.find_refresh_token(&digest, now).await? {
+    let grant = match found? {
         Redeemed::Fresh(grant) => grant,
         Redeemed::Replayed { family } => return Err(replayed(state, client, family.as_ref(), now).await),
         Redeemed::Unknown => return Err(invalid_grant("the refresh token is invalid or expired")),
