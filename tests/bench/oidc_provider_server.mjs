@@ -11,7 +11,7 @@
 // Prints `READY <issuer>` then `TOKENS <json array>`: that many refresh tokens, minted through
 // the provider's own models for one account and the client (as a code exchange would leave).
 
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 
 import Provider from 'oidc-provider';
 
@@ -61,7 +61,13 @@ class MapAdapter {
   }
 }
 
-const privateJwk = (type, options) => ({ ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }) });
+// Made as PEM and read back into a key of its own: node 20 can deadlock exporting the JWK of a
+// generated key object when the garbage collector frees the job that made it (both lock the key).
+const privateJwk = (type, options) => {
+  const encodings = { privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } };
+  const { privateKey } = generateKeyPairSync(type, { ...options, ...encodings });
+  return createPrivateKey(privateKey).export({ format: 'jwk' });
+};
 const jwks = {
   keys: [
     { ...privateJwk('rsa', { modulusLength: 2048 }), use: 'sig', alg: 'RS256', kid: 'rsa' },

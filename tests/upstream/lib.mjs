@@ -49,7 +49,11 @@ export async function startProvider(profile, { tenant, callback = CALLBACK } = {
   const lines = createInterface({ input: child.stdout });
   const ready = new Promise((resolve, reject) => {
     let issuer;
-    const timer = setTimeout(() => reject(new Error(`provider ${profile} did not start in 20 s: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => {
+      // A provider that hangs must not keep this test process (and the suite) alive.
+      child.kill('SIGKILL');
+      reject(new Error(`provider ${profile} did not start in 20 s: ${stderr}`));
+    }, 20_000);
     lines.on('line', (line) => {
       if (line.startsWith('READY ')) issuer = line.slice(6).trim();
       if (line.startsWith('CLIENTS ')) {

@@ -60,7 +60,7 @@
 //
 // Set UPSTREAM_DEBUG=1 to log every request on stderr.
 
-import { createHash, createHmac, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -202,9 +202,15 @@ function accountView(account) {
 // ---------------------------------------------------------------------------------------
 // Keys
 
+const PKCS8_PEM = { type: 'pkcs8', format: 'pem' };
+const SPKI_PEM = { type: 'spki', format: 'pem' };
+
 function newSigningKey() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = privateKey.export({ format: 'jwk' });
+  // Made as PEM and read back into a key of its own: node 20 can deadlock exporting the JWK of
+  // a generated key object when the garbage collector frees the job that made it meanwhile
+  // (both lock the key), which hung a CI run here.
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: PKCS8_PEM, publicKeyEncoding: SPKI_PEM });
+  const jwk = createPrivateKey(pem.privateKey).export({ format: 'jwk' });
   return { ...jwk, kid: randomBytes(12).toString('base64url'), alg: 'RS256', use: 'sig' };
 }
 
