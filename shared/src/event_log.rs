@@ -80,6 +80,12 @@ pub struct LogFilter {
 }
 
 impl LogFilter {
+    /// Entries one search reads at most, matching or not, so that a rare match costs a page's
+    /// worth of reads and not the whole retention: the page then says how far back it looked.
+    pub fn read_budget(&self) -> usize {
+        self.limit.saturating_mul(4).clamp(100, 1000)
+    }
+
     pub fn matches(&self, entry: &LogEntry) -> bool {
         self.level.is_none_or(|l| entry.level >= l)
             && self.from.is_none_or(|f| entry.occurred_at >= f)
@@ -89,6 +95,59 @@ impl LogFilter {
                 let text = text.to_lowercase();
                 entry.message.to_lowercase().contains(&text) || entry.details.to_string().to_lowercase().contains(&text)
             })
+    }
+}
+
+/// One page of a log search, newest first, and the cursor of the next (older) page: set when
+/// the search stopped before the end of the period, because the page was full or because it
+/// read its budget of entries first (then the page may hold few matches, or none).
+#[derive(Debug, Default)]
+pub struct LogPage {
+    pub entries: Vec<LogEntry>,
+    pub next_before: Option<String>,
+}
+
+impl LogPage {
+    /// The time of the oldest entry the search read, when it stopped early.
+    pub fn searched_back_to(&self) -> Option<OffsetDateTime> {
+        let seconds = self.next_before.as_deref()?.get(..12)?.parse().ok()?;
+        OffsetDateTime::from_unix_timestamp(seconds).ok()
+    }
+}
+
+/// Collects a page from the entries a backend reads, newest first.
+pub struct LogSearch<'a> {
+    filter: &'a LogFilter,
+    page: LogPage,
+    read: usize,
+}
+
+impl<'a> LogSearch<'a> {
+    pub fn new(filter: &'a LogFilter) -> Self {
+        Self { filter, page: LogPage::default(), read: 0 }
+    }
+
+    /// Entries the search may still read.
+    pub fn unread_budget(&self) -> usize {
+        self.filter.read_budget().saturating_sub(self.read)
+    }
+
+    /// Takes the next entry read; true when the search has read enough.
+    pub fn take(&mut self, entry: LogEntry) -> bool {
+        self.read += 1;
+        let key = entry.sort_key();
+        if self.filter.matches(&entry) {
+            self.page.entries.push(entry);
+        }
+        let done = self.page.entries.len() >= self.filter.limit || self.unread_budget() == 0;
+        if done {
+            self.page.next_before = Some(key);
+        }
+        done
+    }
+
+    pub fn finish(self) -> LogPage {
+        self.page
     }
 }
 

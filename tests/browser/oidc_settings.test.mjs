@@ -214,7 +214,7 @@ test('the administrator configures OpenID Connect and reads its logs', async (t)
     await page.goto('/admin/oidc/logs?limit=1');
     const first = await logRows(page);
     assert.equal(first.length, 1);
-    await page.getByRole('link', { name: 'Older entries' }).click();
+    await page.getByRole('link', { name: 'Search older entries' }).click();
     assert.ok(new URL(page.url()).searchParams.get('before'));
     const second = await logRows(page);
     assert.equal(second.length, 1);

@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::Clock;
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
-use crate::event_log::{LogEntry, LogFilter};
+use crate::event_log::{LogEntry, LogFilter, LogPage};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
 use crate::query::{QueryPath, SavedQuery};
@@ -185,8 +185,9 @@ pub trait OutboxStore: Send + Sync {
 #[async_trait]
 pub trait LogStore: Send + Sync {
     async fn append(&self, entry: &LogEntry) -> StoreResult<()>;
-    /// Matching entries, newest first, at most `filter.limit`.
-    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>>;
+    /// Matching entries, newest first, at most `filter.limit`, reading at most
+    /// `filter.read_budget()` entries; the page's cursor says where to go on.
+    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<LogPage>;
 }
 
 /// Named secrets. Names are relative; each backend adds its own prefix.

@@ -527,28 +527,29 @@ pub async fn event_log(stores: &Stores) {
     stores.logs.append(&entry(2, Level::Error, "The OpenID provider returned an error")).await.unwrap();
     stores.logs.append(&entry(3, Level::Info, "ID token verified")).await.unwrap();
     let now = T0 + Duration::hours(1);
-    let all = stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, now).await.unwrap();
+    let all = stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, now).await.unwrap().entries;
     assert_eq!(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e3", "e2", "e1"], "newest first");
     let errors = stores
         .logs
         .search(&LogFilter { level: Some(Level::Warning), limit: 10, ..Default::default() }, now)
         .await
-        .unwrap();
+        .unwrap()
+        .entries;
     assert_eq!(errors.len(), 1);
     let text = LogFilter { contains: Some("PROVIDER".into()), limit: 10, ..Default::default() };
-    assert_eq!(stores.logs.search(&text, now).await.unwrap().len(), 2, "message contains, any case");
+    assert_eq!(stores.logs.search(&text, now).await.unwrap().entries.len(), 2, "message contains, any case");
     let between = LogFilter {
         from: Some(T0 + Duration::minutes(2)),
         to: Some(T0 + Duration::minutes(3)),
         limit: 10,
         ..Default::default()
     };
-    assert_eq!(stores.logs.search(&between, now).await.unwrap().len(), 2);
+    assert_eq!(stores.logs.search(&between, now).await.unwrap().entries.len(), 2);
     let page = LogFilter { limit: 2, ..Default::default() };
-    let first = stores.logs.search(&page, now).await.unwrap();
+    let first = stores.logs.search(&page, now).await.unwrap().entries;
     let rest = LogFilter { before: Some(first[1].sort_key()), ..page };
     assert_eq!(
-        stores.logs.search(&rest, now).await.unwrap().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        stores.logs.search(&rest, now).await.unwrap().entries.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
         ["e1"],
         "paged"
     );
@@ -561,17 +562,54 @@ pub async fn event_log(stores: &Stores) {
     for round in 0.. {
         let page = stores.logs.search(&cursor, now).await.unwrap();
         stores.logs.append(&entry(40 + round, Level::Info, "paged entry, newer")).await.unwrap();
-        let Some(last) = page.last() else { break };
-        cursor.before = Some(last.sort_key());
-        seen.extend(page.iter().map(|e| e.id.clone()));
+        seen.extend(page.entries.iter().map(|e| e.id.clone()));
+        let Some(next) = page.next_before else { break };
+        cursor.before = Some(next);
     }
     let expected: Vec<String> = (10..35).rev().map(|n| format!("e{n}")).collect();
     assert_eq!(seen, expected, "each entry once, newest first, across pages");
     let much_later = T0 + stores.retention.log + Duration::hours(1);
     assert!(
-        stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, much_later).await.unwrap().is_empty(),
+        stores
+            .logs
+            .search(&LogFilter { limit: 10, ..Default::default() }, much_later)
+            .await
+            .unwrap()
+            .entries
+            .is_empty(),
         "retention"
     );
+    log_search_reads_a_bounded_number_of_entries(stores).await;
+}
+
+/// A rare match costs a page's worth of reads: the search stops after its budget, says how far
+/// back it looked, and the cursor goes on from there.
+async fn log_search_reads_a_bounded_number_of_entries(stores: &Stores) {
+    use crate::event_log::{Level, LogEntry, LogFilter};
+    let at = |n: i64| T0 + Duration::days(1) + Duration::seconds(n);
+    let entry = |n: i64, message: &str| LogEntry {
+        id: format!("b{n:04}"),
+        level: Level::Info,
+        message: message.into(),
+        details: serde_json::Value::Null,
+        occurred_at: at(n),
+    };
+    stores.logs.append(&entry(0, "the needle")).await.unwrap();
+    let budget = LogFilter { limit: 10, ..Default::default() }.read_budget();
+    let hay = i64::try_from(budget).unwrap() + 20;
+    for n in 1..=hay {
+        stores.logs.append(&entry(n, "hay")).await.unwrap();
+    }
+    let now = at(hay) + Duration::minutes(1);
+    let mut filter = LogFilter { contains: Some("needle".into()), limit: 10, from: Some(at(0)), ..Default::default() };
+    let first = stores.logs.search(&filter, now).await.unwrap();
+    assert!(first.entries.is_empty(), "the budget ran out among the newer entries");
+    let back_to = first.searched_back_to().expect("a cursor to go on with");
+    assert_eq!(back_to, at(hay + 1 - i64::try_from(budget).unwrap()), "read exactly the budget, newest first");
+    filter.before = first.next_before;
+    let second = stores.logs.search(&filter, now).await.unwrap();
+    assert_eq!(second.entries.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["the needle"]);
+    assert_eq!(second.next_before, None, "the period is searched to its start");
 }
 
 /// One check of the suite, run against fresh stores.

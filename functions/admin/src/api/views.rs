@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use crate::auth::SysAdmin;
-use crate::service::oidc::LogPage;
 use crate::service::queries::Preview;
 use crate::service::registrations::RegistrationDetails;
+use gatehouse::event_log::LogPage;
 
 /// A unit enum's wire name (as serde writes it), so views hold plain strings.
 fn wire<T: Serialize>(value: &T) -> String {
@@ -367,11 +367,14 @@ pub struct LogEntryView {
     pub occurred_at: String,
 }
 
-/// One page of the log, newest first; ask for the next with `before=next_before`.
+/// One page of the log, newest first; ask for the next with `before=next_before`. A search
+/// reads a bounded number of entries (four times `limit`, 100 to 1,000), so a page can hold
+/// fewer matches than `limit`, even none, and still have a `next_before`.
 #[derive(Debug, Default, Serialize, ToSchema)]
 #[schema(as = LogPage)]
 pub struct LogPageView {
     pub entries: Vec<LogEntryView>,
+    /// Absent once the search has reached the start of the period (or of the retention).
     pub next_before: Option<String>,
 }
 

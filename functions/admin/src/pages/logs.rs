@@ -1,10 +1,11 @@
 //! `/admin/oidc/logs`: the OpenID Connect page's Logs tab. Every request to and from the
 //! provider, every decision and every error, filtered by level, "message contains" and an
-//! occurred-between range, newest first, paged with "Older entries".
+//! occurred-between range, newest first, paged with "Search older entries" (each search reads
+//! a bounded number of entries, see `LogFilter::read_budget`).
 
 use axum::Router;
 use axum::routing::get;
-use gatehouse::event_log::{Level, LogEntry};
+use gatehouse::event_log::{Level, LogEntry, LogPage};
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::{Response, SharedState, StatusCode};
@@ -42,12 +43,12 @@ async fn search(ctx: Ctx) -> Result<Response, PageError> {
         }
     };
     let found = logs(&ctx.state, &filter, ctx.now).await?;
-    let body = page(params, None, Some((&found.entries, found.next_before.as_deref())));
+    let body = page(params, None, Some(&found));
     Ok(admin_page(&ctx, StatusCode::OK, Section::Oidc, "OpenID Connect logs", body))
 }
 
 /// The filter form, then the entries (none when the filter was refused).
-fn page(params: &Params, error: Option<&FormError>, found: Option<(&[LogEntry], Option<&str>)>) -> Markup {
+fn page(params: &Params, error: Option<&FormError>, found: Option<&LogPage>) -> Markup {
     let level = params.text("level");
     html! {
         h1 { "OpenID Connect" }
@@ -79,13 +80,24 @@ fn page(params: &Params, error: Option<&FormError>, found: Option<(&[LogEntry], 
                 a href="/admin/oidc/logs" { "Clear" }
             }
         }
-        @if let Some((entries, next)) = found {
-            @if entries.is_empty() {
-                div.card { p { "No log entries match." } }
+        @if let Some(found) = found {
+            @if found.entries.is_empty() {
+                div.card {
+                    p role="status" {
+                        @if let Some(at) = found.searched_back_to() {
+                            "No match among the entries back to " (gatehouse::clock::rfc3339(at)) "."
+                        } @else { "No log entries match." }
+                    }
+                }
             } @else {
-                (table(entries))
-                @if let Some(before) = next {
-                    p { a href=(older_link(params, before)) { "Older entries" } }
+                (table(&found.entries))
+            }
+            @if let Some(before) = &found.next_before {
+                p {
+                    @if let Some(at) = found.searched_back_to().filter(|_| !found.entries.is_empty()) {
+                        "Searched back to " (gatehouse::clock::rfc3339(at)) ". "
+                    }
+                    a href=(older_link(params, before)) { "Search older entries" }
                 }
             }
         }

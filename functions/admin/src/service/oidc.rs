@@ -1,7 +1,7 @@
 //! The OpenID Connect (upstream provider) settings and their log.
 
 use gatehouse::app::AppState;
-use gatehouse::event_log::{Level, LogEntry, LogFilter};
+use gatehouse::event_log::{Level, LogFilter, LogPage};
 use gatehouse::mfa::MfaPolicy;
 use gatehouse::services::log::record;
 use gatehouse::services::upstream as settings;
@@ -140,14 +140,6 @@ pub fn log_filter(params: &Params) -> Result<LogFilter, Invalid> {
     })
 }
 
-/// One page of log entries, and the sort key to ask for the next (older) page with.
-pub struct LogPage {
-    pub entries: Vec<LogEntry>,
-    pub next_before: Option<String>,
-}
-
 pub async fn logs(state: &AppState, filter: &LogFilter, now: OffsetDateTime) -> AdminResult<LogPage> {
-    let entries = state.stores.logs.search(filter, now).await?;
-    let next_before = (entries.len() == filter.limit).then(|| entries.last().map(LogEntry::sort_key)).flatten();
-    Ok(LogPage { entries, next_before })
+    Ok(state.stores.logs.search(filter, now).await?)
 }

@@ -13,7 +13,7 @@ use super::issuance::{
 };
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
-use crate::event_log::{LogEntry, LogFilter};
+use crate::event_log::{LogEntry, LogFilter, LogPage, LogSearch};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
 use crate::registration::ClientId;
@@ -308,7 +308,7 @@ impl LogStore for EphemeralTable {
         Ok(())
     }
 
-    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
+    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<LogPage> {
         let oldest = now - self.retention.log;
         let from = filter.from.map_or(oldest, |f| f.max(oldest));
         let mut newest = filter.to.unwrap_or(now);
@@ -319,17 +319,15 @@ impl LogStore for EphemeralTable {
                 before.get(..12).and_then(|s| s.parse().ok()).and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
             newest = at.map_or(newest, |at| at.min(newest));
         }
-        let mut entries: Vec<LogEntry> = Vec::new();
-        let page = i32::try_from(filter.limit).unwrap_or(i32::MAX).clamp(1, TIME_PAGE);
-        self.newest_first(LOG, (from, newest), upper, page, |doc| {
+        let mut search = LogSearch::new(filter);
+        self.newest_first(LOG, (from, newest), upper, filter.read_budget(), |doc| {
             let entry: LogEntry = from_json(doc)?;
-            if filter.matches(&entry) {
-                entries.push(entry);
-            }
-            Ok(entries.len() >= filter.limit)
+            // The Query's BETWEEN includes `upper`: the cursor's own entry, shown already.
+            let cursor = filter.before.as_deref().is_some_and(|b| entry.sort_key() == b);
+            Ok(!cursor && search.take(entry))
         })
         .await?;
-        Ok(entries)
+        Ok(search.finish())
     }
 }
 
@@ -358,8 +356,7 @@ impl OutboxStore for EphemeralTable {
             return Ok(mails);
         }
         let upper = format!("{:012}$", i64::MAX);
-        let page = i32::try_from(limit).unwrap_or(i32::MAX).clamp(1, TIME_PAGE);
-        self.newest_first(MAIL, (now - self.retention.outbox, now), upper, page, |doc| {
+        self.newest_first(MAIL, (now - self.retention.outbox, now), upper, limit, |doc| {
             mails.push(from_json::<Mail>(doc)?);
             Ok(mails.len() >= limit)
         })
@@ -383,14 +380,14 @@ fn bucket(kind: &str, at: OffsetDateTime) -> String {
 
 impl EphemeralTable {
     /// Feeds `take` the records of `kind` with sort keys from `from` up to `upper`, newest
-    /// first, month by month from `newest`'s back to `from`'s, a page of `page` at a time,
-    /// until `take` says it has enough.
+    /// first, month by month from `newest`'s back to `from`'s, until `take` says it has enough
+    /// or `budget` items are read: each Query asks for no more than what is left of it.
     async fn newest_first(
         &self,
         kind: &str,
         (from, newest): (OffsetDateTime, OffsetDateTime),
         upper: String,
-        page: i32,
+        mut budget: usize,
         mut take: impl FnMut(&str) -> StoreResult<bool> + Send,
     ) -> StoreResult<()> {
         let lower = format!("{:012}", from.unix_timestamp());
@@ -415,13 +412,14 @@ impl EphemeralTable {
                     .expression_attribute_values(":lower", string(lower.clone()))
                     .expression_attribute_values(":upper", string(upper.clone()))
                     .scan_index_forward(false)
-                    .limit(page)
+                    .limit(i32::try_from(budget).unwrap_or(TIME_PAGE).clamp(1, TIME_PAGE))
                     .set_exclusive_start_key(start)
                     .send()
                     .await
                     .map_err(|e| sdk_error("Query", &self.table, e))?;
                 for item in output.items() {
-                    if take(string_attribute(item, DOC)?)? {
+                    budget = budget.saturating_sub(1);
+                    if take(string_attribute(item, DOC)?)? || budget == 0 {
                         return Ok(());
                     }
                 }

@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 use super::issuance::Found;
 use super::{Database, conflict_or, db_err, value};
 use crate::contact::ContactId;
-use crate::event_log::{LogEntry, LogFilter};
+use crate::event_log::{LogEntry, LogFilter, LogPage, LogSearch};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
 use crate::registration::ClientId;
@@ -298,7 +298,7 @@ impl LogStore for Database {
         .map_err(db_err)
     }
 
-    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<Vec<LogEntry>> {
+    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<LogPage> {
         let oldest = (now - self.retention.log).unix_timestamp();
         let from = filter.from.map_or(oldest, |f| f.unix_timestamp().max(oldest));
         let to = filter.to.map_or(i64::MAX, |t| t.unix_timestamp());
@@ -316,16 +316,14 @@ impl LogStore for Database {
                 )
                 .map_err(db_err)?;
             let mut rows = stmt.query(params![from_key, to_key]).map_err(db_err)?;
-            let mut out = Vec::new();
-            while out.len() < filter.limit {
-                let Some(row) = rows.next().map_err(db_err)? else { break };
+            let mut search = LogSearch::new(filter);
+            while let Some(row) = rows.next().map_err(db_err)? {
                 let doc: String = row.get(0).map_err(db_err)?;
-                let entry: LogEntry = from_json(&doc)?;
-                if filter.matches(&entry) {
-                    out.push(entry);
+                if search.take(from_json(&doc)?) {
+                    break;
                 }
             }
-            Ok(out)
+            Ok(search.finish())
         })
     }
 }
