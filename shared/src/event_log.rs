@@ -83,7 +83,7 @@ impl LogFilter {
     /// Entries one search reads at most, matching or not, so that a rare match costs a page's
     /// worth of reads and not the whole retention: the page then says how far back it looked.
     pub fn read_budget(&self) -> usize {
-        self.limit.saturating_mul(4).clamp(100, 1000)
+        crate::paging::read_budget(self.limit)
     }
 
     pub fn matches(&self, entry: &LogEntry) -> bool {

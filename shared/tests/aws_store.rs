@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::TimeToLiveStatus;
 use gatehouse::clock::SystemClock;
 use gatehouse::config::{AwsSettings, Backend};
 use gatehouse::contact::{Contact, ContactId, ContactProfile};
+use gatehouse::contact_search::ContactSearch;
 use gatehouse::secret::{SecretString, random_alphanumeric};
 use gatehouse::store::aws::{open_with_config, schema};
 use gatehouse::store::{Retention, StoreError, Stores, Taken, suite};
@@ -234,11 +235,12 @@ async fn scans_and_queries_follow_every_page() {
         .await
         .unwrap();
     assert!(first_query.last_evaluated_key().is_some());
-    let listed = fixture.stores.contacts.list("", 100).await.unwrap();
+    let listed = fixture.stores.contacts.list(&ContactSearch::new(""), None, 100).await.unwrap().contacts;
     let names: Vec<_> = listed.iter().map(|c| c.profile.username.clone()).collect();
     let expected: Vec<_> = (0..count).map(|i| format!("big{i:02}")).collect();
     assert_eq!(names, expected, "every page is read, in username order");
-    assert_eq!(fixture.stores.contacts.list("BIG0", 3).await.unwrap().len(), 3);
+    let big0 = fixture.stores.contacts.list(&ContactSearch::new("BIG0"), None, 3).await.unwrap();
+    assert_eq!(big0.contacts.len(), 3);
     assert_eq!(fixture.stores.contacts.find_by_email("Shared@Example.org").await.unwrap().len(), count);
     fixture.drop_tables().await;
 }
@@ -291,8 +293,9 @@ async fn updates_move_external_id_claims() {
     fixture.drop_tables().await;
 }
 
-/// Items saved before the listing indexes lack their attributes: the backfill adds them once,
-/// and the admin lists show those items again.
+/// Items saved before the listing indexes lack their attributes, and contacts saved before the
+/// prefix search their search markers: the backfill adds them once, and the admin lists and
+/// searches show those items again.
 #[tokio::test]
 async fn the_backfill_lists_items_saved_before_the_listing_indexes() {
     use gatehouse::query::QueryKind;
@@ -322,12 +325,27 @@ async fn the_backfill_lists_items_saved_before_the_listing_indexes() {
             .await
             .unwrap();
     }
-    assert!(stores.contacts.list("", 10).await.unwrap().is_empty(), "not listed before the backfill");
+    for marker in ["last_name", "email"] {
+        let key = aws_sdk_dynamodb::types::AttributeValue::S(format!("search#{marker}#{}", old.id));
+        let gone = client.delete_item().table_name(schema::CONTACTS.table_name(prefix)).key("pk", key);
+        assert!(
+            gone.return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld).send().await.unwrap().attributes.is_some()
+        );
+    }
+    let by_last_name = ContactSearch::new("runner");
+    assert!(stores.contacts.list(&by_last_name, None, 10).await.unwrap().contacts.is_empty(), "no search markers");
+    let everyone = ContactSearch::new("");
+    assert!(stores.contacts.list(&everyone, None, 10).await.unwrap().contacts.is_empty(), "not listed yet");
     assert!(stores.queries.list().await.unwrap().is_empty());
     assert!(stores.registrations.list().await.unwrap().is_empty());
 
-    assert_eq!(backfill::run(&client, prefix).await.unwrap(), 3, "one contact, one query, one registration");
-    assert_eq!(stores.contacts.list("before", 10).await.unwrap(), vec![old.clone()]);
+    assert_eq!(backfill::run(&client, prefix).await.unwrap(), 4, "one contact (twice), one query, one registration");
+    let before = stores.contacts.list(&ContactSearch::new("before"), None, 10).await.unwrap();
+    assert_eq!(before.contacts, vec![old.clone()]);
+    let runner = stores.contacts.list(&by_last_name, None, 10).await.unwrap();
+    assert_eq!(runner.contacts, vec![old.clone()], "found by last name again");
+    let by_email = stores.contacts.list(&ContactSearch::new("before-indexes@"), None, 10).await.unwrap();
+    assert_eq!(by_email.contacts.len(), 1, "and by email");
     assert_eq!(stores.queries.list().await.unwrap().len(), 1);
     assert_eq!(stores.registrations.list().await.unwrap().len(), 1);
     assert_eq!(stores.contacts.find_by_username("before-indexes").await.unwrap(), Some(old), "markers untouched");

@@ -150,3 +150,42 @@ async fn the_wal_starts_again_after_each_checkpoint_although_requests_read_meanw
     // As many writes again, on a larger table, take a few more pages than the first ones.
     assert!(after < full * 5 / 4, "finished, the next writes start the WAL again ({full} -> {after} bytes)");
 }
+
+/// A database from before the prefix search (user_version 4: a `search` column, no last-name
+/// key) opens with its contacts findable by last name, and nothing else lost.
+#[tokio::test]
+async fn a_version_4_database_gains_the_last_name_key() {
+    use gatehouse::contact_search::ContactSearch;
+    let dir = temp_dir("migrate");
+    let backend = Backend::Embedded { data_dir: dir.clone() };
+    let stores = Stores::open(&backend, Retention::default()).await.unwrap();
+    let mut ann = suite::contact("ann", "ann@example.org");
+    ann.profile.last_name = "Lee".into();
+    stores.contacts.insert(&ann).await.unwrap();
+    drop(stores);
+    let old = rusqlite::Connection::open(dir.join("gatehouse.sqlite3")).unwrap();
+    old.execute_batch(
+        "DROP INDEX contacts_by_last_name; DROP INDEX contacts_by_email_then_id; DROP INDEX contacts_by_username;
+         ALTER TABLE contacts DROP COLUMN last_name_key;
+         ALTER TABLE contacts ADD COLUMN search TEXT NOT NULL DEFAULT 'ann\nann@example.org';
+         CREATE INDEX contacts_by_email ON contacts(email_key);
+         PRAGMA user_version = 4;",
+    )
+    .unwrap();
+    drop(old);
+
+    let stores = Stores::open(&backend, Retention::default()).await.unwrap();
+    let found = stores.contacts.list(&ContactSearch::new("le"), None, 10).await.unwrap();
+    assert_eq!(found.contacts, vec![ann.clone()], "found by last name");
+    let mut bo = suite::contact("bo", "");
+    bo.profile.last_name = "Lewis".into();
+    stores.contacts.insert(&bo).await.expect("the dropped column is not needed");
+    let found = stores.contacts.list(&ContactSearch::new("le"), None, 10).await.unwrap();
+    assert_eq!(found.contacts.len(), 2);
+    drop(stores);
+    let reopened = rusqlite::Connection::open(dir.join("gatehouse.sqlite3")).unwrap();
+    let version: i64 = reopened.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 5);
+    drop(reopened);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -211,6 +211,17 @@ both_backends!(contacts_crud_search_and_passwords, |server: TestServer| async mo
     assert_eq!(found["contacts"].as_array().unwrap().len(), 1);
     let (_, all) = admin.get("/admin/api/contacts").await;
     assert_eq!(all["contacts"].as_array().unwrap().len(), 2, "bob and the administrator");
+    assert!(all["next_cursor"].is_null(), "one page holds them: {all}");
+    // A page at a time: the cursor of one page starts the next, each contact once.
+    let (_, first) = admin.get("/admin/api/contacts?limit=1").await;
+    let cursor = first["next_cursor"].as_str().expect("more to come");
+    let after: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+    let (_, second) = admin.get(&format!("/admin/api/contacts?limit=1&after={after}")).await;
+    let ids = [&first, &second].map(|page| page["contacts"][0]["id"].as_str().unwrap().to_owned());
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(second["contacts"].as_array().unwrap().len(), 1);
+    let (status, error) = admin.get("/admin/api/contacts?after=not-a-cursor").await;
+    assert_eq!((status, error["field"].as_str()), (422, Some("after")), "{error}");
 
     let mut changed = bob.clone();
     changed["first_name"] = json!("Robert");

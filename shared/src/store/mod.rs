@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::Clock;
 use crate::config::Backend;
 use crate::contact::{Contact, ContactId};
+use crate::contact_search::{ContactCursor, ContactPage, ContactSearch};
 use crate::event_log::{LogEntry, LogFilter, LogPage};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
@@ -80,8 +81,14 @@ pub trait ContactStore: Send + Sync {
     async fn update(&self, contact: &Contact) -> StoreResult<()>;
     /// Returns whether there was such a contact.
     async fn delete(&self, id: ContactId) -> StoreResult<bool>;
-    /// Contacts whose username, email or names contain `search` (any case), by username.
-    async fn list(&self, search: &str, limit: usize) -> StoreResult<Vec<Contact>>;
+    /// A page of at most `limit` contacts whose username, last name or email starts with the
+    /// search (usernames' matches first), after `after`; see [`crate::contact_search`].
+    async fn list(
+        &self,
+        search: &ContactSearch,
+        after: Option<&ContactCursor>,
+        limit: usize,
+    ) -> StoreResult<ContactPage>;
 }
 
 #[async_trait]

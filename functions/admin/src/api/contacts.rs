@@ -4,6 +4,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use gatehouse::contact::{ContactDraft, ContactId};
+use gatehouse::contact_search::ContactSearch;
 use gatehouse::secret::SecretString;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::ApiError;
@@ -40,12 +41,20 @@ pub struct PasswordBody {
 }
 
 #[utoipa::path(get, path = "/admin/api/contacts", tag = "contacts",
-    params(("search" = Option<String>, Query, description = "Part of a username, name or email")),
+    params(
+        ("search" = Option<String>, Query, description = "The start of a username, last name or email (any case); \
+            username matches come first, then last names, then emails"),
+        ("after" = Option<String>, Query, description = "The previous page's next_cursor"),
+        ("limit" = Option<u32>, Query, description = "1 to 200, 100 by default"),
+    ),
     responses((status = 200, body = ContactList)))]
 async fn list(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
-    // Read through `Params`, so a repeated `search` reads as absent as everywhere else.
-    let contacts = service::list(&state, query(&req).text("search")).await?;
-    Ok(ok_json(&ContactList { contacts: contacts.iter().map(ContactView::from).collect() }))
+    // Read through `Params`, so a repeated parameter reads as absent as everywhere else.
+    let params = query(&req);
+    let after = service::cursor(params.text("after")).map_err(ApiError::from)?;
+    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 200);
+    let search = ContactSearch::new(params.text("search"));
+    Ok(ok_json(&ContactList::from(&service::page(&state, &search, after.as_ref(), limit).await?)))
 }
 
 #[utoipa::path(post, path = "/admin/api/contacts", tag = "contacts", request_body = ContactInput,

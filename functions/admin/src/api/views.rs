@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use crate::auth::SysAdmin;
 use crate::service::queries::Preview;
 use crate::service::registrations::RegistrationDetails;
+use gatehouse::contact_search::{ContactCursor, ContactPage};
 use gatehouse::event_log::LogPage;
 
 /// A unit enum's wire name (as serde writes it), so views hold plain strings.
@@ -168,9 +169,23 @@ impl From<&Contact> for ContactView {
     }
 }
 
+/// A page of contacts; ask for the next with `after=next_cursor`. A page reads a bounded
+/// number of contacts (four times `limit`, 100 to 1,000), so it can hold fewer than `limit`,
+/// even none, and still have a `next_cursor`.
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ContactList {
     pub contacts: Vec<ContactView>,
+    /// Absent once the search has read all it can find.
+    pub next_cursor: Option<String>,
+}
+
+impl From<&ContactPage> for ContactList {
+    fn from(page: &ContactPage) -> Self {
+        Self {
+            contacts: page.contacts.iter().map(ContactView::from).collect(),
+            next_cursor: page.next.as_ref().map(ContactCursor::encode),
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]

@@ -7,13 +7,14 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
 use gatehouse::contact::{Contact, ContactDraft, ContactId};
+use gatehouse::contact_search::{ContactCursor, ContactSearch};
 use gatehouse::secret::SecretString;
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
 use gatehouse::web::response::see_other;
 use gatehouse::web::{Response, SharedState, StatusCode};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::contact_cards::{self as cards, Card};
@@ -22,7 +23,7 @@ use super::{
     edit_link, encode, error_summary, field_error, lines, search_form, text_field, textarea_field,
 };
 use crate::service::AdminError;
-use crate::service::contacts::{self as service, COUNT_LIMIT};
+use crate::service::contacts as service;
 
 /// The form's fields as typed. Passwords are never shown again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -249,70 +250,91 @@ const PER_PAGE: usize = 50;
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
     let query = ctx.query();
-    let search = query.text("search");
-    let page = query.text("page").parse::<usize>().unwrap_or(1).max(1);
-    let (contacts, total) = service::page(&ctx.state, search, page - 1, PER_PAGE).await?;
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let link = |to: usize| {
-        let mut href = format!("/admin/contacts?page={to}");
-        if !search.is_empty() {
-            href.push_str(&format!("&search={}", encode(search)));
+    let text = query.text("search");
+    let search = ContactSearch::new(text);
+    let after = match service::cursor(query.text("after")) {
+        Ok(after) => after,
+        Err(invalid) => {
+            let error = FormError::invalid(invalid);
+            let body = html! {
+                h1 { "Contacts" }
+                div.flash.error role="alert" {
+                    "This page of the list cannot be found: its link is mistyped or from another version. "
+                    a href=(list_link(text, None)) { "Go to the first page" }
+                }
+            };
+            return Ok(admin_page(ctx, error.status, Section::Contacts, "Contacts", body));
         }
-        href
     };
-    let first = (page - 1) * PER_PAGE + 1;
+    let found = service::page(&ctx.state, &search, after.as_ref(), PER_PAGE).await?;
     let body = html! {
         div.actions {
             h1 { "Contacts" }
             a.button href="/admin/contacts/new" { "Add contact" }
         }
-        (search_form("/admin/contacts", search, "Username, email or name"))
-        @if contacts.is_empty() {
-            div.card { p role="status" {
-                @if !search.is_empty() { "No contact matches “" (search) "”." }
-                @else if total > 0 { "There is no page " (page) ": the list has " (pages) " pages." }
-                @else { "There are no contacts yet." }
-            } }
-        } @else {
-            p role="status" {
-                (total) @if total == 1 { " contact" } @else { " contacts" }
-                @if !search.is_empty() { " match “" (search) "”" }
-                @if total >= COUNT_LIMIT { " or more" }
-                @if pages > 1 { ", showing " (first) "–" (first + contacts.len() - 1) }
-                "."
+        (search_form("/admin/contacts", text, "The start of a username, last name or email"))
+        p role="status" {
+            @if search.is_everyone() {
+                @if found.contacts.is_empty() && after.is_none() { "There are no contacts yet." }
+                @else { "All contacts, by username." }
+            } @else if found.contacts.is_empty() && after.is_none() && found.next.is_none() {
+                "No contact’s username, last name or email starts with “" (text) "”."
+            } @else {
+                "Contacts whose username, last name or email starts with “" (text) "”: usernames first."
             }
-            div.table-scroll {
-                table.stack {
-                    thead { tr { th { "Username" } th { "Name" } th { "Email" } th { "Status" } th { "Member type" } th { "Access" } th { span.hint { "Actions" } } } }
-                    tbody {
-                        @for c in &contacts {
-                            @let p = &c.profile;
-                            tr {
-                                td data-label="Username" { a href=(format!("/admin/contacts/{}", c.id)) { (p.username) } }
-                                td data-label="Name" { (display_name(c)) }
-                                td.breakable data-label="Email" { (p.email) }
-                                td data-label="Status" { (status_words(&p.status)) }
-                                td data-label="Member type" { (p.member_type) }
-                                td data-label="Access" { @if p.is_sysadmin { "System administrator" } @else if p.is_staff { "Staff" } @else { "Member" } }
-                                td.icons {
-                                    (edit_link(&format!("/admin/contacts/{}", c.id), &p.username)) " "
-                                    (delete_link(&format!("/admin/contacts/{}/delete", c.id), &p.username))
-                                }
+        }
+        @if !found.contacts.is_empty() {
+            (table(&found.contacts))
+        } @else if after.is_some() || found.next.is_some() {
+            div.card { p { "No more matches on this page." } }
+        }
+        @if after.is_some() || found.next.is_some() {
+            nav.pager aria-label="Pages of contacts" {
+                @if after.is_some() { a href=(list_link(text, None)) { "← First page" } }
+                @if let Some(next) = &found.next { a href=(list_link(text, Some(next))) rel="next" { "Next page →" } }
+            }
+        }
+    };
+    Ok(admin_page(ctx, StatusCode::OK, Section::Contacts, "Contacts", body))
+}
+
+/// The list with `search`, from the page after `after`.
+fn list_link(search: &str, after: Option<&ContactCursor>) -> String {
+    let mut query = Vec::new();
+    if !search.is_empty() {
+        query.push(format!("search={}", encode(search)));
+    }
+    if let Some(after) = after {
+        query.push(format!("after={}", encode(&after.encode())));
+    }
+    if query.is_empty() { "/admin/contacts".to_owned() } else { format!("/admin/contacts?{}", query.join("&")) }
+}
+
+fn table(contacts: &[Contact]) -> Markup {
+    html! {
+        div.table-scroll {
+            table.stack {
+                thead { tr { th { "Username" } th { "Name" } th { "Email" } th { "Status" } th { "Member type" } th { "Access" } th { span.hint { "Actions" } } } }
+                tbody {
+                    @for c in contacts {
+                        @let p = &c.profile;
+                        tr {
+                            td data-label="Username" { a href=(format!("/admin/contacts/{}", c.id)) { (p.username) } }
+                            td data-label="Name" { (display_name(c)) }
+                            td.breakable data-label="Email" { (p.email) }
+                            td data-label="Status" { (status_words(&p.status)) }
+                            td data-label="Member type" { (p.member_type) }
+                            td data-label="Access" { @if p.is_sysadmin { "System administrator" } @else if p.is_staff { "Staff" } @else { "Member" } }
+                            td.icons {
+                                (edit_link(&format!("/admin/contacts/{}", c.id), &p.username)) " "
+                                (delete_link(&format!("/admin/contacts/{}/delete", c.id), &p.username))
                             }
                         }
                     }
                 }
             }
-            @if pages > 1 {
-                nav.pager aria-label="Pages of contacts" {
-                    @if page > 1 { a href=(link(page - 1)) rel="prev" { "← Previous" } }
-                    span { "Page " (page) " of " (pages) }
-                    @if page < pages { a href=(link(page + 1)) rel="next" { "Next →" } }
-                }
-            }
         }
-    };
-    Ok(admin_page(ctx, StatusCode::OK, Section::Contacts, "Contacts", body))
+    }
 }
 
 /// The add or edit page. `error` is about the contact form, `card_error` about one of the cards below it.

@@ -2,6 +2,7 @@
 
 use gatehouse::app::AppState;
 use gatehouse::contact::{Contact, ContactDraft, ContactId};
+use gatehouse::contact_search::{ContactCursor, ContactPage, ContactSearch};
 use gatehouse::event_log::Level;
 use gatehouse::password::PasswordHash;
 use gatehouse::secret::SecretString;
@@ -14,8 +15,6 @@ use time::OffsetDateTime;
 
 use super::{AdminError, AdminResult, conflict};
 
-pub const LIST_LIMIT: usize = 200;
-
 async fn hash(password: SecretString) -> AdminResult<PasswordHash> {
     tokio::task::spawn_blocking(move || PasswordHash::create(&password))
         .await
@@ -27,22 +26,25 @@ pub async fn get(state: &AppState, id: ContactId) -> AdminResult<Contact> {
     state.stores.contacts.get(id).await?.ok_or(AdminError::NotFound("contact"))
 }
 
-pub async fn list(state: &AppState, search: &str) -> AdminResult<Vec<Contact>> {
-    Ok(state.stores.contacts.list(search.trim(), LIST_LIMIT).await?)
+/// The `after` parameter of a contacts list: a cursor this admin wrote (a blank one is none).
+pub fn cursor(text: &str) -> Result<Option<ContactCursor>, Invalid> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    ContactCursor::parse(text.trim())
+        .map(Some)
+        .ok_or_else(|| Invalid::new("after", "is not the cursor of a page of this list; start from the first page"))
 }
 
-/// The contacts a list page counts at most: beyond this it says "more than".
-pub const COUNT_LIMIT: usize = 10_000;
-
-/// One page of the matching contacts (by username), and how many match (up to [`COUNT_LIMIT`]).
-/// The store reads every match either way (DynamoDB's scan has no order to page by), so the
-/// count costs no extra reads.
-pub async fn page(state: &AppState, search: &str, page: usize, per_page: usize) -> AdminResult<(Vec<Contact>, usize)> {
-    let mut all = state.stores.contacts.list(search.trim(), COUNT_LIMIT).await?;
-    let total = all.len();
-    let start = page.saturating_mul(per_page).min(total);
-    let end = start.saturating_add(per_page).min(total);
-    Ok((all.drain(start..end).collect(), total))
+/// A page of the contacts whose username, last name or email starts with `search`, after
+/// `after`. There is no total: counting would read every match.
+pub async fn page(
+    state: &AppState,
+    search: &ContactSearch,
+    after: Option<&ContactCursor>,
+    limit: usize,
+) -> AdminResult<ContactPage> {
+    Ok(state.stores.contacts.list(search, after, limit).await?)
 }
 
 pub async fn create(state: &AppState, draft: &ContactDraft, now: OffsetDateTime) -> AdminResult<Contact> {

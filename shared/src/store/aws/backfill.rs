@@ -4,6 +4,8 @@
 //! Scan Gatehouse makes, at start-up and never on a request), updates only items that still
 //! lack the attribute, and then writes a marker that later start-ups find with one GetItem.
 //! Log entries and mail are not backfilled: they expire by TTL within their retention.
+//! A second pass, with its own marker, gives contacts saved before the prefix search their
+//! search markers (`contact_index`).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -14,27 +16,40 @@ use crate::contact::Contact;
 use crate::store::StoreResult;
 use crate::store::records::{ContactRecord, from_json};
 
-/// The marker's key in the contacts table (no contact, username or external id looks like it).
-const DONE: &str = "meta#listing-backfill-1";
+/// The markers' keys in the contacts table (no contact, username or external id looks like them).
+const LISTINGS_DONE: &str = "meta#listing-backfill-1";
+const SEARCH_DONE: &str = "meta#search-backfill-1";
 
 /// Backfills the stack's tables unless that was done before; returns how many items it updated.
 pub async fn run(client: &Client, prefix: &str) -> StoreResult<usize> {
     let contacts = schema::CONTACTS.table_name(prefix);
-    if get_item(client, &contacts, schema::CONTACTS.partition_key, DONE.to_owned()).await?.is_some() {
-        return Ok(0);
-    }
     let mut updated = 0;
-    for spec in [schema::CONTACTS, schema::QUERIES, schema::REGISTRATIONS] {
-        updated += backfill_table(client, &spec, prefix).await?;
+    if !done(client, &contacts, LISTINGS_DONE).await? {
+        for spec in [schema::CONTACTS, schema::QUERIES, schema::REGISTRATIONS] {
+            updated += backfill_table(client, &spec, prefix).await?;
+        }
+        mark_done(client, &contacts, LISTINGS_DONE).await?;
     }
+    if !done(client, &contacts, SEARCH_DONE).await? {
+        updated += super::contact_index::backfill(client, &contacts).await?;
+        mark_done(client, &contacts, SEARCH_DONE).await?;
+    }
+    Ok(updated)
+}
+
+async fn done(client: &Client, table: &str, marker: &str) -> StoreResult<bool> {
+    Ok(get_item(client, table, schema::CONTACTS.partition_key, marker.to_owned()).await?.is_some())
+}
+
+async fn mark_done(client: &Client, table: &str, marker: &str) -> StoreResult<()> {
     client
         .put_item()
-        .table_name(&contacts)
-        .item(schema::CONTACTS.partition_key, string(DONE))
+        .table_name(table)
+        .item(schema::CONTACTS.partition_key, string(marker))
         .send()
         .await
-        .map_err(|e| sdk_error("PutItem", &contacts, e))?;
-    Ok(updated)
+        .map_err(|e| sdk_error("PutItem", table, e))?;
+    Ok(())
 }
 
 async fn backfill_table(client: &Client, spec: &TableSpec, prefix: &str) -> StoreResult<usize> {

@@ -4,7 +4,7 @@
 //! its markers in one transaction whose conditions refuse a marker that exists, so a username
 //! or external id can never be claimed twice, even by racing writers. Contact items (not
 //! markers) carry `listing` and `username_key`, so the list reads the `by_username` index in
-//! username order, a page at a time, and stops once it has enough.
+//! username order, a page at a time; the search markers of `contact_index` share that index.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -12,29 +12,22 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
+use super::contact_index::{contact_key, decode};
 use super::{DOC, Item, MAX_ATTEMPTS, back_off, schema, sdk_error, string, string_attribute};
 use crate::contact::{Contact, ContactId, normalize_key};
+use crate::contact_search::{ContactCursor, ContactPage, ContactSearch};
 use crate::store::records::{ContactRecord, from_json, to_json};
 use crate::store::{ContactStore, StoreError, StoreResult, Taken};
 
 const PK: &str = schema::CONTACTS.partition_key;
 const EMAIL_KEY: &str = schema::CONTACTS_BY_EMAIL.partition_key;
-const USERNAME_KEY: &str = "username_key";
-/// Items one page of the list reads: a screenful, or a little more when a search skips some.
-const LIST_PAGE: i32 = 100;
-/// Lowercased username, email and names, for `list`'s substring search.
-const SEARCH: &str = "search";
+const USERNAME_KEY: &str = super::contact_index::SORT;
 /// On a marker: the id of the contact that holds the username or external id.
 const CONTACT_ID: &str = "contact_id";
-const CONTACT_PREFIX: &str = "contact#";
 
 pub struct ContactsTable {
     pub client: Client,
     pub table: String,
-}
-
-fn contact_key(id: ContactId) -> String {
-    format!("{CONTACT_PREFIX}{id}")
 }
 
 fn username_key(username_key: &str) -> String {
@@ -43,15 +36,6 @@ fn username_key(username_key: &str) -> String {
 
 fn external_key(external_id: &str) -> String {
     format!("external#{external_id}")
-}
-
-fn search_text(contact: &Contact) -> String {
-    let p = &contact.profile;
-    normalize_key(&format!("{}\n{}\n{}\n{}", p.username, p.email, p.first_name, p.last_name))
-}
-
-fn decode(item: &Item) -> StoreResult<Contact> {
-    from_json::<ContactRecord>(string_attribute(item, DOC)?).map(Contact::from)
 }
 
 /// What one action in a contact transaction does, to explain why the transaction failed.
@@ -63,6 +47,8 @@ enum Role {
     ClaimExternalId,
     /// Deletes a marker the contact no longer needs.
     Release,
+    /// Puts or deletes a search marker (`contact_index`), unconditionally.
+    SearchMarker,
 }
 
 /// Why a contact transaction was refused.
@@ -93,7 +79,7 @@ impl ContactsTable {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn delete(&self, pk: String) -> StoreResult<TransactWriteItem> {
+    pub(super) fn delete(&self, pk: String) -> StoreResult<TransactWriteItem> {
         let delete =
             Delete::builder().table_name(&self.table).key(PK, string(pk)).build().map_err(StoreError::backend)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
@@ -111,7 +97,6 @@ impl ContactsTable {
         let mut item = Item::from([
             (PK.to_owned(), string(contact_key(contact.id))),
             (DOC.to_owned(), string(doc)),
-            (SEARCH.to_owned(), string(search_text(contact))),
             (schema::LISTING.to_owned(), string(schema::LISTED)),
             (USERNAME_KEY.to_owned(), string(contact.username_key())),
         ]);
@@ -198,8 +183,8 @@ fn refusal(roles: &[Role], codes: &[&str]) -> Option<Refusal> {
                 Role::Contact => return Some(Refusal::ContactCondition),
                 Role::ClaimUsername => return Some(Refusal::UsernameTaken),
                 Role::ClaimExternalId => return Some(Refusal::ExternalIdTaken),
-                // Releases carry no condition; a failure there is not ours to explain.
-                Role::Release => {}
+                // These carry no condition; a failure there is not ours to explain.
+                Role::Release | Role::SearchMarker => {}
             }
         }
     }
@@ -221,6 +206,7 @@ impl ContactStore for ContactsTable {
         if let Some(external_id) = &contact.profile.external_id {
             actions.push((Role::ClaimExternalId, self.claim(external_key(external_id), contact.id)?));
         }
+        actions.extend(self.marker_writes(None, Some(contact))?.into_iter().map(|w| (Role::SearchMarker, w)));
         for attempt in 0..MAX_ATTEMPTS {
             let refusal = match self.transact(actions.clone()).await {
                 Ok(()) => return Ok(()),
@@ -308,6 +294,7 @@ impl ContactStore for ContactsTable {
                     actions.push((Role::ClaimExternalId, self.claim(external_key(new_external), contact.id)?));
                 }
             }
+            actions.extend(self.marker_writes(Some(&old), Some(contact))?.into_iter().map(|w| (Role::SearchMarker, w)));
             let refusal = match self.transact(actions).await {
                 Ok(()) => return Ok(()),
                 Err(refusal) => refusal,
@@ -336,6 +323,7 @@ impl ContactStore for ContactsTable {
             if let Some(external_id) = &old.profile.external_id {
                 actions.push((Role::Release, self.delete(external_key(external_id))?));
             }
+            actions.extend(self.marker_writes(Some(&old), None)?.into_iter().map(|w| (Role::SearchMarker, w)));
             match self.transact(actions).await {
                 Ok(()) => return Ok(true),
                 Err(Refusal::Failed(e)) => return Err(e),
@@ -345,36 +333,13 @@ impl ContactStore for ContactsTable {
         Err(gave_up("delete", id))
     }
 
-    async fn list(&self, search: &str, limit: usize) -> StoreResult<Vec<Contact>> {
-        let search = normalize_key(search);
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(schema::CONTACTS_BY_USERNAME.name)
-            .key_condition_expression("#listing = :listed")
-            .expression_attribute_names("#listing", schema::LISTING)
-            .expression_attribute_values(":listed", string(schema::LISTED));
-        // Without a search the first `limit` items are the answer; with one, pages of LIST_PAGE.
-        let wanted = i32::try_from(limit).unwrap_or(i32::MAX).max(1);
-        request = request.limit(if search.is_empty() { wanted.min(LIST_PAGE) } else { LIST_PAGE });
-        if !search.is_empty() {
-            request = request
-                .filter_expression("contains(#search, :search)")
-                .expression_attribute_names("#search", SEARCH)
-                .expression_attribute_values(":search", string(search));
-        }
-        let mut pages = request.into_paginator().send();
-        let mut contacts = Vec::new();
-        while contacts.len() < limit {
-            let Some(page) = pages.next().await else { break };
-            let page = page.map_err(|e| sdk_error("Query", &self.table, e))?;
-            for item in page.items() {
-                contacts.push(decode(item)?);
-            }
-        }
-        contacts.truncate(limit);
-        Ok(contacts)
+    async fn list(
+        &self,
+        search: &ContactSearch,
+        after: Option<&ContactCursor>,
+        limit: usize,
+    ) -> StoreResult<ContactPage> {
+        self.search(search, after, limit).await
     }
 }
 

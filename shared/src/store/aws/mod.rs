@@ -25,6 +25,7 @@ use crate::aws_sdk::sdk_config;
 use crate::config::AwsSettings;
 
 pub mod backfill;
+mod contact_index;
 mod contacts;
 mod documents;
 mod ephemeral;

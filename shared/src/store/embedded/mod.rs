@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::records::{ContactRecord, QueryRecord, RegistrationRecord, from_json, to_json};
+use super::records::{QueryRecord, RegistrationRecord, from_json, to_json};
 use super::*;
-use crate::contact::normalize_key;
 
+mod contacts;
 mod expiring;
 mod issuance;
 pub mod maintenance;
@@ -31,11 +31,14 @@ CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY,
     username_key TEXT NOT NULL UNIQUE,
     email_key TEXT,
+    last_name_key TEXT,
     external_id TEXT UNIQUE,
-    search TEXT NOT NULL,
     doc TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS contacts_by_email ON contacts(email_key);
+-- The ways a contact search reads, each in (key, id) order (contact_search).
+CREATE INDEX IF NOT EXISTS contacts_by_username ON contacts(username_key, id);
+CREATE INDEX IF NOT EXISTS contacts_by_last_name ON contacts(last_name_key, id);
+CREATE INDEX IF NOT EXISTS contacts_by_email_then_id ON contacts(email_key, id);
 CREATE TABLE IF NOT EXISTS queries (path TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS registrations (client_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, doc TEXT NOT NULL);
@@ -66,7 +69,7 @@ CREATE INDEX IF NOT EXISTS revoked_families_by_until ON revoked_families(until);
 CREATE INDEX IF NOT EXISTS session_grants_by_expiry ON session_grants(expires_at);
 CREATE INDEX IF NOT EXISTS outbox_by_time ON outbox(sent_at);
 CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(occurred_at);
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 ";
 
 /// Distinct statements this backend runs, with room to spare: all stay prepared.
@@ -120,6 +123,7 @@ impl Database {
              PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
         )
         .map_err(StoreError::backend)?;
+        contacts::migrate(&conn).map_err(StoreError::backend)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Self { conn: Mutex::new(conn), retention, latest: AtomicI64::new(i64::MIN) })
@@ -205,102 +209,12 @@ fn conflict_or(e: rusqlite::Error, describe: impl Fn(&str) -> Taken) -> StoreErr
     }
 }
 
-fn contact_conflict(contact: &Contact) -> impl Fn(&str) -> Taken + '_ {
-    move |message: &str| {
-        if message.contains("external_id") {
-            Taken::ExternalId(contact.profile.external_id.clone().unwrap_or_default())
-        } else if message.contains("username_key") {
-            Taken::Username(contact.profile.username.clone())
-        } else {
-            Taken::ContactId(contact.id)
-        }
-    }
-}
-
-fn search_text(contact: &Contact) -> String {
-    let p = &contact.profile;
-    normalize_key(&format!("{}\n{}\n{}\n{}", p.username, p.email, p.first_name, p.last_name))
-}
-
 fn decode<R, T>(docs: Vec<String>) -> StoreResult<Vec<T>>
 where
     R: for<'de> serde::Deserialize<'de>,
     T: TryFrom<R, Error = StoreError>,
 {
     docs.iter().map(|d| from_json::<R>(d).and_then(T::try_from)).collect()
-}
-
-#[async_trait]
-impl ContactStore for Database {
-    async fn insert(&self, contact: &Contact) -> StoreResult<()> {
-        let doc = to_json(&ContactRecord::from(contact))?;
-        self.execute(
-                "INSERT INTO contacts (id, username_key, email_key, external_id, search, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    contact.id.to_string(),
-                    contact.username_key(),
-                    contact.email_key(),
-                    contact.profile.external_id,
-                    search_text(contact),
-                    doc
-                ],
-            )
-            .map(drop)
-            .map_err(|e| conflict_or(e, contact_conflict(contact)))
-    }
-
-    async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
-        let doc: Option<String> = self.doc("SELECT doc FROM contacts WHERE id = ?1", [id.to_string()])?;
-        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
-    }
-
-    async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {
-        let doc: Option<String> =
-            self.doc("SELECT doc FROM contacts WHERE username_key = ?1", [normalize_key(username)])?;
-        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
-    }
-
-    async fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<Contact>> {
-        let doc: Option<String> = self.doc("SELECT doc FROM contacts WHERE external_id = ?1", [external_id])?;
-        doc.map(|d| from_json::<ContactRecord>(&d).map(Contact::from)).transpose()
-    }
-
-    async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>> {
-        let docs =
-            self.docs("SELECT doc FROM contacts WHERE email_key = ?1 ORDER BY username_key", [normalize_key(email)])?;
-        docs.iter().map(|d| from_json::<ContactRecord>(d).map(Contact::from)).collect()
-    }
-
-    async fn update(&self, contact: &Contact) -> StoreResult<()> {
-        let doc = to_json(&ContactRecord::from(contact))?;
-        let changed = self.execute(
-                "UPDATE contacts SET username_key = ?2, email_key = ?3, external_id = ?4, search = ?5, doc = ?6 WHERE id = ?1",
-                params![
-                    contact.id.to_string(),
-                    contact.username_key(),
-                    contact.email_key(),
-                    contact.profile.external_id,
-                    search_text(contact),
-                    doc
-                ],
-            )
-            .map_err(|e| conflict_or(e, contact_conflict(contact)))?;
-        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-    }
-
-    async fn delete(&self, id: ContactId) -> StoreResult<bool> {
-        let changed = self.execute("DELETE FROM contacts WHERE id = ?1", [id.to_string()]).map_err(db_err)?;
-        Ok(changed > 0)
-    }
-
-    async fn list(&self, search: &str, limit: usize) -> StoreResult<Vec<Contact>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let docs = self.docs(
-            "SELECT doc FROM contacts WHERE instr(search, ?1) > 0 ORDER BY username_key LIMIT ?2",
-            params![normalize_key(search), limit],
-        )?;
-        docs.iter().map(|d| from_json::<ContactRecord>(d).map(Contact::from)).collect()
-    }
 }
 
 #[async_trait]

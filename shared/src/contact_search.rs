@@ -1,0 +1,185 @@
+//! Finding contacts: by the start of their username, last name or email, a page at a time.
+//!
+//! Both backends read the same way. Each way is an ordered index of one key: usernames
+//! first, then last names, then emails, each by (key, contact id). A contact found along a
+//! later way but matching an earlier one was listed already and is skipped, so the pages hold
+//! each match once without remembering what they showed. A page reads at most
+//! [`read_budget`] contacts, matching or skipped; its cursor says where the next one starts.
+
+use crate::contact::{Contact, ContactId, normalize_key};
+use crate::paging::read_budget;
+
+/// One of the keys a search matches by prefix, in the order the results come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SearchWay {
+    Username,
+    LastName,
+    Email,
+}
+
+impl SearchWay {
+    const ALL: [Self; 3] = [Self::Username, Self::LastName, Self::Email];
+
+    fn letter(self) -> char {
+        match self {
+            Self::Username => 'u',
+            Self::LastName => 'n',
+            Self::Email => 'e',
+        }
+    }
+
+    /// The contact's key along this way, lowercased; `None` when it has none (no last name,
+    /// no email), which keeps it out of that way.
+    pub fn key_of(self, contact: &Contact) -> Option<String> {
+        match self {
+            Self::Username => Some(contact.username_key()),
+            Self::LastName => Some(normalize_key(&contact.profile.last_name)).filter(|k| !k.is_empty()),
+            Self::Email => contact.email_key(),
+        }
+    }
+}
+
+/// Where a page ended: after this contact along this way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactCursor {
+    pub way: SearchWay,
+    pub key: String,
+    pub id: ContactId,
+}
+
+impl ContactCursor {
+    /// An opaque text for a link or an API answer.
+    pub fn encode(&self) -> String {
+        format!("{}.{}.{}", self.way.letter(), self.id, self.key)
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let (letter, rest) = text.split_once('.')?;
+        let (id, key) = rest.split_once('.')?;
+        let way = SearchWay::ALL.into_iter().find(|w| letter.len() == 1 && letter.starts_with(w.letter()))?;
+        Some(Self { way, key: key.to_owned(), id: ContactId::parse(id)? })
+    }
+}
+
+/// What an administrator typed into the contacts search, lowercased and trimmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactSearch {
+    prefix: String,
+}
+
+impl ContactSearch {
+    pub fn new(text: &str) -> Self {
+        Self { prefix: normalize_key(text) }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn is_everyone(&self) -> bool {
+        self.prefix.is_empty()
+    }
+
+    /// The ways still to read after `after`, its own first. Everyone has a username, so a
+    /// blank search reads only that way.
+    pub fn ways_from(&self, after: Option<&ContactCursor>) -> impl Iterator<Item = SearchWay> + use<> {
+        let first = after.map_or(SearchWay::Username, |c| c.way);
+        let last = if self.is_everyone() { SearchWay::Username } else { SearchWay::Email };
+        SearchWay::ALL.into_iter().filter(move |w| *w >= first && *w <= last)
+    }
+
+    /// Where reading along `way` starts: after the cursor when it is on this way, else at
+    /// the prefix (the empty id sorts before every contact's).
+    pub fn start(&self, way: SearchWay, after: Option<&ContactCursor>) -> (String, Option<ContactId>) {
+        match after.filter(|c| c.way == way) {
+            Some(cursor) => (cursor.key.clone(), Some(cursor.id)),
+            None => (self.prefix.clone(), None),
+        }
+    }
+
+    /// Whether `key`, read along an index in order, is past the matches.
+    pub fn is_past(&self, key: &str) -> bool {
+        !key.starts_with(&self.prefix)
+    }
+
+    /// Whether the contact, read along `way`, belongs on the page: it matches along `way`
+    /// and along no earlier way (where it was listed already).
+    fn keeps(&self, way: SearchWay, contact: &Contact) -> bool {
+        let matches = |w: SearchWay| w.key_of(contact).is_some_and(|k| k.starts_with(&self.prefix));
+        matches(way) && SearchWay::ALL.into_iter().take_while(|w| *w < way).all(|w| !matches(w))
+    }
+}
+
+/// One page of contacts, and the cursor of the next page when the search stopped early
+/// (the page was full, or it had read its budget: then it may hold fewer, or none).
+#[derive(Debug, Default)]
+pub struct ContactPage {
+    pub contacts: Vec<Contact>,
+    pub next: Option<ContactCursor>,
+}
+
+/// Collects a page from the contacts a backend reads, way by way, in each way's order.
+pub struct ContactListing<'a> {
+    search: &'a ContactSearch,
+    limit: usize,
+    page: ContactPage,
+    read: usize,
+}
+
+impl<'a> ContactListing<'a> {
+    pub fn new(search: &'a ContactSearch, limit: usize) -> Self {
+        Self { search, limit: limit.max(1), page: ContactPage::default(), read: 0 }
+    }
+
+    /// Contacts the page may still read.
+    pub fn unread_budget(&self) -> usize {
+        read_budget(self.limit).saturating_sub(self.read)
+    }
+
+    /// Takes the next contact read along `way`; true when the page has read enough.
+    pub fn take(&mut self, way: SearchWay, contact: Contact) -> bool {
+        self.read += 1;
+        let cursor = way.key_of(&contact).map(|key| ContactCursor { way, key, id: contact.id });
+        if self.search.keeps(way, &contact) {
+            self.page.contacts.push(contact);
+        }
+        let done = self.page.contacts.len() >= self.limit || self.unread_budget() == 0;
+        if done {
+            self.page.next = cursor;
+        }
+        done
+    }
+
+    pub fn finish(self) -> ContactPage {
+        self.page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_what_they_did_not_write() {
+        let id = ContactId::new_random();
+        let cursor = ContactCursor { way: SearchWay::Email, key: "ann.lee@x.org".into(), id };
+        assert_eq!(ContactCursor::parse(&cursor.encode()), Some(cursor));
+        let dotted = ContactCursor { way: SearchWay::LastName, key: "st. john".into(), id };
+        assert_eq!(ContactCursor::parse(&dotted.encode()), Some(dotted), "the key may hold dots");
+        for bad in ["", "u", "x.{id}.k", "uu.{id}.k", "u.not-an-id.k", "u.{id}"] {
+            assert_eq!(ContactCursor::parse(&bad.replace("{id}", &id.to_string())), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_blank_search_reads_usernames_only_and_a_cursor_skips_finished_ways() {
+        let all: Vec<_> = ContactSearch::new("  ").ways_from(None).collect();
+        assert_eq!(all, [SearchWay::Username]);
+        let search = ContactSearch::new("Sm");
+        assert_eq!(search.prefix(), "sm");
+        let cursor = ContactCursor { way: SearchWay::LastName, key: "smith".into(), id: ContactId::new_random() };
+        assert_eq!(search.ways_from(Some(&cursor)).collect::<Vec<_>>(), [SearchWay::LastName, SearchWay::Email]);
+        assert_eq!(search.start(SearchWay::LastName, Some(&cursor)), ("smith".into(), Some(cursor.id)));
+        assert_eq!(search.start(SearchWay::Email, Some(&cursor)), ("sm".into(), None));
+    }
+}

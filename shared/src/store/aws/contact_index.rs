@@ -1,0 +1,258 @@
+//! The contact search on DynamoDB: Queries on the contacts table's `by_username` index.
+//!
+//! Contact items are that index's `all` partition, by username. Each contact also has a
+//! small marker item per other way it can be found by (last name, email) that puts it in the
+//! same index under another partition: `listing` names the way and the sort key is
+//! `<key>\u{1}<contact id>` (U+0001 sorts below any character a name holds, so the order is
+//! (key, id), as on the embedded backend). One index serves the three ways, so no index had
+//! to be added, which CloudFormation allows only one at a time. The markers are written in
+//! the same transactions as their contact; only a change of last name or email rewrites them.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
+
+use super::contacts::ContactsTable;
+use super::{DOC, Item, back_off, schema, sdk_error, string, string_attribute};
+use crate::contact::{Contact, ContactId};
+use crate::contact_search::{ContactCursor, ContactListing, ContactPage, ContactSearch, SearchWay};
+use crate::store::records::{ContactRecord, from_json};
+use crate::store::{StoreError, StoreResult};
+
+const PK: &str = schema::CONTACTS.partition_key;
+pub(super) const SORT: &str = "username_key";
+/// On a marker: the id of the contact it stands for.
+const CONTACT_ID: &str = "contact_id";
+/// Items one Query reads at most.
+const QUERY_PAGE: usize = 100;
+/// The ways that have markers (usernames are the contact items themselves).
+pub(super) const MARKED: [SearchWay; 2] = [SearchWay::LastName, SearchWay::Email];
+
+pub(super) fn contact_key(id: impl std::fmt::Display) -> String {
+    format!("contact#{id}")
+}
+
+/// The index partition of `way`.
+fn partition(way: SearchWay) -> &'static str {
+    match way {
+        SearchWay::Username => schema::LISTED,
+        SearchWay::LastName => "last_name",
+        SearchWay::Email => "email",
+    }
+}
+
+fn marker_pk(way: SearchWay, id: ContactId) -> String {
+    format!("search#{}#{id}", partition(way))
+}
+
+fn sort_value(way: SearchWay, key: &str, id: ContactId) -> String {
+    match way {
+        SearchWay::Username => key.to_owned(),
+        _ => format!("{key}\u{1}{id}"),
+    }
+}
+
+/// The index's key of the item after which a page goes on.
+fn start_key(cursor: &ContactCursor) -> Item {
+    let pk = match cursor.way {
+        SearchWay::Username => contact_key(cursor.id),
+        way => marker_pk(way, cursor.id),
+    };
+    Item::from([
+        (PK.to_owned(), string(pk)),
+        (schema::LISTING.to_owned(), string(partition(cursor.way))),
+        (SORT.to_owned(), string(sort_value(cursor.way, &cursor.key, cursor.id))),
+    ])
+}
+
+impl ContactsTable {
+    /// What a write of `new` (`None`: a deletion) does to the markers `old` had: puts the
+    /// ones whose key changed, deletes the ones it no longer has.
+    pub(super) fn marker_writes(
+        &self,
+        old: Option<&Contact>,
+        new: Option<&Contact>,
+    ) -> StoreResult<Vec<TransactWriteItem>> {
+        let mut writes = Vec::new();
+        for way in MARKED {
+            let old_key = old.and_then(|c| way.key_of(c));
+            let new_key = new.and_then(|c| way.key_of(c));
+            if old_key == new_key {
+                continue;
+            }
+            match (new, new_key) {
+                (Some(contact), Some(key)) => writes.push(self.put_marker(way, &key, contact.id)?),
+                _ => {
+                    if let Some(contact) = old {
+                        writes.push(self.delete(marker_pk(way, contact.id))?);
+                    }
+                }
+            }
+        }
+        Ok(writes)
+    }
+
+    pub(super) fn put_marker(&self, way: SearchWay, key: &str, id: ContactId) -> StoreResult<TransactWriteItem> {
+        let item = Item::from([
+            (PK.to_owned(), string(marker_pk(way, id))),
+            (schema::LISTING.to_owned(), string(partition(way))),
+            (SORT.to_owned(), string(sort_value(way, key, id))),
+            (CONTACT_ID.to_owned(), string(id.to_string())),
+        ]);
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    pub(super) async fn search(
+        &self,
+        search: &ContactSearch,
+        after: Option<&ContactCursor>,
+        limit: usize,
+    ) -> StoreResult<ContactPage> {
+        let mut listing = ContactListing::new(search, limit);
+        for way in search.ways_from(after) {
+            let mut start = after.filter(|c| c.way == way).map(start_key);
+            loop {
+                let mut request = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(schema::CONTACTS_BY_USERNAME.name)
+                    .expression_attribute_names("#listing", schema::LISTING)
+                    .expression_attribute_values(":way", string(partition(way)))
+                    .limit(i32::try_from(listing.unread_budget().min(QUERY_PAGE)).unwrap_or(1))
+                    .set_exclusive_start_key(start.take());
+                request = if search.is_everyone() {
+                    request.key_condition_expression("#listing = :way")
+                } else {
+                    request
+                        .key_condition_expression("#listing = :way AND begins_with(#sort, :prefix)")
+                        .expression_attribute_names("#sort", SORT)
+                        .expression_attribute_values(":prefix", string(search.prefix()))
+                };
+                let output = request.send().await.map_err(|e| sdk_error("Query", &self.table, e))?;
+                let contacts = match way {
+                    SearchWay::Username => output.items().iter().map(decode).collect::<StoreResult<Vec<_>>>()?,
+                    _ => self.contacts_of(output.items()).await?,
+                };
+                for contact in contacts {
+                    if listing.take(way, contact) {
+                        return Ok(listing.finish());
+                    }
+                }
+                match output.last_evaluated_key {
+                    Some(key) if !key.is_empty() => start = Some(key),
+                    _ => break,
+                }
+            }
+        }
+        Ok(listing.finish())
+    }
+
+    /// The contacts `markers` stand for, in the markers' order, read together; a contact
+    /// deleted since its marker was read is left out.
+    async fn contacts_of(&self, markers: &[Item]) -> StoreResult<Vec<Contact>> {
+        if markers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = markers.iter().map(|m| string_attribute(m, CONTACT_ID)).collect::<StoreResult<Vec<_>>>()?;
+        let keys = ids.iter().map(|id| Item::from([(PK.to_owned(), string(contact_key(id)))])).collect();
+        let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(StoreError::backend)?);
+        let mut found: HashMap<String, Contact> = HashMap::new();
+        for attempt in 0.. {
+            let Some(keys) = pending.take() else { break };
+            if attempt > 0 {
+                back_off(attempt.min(super::MAX_ATTEMPTS)).await;
+            }
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchGetItem", &self.table, e))?;
+            for item in output.responses.as_ref().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                let contact = decode(item)?;
+                found.insert(contact.id.to_string(), contact);
+            }
+            // Keys DynamoDB did not get to (throttling, size): asked for again.
+            pending = output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            if attempt >= super::MAX_ATTEMPTS && pending.is_some() {
+                return Err(StoreError::Unavailable(format!("BatchGetItem on {} left keys unread", self.table)));
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(*id)).collect())
+    }
+}
+
+/// Gives every contact the search markers it lacks (contacts saved before the search had
+/// none): a page of the table at a time, each contact's markers written on condition that it
+/// is unchanged since read (a change writes its own). Returns how many contacts it marked.
+pub(super) async fn backfill(client: &aws_sdk_dynamodb::Client, table: &str) -> StoreResult<usize> {
+    let contacts = ContactsTable { client: client.clone(), table: table.to_owned() };
+    let mut marked = 0;
+    let mut start: Option<Item> = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .filter_expression("begins_with(#pk, :contact)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":contact", string("contact#"))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| sdk_error("Scan", table, e))?;
+        for item in page.items() {
+            marked += usize::from(contacts.mark(item).await?);
+        }
+        match page.last_evaluated_key {
+            Some(next) if !next.is_empty() => start = Some(next),
+            _ => return Ok(marked),
+        }
+    }
+}
+
+impl ContactsTable {
+    /// Writes the markers of the contact `item` holds, if it has any, on condition that it is
+    /// unchanged; a contact changed meanwhile is read again (an update that keeps the last
+    /// name and email writes no markers, so skipping it would leave it without).
+    async fn mark(&self, item: &Item) -> StoreResult<bool> {
+        let mut item = item.clone();
+        for attempt in 0..super::MAX_ATTEMPTS {
+            let contact = decode(&item)?;
+            let mut writes = self.marker_writes(None, Some(&contact))?;
+            if writes.is_empty() {
+                return Ok(false);
+            }
+            let unchanged = aws_sdk_dynamodb::types::ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(PK, string(contact_key(contact.id)))
+                .condition_expression("#doc = :doc")
+                .expression_attribute_names("#doc", DOC)
+                .expression_attribute_values(":doc", string(string_attribute(&item, DOC)?))
+                .build()
+                .map_err(StoreError::backend)?;
+            writes.push(TransactWriteItem::builder().condition_check(unchanged).build());
+            match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+                Ok(_) => return Ok(true),
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => {}
+                Err(e) => return Err(sdk_error("TransactWriteItems", &self.table, e)),
+            }
+            back_off(attempt).await;
+            match super::get_item(&self.client, &self.table, PK, contact_key(contact.id)).await? {
+                Some(current) => item = current,
+                None => return Ok(false),
+            }
+        }
+        Err(StoreError::Backend(format!("search markers of a contact in {} kept racing other writes", self.table)))
+    }
+}
+
+pub(super) fn decode(item: &Item) -> StoreResult<Contact> {
+    from_json::<ContactRecord>(string_attribute(item, DOC)?).map(Contact::from)
+}
