@@ -136,6 +136,16 @@ impl<'a> ContactListing<'a> {
         read_budget(self.limit).saturating_sub(self.read)
     }
 
+    /// How many contacts to read next along `way`: along usernames every one read is kept,
+    /// so no more than the page still needs.
+    pub fn wanted(&self, way: SearchWay) -> usize {
+        let budget = self.unread_budget();
+        match way {
+            SearchWay::Username => budget.min(self.limit.saturating_sub(self.page.contacts.len())),
+            SearchWay::LastName | SearchWay::Email => budget,
+        }
+    }
+
     /// Takes the next contact read along `way`; true when the page has read enough.
     pub fn take(&mut self, way: SearchWay, contact: Contact) -> bool {
         self.read += 1;

@@ -83,6 +83,11 @@ impl LogFilter {
     /// Entries one search reads at most, matching or not, so that a rare match costs a page's
     /// worth of reads and not the whole retention: the page then says how far back it looked.
     pub fn read_budget(&self) -> usize {
+        // Without text, and with a level that has a view of its own in both stores (warnings
+        // and errors; debug is everything), every entry read matches: a page reads a page.
+        if self.contains.is_none() && self.level != Some(Level::Info) {
+            return self.limit.max(1);
+        }
         crate::paging::read_budget(self.limit)
     }
 
@@ -120,16 +125,23 @@ pub struct LogSearch<'a> {
     filter: &'a LogFilter,
     page: LogPage,
     read: usize,
+    budget: usize,
 }
 
 impl<'a> LogSearch<'a> {
     pub fn new(filter: &'a LogFilter) -> Self {
-        Self { filter, page: LogPage::default(), read: 0 }
+        Self { filter, page: LogPage::default(), read: 0, budget: filter.read_budget() }
     }
 
     /// Entries the search may still read.
     pub fn unread_budget(&self) -> usize {
-        self.filter.read_budget().saturating_sub(self.read)
+        self.budget.saturating_sub(self.read)
+    }
+
+    /// From here on the search reads entries its level has no view of (those from before the
+    /// views began): most will not match, so it may read as much as a text search.
+    pub fn reads_unviewed(&mut self) {
+        self.budget = self.budget.max(crate::paging::read_budget(self.filter.limit));
     }
 
     /// Takes the next entry read; true when the search has read enough.
@@ -144,6 +156,11 @@ impl<'a> LogSearch<'a> {
             self.page.next_before = Some(key);
         }
         done
+    }
+
+    /// Whether the page is full or the budget read.
+    pub fn is_done(&self) -> bool {
+        self.page.next_before.is_some()
     }
 
     pub fn finish(self) -> LogPage {

@@ -151,21 +151,28 @@ async fn the_wal_starts_again_after_each_checkpoint_although_requests_read_meanw
     assert!(after < full * 5 / 4, "finished, the next writes start the WAL again ({full} -> {after} bytes)");
 }
 
-/// A database from before the prefix search (user_version 4: a `search` column, no last-name
-/// key) opens with its contacts findable by last name, and nothing else lost.
+/// A database from before the prefix search and the log's level views (user_version 4: a
+/// `search` column, no last-name key, no log level column) opens with its contacts findable
+/// by last name and its log entries by level, and nothing lost.
 #[tokio::test]
-async fn a_version_4_database_gains_the_last_name_key() {
+async fn a_version_4_database_gains_the_last_name_key_and_log_levels() {
     use gatehouse::contact_search::ContactSearch;
+    use gatehouse::event_log::{Level, LogEntry, LogFilter};
     let dir = temp_dir("migrate");
     let backend = Backend::Embedded { data_dir: dir.clone() };
     let stores = Stores::open(&backend, Retention::default()).await.unwrap();
     let mut ann = suite::contact("ann", "ann@example.org");
     ann.profile.last_name = "Lee".into();
     stores.contacts.insert(&ann).await.unwrap();
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let error = LogEntry::new(Level::Error, "it broke", serde_json::Value::Null, now);
+    stores.logs.append(&error).await.unwrap();
+    stores.logs.append(&LogEntry::new(Level::Info, "fine", serde_json::Value::Null, now)).await.unwrap();
     drop(stores);
     let old = rusqlite::Connection::open(dir.join("gatehouse.sqlite3")).unwrap();
     old.execute_batch(
-        "DROP INDEX contacts_by_last_name; DROP INDEX contacts_by_email_then_id; DROP INDEX contacts_by_username;
+        "DROP INDEX event_log_warnings; DROP INDEX event_log_errors; ALTER TABLE event_log DROP COLUMN level;
+         DROP INDEX contacts_by_last_name; DROP INDEX contacts_by_email_then_id; DROP INDEX contacts_by_username;
          ALTER TABLE contacts DROP COLUMN last_name_key;
          ALTER TABLE contacts ADD COLUMN search TEXT NOT NULL DEFAULT 'ann\nann@example.org';
          CREATE INDEX contacts_by_email ON contacts(email_key);
@@ -182,6 +189,9 @@ async fn a_version_4_database_gains_the_last_name_key() {
     stores.contacts.insert(&bo).await.expect("the dropped column is not needed");
     let found = stores.contacts.list(&ContactSearch::new("le"), None, 10).await.unwrap();
     assert_eq!(found.contacts.len(), 2);
+    let errors = LogFilter { level: Some(Level::Error), limit: 10, ..Default::default() };
+    let found = stores.logs.search(&errors, now + time::Duration::minutes(1)).await.unwrap();
+    assert_eq!(found.entries, vec![error], "the entry's level is read from its document");
     drop(stores);
     let reopened = rusqlite::Connection::open(dir.join("gatehouse.sqlite3")).unwrap();
     let version: i64 = reopened.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();

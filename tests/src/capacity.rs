@@ -50,6 +50,16 @@ pub fn consumed(call: &Call) -> Capacity {
                 call.request.get("IndexName").is_none() && call.request["ConsistentRead"].as_bool().unwrap_or(false);
             Capacity { read: read_units(evaluated, consistent), write: 0.0 }
         }
+        "BatchGetItem" => {
+            // Each item is rounded up on its own; eventually consistent unless asked.
+            let consistent = call.request["RequestItems"]
+                .as_object()
+                .is_some_and(|tables| tables.values().any(|t| t["ConsistentRead"].as_bool().unwrap_or(false)));
+            let items = call.response["Responses"].as_object().into_iter().flat_map(|t| t.values());
+            let read =
+                items.filter_map(Value::as_array).flatten().map(|item| read_units(item_size(item), consistent)).sum();
+            Capacity { read, write: 0.0 }
+        }
         "PutItem" | "UpdateItem" | "DeleteItem" => {
             Capacity { read: 0.0, write: call.touched.iter().map(write_units).sum() }
         }

@@ -9,6 +9,7 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
+use time::OffsetDateTime;
 
 use super::schema::{self, LISTED, LISTING, TableSpec};
 use super::{Item, get_item, sdk_error, string, string_attribute};
@@ -21,7 +22,9 @@ const LISTINGS_DONE: &str = "meta#listing-backfill-1";
 const SEARCH_DONE: &str = "meta#search-backfill-1";
 
 /// Backfills the stack's tables unless that was done before; returns how many items it updated.
-pub async fn run(client: &Client, prefix: &str) -> StoreResult<usize> {
+/// Also records when the log's level views began (`timeline`), the first time.
+pub async fn run(client: &Client, prefix: &str, now: OffsetDateTime) -> StoreResult<usize> {
+    super::timeline::start_log_views(client, &schema::EPHEMERAL.table_name(prefix), now).await?;
     let contacts = schema::CONTACTS.table_name(prefix);
     let mut updated = 0;
     if !done(client, &contacts, LISTINGS_DONE).await? {

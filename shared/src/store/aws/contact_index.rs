@@ -124,7 +124,7 @@ impl ContactsTable {
                     .index_name(schema::CONTACTS_BY_USERNAME.name)
                     .expression_attribute_names("#listing", schema::LISTING)
                     .expression_attribute_values(":way", string(partition(way)))
-                    .limit(i32::try_from(listing.unread_budget().min(QUERY_PAGE)).unwrap_or(1))
+                    .limit(i32::try_from(listing.wanted(way).clamp(1, QUERY_PAGE)).unwrap_or(1))
                     .set_exclusive_start_key(start.take());
                 request = if search.is_everyone() {
                     request.key_condition_expression("#listing = :way")

@@ -163,6 +163,27 @@ impl ContactsTable {
         Ok(Some((doc, contact)))
     }
 
+    /// What inserting `contact` writes: the contact, its claims and its search markers.
+    fn insert_actions(&self, contact: &Contact) -> StoreResult<Vec<(Role, TransactWriteItem)>> {
+        let doc = to_json(&ContactRecord::from(contact))?;
+        let mut actions = vec![
+            (Role::Contact, self.put_contact(contact, &doc, None)?),
+            (Role::ClaimUsername, self.claim(username_key(&contact.username_key()), contact.id)?),
+        ];
+        if let Some(external_id) = &contact.profile.external_id {
+            actions.push((Role::ClaimExternalId, self.claim(external_key(external_id), contact.id)?));
+        }
+        actions.extend(self.marker_writes(None, Some(contact))?.into_iter().map(|w| (Role::SearchMarker, w)));
+        Ok(actions)
+    }
+
+    /// The items inserting `contact` writes (for `bulk`).
+    #[cfg(feature = "test-suite")]
+    pub(super) fn insert_items(&self, contact: &Contact) -> StoreResult<Vec<Item>> {
+        let actions = self.insert_actions(contact)?;
+        Ok(actions.into_iter().filter_map(|(_, action)| action.put.map(|put| put.item)).collect())
+    }
+
     fn taken(contact: &Contact, refusal: &Refusal) -> Option<StoreError> {
         match refusal {
             Refusal::UsernameTaken => Some(StoreError::Conflict(Taken::Username(contact.profile.username.clone()))),
@@ -198,15 +219,7 @@ fn gave_up(action: &str, id: ContactId) -> StoreError {
 #[async_trait]
 impl ContactStore for ContactsTable {
     async fn insert(&self, contact: &Contact) -> StoreResult<()> {
-        let doc = to_json(&ContactRecord::from(contact))?;
-        let mut actions = vec![
-            (Role::Contact, self.put_contact(contact, &doc, None)?),
-            (Role::ClaimUsername, self.claim(username_key(&contact.username_key()), contact.id)?),
-        ];
-        if let Some(external_id) = &contact.profile.external_id {
-            actions.push((Role::ClaimExternalId, self.claim(external_key(external_id), contact.id)?));
-        }
-        actions.extend(self.marker_writes(None, Some(contact))?.into_iter().map(|w| (Role::SearchMarker, w)));
+        let actions = self.insert_actions(contact)?;
         for attempt in 0..MAX_ATTEMPTS {
             let refusal = match self.transact(actions.clone()).await {
                 Ok(()) => return Ok(()),

@@ -13,13 +13,12 @@ use super::issuance::{
 };
 use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::ContactId;
-use crate::event_log::{LogEntry, LogFilter, LogPage, LogSearch};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
-use crate::outbox::Mail;
+
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
 use crate::store::records::{access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json};
-use crate::store::{GrantStore, LogStore, OutboxStore, StoreError, StoreResult};
+use crate::store::{GrantStore, StoreError, StoreResult};
 use crate::ticket::{Ticket, TicketKind};
 
 fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
@@ -288,164 +287,10 @@ impl GrantStore for EphemeralTable {
     }
 }
 
-/// Log entries are items `log#<time>#<id>` that DynamoDB's TTL removes after the retention.
-/// Each also carries its month (`bucket`) and `sort_key`, so a search is a Query on the
-/// `by_time` index, newest first, month by month, that stops once a page is full.
-#[async_trait]
-impl LogStore for EphemeralTable {
-    async fn append(&self, entry: &LogEntry) -> StoreResult<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item(self.pk(), string(format!("log#{}", entry.sort_key())))
-            .item(DOC, string(to_json(entry)?))
-            .item(BUCKET, string(bucket(LOG, entry.occurred_at)))
-            .item(SORT_KEY, string(entry.sort_key()))
-            .item(EXPIRES_AT, number((entry.occurred_at + self.retention.log).unix_timestamp()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
-        Ok(())
-    }
-
-    async fn search(&self, filter: &LogFilter, now: OffsetDateTime) -> StoreResult<LogPage> {
-        let oldest = now - self.retention.log;
-        let from = filter.from.map_or(oldest, |f| f.max(oldest));
-        let mut newest = filter.to.unwrap_or(now);
-        let mut upper = format!("{:012}$", filter.to.map_or(i64::MAX, |t| t.unix_timestamp()));
-        if let Some(before) = filter.before.as_ref().filter(|b| **b < upper) {
-            upper.clone_from(before);
-            let at =
-                before.get(..12).and_then(|s| s.parse().ok()).and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
-            newest = at.map_or(newest, |at| at.min(newest));
-        }
-        let mut search = LogSearch::new(filter);
-        self.newest_first(LOG, (from, newest), upper, filter.read_budget(), |doc| {
-            let entry: LogEntry = from_json(doc)?;
-            // The Query's BETWEEN includes `upper`: the cursor's own entry, shown already.
-            let cursor = filter.before.as_deref().is_some_and(|b| entry.sort_key() == b);
-            Ok(!cursor && search.take(entry))
-        })
-        .await?;
-        Ok(search.finish())
-    }
-}
-
-#[async_trait]
-impl OutboxStore for EphemeralTable {
-    async fn push(&self, mail: &Mail) -> StoreResult<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item(self.pk(), string(format!("mail#{}", mail.sort_key())))
-            .item(DOC, string(to_json(mail)?))
-            .item(BUCKET, string(bucket(MAIL, mail.sent_at)))
-            .item(SORT_KEY, string(mail.sort_key()))
-            .item(EXPIRES_AT, number((mail.sent_at + self.retention.outbox).unix_timestamp()))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", self.pk())
-            .send()
-            .await
-            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
-        Ok(())
-    }
-
-    async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {
-        let mut mails = Vec::new();
-        if limit == 0 {
-            return Ok(mails);
-        }
-        let upper = format!("{:012}$", i64::MAX);
-        self.newest_first(MAIL, (now - self.retention.outbox, now), upper, limit, |doc| {
-            mails.push(from_json::<Mail>(doc)?);
-            Ok(mails.len() >= limit)
-        })
-        .await?;
-        Ok(mails)
-    }
-}
-
-/// The time index's attributes, and the kinds of item in it.
-const BUCKET: &str = super::schema::EPHEMERAL_BY_TIME.partition_key;
-const SORT_KEY: &str = "sort_key";
-const LOG: &str = "log";
-const MAIL: &str = "mail";
-/// Items one Query of the time index reads at most.
-const TIME_PAGE: i32 = 100;
-
-/// The month partition of the time index that an item of `kind` at `at` is in.
-fn bucket(kind: &str, at: OffsetDateTime) -> String {
-    format!("{kind}#{:04}-{:02}", at.year(), u8::from(at.month()))
-}
-
-impl EphemeralTable {
-    /// Feeds `take` the records of `kind` with sort keys from `from` up to `upper`, newest
-    /// first, month by month from `newest`'s back to `from`'s, until `take` says it has enough
-    /// or `budget` items are read: each Query asks for no more than what is left of it.
-    async fn newest_first(
-        &self,
-        kind: &str,
-        (from, newest): (OffsetDateTime, OffsetDateTime),
-        upper: String,
-        mut budget: usize,
-        mut take: impl FnMut(&str) -> StoreResult<bool> + Send,
-    ) -> StoreResult<()> {
-        let lower = format!("{:012}", from.unix_timestamp());
-        if upper < lower || newest < from {
-            return Ok(());
-        }
-        let mut month = newest;
-        let first_month = bucket(kind, from);
-        loop {
-            let partition = bucket(kind, month);
-            let mut start = None;
-            loop {
-                let output = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(super::schema::EPHEMERAL_BY_TIME.name)
-                    .key_condition_expression("#bucket = :bucket AND #sort_key BETWEEN :lower AND :upper")
-                    .expression_attribute_names("#bucket", BUCKET)
-                    .expression_attribute_names("#sort_key", SORT_KEY)
-                    .expression_attribute_values(":bucket", string(partition.clone()))
-                    .expression_attribute_values(":lower", string(lower.clone()))
-                    .expression_attribute_values(":upper", string(upper.clone()))
-                    .scan_index_forward(false)
-                    .limit(i32::try_from(budget).unwrap_or(TIME_PAGE).clamp(1, TIME_PAGE))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("Query", &self.table, e))?;
-                for item in output.items() {
-                    budget = budget.saturating_sub(1);
-                    if take(string_attribute(item, DOC)?)? || budget == 0 {
-                        return Ok(());
-                    }
-                }
-                match output.last_evaluated_key {
-                    Some(key) if !key.is_empty() => start = Some(key),
-                    _ => break,
-                }
-            }
-            if partition <= first_month {
-                return Ok(());
-            }
-            month = start_of_previous_month(month);
-        }
-    }
-}
-
 /// Whether a put may replace an item under the same key: codes and tokens never do (their keys
 /// are fresh random values, so a clash is a fault); tickets do (see `GrantStore::put_ticket`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Put {
     OnlyNew,
     Replacing,
-}
-
-/// Some instant in the month before `at`'s.
-fn start_of_previous_month(at: OffsetDateTime) -> OffsetDateTime {
-    let first = at.replace_day(1).unwrap_or(at).replace_time(time::Time::MIDNIGHT);
-    first - time::Duration::days(1)
 }

@@ -25,6 +25,8 @@ use crate::aws_sdk::sdk_config;
 use crate::config::AwsSettings;
 
 pub mod backfill;
+#[cfg(feature = "test-suite")]
+pub mod bulk;
 mod contact_index;
 mod contacts;
 mod documents;
@@ -33,6 +35,7 @@ mod grants;
 mod issuance;
 pub mod schema;
 mod secrets;
+mod timeline;
 
 /// Opens the stores with [`sdk_config`], sending calls to `endpoint_url` when set.
 pub async fn open(settings: &AwsSettings, retention: Retention) -> Stores {
@@ -42,7 +45,8 @@ pub async fn open(settings: &AwsSettings, retention: Retention) -> Stores {
         let client = aws_sdk_dynamodb::Client::new(&bounded(&sdk_config));
         let prefix = settings.table_prefix.clone();
         tokio::spawn(async move {
-            match backfill::run(&client, &prefix).await {
+            let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+            match backfill::run(&client, &prefix, now).await {
                 Ok(0) => {}
                 Ok(updated) => tracing::info!(updated, "listing indexes backfilled"),
                 Err(e) => {

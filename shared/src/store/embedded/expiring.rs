@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 use super::issuance::Found;
 use super::{Database, conflict_or, db_err, value};
 use crate::contact::ContactId;
-use crate::event_log::{LogEntry, LogFilter, LogPage, LogSearch};
+use crate::event_log::{Level, LogEntry, LogFilter, LogPage, LogSearch};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 use crate::outbox::Mail;
 use crate::registration::ClientId;
@@ -286,13 +286,45 @@ impl GrantStore for Database {
     }
 }
 
+/// A level as the `level` column holds it, in severity order.
+fn level_rank(level: Level) -> i64 {
+    match level {
+        Level::Debug => 0,
+        Level::Info => 1,
+        Level::Warning => 2,
+        Level::Error => 3,
+    }
+}
+
+/// Databases from before the level views (user_version 4) have no `level` column: it is
+/// added and filled from each entry's document, in one transaction, before the schema adds
+/// the views' indexes.
+pub(super) fn migrate(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let has_level: i64 =
+        conn.query_row("SELECT count(*) FROM pragma_table_info('event_log') WHERE name = 'level'", [], |r| r.get(0))?;
+    let has_table: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'event_log'", [], |r| {
+            r.get(0)
+        })?;
+    if has_level > 0 || has_table == 0 {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(
+        "ALTER TABLE event_log ADD COLUMN level INTEGER NOT NULL DEFAULT 1;
+         UPDATE event_log SET level = CASE json_extract(doc, '$.level')
+             WHEN 'debug' THEN 0 WHEN 'warning' THEN 2 WHEN 'error' THEN 3 ELSE 1 END;",
+    )?;
+    tx.commit()
+}
+
 #[async_trait]
 impl LogStore for Database {
     async fn append(&self, entry: &LogEntry) -> StoreResult<()> {
         self.saw(entry.occurred_at);
         self.execute(
-            "INSERT INTO event_log (sort_key, occurred_at, doc) VALUES (?1, ?2, ?3)",
-            params![entry.sort_key(), entry.occurred_at.unix_timestamp(), to_json(entry)?],
+            "INSERT INTO event_log (sort_key, occurred_at, level, doc) VALUES (?1, ?2, ?3, ?4)",
+            params![entry.sort_key(), entry.occurred_at.unix_timestamp(), level_rank(entry.level), to_json(entry)?],
         )
         .map(drop)
         .map_err(db_err)
@@ -309,12 +341,20 @@ impl LogStore for Database {
         if let Some(before) = filter.before.as_ref().filter(|b| **b < to_key) {
             to_key.clone_from(before);
         }
+        // A level with a view reads its partial index: only matches.
+        let sql = match filter.level {
+            Some(Level::Error) => {
+                "SELECT doc FROM event_log WHERE level >= 3 AND sort_key >= ?1 AND sort_key < ?2 ORDER BY sort_key DESC"
+            }
+            Some(Level::Warning) => {
+                "SELECT doc FROM event_log WHERE level >= 2 AND sort_key >= ?1 AND sort_key < ?2 ORDER BY sort_key DESC"
+            }
+            Some(Level::Info | Level::Debug) | None => {
+                "SELECT doc FROM event_log WHERE sort_key >= ?1 AND sort_key < ?2 ORDER BY sort_key DESC"
+            }
+        };
         self.with(|c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT doc FROM event_log WHERE sort_key >= ?1 AND sort_key < ?2 ORDER BY sort_key DESC",
-                )
-                .map_err(db_err)?;
+            let mut stmt = c.prepare_cached(sql).map_err(db_err)?;
             let mut rows = stmt.query(params![from_key, to_key]).map_err(db_err)?;
             let mut search = LogSearch::new(filter);
             while let Some(row) = rows.next().map_err(db_err)? {

@@ -59,7 +59,12 @@ CREATE TABLE IF NOT EXISTS consents (
     PRIMARY KEY (contact_id, client_id)
 );
 CREATE TABLE IF NOT EXISTS outbox (sort_key TEXT PRIMARY KEY, sent_at INTEGER NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS event_log (sort_key TEXT PRIMARY KEY, occurred_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS event_log (
+    sort_key TEXT PRIMARY KEY,
+    occurred_at INTEGER NOT NULL,
+    level INTEGER NOT NULL DEFAULT 1,
+    doc TEXT NOT NULL
+);
 -- What the sweeps and the per-contact session list look up: each an index, never a table scan.
 CREATE INDEX IF NOT EXISTS grants_by_expiry ON grants(expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires_at);
@@ -69,6 +74,9 @@ CREATE INDEX IF NOT EXISTS revoked_families_by_until ON revoked_families(until);
 CREATE INDEX IF NOT EXISTS session_grants_by_expiry ON session_grants(expires_at);
 CREATE INDEX IF NOT EXISTS outbox_by_time ON outbox(sent_at);
 CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(occurred_at);
+-- The log's level views (see expiring.rs): warnings and errors, and errors, newest first.
+CREATE INDEX IF NOT EXISTS event_log_warnings ON event_log(sort_key) WHERE level >= 2;
+CREATE INDEX IF NOT EXISTS event_log_errors ON event_log(sort_key) WHERE level >= 3;
 PRAGMA user_version = 5;
 ";
 
@@ -124,6 +132,7 @@ impl Database {
         )
         .map_err(StoreError::backend)?;
         contacts::migrate(&conn).map_err(StoreError::backend)?;
+        expiring::migrate(&conn).map_err(StoreError::backend)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Self { conn: Mutex::new(conn), retention, latest: AtomicI64::new(i64::MIN) })

@@ -586,6 +586,42 @@ pub async fn event_log(stores: &Stores) {
         "retention"
     );
     log_search_reads_a_bounded_number_of_entries(stores).await;
+    a_level_search_reads_only_its_level(stores).await;
+}
+
+/// Warnings and errors have views of their own: among many other entries, a level search
+/// fills its pages reading nothing else (its budget is the page).
+async fn a_level_search_reads_only_its_level(stores: &Stores) {
+    use crate::event_log::{Level, LogEntry, LogFilter};
+    let at = |n: i64| T0 + Duration::days(3) + Duration::seconds(n);
+    let entry = |n: i64, level: Level| LogEntry {
+        id: format!("v{n:04}"),
+        level,
+        message: format!("entry {n}"),
+        details: serde_json::Value::Null,
+        occurred_at: at(n),
+    };
+    for n in 0..250 {
+        let level = match n {
+            10 | 120 | 240 => Level::Error,
+            50 | 200 => Level::Warning,
+            _ => Level::Info,
+        };
+        stores.logs.append(&entry(n, level)).await.unwrap();
+    }
+    let now = at(300);
+    let mut errors = LogFilter { level: Some(Level::Error), limit: 2, from: Some(at(0)), ..Default::default() };
+    assert_eq!(errors.read_budget(), 2, "a page's worth");
+    let first = stores.logs.search(&errors, now).await.unwrap();
+    let ids = |page: &crate::event_log::LogPage| page.entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&first), ["v0240", "v0120"], "two errors, 130 entries apart, on one page");
+    errors.before = first.next_before;
+    let second = stores.logs.search(&errors, now).await.unwrap();
+    assert_eq!(ids(&second), ["v0010"]);
+    assert_eq!(second.next_before, None);
+    let warnings = LogFilter { level: Some(Level::Warning), limit: 10, from: Some(at(0)), ..Default::default() };
+    let found = stores.logs.search(&warnings, now).await.unwrap();
+    assert_eq!(ids(&found), ["v0240", "v0200", "v0120", "v0050", "v0010"], "warnings and errors, newest first");
 }
 
 /// A rare match costs a page's worth of reads: the search stops after its budget, says how far
@@ -601,13 +637,14 @@ async fn log_search_reads_a_bounded_number_of_entries(stores: &Stores) {
         occurred_at: at(n),
     };
     stores.logs.append(&entry(0, "the needle")).await.unwrap();
-    let budget = LogFilter { limit: 10, ..Default::default() }.read_budget();
+    let mut filter = LogFilter { contains: Some("needle".into()), limit: 10, from: Some(at(0)), ..Default::default() };
+    let budget = filter.read_budget();
+    assert!(budget > filter.limit, "a text search reads more than a page to fill one");
     let hay = i64::try_from(budget).unwrap() + 20;
     for n in 1..=hay {
         stores.logs.append(&entry(n, "hay")).await.unwrap();
     }
     let now = at(hay) + Duration::minutes(1);
-    let mut filter = LogFilter { contains: Some("needle".into()), limit: 10, from: Some(at(0)), ..Default::default() };
     let first = stores.logs.search(&filter, now).await.unwrap();
     assert!(first.entries.is_empty(), "the budget ran out among the newer entries");
     let back_to = first.searched_back_to().expect("a cursor to go on with");
