@@ -3,11 +3,11 @@
 //! Both backends read the same way. Each way is an ordered index of one key: usernames
 //! first, then last names, then emails, each by (key, contact id). A contact found along a
 //! later way but matching an earlier one was listed already and is skipped, so the pages hold
-//! each match once without remembering what they showed. A page reads at most
-//! [`read_budget`] contacts, matching or skipped; its cursor says where the next one starts.
+//! each match once without remembering what they showed. A page reads at most its size in
+//! contacts, and passes over at most [`PASS_OVER_BUDGET`] entries of contacts listed already;
+//! its cursor says where the next one starts.
 
 use crate::contact::{Contact, ContactId, normalize_key};
-use crate::paging::read_budget;
 
 /// One of the keys a search matches by prefix, in the order the results come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,60 +104,72 @@ impl ContactSearch {
 
     /// Whether the contact, read along `way`, belongs on the page: it matches along `way`
     /// and along no earlier way (where it was listed already).
-    fn keeps(&self, way: SearchWay, contact: &Contact) -> bool {
+    pub fn keeps(&self, way: SearchWay, contact: &Contact) -> bool {
         let matches = |w: SearchWay| w.key_of(contact).is_some_and(|k| k.starts_with(&self.prefix));
         matches(way) && SearchWay::ALL.into_iter().take_while(|w| *w < way).all(|w| !matches(w))
     }
 }
 
 /// One page of contacts, and the cursor of the next page when the search stopped early
-/// (the page was full, or it had read its budget: then it may hold fewer, or none).
+/// (the page was full, or it passed over its budget of contacts listed already: then it may
+/// hold fewer, or none).
 #[derive(Debug, Default)]
 pub struct ContactPage {
     pub contacts: Vec<Contact>,
     pub next: Option<ContactCursor>,
 }
 
+/// Index entries of contacts an earlier way listed that one page passes over at most. On
+/// DynamoDB they are small markers a filter drops (about 100 bytes each), so passing over all
+/// of them reads about 100 KB; a page still ends, with a cursor, however many there are.
+pub const PASS_OVER_BUDGET: usize = 1000;
+
 /// Collects a page from the contacts a backend reads, way by way, in each way's order.
-pub struct ContactListing<'a> {
-    search: &'a ContactSearch,
+pub struct ContactListing {
     limit: usize,
     page: ContactPage,
-    read: usize,
+    passed_over: usize,
 }
 
-impl<'a> ContactListing<'a> {
-    pub fn new(search: &'a ContactSearch, limit: usize) -> Self {
-        Self { search, limit: limit.max(1), page: ContactPage::default(), read: 0 }
+impl ContactListing {
+    pub fn new(limit: usize) -> Self {
+        Self { limit: limit.max(1), page: ContactPage::default(), passed_over: 0 }
     }
 
-    /// Contacts the page may still read.
-    pub fn unread_budget(&self) -> usize {
-        read_budget(self.limit).saturating_sub(self.read)
+    /// Contacts the page still has room for.
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.page.contacts.len())
     }
 
-    /// How many contacts to read next along `way`: along usernames every one read is kept,
-    /// so no more than the page still needs.
+    /// How many index entries to read next along `way`: the page's room, and along the later
+    /// ways what it may still pass over too.
     pub fn wanted(&self, way: SearchWay) -> usize {
-        let budget = self.unread_budget();
         match way {
-            SearchWay::Username => budget.min(self.limit.saturating_sub(self.page.contacts.len())),
-            SearchWay::LastName | SearchWay::Email => budget,
+            SearchWay::Username => self.room(),
+            SearchWay::LastName | SearchWay::Email => self.room() + PASS_OVER_BUDGET.saturating_sub(self.passed_over),
         }
     }
 
-    /// Takes the next contact read along `way`; true when the page has read enough.
+    /// Takes a contact the page keeps, read along `way`; true when the page is full.
     pub fn take(&mut self, way: SearchWay, contact: Contact) -> bool {
-        self.read += 1;
         let cursor = way.key_of(&contact).map(|key| ContactCursor { way, key, id: contact.id });
-        if self.search.keeps(way, &contact) {
-            self.page.contacts.push(contact);
-        }
-        let done = self.page.contacts.len() >= self.limit || self.unread_budget() == 0;
-        if done {
+        self.page.contacts.push(contact);
+        let full = self.room() == 0;
+        if full {
             self.page.next = cursor;
         }
-        done
+        full
+    }
+
+    /// Passes over `count` entries of contacts listed already, the last of them at `last`;
+    /// true when the page has passed over all it may (it then ends at `last`).
+    pub fn pass_over(&mut self, count: usize, last: Option<ContactCursor>) -> bool {
+        self.passed_over += count;
+        let spent = self.passed_over >= PASS_OVER_BUDGET && last.is_some();
+        if spent {
+            self.page.next = last;
+        }
+        spent
     }
 
     pub fn finish(self) -> ContactPage {
@@ -191,5 +203,21 @@ mod tests {
         assert_eq!(search.ways_from(Some(&cursor)).collect::<Vec<_>>(), [SearchWay::LastName, SearchWay::Email]);
         assert_eq!(search.start(SearchWay::LastName, Some(&cursor)), ("smith".into(), Some(cursor.id)));
         assert_eq!(search.start(SearchWay::Email, Some(&cursor)), ("sm".into(), None));
+    }
+
+    #[test]
+    fn a_page_ends_when_full_or_when_it_has_passed_over_its_budget() {
+        let cursor = |n: u8| ContactCursor { way: SearchWay::Email, key: format!("k{n}"), id: ContactId::new_random() };
+        let mut listing = ContactListing::new(3);
+        assert_eq!(listing.wanted(SearchWay::Username), 3);
+        assert_eq!(listing.wanted(SearchWay::Email), 3 + PASS_OVER_BUDGET);
+        assert!(!listing.pass_over(PASS_OVER_BUDGET - 1, Some(cursor(1))));
+        assert!(!listing.pass_over(5, None), "the end of a way is no place to stop at");
+        assert_eq!(listing.wanted(SearchWay::Email), 3, "only the room is left to read");
+        let last = cursor(2);
+        assert!(listing.pass_over(1, Some(last.clone())));
+        let page = listing.finish();
+        assert!(page.contacts.is_empty());
+        assert_eq!(page.next, Some(last), "the next page starts after the last entry passed over");
     }
 }

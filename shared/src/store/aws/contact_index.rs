@@ -5,8 +5,10 @@
 //! same index under another partition: `listing` names the way and the sort key is
 //! `<key>\u{1}<contact id>` (U+0001 sorts below any character a name holds, so the order is
 //! (key, id), as on the embedded backend). One index serves the three ways, so no index had
-//! to be added, which CloudFormation allows only one at a time. The markers are written in
-//! the same transactions as their contact; only a change of last name or email rewrites them.
+//! to be added, which CloudFormation allows only one at a time. A marker also carries the keys
+//! of the ways before its own, so that a Query's filter drops the markers of contacts an
+//! earlier way listed without reading those contacts. The markers are written in the same
+//! transactions as their contact, and rewritten only when one of their keys changes.
 
 use std::collections::HashMap;
 
@@ -23,8 +25,11 @@ const PK: &str = schema::CONTACTS.partition_key;
 pub(super) const SORT: &str = "username_key";
 /// On a marker: the id of the contact it stands for.
 const CONTACT_ID: &str = "contact_id";
-/// Items one Query reads at most.
-const QUERY_PAGE: usize = 100;
+/// On a marker: the contact's keys along the earlier ways, for the filter.
+const EARLIER_USERNAME: &str = "earlier_username";
+const EARLIER_LAST_NAME: &str = "earlier_last_name";
+/// Index entries one Query reads at most (markers are about 100 bytes).
+const QUERY_PAGE: usize = 1000;
 /// The ways that have markers (usernames are the contact items themselves).
 pub(super) const MARKED: [SearchWay; 2] = [SearchWay::LastName, SearchWay::Email];
 
@@ -65,9 +70,43 @@ fn start_key(cursor: &ContactCursor) -> Item {
     ])
 }
 
+/// The contact's marker along `way`, if it has a key there.
+fn marker(way: SearchWay, contact: &Contact) -> Option<Item> {
+    let key = way.key_of(contact)?;
+    let mut item = Item::from([
+        (PK.to_owned(), string(marker_pk(way, contact.id))),
+        (schema::LISTING.to_owned(), string(partition(way))),
+        (SORT.to_owned(), string(sort_value(way, &key, contact.id))),
+        (CONTACT_ID.to_owned(), string(contact.id.to_string())),
+        (EARLIER_USERNAME.to_owned(), string(contact.username_key())),
+    ]);
+    if way == SearchWay::Email
+        && let Some(last_name) = SearchWay::LastName.key_of(contact)
+    {
+        item.insert(EARLIER_LAST_NAME.to_owned(), string(last_name));
+    }
+    Some(item)
+}
+
+/// The cursor of the index entry whose key `key` is (a page's LastEvaluatedKey).
+fn cursor_at(way: SearchWay, key: &Item) -> Option<ContactCursor> {
+    let sort = key.get(SORT)?.as_s().ok()?;
+    let (key, id) = match way {
+        SearchWay::Username => {
+            let pk = key.get(PK)?.as_s().ok()?;
+            (sort.clone(), ContactId::parse(pk.strip_prefix("contact#")?)?)
+        }
+        _ => {
+            let (key, id) = sort.rsplit_once('\u{1}')?;
+            (key.to_owned(), ContactId::parse(id)?)
+        }
+    };
+    Some(ContactCursor { way, key, id })
+}
+
 impl ContactsTable {
     /// What a write of `new` (`None`: a deletion) does to the markers `old` had: puts the
-    /// ones whose key changed, deletes the ones it no longer has.
+    /// ones that changed, deletes the ones it no longer has.
     pub(super) fn marker_writes(
         &self,
         old: Option<&Contact>,
@@ -75,36 +114,25 @@ impl ContactsTable {
     ) -> StoreResult<Vec<TransactWriteItem>> {
         let mut writes = Vec::new();
         for way in MARKED {
-            let old_key = old.and_then(|c| way.key_of(c));
-            let new_key = new.and_then(|c| way.key_of(c));
-            if old_key == new_key {
+            let old_marker = old.and_then(|c| marker(way, c));
+            let new_marker = new.and_then(|c| marker(way, c));
+            if old_marker == new_marker {
                 continue;
             }
-            match (new, new_key) {
-                (Some(contact), Some(key)) => writes.push(self.put_marker(way, &key, contact.id)?),
-                _ => {
-                    if let Some(contact) = old {
-                        writes.push(self.delete(marker_pk(way, contact.id))?);
-                    }
+            match (new_marker, old) {
+                (Some(item), _) => {
+                    let put = aws_sdk_dynamodb::types::Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(StoreError::backend)?;
+                    writes.push(TransactWriteItem::builder().put(put).build());
                 }
+                (None, Some(contact)) => writes.push(self.delete(marker_pk(way, contact.id))?),
+                (None, None) => {}
             }
         }
         Ok(writes)
-    }
-
-    pub(super) fn put_marker(&self, way: SearchWay, key: &str, id: ContactId) -> StoreResult<TransactWriteItem> {
-        let item = Item::from([
-            (PK.to_owned(), string(marker_pk(way, id))),
-            (schema::LISTING.to_owned(), string(partition(way))),
-            (SORT.to_owned(), string(sort_value(way, key, id))),
-            (CONTACT_ID.to_owned(), string(id.to_string())),
-        ]);
-        let put = aws_sdk_dynamodb::types::Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .build()
-            .map_err(StoreError::backend)?;
-        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     pub(super) async fn search(
@@ -113,44 +141,78 @@ impl ContactsTable {
         after: Option<&ContactCursor>,
         limit: usize,
     ) -> StoreResult<ContactPage> {
-        let mut listing = ContactListing::new(search, limit);
+        let mut listing = ContactListing::new(limit);
         for way in search.ways_from(after) {
             let mut start = after.filter(|c| c.way == way).map(start_key);
             loop {
-                let mut request = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(schema::CONTACTS_BY_USERNAME.name)
-                    .expression_attribute_names("#listing", schema::LISTING)
-                    .expression_attribute_values(":way", string(partition(way)))
-                    .limit(i32::try_from(listing.wanted(way).clamp(1, QUERY_PAGE)).unwrap_or(1))
-                    .set_exclusive_start_key(start.take());
-                request = if search.is_everyone() {
-                    request.key_condition_expression("#listing = :way")
-                } else {
-                    request
-                        .key_condition_expression("#listing = :way AND begins_with(#sort, :prefix)")
-                        .expression_attribute_names("#sort", SORT)
-                        .expression_attribute_values(":prefix", string(search.prefix()))
-                };
-                let output = request.send().await.map_err(|e| sdk_error("Query", &self.table, e))?;
+                let output = self.query_way(search, way, listing.wanted(way), start.take()).await?;
+                // More may match than the page has room for: the rest are read again next page.
+                let room = listing.room();
                 let contacts = match way {
-                    SearchWay::Username => output.items().iter().map(decode).collect::<StoreResult<Vec<_>>>()?,
-                    _ => self.contacts_of(output.items()).await?,
+                    SearchWay::Username => output.items().iter().take(room).map(decode).collect::<StoreResult<_>>()?,
+                    _ => self.contacts_of(&output.items()[..room.min(output.items().len())]).await?,
                 };
                 for contact in contacts {
                     if listing.take(way, contact) {
                         return Ok(listing.finish());
                     }
                 }
-                match output.last_evaluated_key {
-                    Some(key) if !key.is_empty() => start = Some(key),
-                    _ => break,
+                let dropped = usize::try_from(output.scanned_count() - output.count()).unwrap_or(0);
+                let last = output.last_evaluated_key.filter(|key| !key.is_empty());
+                if listing.pass_over(dropped, last.as_ref().and_then(|key| cursor_at(way, key))) {
+                    return Ok(listing.finish());
+                }
+                match last {
+                    Some(key) => start = Some(key),
+                    None => break,
                 }
             }
         }
         Ok(listing.finish())
+    }
+
+    /// One Query along `way` of up to `wanted` index entries (at least one, at most a Query
+    /// page), after `start`; along the later ways, the markers of contacts an earlier way
+    /// listed are filtered out.
+    async fn query_way(
+        &self,
+        search: &ContactSearch,
+        way: SearchWay,
+        wanted: usize,
+        start: Option<Item>,
+    ) -> StoreResult<aws_sdk_dynamodb::operation::query::QueryOutput> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(schema::CONTACTS_BY_USERNAME.name)
+            .expression_attribute_names("#listing", schema::LISTING)
+            .expression_attribute_values(":way", string(partition(way)))
+            .limit(i32::try_from(wanted.clamp(1, QUERY_PAGE)).unwrap_or(1))
+            .set_exclusive_start_key(start);
+        if search.is_everyone() {
+            // Only the usernames are read: everyone has one.
+            request = request.key_condition_expression("#listing = :way");
+        } else {
+            request = request
+                .key_condition_expression("#listing = :way AND begins_with(#sort, :prefix)")
+                .expression_attribute_names("#sort", SORT)
+                .expression_attribute_values(":prefix", string(search.prefix()));
+        }
+        request = match way {
+            SearchWay::Username => request,
+            SearchWay::LastName => request
+                .filter_expression("NOT begins_with(#username, :prefix)")
+                .expression_attribute_names("#username", EARLIER_USERNAME),
+            SearchWay::Email => request
+                .filter_expression(
+                    "NOT begins_with(#username, :prefix) \
+                     AND (attribute_not_exists(#last_name) OR NOT begins_with(#last_name, :prefix))",
+                )
+                .expression_attribute_names("#username", EARLIER_USERNAME)
+                .expression_attribute_names("#last_name", EARLIER_LAST_NAME),
+        };
+        request.send().await.map_err(|e| sdk_error("Query", &self.table, e))
     }
 
     /// The contacts `markers` stand for, in the markers' order, read together; a contact
@@ -160,9 +222,18 @@ impl ContactsTable {
             return Ok(Vec::new());
         }
         let ids = markers.iter().map(|m| string_attribute(m, CONTACT_ID)).collect::<StoreResult<Vec<_>>>()?;
+        let mut found: HashMap<String, Contact> = HashMap::new();
+        // BatchGetItem takes at most 100 keys.
+        for chunk in ids.chunks(100) {
+            self.batch_get(chunk, &mut found).await?;
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(*id)).collect())
+    }
+
+    /// Reads the contacts with `ids` into `found`, asking again for any DynamoDB left unread.
+    async fn batch_get(&self, ids: &[&str], found: &mut HashMap<String, Contact>) -> StoreResult<()> {
         let keys = ids.iter().map(|id| Item::from([(PK.to_owned(), string(contact_key(id)))])).collect();
         let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(StoreError::backend)?);
-        let mut found: HashMap<String, Contact> = HashMap::new();
         for attempt in 0.. {
             let Some(keys) = pending.take() else { break };
             if attempt > 0 {
@@ -185,7 +256,7 @@ impl ContactsTable {
                 return Err(StoreError::Unavailable(format!("BatchGetItem on {} left keys unread", self.table)));
             }
         }
-        Ok(ids.iter().filter_map(|id| found.remove(*id)).collect())
+        Ok(())
     }
 }
 

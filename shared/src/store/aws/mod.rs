@@ -61,7 +61,17 @@ pub async fn open(settings: &AwsSettings, retention: Retention) -> Stores {
 /// Opens the stores on an already loaded configuration (tests pass static credentials).
 /// Tables must exist: see [`schema::create_tables`].
 pub fn open_with_config(sdk_config: &SdkConfig, settings: &AwsSettings, retention: Retention) -> Stores {
-    let sdk_config = &bounded(sdk_config);
+    stores_on(&bounded(sdk_config), settings, retention)
+}
+
+/// The stores without the request timeouts, for benchmarks on moto, whose Queries read the
+/// whole table and take seconds at 50,000 contacts.
+#[cfg(feature = "test-suite")]
+pub fn open_patiently(sdk_config: &SdkConfig, settings: &AwsSettings, retention: Retention) -> Stores {
+    stores_on(sdk_config, settings, retention)
+}
+
+fn stores_on(sdk_config: &SdkConfig, settings: &AwsSettings, retention: Retention) -> Stores {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk_config);
     let prefix = &settings.table_prefix;
     let documents = |spec: &schema::TableSpec, listing: schema::IndexSpec| documents::DocumentTable {

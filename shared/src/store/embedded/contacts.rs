@@ -141,7 +141,7 @@ impl ContactStore for Database {
         after: Option<&ContactCursor>,
         limit: usize,
     ) -> StoreResult<ContactPage> {
-        let mut listing = ContactListing::new(search, limit);
+        let mut listing = ContactListing::new(limit);
         self.with(|c| {
             for way in search.ways_from(after) {
                 let (key, id) = search.start(way, after);
@@ -154,7 +154,13 @@ impl ContactStore for Database {
                         break;
                     }
                     let doc: String = row.get(1).map_err(db_err)?;
-                    if listing.take(way, decode(&doc)?) {
+                    let contact = decode(&doc)?;
+                    let done = if search.keeps(way, &contact) {
+                        listing.take(way, contact)
+                    } else {
+                        listing.pass_over(1, Some(ContactCursor { way, key, id: contact.id }))
+                    };
+                    if done {
                         return Ok(());
                     }
                 }
