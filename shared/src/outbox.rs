@@ -39,3 +39,18 @@ impl Mail {
         format!("{:012}#{}", self.sent_at.unix_timestamp(), self.id)
     }
 }
+
+/// A page of the outbox, newest first, and the cursor of the next (older) page: the last
+/// mail's sort key when the page is full.
+#[derive(Debug, Default)]
+pub struct OutboxPage {
+    pub mails: Vec<Mail>,
+    pub next_before: Option<String>,
+}
+
+impl OutboxPage {
+    pub fn new(mails: Vec<Mail>, limit: usize) -> Self {
+        let next_before = mails.last().filter(|_| mails.len() >= limit).map(Mail::sort_key);
+        Self { mails, next_before }
+    }
+}

@@ -123,6 +123,17 @@ async fn reset_links_work_once_for_30_minutes_and_only_the_newest(kind: Kind) {
     }
     let text = outbox.to_string();
     assert!(!text.contains("token") && !text.contains("/signin/reset") && !text.contains("body"), "{text}");
+    // A page at a time, newest first, each mail once.
+    let mut paged = Vec::new();
+    let mut path = "/admin/api/outbox?limit=3".to_owned();
+    loop {
+        let (_, page) = admin.get(&path).await;
+        paged.extend(page["mails"].as_array().unwrap().iter().map(|m| m["id"].clone()));
+        let Some(before) = page["next_before"].as_str() else { break };
+        let before: String = url::form_urlencoded::byte_serialize(before.as_bytes()).collect();
+        path = format!("/admin/api/outbox?limit=3&before={before}");
+    }
+    assert_eq!(paged, entries.iter().map(|m| m["id"].clone()).collect::<Vec<_>>());
     let page = admin.get_raw("/admin/outbox").await.text().await.unwrap();
     assert!(page.contains("Reset your Example Association password") && !page.contains("/signin/reset"));
 

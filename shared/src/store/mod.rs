@@ -13,7 +13,7 @@ use crate::contact::{Contact, ContactId};
 use crate::contact_search::{ContactCursor, ContactPage, ContactSearch};
 use crate::event_log::{LogEntry, LogFilter, LogPage};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
-use crate::outbox::Mail;
+use crate::outbox::{Mail, OutboxPage};
 use crate::query::{QueryPath, SavedQuery};
 use crate::registration::{ClientId, ClientSecrets, Registration};
 use crate::secret::{SecretString, TokenDigest};
@@ -185,7 +185,7 @@ pub trait GrantStore: Send + Sync {
 pub trait OutboxStore: Send + Sync {
     async fn push(&self, mail: &Mail) -> StoreResult<()>;
     /// The newest first.
-    async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>>;
+    async fn recent(&self, before: Option<&str>, limit: usize, now: OffsetDateTime) -> StoreResult<OutboxPage>;
 }
 
 /// The OIDC log.

@@ -15,6 +15,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{any, get};
 use gatehouse::web::error::ApiError;
+use gatehouse::web::extract::Req;
 use gatehouse::web::response::{json_response, json_text, ok_json};
 use gatehouse::web::{Response, SharedState, StatusCode};
 
@@ -54,10 +55,17 @@ async fn session(admin: SysAdmin) -> Response {
 }
 
 #[utoipa::path(get, path = "/admin/api/outbox", tag = "outbox",
+    params(
+        ("before" = Option<String>, Query, description = "The previous page's next_before"),
+        ("limit" = Option<u32>, Query, description = "1 to 500, 100 by default"),
+    ),
     responses((status = 200, description = "The mail Gatehouse sent, newest first", body = OutboxView)))]
-async fn outbox(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
-    let mails = service::outbox::recent(&state, 100, state.now()).await?;
-    Ok(ok_json(&OutboxView::from(mails.as_slice())))
+async fn outbox(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
+    let params = gatehouse::web::request::query(&req);
+    let before = Some(params.text("before")).filter(|b| !b.is_empty());
+    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 500);
+    let page = service::outbox::recent(&state, before, limit, state.now()).await?;
+    Ok(ok_json(&OutboxView::from(&page)))
 }
 
 pub(crate) fn created(value: &impl serde::Serialize) -> Response {

@@ -5,7 +5,7 @@ use gatehouse::clock::rfc3339;
 use gatehouse::contact::Contact;
 use gatehouse::event_log::LogEntry;
 use gatehouse::oidc::signing::SigningConfig;
-use gatehouse::outbox::{Delivery, Mail};
+use gatehouse::outbox::{Delivery, Mail, OutboxPage};
 use gatehouse::query::{QueryDefinition, SavedQuery, kind_name};
 use gatehouse::registration::IdTokenHmacKey;
 use gatehouse::upstream::settings::UpstreamSettings;
@@ -455,10 +455,12 @@ impl From<&Mail> for MailView {
 #[schema(as = Outbox)]
 pub struct OutboxView {
     pub mails: Vec<MailView>,
+    /// Ask for the next (older) page with `before=next_before`; absent on the last page.
+    pub next_before: Option<String>,
 }
 
-impl From<&[Mail]> for OutboxView {
-    fn from(mails: &[Mail]) -> Self {
-        Self { mails: mails.iter().map(MailView::from).collect() }
+impl From<&OutboxPage> for OutboxView {
+    fn from(page: &OutboxPage) -> Self {
+        Self { mails: page.mails.iter().map(MailView::from).collect(), next_before: page.next_before.clone() }
     }
 }

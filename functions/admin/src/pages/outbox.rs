@@ -9,7 +9,7 @@ use gatehouse::web::error::PageError;
 use gatehouse::web::{Response, SharedState, StatusCode};
 use maud::html;
 
-use super::{Ctx, Section, admin_page};
+use super::{Ctx, Section, admin_page, encode};
 
 fn status(mail: &Mail) -> String {
     let attempts = if mail.attempts > 1 { format!(" after {} attempts", mail.attempts) } else { String::new() };
@@ -30,17 +30,19 @@ pub fn routes() -> Router<SharedState> {
 
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
-    let mails = crate::service::outbox::recent(&ctx.state, SHOWN, ctx.now).await?;
+    let before = Some(ctx.query().text("before")).filter(|b| !b.is_empty()).map(str::to_owned);
+    let page = crate::service::outbox::recent(&ctx.state, before.as_deref(), SHOWN, ctx.now).await?;
+    let mails = &page.mails;
     let body = html! {
         h1 { "Outbox" }
-        p.hint { "The mail Gatehouse sent, newest first (the last " (SHOWN) " messages of the past " (ctx.state.stores.retention.outbox.whole_days()) " days). Bodies are not kept: they hold links that sign people in." }
+        p.hint { "The mail Gatehouse sent in the past " (ctx.state.stores.retention.outbox.whole_days()) " days, newest first, " (SHOWN) " to a page. Bodies are not kept: they hold links that sign people in." }
         @if mails.is_empty() {
-            div.card { p { "No mail has been sent yet." } }
+            div.card { p { @if before.is_some() { "No older mail." } @else { "No mail has been sent yet." } } }
         } @else {
             div.table-scroll { table.stack {
                 thead { tr { th { "Sent (UTC)" } th { "To" } th { "Subject" } th { "Status" } th { "Message ID" } } }
                 tbody {
-                    @for mail in &mails {
+                    @for mail in mails {
                         tr {
                             td.mono data-label="Sent (UTC)" { (gatehouse::clock::rfc3339(mail.sent_at)) }
                             td data-label="To" { (mail.to) }
@@ -51,6 +53,14 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                     }
                 }
             } }
+        }
+        @if before.is_some() || page.next_before.is_some() {
+            nav.pager aria-label="Pages of the outbox" {
+                @if before.is_some() { a href="/admin/outbox" { "← Newest" } }
+                @if let Some(next) = &page.next_before {
+                    a href=(format!("/admin/outbox?before={}", encode(next))) rel="next" { "Older mail →" }
+                }
+            }
         }
     };
     Ok(admin_page(ctx, StatusCode::OK, Section::Outbox, "Outbox", body))

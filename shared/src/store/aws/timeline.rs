@@ -16,7 +16,7 @@ use super::ephemeral::EphemeralTable;
 use super::issuance::EXPIRES_AT;
 use super::{DOC, Item, number, number_attribute, sdk_error, string, string_attribute};
 use crate::event_log::{Level, LogEntry, LogFilter, LogPage, LogSearch};
-use crate::outbox::Mail;
+use crate::outbox::{Mail, OutboxPage};
 use crate::store::records::{from_json, to_json};
 use crate::store::{LogStore, OutboxStore, StoreError, StoreResult};
 
@@ -54,6 +54,11 @@ fn log_view(level: Option<Level>) -> &'static str {
         Some(Level::Warning) => LOG_WARNINGS,
         Some(Level::Info | Level::Debug) | None => LOG,
     }
+}
+
+/// The time a sort key (`<epoch seconds, 12 digits>#<id>`) starts with.
+fn time_of(sort_key: &str) -> Option<OffsetDateTime> {
+    sort_key.get(..12)?.parse().ok().and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
 }
 
 fn key_at(at: OffsetDateTime) -> String {
@@ -109,9 +114,7 @@ impl LogStore for EphemeralTable {
         let mut upper = format!("{:012}$", filter.to.map_or(i64::MAX, |t| t.unix_timestamp()));
         if let Some(before) = filter.before.as_ref().filter(|b| **b < upper) {
             upper.clone_from(before);
-            let at =
-                before.get(..12).and_then(|s| s.parse().ok()).and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
-            newest = at.map_or(newest, |at| at.min(newest));
+            newest = time_of(before).map_or(newest, |at| at.min(newest));
         }
         let mut reader = LogReader { search: LogSearch::new(filter), cursor: filter.before.as_deref() };
         let view = log_view(filter.level);
@@ -147,13 +150,14 @@ impl OutboxStore for EphemeralTable {
         Ok(())
     }
 
-    async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {
-        let mut reader = MailReader { mails: Vec::new(), limit };
+    async fn recent(&self, before: Option<&str>, limit: usize, now: OffsetDateTime) -> StoreResult<OutboxPage> {
+        let mut reader = MailReader { mails: Vec::new(), limit, cursor: before };
+        let newest = before.and_then(time_of).map_or(now, |at| at.min(now));
         if limit > 0 {
-            let upper = format!("{:012}$", i64::MAX);
-            self.newest_first(MAIL, (now - self.retention.outbox, now), upper, &mut reader).await?;
+            let upper = before.map_or_else(|| format!("{:012}$", i64::MAX), str::to_owned);
+            self.newest_first(MAIL, (now - self.retention.outbox, newest), upper, &mut reader).await?;
         }
-        Ok(reader.mails)
+        Ok(OutboxPage::new(reader.mails, limit))
     }
 }
 
@@ -183,14 +187,19 @@ impl Reader for LogReader<'_> {
     }
 }
 
-struct MailReader {
+struct MailReader<'a> {
     mails: Vec<Mail>,
     limit: usize,
+    /// The previous page's last mail, which the Query's BETWEEN reads again.
+    cursor: Option<&'a str>,
 }
 
-impl Reader for MailReader {
+impl Reader for MailReader<'_> {
     fn take(&mut self, doc: &str) -> StoreResult<bool> {
-        self.mails.push(from_json(doc)?);
+        let mail: Mail = from_json(doc)?;
+        if self.cursor.is_none_or(|c| mail.sort_key() != c) {
+            self.mails.push(mail);
+        }
         Ok(self.mails.len() >= self.limit)
     }
 

@@ -10,7 +10,7 @@ use super::{Database, conflict_or, db_err, value};
 use crate::contact::ContactId;
 use crate::event_log::{Level, LogEntry, LogFilter, LogPage, LogSearch};
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
-use crate::outbox::Mail;
+use crate::outbox::{Mail, OutboxPage};
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
 use crate::session::Session;
@@ -380,12 +380,14 @@ impl OutboxStore for Database {
         .map_err(db_err)
     }
 
-    async fn recent(&self, limit: usize, now: OffsetDateTime) -> StoreResult<Vec<Mail>> {
+    async fn recent(&self, before: Option<&str>, limit: usize, now: OffsetDateTime) -> StoreResult<OutboxPage> {
         let oldest = (now - self.retention.outbox).unix_timestamp();
+        // Sort keys are digits and an id: "~" sorts after every one of them.
         let docs = self.docs(
-            "SELECT doc FROM outbox WHERE sent_at >= ?1 ORDER BY sort_key DESC LIMIT ?2",
-            params![oldest, i64::try_from(limit).unwrap_or(i64::MAX)],
+            "SELECT doc FROM outbox WHERE sent_at >= ?1 AND sort_key < ?2 ORDER BY sort_key DESC LIMIT ?3",
+            params![oldest, before.unwrap_or("~"), i64::try_from(limit).unwrap_or(i64::MAX)],
         )?;
-        docs.iter().map(|d| from_json(d)).collect()
+        let mails = docs.iter().map(|d| from_json(d)).collect::<StoreResult<Vec<Mail>>>()?;
+        Ok(OutboxPage::new(mails, limit))
     }
 }

@@ -514,10 +514,15 @@ pub async fn tickets_and_outbox(stores: &Stores) {
     };
     stores.outbox.push(&mail(1, "first")).await.unwrap();
     stores.outbox.push(&mail(2, "second")).await.unwrap();
-    let recent = stores.outbox.recent(10, T0 + Duration::minutes(1)).await.unwrap();
+    let recent = stores.outbox.recent(None, 10, T0 + Duration::minutes(1)).await.unwrap().mails;
     assert_eq!(recent.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["second", "first"], "newest first");
     assert_eq!(recent[0], mail(2, "second"), "the delivery status round-trips");
-    assert_eq!(stores.outbox.recent(1, T0).await.unwrap().len(), 1);
+    let first = stores.outbox.recent(None, 1, T0 + Duration::minutes(1)).await.unwrap();
+    assert_eq!(first.mails, [mail(2, "second")]);
+    let older = stores.outbox.recent(first.next_before.as_deref(), 1, T0 + Duration::minutes(1)).await.unwrap();
+    assert_eq!(older.mails.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["first"], "the next page, older");
+    let none = stores.outbox.recent(older.next_before.as_deref(), 1, T0 + Duration::minutes(1)).await.unwrap();
+    assert!(none.mails.is_empty() && none.next_before.is_none());
 }
 
 pub async fn event_log(stores: &Stores) {
