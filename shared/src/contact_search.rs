@@ -142,11 +142,16 @@ impl ContactListing {
     }
 
     /// How many index entries to read next along `way`: the page's room, and along the later
-    /// ways what it may still pass over too.
+    /// ways as many again to pass over, more as the page passes over more (so that a way
+    /// whose entries all go on the page is not read a thousand at a time), up to the budget.
     pub fn wanted(&self, way: SearchWay) -> usize {
+        let room = self.room();
         match way {
-            SearchWay::Username => self.room(),
-            SearchWay::LastName | SearchWay::Email => self.room() + PASS_OVER_BUDGET.saturating_sub(self.passed_over),
+            SearchWay::Username => room,
+            SearchWay::LastName | SearchWay::Email => {
+                let left = PASS_OVER_BUDGET.saturating_sub(self.passed_over);
+                room + left.min(room + 2 * self.passed_over)
+            }
         }
     }
 
@@ -210,8 +215,10 @@ mod tests {
         let cursor = |n: u8| ContactCursor { way: SearchWay::Email, key: format!("k{n}"), id: ContactId::new_random() };
         let mut listing = ContactListing::new(3);
         assert_eq!(listing.wanted(SearchWay::Username), 3);
-        assert_eq!(listing.wanted(SearchWay::Email), 3 + PASS_OVER_BUDGET);
-        assert!(!listing.pass_over(PASS_OVER_BUDGET - 1, Some(cursor(1))));
+        assert_eq!(listing.wanted(SearchWay::Email), 6, "the room, and as many again to pass over");
+        assert!(!listing.pass_over(10, Some(cursor(1))));
+        assert_eq!(listing.wanted(SearchWay::Email), 3 + 3 + 20, "more after passing over some");
+        assert!(!listing.pass_over(PASS_OVER_BUDGET - 11, Some(cursor(1))));
         assert!(!listing.pass_over(5, None), "the end of a way is no place to stop at");
         assert_eq!(listing.wanted(SearchWay::Email), 3, "only the room is left to read");
         let last = cursor(2);
