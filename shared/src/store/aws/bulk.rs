@@ -6,7 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
-use super::contacts::ContactsTable;
+use super::contact_index::ContactsTable;
 use super::ephemeral::EphemeralTable;
 use super::{Item, schema, sdk_error};
 use crate::contact::Contact;

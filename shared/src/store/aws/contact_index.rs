@@ -14,7 +14,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{KeysAndAttributes, TransactWriteItem};
 
-use super::contacts::ContactsTable;
 use super::{DOC, Item, back_off, schema, sdk_error, string, string_attribute};
 use crate::contact::{Contact, ContactId};
 use crate::contact_search::{ContactCursor, ContactListing, ContactPage, ContactSearch, SearchWay};
@@ -32,6 +31,12 @@ const EARLIER_LAST_NAME: &str = "earlier_last_name";
 const QUERY_PAGE: usize = 1000;
 /// The ways that have markers (usernames are the contact items themselves).
 pub(super) const MARKED: [SearchWay; 2] = [SearchWay::LastName, SearchWay::Email];
+
+/// The contacts table: `contacts` writes and reads contacts, this module their search.
+pub struct ContactsTable {
+    pub client: aws_sdk_dynamodb::Client,
+    pub table: String,
+}
 
 pub(super) fn contact_key(id: impl std::fmt::Display) -> String {
     format!("contact#{id}")
@@ -105,6 +110,16 @@ fn cursor_at(way: SearchWay, key: &Item) -> Option<ContactCursor> {
 }
 
 impl ContactsTable {
+    /// Deletes the item `pk`, unconditionally.
+    pub(super) fn delete(&self, pk: String) -> StoreResult<TransactWriteItem> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .key(PK, string(pk))
+            .build()
+            .map_err(StoreError::backend)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
     /// What a write of `new` (`None`: a deletion) does to the markers `old` had: puts the
     /// ones that changed, deletes the ones it no longer has.
     pub(super) fn marker_writes(

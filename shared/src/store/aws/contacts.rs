@@ -7,12 +7,11 @@
 //! username order, a page at a time; the search markers of `contact_index` share that index.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
-use super::contact_index::{contact_key, decode};
+use super::contact_index::{ContactsTable, contact_key, decode};
 use super::{DOC, Item, MAX_ATTEMPTS, back_off, schema, sdk_error, string, string_attribute};
 use crate::contact::{Contact, ContactId, normalize_key};
 use crate::contact_search::{ContactCursor, ContactPage, ContactSearch};
@@ -24,11 +23,6 @@ const EMAIL_KEY: &str = schema::CONTACTS_BY_EMAIL.partition_key;
 const USERNAME_KEY: &str = super::contact_index::SORT;
 /// On a marker: the id of the contact that holds the username or external id.
 const CONTACT_ID: &str = "contact_id";
-
-pub struct ContactsTable {
-    pub client: Client,
-    pub table: String,
-}
 
 fn username_key(username_key: &str) -> String {
     format!("username#{username_key}")
@@ -77,12 +71,6 @@ impl ContactsTable {
             .build()
             .map_err(StoreError::backend)?;
         Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    pub(super) fn delete(&self, pk: String) -> StoreResult<TransactWriteItem> {
-        let delete =
-            Delete::builder().table_name(&self.table).key(PK, string(pk)).build().map_err(StoreError::backend)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     /// Puts a marker for `pk` naming `contact`, on condition that no such marker exists.

@@ -87,7 +87,7 @@ fn stores_on(sdk_config: &SdkConfig, settings: &AwsSettings, retention: Retentio
     });
     Stores {
         retention,
-        contacts: Arc::new(contacts::ContactsTable {
+        contacts: Arc::new(contact_index::ContactsTable {
             client: dynamo.clone(),
             table: schema::CONTACTS.table_name(prefix),
         }),
