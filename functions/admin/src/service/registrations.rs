@@ -66,6 +66,11 @@ pub async fn get(state: &AppState, client_id: ClientId) -> AdminResult<Registrat
     details(state, registration).await
 }
 
+/// Every registration, without its secrets or query columns (what the list page shows).
+pub async fn registrations(state: &AppState) -> AdminResult<Vec<Registration>> {
+    Ok(state.stores.registrations.list().await?)
+}
+
 pub async fn list(state: &AppState) -> AdminResult<Vec<RegistrationDetails>> {
     let mut out = Vec::new();
     for registration in state.stores.registrations.list().await? {
