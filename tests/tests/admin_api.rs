@@ -380,3 +380,32 @@ async fn embedded_data_survives_a_restart() {
     let (_, queries) = admin.get("/admin/api/queries").await;
     assert_eq!(queries["queries"].as_array().unwrap().len(), 2);
 }
+
+both_backends!(short_lists_page_by_name_and_path, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    create_queries(&admin).await;
+    for name in ["charlie", "Alpha", "bravo"] {
+        let mut body = registration();
+        body["name"] = json!(name);
+        assert_eq!(admin.post("/admin/api/registrations", &body).await.0, 201);
+    }
+    let names = |page: &Value| -> Vec<String> {
+        page["registrations"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, first) = admin.get("/admin/api/registrations?limit=2").await;
+    assert_eq!(names(&first), ["Alpha", "bravo"], "by name, in any case");
+    let after: String =
+        url::form_urlencoded::byte_serialize(first["next_cursor"].as_str().unwrap().as_bytes()).collect();
+    let (_, second) = admin.get(&format!("/admin/api/registrations?limit=2&after={after}")).await;
+    assert_eq!(names(&second), ["charlie"]);
+    assert!(second["next_cursor"].is_null());
+    assert!(second["registrations"][0]["client_secret"].is_string(), "a page's registrations come with secrets");
+
+    let (_, queries) = admin.get("/admin/api/queries?limit=1").await;
+    assert_eq!(queries["queries"][0]["path"], "$/SSO/ProfileData");
+    let after: String =
+        url::form_urlencoded::byte_serialize(queries["next_cursor"].as_str().unwrap().as_bytes()).collect();
+    let (_, rest) = admin.get(&format!("/admin/api/queries?limit=1&after={after}")).await;
+    assert_eq!(rest["queries"][0]["path"], "$/SSO/RoleData");
+    assert!(rest["next_cursor"].is_null());
+});

@@ -7,7 +7,8 @@ use gatehouse::query::{ColumnDraft, QueryDraft, QueryKind, QueryPath};
 use gatehouse::validation::Invalid;
 use gatehouse::web::SharedState;
 use gatehouse::web::error::ApiError;
-use gatehouse::web::extract::JsonBody;
+use gatehouse::web::extract::{JsonBody, Req};
+use gatehouse::web::request::query;
 use gatehouse::web::response::{no_content, ok_json};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,6 +18,7 @@ use super::views::{QueryList, QueryView, ValidationView};
 use super::{ApiResult, created};
 use crate::auth::SysAdmin;
 use crate::service::queries as service;
+use crate::service::short_list::page_of;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -44,10 +46,18 @@ fn query_path(decoded: &str) -> Result<QueryPath, ApiError> {
     QueryPath::parse("path", decoded).map_err(|_| ApiError::not_found("query"))
 }
 
-#[utoipa::path(get, path = "/admin/api/queries", tag = "queries", responses((status = 200, body = QueryList)))]
-async fn list(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
-    let list = service::list(&state).await?;
-    Ok(ok_json(&QueryList { queries: list.iter().map(QueryView::from).collect() }))
+#[utoipa::path(get, path = "/admin/api/queries", tag = "queries",
+    params(
+        ("after" = Option<String>, Query, description = "The previous page's next_cursor"),
+        ("limit" = Option<u32>, Query, description = "1 to 200, 100 by default"),
+    ),
+    responses((status = 200, body = QueryList)))]
+async fn list(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
+    let params = query(&req);
+    let after = Some(params.text("after")).filter(|a| !a.is_empty());
+    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 200);
+    let page = page_of(service::list(&state).await?, |q| q.path.as_str().to_owned(), after, limit);
+    Ok(ok_json(&QueryList { queries: page.items.iter().map(QueryView::from).collect(), next_cursor: page.next }))
 }
 
 #[utoipa::path(post, path = "/admin/api/queries", tag = "queries", request_body = QueryInput,

@@ -7,7 +7,8 @@ use gatehouse::app::AppState;
 use gatehouse::registration::{ClientId, RegistrationDraft};
 use gatehouse::web::SharedState;
 use gatehouse::web::error::ApiError;
-use gatehouse::web::extract::JsonBody;
+use gatehouse::web::extract::{JsonBody, Req};
+use gatehouse::web::request::query;
 use gatehouse::web::response::{no_content, ok_json};
 
 use super::schemas::RegistrationInput;
@@ -38,11 +39,21 @@ async fn view(state: &AppState, d: &RegistrationDetails) -> Result<RegistrationV
 }
 
 #[utoipa::path(get, path = "/admin/api/registrations", tag = "registrations",
+    params(
+        ("after" = Option<String>, Query, description = "The previous page's next_cursor"),
+        ("limit" = Option<u32>, Query, description = "1 to 200, 100 by default"),
+    ),
     responses((status = 200, body = RegistrationList)))]
-async fn list(_: SysAdmin, State(state): State<SharedState>) -> ApiResult {
+async fn list(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
+    let params = query(&req);
+    let after = Some(params.text("after")).filter(|a| !a.is_empty());
+    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 200);
     let hide = hide_signing_key(&state).await?;
-    let list = service::list(&state).await?;
-    Ok(ok_json(&RegistrationList { registrations: list.iter().map(|d| RegistrationView::new(d, hide)).collect() }))
+    let page = service::page(&state, after, limit).await?;
+    Ok(ok_json(&RegistrationList {
+        registrations: page.items.iter().map(|d| RegistrationView::new(d, hide)).collect(),
+        next_cursor: page.next,
+    }))
 }
 
 #[utoipa::path(post, path = "/admin/api/registrations", tag = "registrations", request_body = RegistrationInput,

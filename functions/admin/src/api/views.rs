@@ -119,7 +119,10 @@ impl RegistrationView {
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct RegistrationList {
+    /// By name, then Client ID.
     pub registrations: Vec<RegistrationView>,
+    /// Ask for the next page with `after=next_cursor`; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A contact on reads. The password hash never leaves the server.
@@ -224,7 +227,10 @@ impl From<&SavedQuery> for QueryView {
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct QueryList {
+    /// By path.
     pub queries: Vec<QueryView>,
+    /// Ask for the next page with `after=next_cursor`; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
 use gatehouse::contact::{Contact, ContactDraft, ContactId};
-use gatehouse::contact_search::{ContactCursor, ContactSearch};
+use gatehouse::contact_search::ContactSearch;
 use gatehouse::secret::SecretString;
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use super::contact_cards::{self as cards, Card};
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
-    edit_link, encode, error_summary, field_error, lines, search_form, text_field, textarea_field,
+    edit_link, error_summary, field_error, lines, list_href, pager, search_form, text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::contacts as service;
@@ -260,7 +260,7 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                 h1 { "Contacts" }
                 div.flash.error role="alert" {
                     "This page of the list cannot be found: its link is mistyped or from another version. "
-                    a href=(list_link(text, None)) { "Go to the first page" }
+                    a href=(list_href("/admin/contacts", text, None)) { "Go to the first page" }
                 }
             };
             return Ok(admin_page(ctx, error.status, Section::Contacts, "Contacts", body));
@@ -288,26 +288,13 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
         } @else if after.is_some() || found.next.is_some() {
             div.card { p { "No more matches on this page." } }
         }
-        @if after.is_some() || found.next.is_some() {
-            nav.pager aria-label="Pages of contacts" {
-                @if after.is_some() { a href=(list_link(text, None)) { "← First page" } }
-                @if let Some(next) = &found.next { a href=(list_link(text, Some(next))) rel="next" { "Next page →" } }
-            }
-        }
+        (pager(
+            "Pages of contacts",
+            after.is_some().then(|| list_href("/admin/contacts", text, None)).as_deref(),
+            found.next.as_ref().map(|next| list_href("/admin/contacts", text, Some(&next.encode()))).as_deref(),
+        ))
     };
     Ok(admin_page(ctx, StatusCode::OK, Section::Contacts, "Contacts", body))
-}
-
-/// The list with `search`, from the page after `after`.
-fn list_link(search: &str, after: Option<&ContactCursor>) -> String {
-    let mut query = Vec::new();
-    if !search.is_empty() {
-        query.push(format!("search={}", encode(search)));
-    }
-    if let Some(after) = after {
-        query.push(format!("after={}", encode(&after.encode())));
-    }
-    if query.is_empty() { "/admin/contacts".to_owned() } else { format!("/admin/contacts?{}", query.join("&")) }
 }
 
 fn table(contacts: &[Contact]) -> Markup {

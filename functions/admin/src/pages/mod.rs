@@ -514,6 +514,30 @@ pub fn search_form(action: &str, search: &str, hint: &str) -> Markup {
     }
 }
 
+/// "← First page" (when not on it) and "Next page →" (when there is one) under a list.
+pub fn pager(label: &str, first: Option<&str>, next: Option<&str>) -> Markup {
+    html! {
+        @if first.is_some() || next.is_some() {
+            nav.pager aria-label=(label) {
+                @if let Some(href) = first { a href=(href) { "← First page" } }
+                @if let Some(href) = next { a href=(href) rel="next" { "Next page →" } }
+            }
+        }
+    }
+}
+
+/// The list at `path` with `search` (when any) and, when `after` is given, from the page after it.
+pub fn list_href(path: &str, search: &str, after: Option<&str>) -> String {
+    let mut query = Vec::new();
+    if !search.is_empty() {
+        query.push(format!("search={}", encode(search)));
+    }
+    if let Some(after) = after {
+        query.push(format!("after={}", encode(after)));
+    }
+    if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) }
+}
+
 /// "3 app registrations." or "2 of 3 app registrations match.", from the (singular, plural) noun.
 pub fn count_text(shown: usize, total: usize, (one, many): (&str, &str), searching: bool) -> String {
     let noun = if total == 1 { one } else { many };

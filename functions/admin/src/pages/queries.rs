@@ -15,11 +15,12 @@ use maud::{Markup, html};
 
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, count_text, csrf_input,
-    delete_link, edit_link, encode, error_summary, field_error, readonly_field, required, required_label, search_form,
-    text_field, textarea_field,
+    delete_link, edit_link, encode, error_summary, field_error, list_href, pager, readonly_field, required,
+    required_label, search_form, text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::queries::{self as service, Preview};
+use crate::service::short_list::page_of;
 
 /// The form's fields as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,35 +181,43 @@ fn edit_href(path: &QueryPath) -> String {
     format!("/admin/queries/edit?path={}", encode(path.as_str()))
 }
 
+/// Queries shown on one page of the list.
+const PER_PAGE: usize = 50;
+
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
     let search = ctx.query().text("search").trim().to_lowercase();
+    let after = Some(ctx.query().text("after")).filter(|a| !a.is_empty()).map(str::to_owned);
     let all = service::list(&ctx.state).await?;
+    let total = all.len();
     // A few dozen queries at most: filtered here, by path or column alias.
-    let queries: Vec<_> = all
-        .iter()
+    let matching: Vec<_> = all
+        .into_iter()
         .filter(|q| {
             search.is_empty()
                 || q.path.as_str().to_lowercase().contains(&search)
                 || q.columns.iter().any(|c| c.alias.to_lowercase().contains(&search))
         })
         .collect();
+    let shown = matching.len();
+    let page = page_of(matching, |q| q.path.as_str().to_owned(), after.as_deref(), PER_PAGE);
+    let queries = &page.items;
     let body = html! {
         div.actions {
             h1 { "Queries" }
             a.button href="/admin/queries/new" { "Add query" }
         }
         p.hint { "Each query takes one parameter, the username of the user signing in, and returns contact fields as named columns. App registrations use a profile query and a role query." }
-        @if all.is_empty() {
+        @if total == 0 {
             div.card { p { "There are no queries yet." } }
         } @else {
             (search_form("/admin/queries", &search, "Path or column name"))
-            p role="status" { (count_text(queries.len(), all.len(), ("query", "queries"), !search.is_empty())) }
+            p role="status" { (count_text(shown, total, ("query", "queries"), !search.is_empty())) }
             div.table-scroll {
                 table.stack {
                     thead { tr { th { "Path" } th { "Kind" } th { "Columns" } th { span.hint { "Actions" } } } }
                     tbody {
-                        @for q in &queries {
+                        @for q in queries {
                             tr {
                                 td.mono data-label="Path" { a href=(edit_href(&q.path)) { (q.path) } }
                                 td data-label="Kind" { (kind_name(q.kind)) }
@@ -223,6 +232,11 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                 }
             }
         }
+        (pager(
+            "Pages of queries",
+            after.is_some().then(|| list_href("/admin/queries", &search, None)).as_deref(),
+            page.next.as_deref().map(|next| list_href("/admin/queries", &search, Some(next))).as_deref(),
+        ))
     };
     Ok(admin_page(ctx, StatusCode::OK, Section::Queries, "Queries", body))
 }

@@ -17,11 +17,12 @@ use maud::html;
 
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, count_text, delete_link,
-    edit_link, search_form,
+    edit_link, list_href, pager, search_form,
 };
 use crate::service::AdminError;
 use crate::service::queries as query_service;
 use crate::service::registrations::{self as service, Credential};
+use crate::service::short_list::page_of;
 
 mod form;
 
@@ -273,14 +274,19 @@ fn client_id(segment: &str) -> Result<ClientId, PageError> {
     ClientId::parse(segment).ok_or_else(|| PageError::from(AdminError::NotFound("registration")))
 }
 
+/// Registrations shown on one page of the list.
+const PER_PAGE: usize = 50;
+
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
     let search = ctx.query().text("search").trim().to_lowercase();
+    let after = Some(ctx.query().text("after")).filter(|a| !a.is_empty()).map(str::to_owned);
     // The list shows no secrets: none is read (each would be a Secrets Manager call).
     let all = service::registrations(&ctx.state).await?;
+    let total = all.len();
     // A few dozen registrations at most: filtered here, by name, Client ID or redirect URL.
-    let registrations: Vec<_> = all
-        .iter()
+    let matching: Vec<_> = all
+        .into_iter()
         .filter(|r| {
             search.is_empty()
                 || r.settings.name.to_lowercase().contains(&search)
@@ -288,22 +294,25 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                 || r.settings.redirect_urls.iter().any(|u| u.as_str().to_lowercase().contains(&search))
         })
         .collect();
+    let shown = matching.len();
+    let page = page_of(matching, service::list_key, after.as_deref(), PER_PAGE);
+    let registrations = &page.items;
     let body = html! {
         div.actions {
             h1 { "App registrations" }
             a.button href="/admin/registrations/new" { "Add App Registration" }
         }
         p.hint { "Each app registration stores information about, and allows, the corresponding third party system to connect with the SSO." }
-        @if all.is_empty() {
+        @if total == 0 {
             div.card { p { "There are no app registrations yet. Select " strong { "Add App Registration" } " to connect a third party system." } }
         } @else {
             (search_form("/admin/registrations", &search, "Name, Client ID or redirect URL"))
-            p role="status" { (count_text(registrations.len(), all.len(), ("app registration", "app registrations"), !search.is_empty())) }
+            p role="status" { (count_text(shown, total, ("app registration", "app registrations"), !search.is_empty())) }
             div.table-scroll {
                 table.stack {
                     thead { tr { th { "Name" } th { "Client ID" } th { "Redirect URLs" } th { "Grant types" } th { span.hint { "Actions" } } } }
                     tbody {
-                        @for r in &registrations {
+                        @for r in registrations {
                             @let name = &r.settings.name;
                             tr {
                                 td data-label="Name" { a href=(format!("/admin/registrations/{}", r.client_id)) { (name) } }
@@ -320,6 +329,11 @@ async fn list(ctx: Ctx) -> Result<Response, PageError> {
                 }
             }
         }
+        (pager(
+            "Pages of app registrations",
+            after.is_some().then(|| list_href("/admin/registrations", &search, None)).as_deref(),
+            page.next.as_deref().map(|next| list_href("/admin/registrations", &search, Some(next))).as_deref(),
+        ))
     };
     Ok(admin_page(ctx, StatusCode::OK, Section::Registrations, "App registrations", body))
 }

@@ -6,6 +6,7 @@ pub mod outbox;
 pub mod queries;
 pub mod registrations;
 pub mod sessions;
+pub mod short_list;
 pub mod signing;
 
 use gatehouse::secret::RandomError;

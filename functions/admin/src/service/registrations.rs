@@ -11,6 +11,7 @@ use gatehouse::store::StoreError;
 use gatehouse::validation::Invalid;
 use time::OffsetDateTime;
 
+use super::short_list::{ShortPage, page_of};
 use super::{AdminError, AdminResult};
 
 /// A registration with its credentials and the ID token fields that will be ignored.
@@ -71,12 +72,19 @@ pub async fn registrations(state: &AppState) -> AdminResult<Vec<Registration>> {
     Ok(state.stores.registrations.list().await?)
 }
 
-pub async fn list(state: &AppState) -> AdminResult<Vec<RegistrationDetails>> {
-    let mut out = Vec::new();
-    for registration in state.stores.registrations.list().await? {
-        out.push(details(state, registration).await?);
+/// The order of the registrations' lists, and their page cursor: name (any case), then Client ID.
+pub fn list_key(registration: &Registration) -> String {
+    format!("{}\n{}", registration.settings.name.to_lowercase(), registration.client_id)
+}
+
+/// A page of the registrations, with their secrets and query columns.
+pub async fn page(state: &AppState, after: Option<&str>, limit: usize) -> AdminResult<ShortPage<RegistrationDetails>> {
+    let page = page_of(registrations(state).await?, list_key, after, limit);
+    let mut items = Vec::new();
+    for registration in page.items {
+        items.push(details(state, registration).await?);
     }
-    Ok(out)
+    Ok(ShortPage { items, next: page.next })
 }
 
 pub async fn create(
