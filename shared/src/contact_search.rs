@@ -56,6 +56,11 @@ impl ContactCursor {
     pub fn parse(text: &str) -> Option<Self> {
         let (letter, rest) = text.split_once('.')?;
         let (id, key) = rest.split_once('.')?;
+        // A key is a lowercased username, last name or email: never empty, never long (and
+        // DynamoDB refuses an empty or over-long key with a server error).
+        if key.is_empty() || key.len() > 512 || key.contains('\u{1}') {
+            return None;
+        }
         let way = SearchWay::ALL.into_iter().find(|w| letter.len() == 1 && letter.starts_with(w.letter()))?;
         Some(Self { way, key: key.to_owned(), id: ContactId::parse(id)? })
     }
@@ -193,7 +198,8 @@ mod tests {
         assert_eq!(ContactCursor::parse(&cursor.encode()), Some(cursor));
         let dotted = ContactCursor { way: SearchWay::LastName, key: "st. john".into(), id };
         assert_eq!(ContactCursor::parse(&dotted.encode()), Some(dotted), "the key may hold dots");
-        for bad in ["", "u", "x.{id}.k", "uu.{id}.k", "u.not-an-id.k", "u.{id}"] {
+        let long = format!("u.{{id}}.{}", "k".repeat(513));
+        for bad in ["", "u", "x.{id}.k", "uu.{id}.k", "u.not-an-id.k", "u.{id}", "u.{id}.", long.as_str()] {
             assert_eq!(ContactCursor::parse(&bad.replace("{id}", &id.to_string())), None, "{bad}");
         }
     }

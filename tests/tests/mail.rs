@@ -134,6 +134,8 @@ async fn reset_links_work_once_for_30_minutes_and_only_the_newest(kind: Kind) {
         path = format!("/admin/api/outbox?limit=3&before={before}");
     }
     assert_eq!(paged, entries.iter().map(|m| m["id"].clone()).collect::<Vec<_>>());
+    let (status, error) = admin.get("/admin/api/outbox?before=nonsense").await;
+    assert_eq!((status, error["field"].as_str()), (422, Some("before")), "{error}");
     let page = admin.get_raw("/admin/outbox").await.text().await.unwrap();
     assert!(page.contains("Reset your Example Association password") && !page.contains("/signin/reset"));
 

@@ -40,6 +40,8 @@ both_backends!(settings_are_validated_and_an_unreachable_provider_is_refused, |s
     assert!(!logs["entries"].as_array().unwrap().is_empty(), "the failed discovery is in the OIDC log: {logs}");
     assert_eq!(admin.get("/admin/api/logs?level=loud").await.0, 422);
     assert_eq!(admin.get("/admin/api/logs?from=yesterday").await.0, 422);
+    let (status, error) = admin.get(&format!("/admin/api/logs?before={}", "9".repeat(2000))).await;
+    assert_eq!((status, error["field"].as_str()), (422, Some("before")), "a cursor the log never wrote: {error}");
     let (status, error) = admin.get("/admin/api/logs?from=2026-11-23&to=2026-11-22").await;
     assert_eq!((status, error["field"].as_str()), (422, Some("to")), "a period that ends before it starts: {error}");
     assert_eq!(admin.get("/admin/api/logs?from=2026-11-23&to=2026-11-23").await.0, 200, "one day");

@@ -135,7 +135,13 @@ pub fn log_filter(params: &Params) -> Result<LogFilter, Invalid> {
         contains: text("contains").map(str::to_owned),
         from,
         to,
-        before: text("before").map(str::to_owned),
+        before: text("before")
+            .map(|b| {
+                gatehouse::paging::is_time_cursor(b).then(|| b.to_owned()).ok_or_else(|| {
+                    Invalid::new("before", "is not the cursor of a page of the log; start from the newest")
+                })
+            })
+            .transpose()?,
         limit: text("limit").and_then(|v| v.parse().ok()).unwrap_or(50).clamp(1, 500),
     })
 }
