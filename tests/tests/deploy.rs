@@ -339,7 +339,10 @@ fn tables_are_the_schema_with_retained_data() {
 /// The DynamoDB and Secrets Manager calls the stores make (shared/src/store/aws/*.rs);
 /// transactional writes are authorised as PutItem/DeleteItem. Every list is a Query on an
 /// index; the one Scan is the admin function's once-per-stack backfill (`store/aws/backfill.rs`).
-const DYNAMODB_ACTIONS: &[&str] = &["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"];
+/// The DynamoDB calls the stores make (TransactWriteItems is checked per action: PutItem,
+/// DeleteItem, UpdateItem, ConditionCheckItem).
+const DYNAMODB_ACTIONS: &[&str] =
+    &["GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query", "Scan"];
 const SECRETS_ACTIONS: &[&str] = &["GetSecretValue", "PutSecretValue", "CreateSecret", "DeleteSecret"];
 
 /// What one policy resource grants access to.
@@ -492,6 +495,10 @@ fn policies_name_only_tables_indexes_and_secrets_that_exist() {
     assert_eq!(senders, ["signin-redirect"], "only the forgot forms send mail");
     let signin = resource_properties(&template, "SigninRedirectFunction");
     assert_eq!(ref_target(&signin["Environment"]["Variables"]["GATEHOUSE_MAIL_FROM"]), Some("MailFrom"));
+    let admin_contacts = actions("admin", &table("ContactsTable"));
+    for needed in ["BatchGetItem", "ConditionCheckItem", "GetItem", "PutItem", "DeleteItem"] {
+        assert!(admin_contacts.iter().any(|a| a == needed), "the contact search and its backfill need {needed}");
+    }
     for (target, granted) in &grants["admin"] {
         if let Target::RuntimeSecret(name) = target {
             assert!(granted.contains("CreateSecret") && granted.contains("PutSecretValue"), "admin writes {name}");
