@@ -245,7 +245,9 @@ pub fn is_plausible_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
     };
-    !local.is_empty()
+    // 254: the longest address SMTP carries (RFC 5321's path limit, less the angle brackets).
+    value.chars().count() <= 254
+        && !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
         && !domain.starts_with('.')

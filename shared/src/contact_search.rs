@@ -33,10 +33,20 @@ impl SearchWay {
     pub fn key_of(self, contact: &Contact) -> Option<String> {
         match self {
             Self::Username => Some(contact.username_key()),
-            Self::LastName => Some(normalize_key(&contact.profile.last_name)).filter(|k| !k.is_empty()),
+            Self::LastName => Some(search_key(&contact.profile.last_name)).filter(|k| !k.is_empty()),
+            // Plausible emails are at most 254 characters and hold no control characters.
             Self::Email => contact.email_key(),
         }
     }
+}
+
+/// Characters of a last name a search matches the start of. Names from an upstream provider
+/// are not length-checked, and a DynamoDB sort key holds at most 1,024 bytes.
+const SEARCH_KEY_CHARS: usize = 200;
+
+/// A last name as its way sorts it: lowercased, without control characters, cut.
+fn search_key(value: &str) -> String {
+    normalize_key(value).chars().filter(|c| !c.is_control()).take(SEARCH_KEY_CHARS).collect()
 }
 
 /// Where a page ended: after this contact along this way.
@@ -202,6 +212,12 @@ mod tests {
         for bad in ["", "u", "x.{id}.k", "uu.{id}.k", "u.not-an-id.k", "u.{id}", "u.{id}.", long.as_str()] {
             assert_eq!(ContactCursor::parse(&bad.replace("{id}", &id.to_string())), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn search_keys_are_short_and_plain() {
+        let key = search_key(&format!(" Van\u{1}{} ", "X".repeat(5000)));
+        assert!(key.starts_with("vanxxx") && key.chars().count() == SEARCH_KEY_CHARS, "{key}");
     }
 
     #[test]
