@@ -90,7 +90,7 @@ async fn admin_refuses_strangers_and_accepts_a_session_cookie_from_the_v2_cookie
     let raw = raw.replace("gatehouse_session=not-a-session", &format!("gatehouse_session={}", token.expose()));
     let signed_in = invoke(gatehouse_admin::router, &state, lambda_http::request::from_str(&raw).unwrap()).await;
     assert_eq!(signed_in.status(), 200, "{}", body_text(&signed_in));
-    assert_eq!(body_text(&signed_in), r#"{"registrations":[]}"#);
+    assert_eq!(body_text(&signed_in), r#"{"registrations":[],"next_cursor":null}"#);
 }
 
 #[tokio::test]
