@@ -25,6 +25,16 @@ impl Params {
         self.get(name).unwrap_or_default()
     }
 
+    /// The value when present and not empty: an empty cursor means the first page.
+    pub fn non_empty<'a>(&'a self, name: &str) -> Option<&'a str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// `limit` as a page size: `default` when absent or not a number, held within 1..=`max`.
+    pub fn page_size(&self, default: usize, max: usize) -> usize {
+        self.text("limit").parse().unwrap_or(default).clamp(1, max)
+    }
+
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
     }

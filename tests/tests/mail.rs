@@ -78,8 +78,8 @@ async fn reset_links_work_once_for_30_minutes_and_only_the_newest(kind: Kind) {
     let admin = add_bob(&server).await;
 
     let (status, page) = forgot(&server, "password", "bsmith").await;
-    assert_eq!(status, 200);
-    assert!(page.contains("If an account matches"));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("If an account matches"), "{page}");
     let (_, unknown) = forgot(&server, "password", "ghost@example.org").await;
     assert!(unknown.contains("If an account matches"), "the same answer for unknown accounts");
     let first = mails(&server, 1).await.remove(0);

@@ -52,7 +52,7 @@ async fn list(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> A
     // Read through `Params`, so a repeated parameter reads as absent as everywhere else.
     let params = query(&req);
     let after = service::cursor(params.text("after")).map_err(ApiError::from)?;
-    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 200);
+    let limit = params.page_size(100, 200);
     let search = ContactSearch::new(params.text("search"));
     Ok(ok_json(&ContactList::from(&service::page(&state, &search, after.as_ref(), limit).await?)))
 }

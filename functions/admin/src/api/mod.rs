@@ -62,8 +62,8 @@ async fn session(admin: SysAdmin) -> Response {
     responses((status = 200, description = "The mail Gatehouse sent, newest first", body = OutboxView)))]
 async fn outbox(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
     let params = gatehouse::web::request::query(&req);
-    let before = Some(params.text("before")).filter(|b| !b.is_empty());
-    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 500);
+    let before = params.non_empty("before");
+    let limit = params.page_size(100, 500);
     let page = service::outbox::recent(&state, before, limit, state.now()).await?;
     Ok(ok_json(&OutboxView::from(&page)))
 }

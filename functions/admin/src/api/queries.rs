@@ -54,8 +54,8 @@ fn query_path(decoded: &str) -> Result<QueryPath, ApiError> {
     responses((status = 200, body = QueryList)))]
 async fn list(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
     let params = query(&req);
-    let after = Some(params.text("after")).filter(|a| !a.is_empty());
-    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 200);
+    let after = params.non_empty("after");
+    let limit = params.page_size(100, 200);
     let page = page_of(service::list(&state).await?, |q| q.path.as_str().to_owned(), after, limit);
     Ok(ok_json(&QueryList { queries: page.items.iter().map(QueryView::from).collect(), next_cursor: page.next }))
 }

@@ -46,8 +46,8 @@ async fn view(state: &AppState, d: &RegistrationDetails) -> Result<RegistrationV
     responses((status = 200, body = RegistrationList)))]
 async fn list(_: SysAdmin, State(state): State<SharedState>, Req(req): Req) -> ApiResult {
     let params = query(&req);
-    let after = Some(params.text("after")).filter(|a| !a.is_empty());
-    let limit = params.text("limit").parse().unwrap_or(100).clamp(1, 200);
+    let after = params.non_empty("after");
+    let limit = params.page_size(100, 200);
     let hide = hide_signing_key(&state).await?;
     let page = service::page(&state, after, limit).await?;
     Ok(ok_json(&RegistrationList {

@@ -30,7 +30,7 @@ pub fn routes() -> Router<SharedState> {
 
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
-    let before = Some(ctx.query().text("before")).filter(|b| !b.is_empty()).map(str::to_owned);
+    let before = ctx.query().non_empty("before").map(str::to_owned);
     let page = crate::service::outbox::recent(&ctx.state, before.as_deref(), SHOWN, ctx.now).await?;
     let mails = &page.mails;
     let body = html! {

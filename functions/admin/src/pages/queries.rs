@@ -187,7 +187,7 @@ const PER_PAGE: usize = 50;
 async fn list(ctx: Ctx) -> Result<Response, PageError> {
     let ctx = &ctx;
     let search = ctx.query().text("search").trim().to_lowercase();
-    let after = Some(ctx.query().text("after")).filter(|a| !a.is_empty()).map(str::to_owned);
+    let after = ctx.query().non_empty("after").map(str::to_owned);
     let all = service::list(&ctx.state).await?;
     let total = all.len();
     // A few dozen queries at most: filtered here, by path or column alias.

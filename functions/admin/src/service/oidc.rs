@@ -142,7 +142,7 @@ pub fn log_filter(params: &Params) -> Result<LogFilter, Invalid> {
                 })
             })
             .transpose()?,
-        limit: text("limit").and_then(|v| v.parse().ok()).unwrap_or(50).clamp(1, 500),
+        limit: params.page_size(50, 500),
     })
 }
 

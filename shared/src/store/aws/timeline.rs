@@ -66,13 +66,18 @@ fn key_at(at: OffsetDateTime) -> String {
 }
 
 /// Records when the level views began, unless that was recorded before (once per stack, by
-/// the start-up backfill).
+/// the start-up backfill). A read first: every later cold start finds the record with half a
+/// read unit, where a refused conditional write would cost a write unit.
 pub(super) async fn start_log_views(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
     let pk = super::schema::EPHEMERAL.partition_key;
+    if super::get_item(client, table, pk, VIEWS_SINCE.to_owned()).await?.is_some() {
+        return Ok(());
+    }
+    // Another instance starting at the same moment may write it first: the earlier time stays.
     let put = client
         .put_item()
         .table_name(table)

@@ -57,6 +57,24 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
+/// Runs `sql` with the contact's row: its id (?1), the keys its lookups and search read (?2 to
+/// ?5) and its document (?6).
+fn write_row(db: &Database, sql: &str, contact: &Contact) -> StoreResult<usize> {
+    let doc = to_json(&ContactRecord::from(contact))?;
+    db.execute(
+        sql,
+        params![
+            contact.id.to_string(),
+            contact.username_key(),
+            contact.email_key(),
+            SearchWay::LastName.key_of(contact),
+            contact.profile.external_id,
+            doc
+        ],
+    )
+    .map_err(|e| conflict_or(e, contact_conflict(contact)))
+}
+
 /// The statement that reads `way` in order from a (key, id) position.
 fn along(way: SearchWay) -> &'static str {
     match way {
@@ -75,21 +93,13 @@ fn along(way: SearchWay) -> &'static str {
 #[async_trait]
 impl ContactStore for Database {
     async fn insert(&self, contact: &Contact) -> StoreResult<()> {
-        let doc = to_json(&ContactRecord::from(contact))?;
-        self.execute(
+        write_row(
+            self,
             "INSERT INTO contacts (id, username_key, email_key, last_name_key, external_id, doc)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                contact.id.to_string(),
-                contact.username_key(),
-                contact.email_key(),
-                SearchWay::LastName.key_of(contact),
-                contact.profile.external_id,
-                doc
-            ],
+            contact,
         )
         .map(drop)
-        .map_err(|e| conflict_or(e, contact_conflict(contact)))
     }
 
     async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
@@ -112,21 +122,12 @@ impl ContactStore for Database {
     }
 
     async fn update(&self, contact: &Contact) -> StoreResult<()> {
-        let doc = to_json(&ContactRecord::from(contact))?;
-        let changed = self
-            .execute(
-                "UPDATE contacts SET username_key = ?2, email_key = ?3, last_name_key = ?4, external_id = ?5, doc = ?6
-                 WHERE id = ?1",
-                params![
-                    contact.id.to_string(),
-                    contact.username_key(),
-                    contact.email_key(),
-                    SearchWay::LastName.key_of(contact),
-                    contact.profile.external_id,
-                    doc
-                ],
-            )
-            .map_err(|e| conflict_or(e, contact_conflict(contact)))?;
+        let changed = write_row(
+            self,
+            "UPDATE contacts SET username_key = ?2, email_key = ?3, last_name_key = ?4, external_id = ?5, doc = ?6
+             WHERE id = ?1",
+            contact,
+        )?;
         if changed == 0 { Err(crate::store::StoreError::NotFound) } else { Ok(()) }
     }
 
