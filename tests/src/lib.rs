@@ -24,17 +24,48 @@ pub enum Kind {
     Aws,
 }
 
-/// A running server. Dropping it stops the server task.
+/// A running server. Dropping it stops the server task, and removes the backend's data when
+/// the server was started on a fresh backend of its own ([`start_fresh`]).
 pub struct TestServer {
     pub url: String,
     pub state: Arc<AppState>,
     pub backend: Backend,
     task: tokio::task::JoinHandle<()>,
+    owns_backend: bool,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
+        if self.owns_backend {
+            remove_backend(&self.backend);
+        }
+    }
+}
+
+/// Deletes a backend's tables or directory. moto copies every table it holds on each
+/// TransactWriteItems, so tables left behind slowed each later test's transactions until they
+/// timed out. On a thread of its own: a drop cannot await, and may run inside a runtime.
+fn remove_backend(backend: &Backend) {
+    match backend {
+        Backend::Embedded { data_dir } => {
+            let _ = std::fs::remove_dir_all(data_dir);
+        }
+        Backend::Aws(settings) => {
+            let prefix = settings.table_prefix.clone();
+            let endpoint = aws_endpoint();
+            let removal = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                runtime.block_on(async {
+                    let sdk = gatehouse::aws_sdk::sdk_loader().endpoint_url(endpoint).load().await;
+                    let client = aws_sdk_dynamodb::Client::new(&sdk);
+                    for spec in gatehouse::store::aws::schema::TABLES {
+                        let _ = client.delete_table().table_name(spec.table_name(&prefix)).send().await;
+                    }
+                });
+            });
+            let _ = removal.join();
+        }
     }
 }
 
@@ -104,7 +135,15 @@ async fn verify_sender(settings: &AwsSettings, from: &str) {
 }
 
 pub async fn start(kind: Kind) -> TestServer {
-    start_on(fresh_backend(kind).await, Arc::new(SystemClock)).await
+    start_fresh(kind, Arc::new(SystemClock), |_| {}).await
+}
+
+/// A server on a fresh backend of `kind` that goes with it: its data is removed when the server
+/// is dropped. The settings are changed by `configure` first.
+pub async fn start_fresh(kind: Kind, clock: Arc<dyn Clock>, configure: impl FnOnce(&mut Config)) -> TestServer {
+    let mut server = start_with(fresh_backend(kind).await, clock, configure).await;
+    server.owns_backend = true;
+    server
 }
 
 /// Starts a server on `backend` (reusing it keeps the data: a restart).
@@ -125,7 +164,7 @@ pub async fn start_with(backend: Backend, clock: Arc<dyn Clock>, configure: impl
     let state = Arc::new(AppState::new(config, clock).await.unwrap());
     ensure_first_admin(&state).await.unwrap();
     let task = tokio::spawn(gatehouse_server::serve(state.clone(), listener));
-    TestServer { url: format!("http://{addr}"), state, backend, task }
+    TestServer { url: format!("http://{addr}"), state, backend, task, owns_backend: false }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.

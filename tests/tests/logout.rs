@@ -132,7 +132,7 @@ async fn expired_hint_is_accepted(kind: Kind) {
     let clock = std::sync::Arc::new(gatehouse::clock::ManualClock::new(
         time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
     ));
-    let server = start_on(fresh_backend(kind).await, clock.clone()).await;
+    let server = start_fresh(kind, clock.clone(), |_| {}).await;
     let admin = Client::admin(&server).await;
     let app = app_with_logout(&admin, "Late App").await;
     add_member(&admin, "lo5", "A").await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use gatehouse::clock::ManualClock;
 use gatehouse_tests::mailbox::{Received, sent_to};
-use gatehouse_tests::{Client, Kind, TestServer, form_value, fresh_backend, start_with};
+use gatehouse_tests::{Client, Kind, TestServer, form_value, fresh_backend, start_fresh, start_with};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -19,7 +19,7 @@ fn clock() -> Arc<ManualClock> {
 }
 
 async fn server(kind: Kind, clock: Arc<ManualClock>) -> TestServer {
-    start_with(fresh_backend(kind).await, clock, |_| {}).await
+    start_fresh(kind, clock, |_| {}).await
 }
 
 async fn add_bob(server: &TestServer) -> Client {

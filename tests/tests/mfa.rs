@@ -11,8 +11,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use gatehouse::clock::{Clock as _, ManualClock};
 use gatehouse_tests::{
-    ADMIN_PASSWORD, Client, Kind, MEMBER_PASSWORD, TestServer, add_member, fresh_backend, hidden_inputs, location,
-    register_app, start, start_with,
+    ADMIN_PASSWORD, Client, Kind, MEMBER_PASSWORD, TestServer, add_member, hidden_inputs, location, register_app,
+    start, start_fresh,
 };
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
@@ -25,7 +25,7 @@ fn clock() -> Arc<ManualClock> {
 }
 
 async fn server(kind: Kind, clock: Arc<ManualClock>) -> TestServer {
-    start_with(fresh_backend(kind).await, clock, |_| {}).await
+    start_fresh(kind, clock, |_| {}).await
 }
 
 /// The code an authenticator app shows for `key` (base32, as the page prints it) at `at`.

@@ -255,7 +255,7 @@ both_backends!(codes_are_single_use_bound_and_pkce_checked, |server: TestServer|
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_expire_after_sixty_seconds() {
     let clock = manual_clock();
-    let server = start_on(fresh_backend(Kind::Embedded).await, clock.clone()).await;
+    let server = start_fresh(Kind::Embedded, clock.clone(), |_| {}).await;
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Slow App", &[], "array").await;
     add_member(&admin, "bsmith", "A").await;
