@@ -105,6 +105,7 @@ async fn create_first_admin(state: &AppState, password: Option<&SecretString>) -
         mfa: None,
         created_at: now,
         updated_at: now,
+        revision: 0,
     };
     match state.stores.contacts.insert(&admin).await {
         Ok(()) => Ok(outcome),

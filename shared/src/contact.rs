@@ -48,9 +48,19 @@ pub struct Contact {
     pub mfa: Option<MfaEnrolment>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// How many times the stored contact has been written over. An update names the revision
+    /// it was made from and is refused when the contact was written since (by an administrator
+    /// in another tab, a sign-in linking a provider identity, a password reset…), so no
+    /// change is lost to one made from an older copy. New contacts are at revision 0.
+    pub revision: u64,
 }
 
 impl Contact {
+    /// The contact as the next update stores it.
+    pub fn next_revision(&self) -> Self {
+        Self { revision: self.revision + 1, ..self.clone() }
+    }
+
     /// The stamp a session or token must carry to stay valid: it changes with the password.
     pub fn credential_stamp(&self) -> CredentialStamp {
         CredentialStamp::of(self.password_hash.as_ref())
@@ -77,6 +87,29 @@ pub struct ContactProfile {
     pub roles: Vec<String>,
     pub attributes: BTreeMap<String, String>,
     pub external_id: Option<String>,
+}
+
+impl ContactProfile {
+    /// The fields (as the API names them) whose values differ between the two profiles.
+    pub fn differing_fields(&self, other: &Self) -> Vec<&'static str> {
+        let (a, b) = (self, other);
+        [
+            ("username", a.username != b.username),
+            ("email", a.email != b.email),
+            ("first_name", a.first_name != b.first_name),
+            ("last_name", a.last_name != b.last_name),
+            ("is_staff", a.is_staff != b.is_staff),
+            ("is_sysadmin", a.is_sysadmin != b.is_sysadmin),
+            ("status", a.status != b.status),
+            ("member_type", a.member_type != b.member_type),
+            ("roles", a.roles != b.roles),
+            ("attributes", a.attributes != b.attributes),
+            ("external_id", a.external_id != b.external_id),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect()
+    }
 }
 
 impl Contact {
@@ -123,6 +156,10 @@ pub struct ContactDraft {
     /// Write-only: hashed before it is stored.
     #[serde(default)]
     pub password: Option<crate::secret::SecretString>,
+    /// On an update, the revision the change was made from: refused if the contact was
+    /// written since. Without it the change applies to the contact as it is now.
+    #[serde(default)]
+    pub revision: Option<u64>,
 }
 
 impl ContactDraft {

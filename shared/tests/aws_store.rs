@@ -115,6 +115,7 @@ fn contact(username: &str, external_id: Option<&str>) -> Contact {
         mfa: None,
         created_at: at,
         updated_at: at,
+        revision: 0,
     }
 }
 
@@ -273,7 +274,7 @@ async fn updates_move_external_id_claims() {
     contacts.insert(&first).await.unwrap();
 
     first.profile.external_id = Some("ext-new".into());
-    contacts.update(&first).await.unwrap();
+    contacts.update(&mut first).await.unwrap();
     let other = contact("other", Some("ext-old"));
     contacts.insert(&other).await.expect("the old external id is released");
     let thief = contact("thief", Some("ext-new"));
@@ -283,12 +284,12 @@ async fn updates_move_external_id_claims() {
     );
 
     first.profile.external_id = None;
-    contacts.update(&first).await.unwrap();
+    contacts.update(&mut first).await.unwrap();
     contacts.insert(&thief).await.expect("clearing an external id releases it");
 
     let mut renamed = first.clone();
     renamed.profile.username = "FIRST".into();
-    contacts.update(&renamed).await.expect("a change of case keeps the username");
+    contacts.update(&mut renamed).await.expect("a change of case keeps the username");
     assert_eq!(contacts.find_by_username("first").await.unwrap(), Some(renamed));
     fixture.drop_tables().await;
 }

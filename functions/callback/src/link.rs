@@ -45,15 +45,35 @@ impl Arrival<'_> {
     }
 }
 
+/// The linked contact with the provider's claims applied. A sign-in of the same person in
+/// another tab may write it first: the copy is then read again and the claims applied to that.
+async fn synced(
+    state: &AppState,
+    mut contact: Contact,
+    arrival: &Arrival<'_>,
+    now: OffsetDateTime,
+) -> Result<Contact, StoreError> {
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        if !sync(state, &mut contact, arrival.person, arrival.is_staff, arrival.settings).await? {
+            return Ok(contact);
+        }
+        contact.updated_at = now;
+        match state.stores.contacts.update(&mut contact).await {
+            Err(StoreError::Stale) => {
+                contact = state.stores.contacts.get(contact.id).await?.ok_or(StoreError::NotFound)?;
+            }
+            written => return written.map(|()| contact),
+        }
+    }
+    Err(StoreError::Stale)
+}
+
 pub async fn resolve(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTime) -> Result<Resolved, StoreError> {
     let contacts = &state.stores.contacts;
     let person = arrival.person;
-    if let Some(mut contact) = contacts.find_by_external_id(&person.link_id).await? {
-        if sync(state, &mut contact, arrival.person, arrival.is_staff, arrival.settings).await? {
-            contact.updated_at = now;
-            contacts.update(&contact).await?;
-        }
-        return Ok(Resolved::SignIn(contact));
+    if let Some(contact) = contacts.find_by_external_id(&person.link_id).await? {
+        return Ok(Resolved::SignIn(synced(state, contact, arrival, now).await?));
     }
     let candidates = candidates(state, arrival).await?;
     let [candidate] = candidates.as_slice() else {
@@ -75,7 +95,7 @@ pub async fn resolve(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTim
         contact.profile.external_id = Some(person.link_id.clone());
         sync(state, &mut contact, person, arrival.is_staff, arrival.settings).await?;
         contact.updated_at = now;
-        contacts.update(&contact).await?;
+        contacts.update(&mut contact).await?;
         record(
             &state.stores,
             now,
@@ -143,6 +163,7 @@ async fn create(state: &AppState, arrival: &Arrival<'_>, now: OffsetDateTime) ->
         mfa: None,
         created_at: now,
         updated_at: now,
+        revision: 0,
     };
     match state.stores.contacts.insert(&contact).await {
         Ok(()) => {

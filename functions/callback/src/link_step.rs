@@ -171,7 +171,7 @@ async fn link(
     contact.profile.external_id = Some(pending.link_id.clone());
     link::sync(state, &mut contact, &person, pending.is_staff, &settings).await?;
     contact.updated_at = now;
-    match state.stores.contacts.update(&contact).await {
+    match state.stores.contacts.update(&mut contact).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
             let what = "Cannot link: the provider identity was linked to another contact meanwhile";

@@ -173,7 +173,7 @@ async fn new_reset_link(state: &AppState, mut contact: Contact, now: OffsetDateT
     let token = OpaqueToken::generate()?;
     contact.password_reset = Some(token.digest());
     contact.updated_at = now;
-    state.stores.contacts.update(&contact).await?;
+    state.stores.contacts.update(&mut contact).await?;
     let ticket = Ticket::Reset { contact_id: contact.id, credential: contact.credential_stamp() };
     state.stores.grants.put_ticket(&token.digest(), &ticket, now + RESET_LIFETIME).await?;
     Ok(state.config.url(&format!("/signin/reset?token={}", token.expose())))
@@ -254,7 +254,7 @@ pub async fn reset(State(state): State<SharedState>, Req(req): Req) -> Result<Re
     contact.password_hash = Some(hash);
     contact.password_reset = None;
     contact.updated_at = now;
-    state.stores.contacts.update(&contact).await?;
+    state.stores.contacts.update(&mut contact).await?;
     tracing::info!(contact = %contact.id, "password reset by email link");
     Ok(html_page(
         StatusCode::OK,

@@ -121,7 +121,7 @@ pub async fn enrol(
     let sealed = sealing_key(stores).await?.seal(&live_owner(id), secret.as_bytes())?;
     contact.mfa = Some(MfaEnrolment { secret: sealed, recovery_codes: digests, last_step: step, enrolled_at: now });
     contact.updated_at = now;
-    stores.contacts.update(&contact).await?;
+    stores.contacts.update(&mut contact).await?;
     local_signin::attempt_succeeded(stores, &attempt).await?;
     let details = json!({ "username": contact.profile.username });
     record(stores, now, Level::Info, "Second factor set up", details).await;
@@ -157,7 +157,7 @@ pub async fn verify(stores: &Stores, id: ContactId, code: &str, now: OffsetDateT
         return Err(MfaError::WrongCode);
     }
     contact.mfa = Some(enrolment);
-    stores.contacts.update(&contact).await?;
+    stores.contacts.update(&mut contact).await?;
     local_signin::attempt_succeeded(stores, &attempt).await?;
     if let Factor::RecoveryCode { left } = factor {
         let details = json!({ "username": contact.profile.username, "left": left });
@@ -172,7 +172,7 @@ pub async fn disable(stores: &Stores, id: ContactId, code: &str, now: OffsetDate
     let mut contact = contact(stores, id).await?;
     contact.mfa = None;
     contact.updated_at = now;
-    stores.contacts.update(&contact).await?;
+    stores.contacts.update(&mut contact).await?;
     record(stores, now, Level::Info, "Second factor turned off", json!({ "username": contact.profile.username })).await;
     Ok(())
 }
@@ -185,7 +185,7 @@ pub async fn reset(stores: &Stores, by: &Contact, id: ContactId, now: OffsetDate
         return Ok(false);
     }
     contact.updated_at = now;
-    stores.contacts.update(&contact).await?;
+    stores.contacts.update(&mut contact).await?;
     let details = json!({ "username": contact.profile.username, "by": by.profile.username });
     record(stores, now, Level::Warning, "Second factor reset by an administrator", details).await;
     Ok(true)

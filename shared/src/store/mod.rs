@@ -37,6 +37,9 @@ pub enum StoreError {
     Conflict(Taken),
     #[error("not found")]
     NotFound,
+    /// An update was made from an older copy: the item was written since it was read.
+    #[error("written since it was read")]
+    Stale,
     /// The backend failed. The text is for logs only, never for a response.
     #[error("storage failed: {0}")]
     Backend(String),
@@ -77,8 +80,9 @@ pub trait ContactStore: Send + Sync {
     async fn find_by_external_id(&self, external_id: &str) -> StoreResult<Option<Contact>>;
     /// Every contact with this email (any case), through an index.
     async fn find_by_email(&self, email: &str) -> StoreResult<Vec<Contact>>;
-    /// Replaces the contact; `NotFound` if it is gone, `Conflict` as for insert.
-    async fn update(&self, contact: &Contact) -> StoreResult<()>;
+    /// Replaces the contact as read at `contact.revision` and advances that revision; `Stale`
+    /// when the contact was written since, `NotFound` if it is gone, `Conflict` as for insert.
+    async fn update(&self, contact: &mut Contact) -> StoreResult<()>;
     /// Returns whether there was such a contact.
     async fn delete(&self, id: ContactId) -> StoreResult<bool>;
     /// A page of at most `limit` contacts whose username, last name or email starts with the

@@ -86,6 +86,9 @@ pub struct ContactRecord {
     mfa: Option<MfaEnrolment>,
     created_at: i64,
     updated_at: i64,
+    /// Contacts saved before revisions were counted read as revision 0.
+    #[serde(default)]
+    revision: u64,
 }
 
 impl From<&Contact> for ContactRecord {
@@ -109,6 +112,7 @@ impl From<&Contact> for ContactRecord {
             mfa: c.mfa.clone(),
             created_at: c.created_at.unix_timestamp(),
             updated_at: c.updated_at.unix_timestamp(),
+            revision: c.revision,
         }
     }
 }
@@ -135,6 +139,7 @@ impl From<ContactRecord> for Contact {
             mfa: r.mfa,
             created_at: from_unix(r.created_at),
             updated_at: from_unix(r.updated_at),
+            revision: r.revision,
         }
     }
 }
@@ -319,5 +324,16 @@ mod tests {
             "no_access_mapping":"","grant_types":["authorization_code"],"created_at":0,"updated_at":0}"#;
         let registration = from_json::<RegistrationRecord>(doc).and_then(Registration::try_from).unwrap();
         assert_eq!(registration.settings.id_token_hmac_key, IdTokenHmacKey::JwtSigningKey);
+    }
+
+    #[test]
+    fn a_contact_stored_before_revisions_is_at_revision_zero() {
+        let doc = r#"{"id":"7b0c7f0e-8d7a-4a8e-9a55-0f6c2b7f1a11","username":"old","email":"","first_name":"",
+            "last_name":"","is_staff":false,"is_sysadmin":false,"status":"A","member_type":"","roles":[],
+            "attributes":{},"external_id":null,"password_hash":null,"created_at":0,"updated_at":0}"#;
+        let contact = from_json::<ContactRecord>(doc).map(Contact::from).unwrap();
+        assert_eq!(contact.revision, 0);
+        let next = to_json(&ContactRecord::from(&contact.next_revision())).unwrap();
+        assert_eq!(from_json::<ContactRecord>(&next).map(Contact::from).unwrap().revision, 1);
     }
 }

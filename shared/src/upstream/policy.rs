@@ -66,6 +66,7 @@ mod tests {
             mfa: None,
             created_at: now,
             updated_at: now,
+            revision: 0,
         }
     }
 

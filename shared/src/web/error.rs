@@ -97,6 +97,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(taken) => Self::conflict(format!("{taken} is already taken")),
+            StoreError::Stale => Self::conflict("it was changed meanwhile: read it again and retry"),
             StoreError::NotFound => Self::not_found("the item"),
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "storage failed");
@@ -197,6 +198,11 @@ impl From<StoreError> for PageError {
             StoreError::Conflict(taken) => {
                 Self::new(StatusCode::CONFLICT, "Already taken", format!("{taken} is already taken."))
             }
+            StoreError::Stale => Self::new(
+                StatusCode::CONFLICT,
+                "Changed meanwhile",
+                "Your account was changed at the same moment by another request. Please try again.",
+            ),
             StoreError::NotFound => Self::not_found(),
             StoreError::Backend(detail) => {
                 tracing::error!(error = %detail, "storage failed");

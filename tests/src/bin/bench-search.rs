@@ -145,6 +145,7 @@ fn contact(n: usize, rng: &mut Lcg, now: OffsetDateTime) -> Contact {
         mfa: None,
         created_at: now,
         updated_at: now,
+        revision: 0,
     }
 }
 

@@ -68,6 +68,11 @@ pub struct ContactInput {
     /// Write-only: hashed before it is stored.
     #[schema(format = Password)]
     password: Option<String>,
+    /// On `PUT`, the `revision` the change was made from: if the contact was written since,
+    /// the change is refused with 409 and nothing is saved. Without it the change applies to
+    /// the contact as it is now. Ignored on `POST`.
+    #[schema(minimum = 0)]
+    revision: Option<u64>,
 }
 
 #[derive(ToSchema)]

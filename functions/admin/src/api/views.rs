@@ -146,6 +146,9 @@ pub struct ContactView {
     pub mfa_enrolled: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// Advances with every change: send it back with a `PUT` so that a change made meanwhile
+    /// is not overwritten.
+    pub revision: u64,
 }
 
 impl From<&Contact> for ContactView {
@@ -168,6 +171,7 @@ impl From<&Contact> for ContactView {
             mfa_enrolled: c.mfa.is_some(),
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),
+            revision: c.revision,
         }
     }
 }

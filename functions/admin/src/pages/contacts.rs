@@ -39,6 +39,8 @@ struct ContactForm {
     roles: String,
     attributes: String,
     external_id: String,
+    /// The revision the edit form was opened at (none on the add form).
+    revision: Option<u64>,
 }
 
 impl ContactForm {
@@ -59,6 +61,7 @@ impl ContactForm {
             roles: p.text("roles").to_owned(),
             attributes: p.text("attributes").to_owned(),
             external_id: p.text("external_id").to_owned(),
+            revision: p.text("revision").parse().ok(),
         }
     }
 
@@ -76,6 +79,7 @@ impl ContactForm {
             roles: p.roles.join("\n"),
             attributes: p.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
             external_id: p.external_id.clone().unwrap_or_default(),
+            revision: Some(c.revision),
         }
     }
 
@@ -93,6 +97,7 @@ impl ContactForm {
             attributes: parse_attributes(&self.attributes)?,
             external_id: Some(self.external_id.clone()),
             password,
+            revision: self.revision,
         })
     }
 }
@@ -195,6 +200,12 @@ async fn update(ctx: Ctx, Path(id): Path<String>, RawForm(params): RawForm) -> R
     let saved = service::update(&ctx.state, &ctx.user.contact, contact.id, &draft, ctx.now).await;
     match saved {
         Ok(_) => Ok(see_other("/admin/contacts?done=contact-saved")),
+        Err(AdminError::Stale { current, differs, .. }) => {
+            // What was typed stays, now over the stored revision: saving again keeps it.
+            let form = ContactForm { revision: Some(current), ..form };
+            let error = FormError::conflict(changed_since_opened(&differs));
+            Ok(show(&ctx, &form, Some(&contact), Some(&error), None))
+        }
         Err(e) => Ok(show(&ctx, &form, Some(&contact), Some(&FormError::from_admin(e)?), None)),
     }
 }
@@ -223,6 +234,16 @@ async fn delete(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Resu
         Err(AdminError::Conflict(message)) => Ok(confirm_delete(&ctx, StatusCode::CONFLICT, &contact, Some(&message))),
         Err(e) => Err(e.into()),
     }
+}
+
+fn changed_since_opened(differs: &[&str]) -> String {
+    let fields = differs.iter().map(|f| label(f)).collect::<Vec<_>>().join(", ");
+    let differs =
+        if fields.is_empty() { String::new() } else { format!(" It now differs from what you typed in: {fields}.") };
+    format!(
+        "Someone else changed this contact since you opened it, so nothing was saved.{differs} \
+         Save again to keep what you typed, or reload the page to start from the saved contact."
+    )
 }
 
 fn contact_id(segment: &str) -> Result<ContactId, PageError> {
@@ -345,6 +366,7 @@ fn show(
         (error_summary(e, label))
         form.card method="post" action=(action) {
             (csrf_input(ctx))
+            @if let Some(revision) = f.revision { input type="hidden" name="revision" value=(revision); }
             (text_field("username", "Username", &f.username, "text", html! {}, e))
             (text_field("email", "Email", &f.email, "email", html! {}, e))
             (text_field("first_name", "First name", &f.first_name, "text", html! {}, e))

@@ -304,12 +304,15 @@ impl FormError {
     }
 
     /// Errors the person can fix in the form; anything else becomes an error page.
+    /// One problem with the whole form: it clashes with what is stored.
+    pub fn conflict(message: String) -> Self {
+        Self { status: StatusCode::CONFLICT, problems: vec![Problem { field: None, message }] }
+    }
+
     pub fn from_admin(e: AdminError) -> Result<Self, PageError> {
         match e {
             AdminError::Invalid(invalid) => Ok(Self::invalid(invalid)),
-            AdminError::Conflict(message) => {
-                Ok(Self { status: StatusCode::CONFLICT, problems: vec![Problem { field: None, message }] })
-            }
+            AdminError::Conflict(message) => Ok(Self::conflict(message)),
             other => Err(other.into()),
         }
     }

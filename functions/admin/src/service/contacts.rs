@@ -61,6 +61,7 @@ pub async fn create(state: &AppState, draft: &ContactDraft, now: OffsetDateTime)
         mfa: None,
         created_at: now,
         updated_at: now,
+        revision: 0,
     };
     state.stores.contacts.insert(&contact).await.map_err(conflict)?;
     tracing::info!(contact = %contact.id, "contact created");
@@ -77,6 +78,12 @@ pub async fn update(
 ) -> AdminResult<Contact> {
     let existing = get(state, id).await?;
     let profile = draft.validate()?;
+    if let Some(from) = draft.revision
+        && from != existing.revision
+    {
+        let differs = existing.profile.differing_fields(&profile);
+        return Err(AdminError::Stale { from, current: existing.revision, differs });
+    }
     if acting.id == id && !profile.is_sysadmin {
         return Err(Invalid::new("is_sysadmin", "you cannot remove your own system administrator rights").into());
     }
@@ -100,8 +107,8 @@ pub async fn update(
     };
     let before = existing.profile.external_id.clone();
     let status_changed = profile.status != existing.profile.status;
-    let contact = Contact { profile, password_hash, updated_at: now, ..existing };
-    save(state, &contact).await?;
+    let mut contact = Contact { profile, password_hash, updated_at: now, ..existing };
+    save(state, &mut contact).await?;
     tracing::info!(contact = %id, "contact updated");
     if before != contact.profile.external_id {
         log_link_change(state, acting, &contact, before.as_deref(), now).await;
@@ -128,7 +135,7 @@ pub async fn reset_mfa(state: &AppState, acting: &Contact, id: ContactId, now: O
     }
 }
 
-async fn save(state: &AppState, contact: &Contact) -> AdminResult<()> {
+async fn save(state: &AppState, contact: &mut Contact) -> AdminResult<()> {
     state.stores.contacts.update(contact).await.map_err(|e| match e {
         StoreError::NotFound => AdminError::NotFound("contact"),
         other => conflict(other),
@@ -156,7 +163,7 @@ pub async fn link_identity(
     }
     contact.profile.external_id = Some(external_id);
     contact.updated_at = now;
-    save(state, &contact).await?;
+    save(state, &mut contact).await?;
     log_link_change(state, acting, &contact, None, now).await;
     Ok(contact)
 }
@@ -173,7 +180,7 @@ pub async fn unlink_identity(
         return Ok(contact);
     };
     contact.updated_at = now;
-    save(state, &contact).await?;
+    save(state, &mut contact).await?;
     log_link_change(state, acting, &contact, Some(&before), now).await;
     Ok(contact)
 }
@@ -222,7 +229,7 @@ pub async fn set_password(
     let mut contact = get(state, id).await?;
     contact.password_hash = Some(hash(password).await?);
     contact.updated_at = now;
-    state.stores.contacts.update(&contact).await?;
+    state.stores.contacts.update(&mut contact).await.map_err(conflict)?;
     tracing::info!(contact = %id, "password set by an administrator");
     Ok(contact)
 }

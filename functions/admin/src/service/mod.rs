@@ -24,6 +24,10 @@ pub enum AdminError {
     /// The request clashes with what is stored; the text says how.
     #[error("{0}")]
     Conflict(String),
+    /// A change made from revision `from` of an item that is now at `current`; `differs`
+    /// names the fields where the stored item and the change disagree. Nothing was saved.
+    #[error("changed since revision {from}")]
+    Stale { from: u64, current: u64, differs: Vec<&'static str> },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -43,6 +47,11 @@ impl From<AdminError> for ApiError {
             AdminError::Invalid(invalid) => invalid.into(),
             AdminError::NotFound(what) => ApiError::not_found(what),
             AdminError::Conflict(message) => ApiError::conflict(message),
+            AdminError::Stale { from, current, differs } => ApiError::conflict(format!(
+                "it changed since revision {from} and is now at revision {current} (where it differs from this \
+                 change: {}); nothing was saved: read it again, or send revision {current} to replace it with this change",
+                if differs.is_empty() { "nowhere".to_owned() } else { differs.join(", ") }
+            )),
             AdminError::Store(store) => store.into(),
             AdminError::Random(random) => random.into(),
             AdminError::Hash => {
@@ -64,6 +73,7 @@ impl From<AdminError> for PageError {
                 PageError::new(StatusCode::NOT_FOUND, "Not found", format!("The {what} does not exist (any more)."))
             }
             AdminError::Conflict(message) => PageError::new(StatusCode::CONFLICT, "Cannot do that", message),
+            AdminError::Stale { .. } => PageError::new(StatusCode::CONFLICT, "Changed meanwhile", CHANGED_MEANWHILE),
             AdminError::Store(store) => store.into(),
             AdminError::Random(random) => random.into(),
             AdminError::Hash | AdminError::Internal => PageError::internal(),
@@ -71,10 +81,15 @@ impl From<AdminError> for PageError {
     }
 }
 
+/// A write lost a race with another: nothing of this one was saved.
+pub(crate) const CHANGED_MEANWHILE: &str =
+    "it was changed by someone else at the same moment, and nothing was saved: reload it and make the change again";
+
 /// Maps a store conflict to the admin's message, and other store errors through.
 pub(crate) fn conflict(e: StoreError) -> AdminError {
     match e {
         StoreError::Conflict(what) => AdminError::Conflict(format!("{what} is already taken")),
+        StoreError::Stale => AdminError::Conflict(CHANGED_MEANWHILE.into()),
         other => AdminError::Store(other),
     }
 }

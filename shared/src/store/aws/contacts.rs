@@ -273,14 +273,19 @@ impl ContactStore for ContactsTable {
         Ok(contacts)
     }
 
-    async fn update(&self, contact: &Contact) -> StoreResult<()> {
-        let doc = to_json(&ContactRecord::from(contact))?;
+    async fn update(&self, contact: &mut Contact) -> StoreResult<()> {
+        let next = contact.next_revision();
+        let doc = to_json(&ContactRecord::from(&next))?;
         for attempt in 0..MAX_ATTEMPTS {
             let Some((old_doc, old)) = self.current(contact.id).await? else {
                 return Err(StoreError::NotFound);
             };
-            // The condition on the old document guarantees the markers released are its own.
-            let mut actions = vec![(Role::Contact, self.put_contact(contact, &doc, Some(&old_doc))?)];
+            if old.revision != contact.revision {
+                return Err(StoreError::Stale);
+            }
+            // The condition on the old document guarantees the markers released are its own,
+            // and that it is still the revision the change was made from.
+            let mut actions = vec![(Role::Contact, self.put_contact(&next, &doc, Some(&old_doc))?)];
             let (old_username, new_username) = (old.username_key(), contact.username_key());
             if old_username != new_username {
                 actions.push((Role::Release, self.delete(username_key(&old_username))?));
@@ -295,9 +300,12 @@ impl ContactStore for ContactsTable {
                     actions.push((Role::ClaimExternalId, self.claim(external_key(new_external), contact.id)?));
                 }
             }
-            actions.extend(self.marker_writes(Some(&old), Some(contact))?.into_iter().map(|w| (Role::SearchMarker, w)));
+            actions.extend(self.marker_writes(Some(&old), Some(&next))?.into_iter().map(|w| (Role::SearchMarker, w)));
             let refusal = match self.transact(actions).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    *contact = next;
+                    return Ok(());
+                }
                 Err(refusal) => refusal,
             };
             if let Some(conflict) = Self::taken(contact, &refusal) {

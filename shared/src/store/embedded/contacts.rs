@@ -121,14 +121,24 @@ impl ContactStore for Database {
         docs.iter().map(|d| decode(d)).collect()
     }
 
-    async fn update(&self, contact: &Contact) -> StoreResult<()> {
+    async fn update(&self, contact: &mut Contact) -> StoreResult<()> {
+        let next = contact.next_revision();
+        // Only over the revision the change was made from (documents from before revisions
+        // were counted have none: revision 0).
         let changed = write_row(
             self,
             "UPDATE contacts SET username_key = ?2, email_key = ?3, last_name_key = ?4, external_id = ?5, doc = ?6
-             WHERE id = ?1",
-            contact,
+             WHERE id = ?1 AND coalesce(json_extract(doc, '$.revision'), 0) = json_extract(?6, '$.revision') - 1",
+            &next,
         )?;
-        if changed == 0 { Err(crate::store::StoreError::NotFound) } else { Ok(()) }
+        if changed == 1 {
+            *contact = next;
+            return Ok(());
+        }
+        match self.get(contact.id).await? {
+            Some(_) => Err(crate::store::StoreError::Stale),
+            None => Err(crate::store::StoreError::NotFound),
+        }
     }
 
     async fn delete(&self, id: ContactId) -> StoreResult<bool> {

@@ -46,6 +46,7 @@ pub fn contact(username: &str, email: &str) -> Contact {
         mfa: None,
         created_at: T0,
         updated_at: T0,
+        revision: 0,
     }
 }
 
@@ -54,7 +55,7 @@ pub async fn contacts(stores: &Stores) {
     let bob = contact("bsmith", "Bob.Smith@Example.org");
     store.insert(&bob).await.unwrap();
     assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&bob), "a contact reads back as written");
-    let enrolled = Contact {
+    let mut enrolled = Contact {
         mfa: Some(MfaEnrolment {
             secret: Sealed::from_presented("c2VhbGVk"),
             recovery_codes: vec![OpaqueToken::generate().unwrap().digest()],
@@ -63,9 +64,17 @@ pub async fn contacts(stores: &Stores) {
         }),
         ..bob.clone()
     };
-    store.update(&enrolled).await.unwrap();
+    store.update(&mut enrolled).await.unwrap();
+    assert_eq!(enrolled.revision, 1, "an update advances the revision");
     assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&enrolled), "the second factor is kept");
-    store.update(&bob).await.unwrap();
+    // A change made from the copy read before the update would undo it: refused, nothing written.
+    let mut stale = Contact { mfa: None, ..bob.clone() };
+    assert!(matches!(store.update(&mut stale).await, Err(StoreError::Stale)), "an older revision is refused");
+    assert_eq!(stale.revision, 0, "a refused update leaves the copy's revision");
+    assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&enrolled), "a refused update changes nothing");
+    let mut bob = Contact { mfa: None, ..enrolled.clone() };
+    store.update(&mut bob).await.unwrap();
+    assert_eq!(store.get(bob.id).await.unwrap().map(|c| c.revision), Some(2));
     assert_eq!(store.find_by_username("BSMITH").await.unwrap().map(|c| c.id), Some(bob.id), "usernames ignore case");
     assert_eq!(store.find_by_email("bob.smith@example.org").await.unwrap().len(), 1, "emails ignore case");
     assert!(store.find_by_username("nobody").await.unwrap().is_none());
@@ -91,7 +100,7 @@ pub async fn contacts(stores: &Stores) {
     renamed.profile.username = "robert".into();
     renamed.profile.email = "robert@example.org".into();
     renamed.updated_at = T0 + Duration::minutes(1);
-    store.update(&renamed).await.unwrap();
+    store.update(&mut renamed).await.unwrap();
     assert!(store.find_by_username("bsmith").await.unwrap().is_none(), "the old username is released");
     assert_eq!(store.find_by_username("Robert").await.unwrap().as_ref(), Some(&renamed));
     assert_eq!(store.find_by_email("bob.smith@example.org").await.unwrap().len(), 1, "the old email is unindexed");
@@ -99,10 +108,10 @@ pub async fn contacts(stores: &Stores) {
 
     let mut clash = renamed.clone();
     clash.profile.username = "ALICE".into();
-    assert!(matches!(store.update(&clash).await, Err(StoreError::Conflict(Taken::Username(_)))));
+    assert!(matches!(store.update(&mut clash).await, Err(StoreError::Conflict(Taken::Username(_)))));
     assert_eq!(store.get(bob.id).await.unwrap().as_ref(), Some(&renamed), "a refused update changes nothing");
 
-    assert!(matches!(store.update(&contact("ghost", "")).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.update(&mut contact("ghost", "")).await, Err(StoreError::NotFound)));
 
     let everyone = ContactSearch::new("");
     let all = store.list(&everyone, None, 100).await.unwrap();

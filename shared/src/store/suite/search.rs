@@ -43,9 +43,9 @@ pub async fn contact_search(stores: &Stores) {
     // A new last name moves a contact between ways; deleting one takes it out of all.
     people[3].profile.last_name = "Smithers".into();
     people[3].profile.email = "cy@example.org".into();
-    store.update(&people[3]).await.unwrap();
+    store.update(&mut people[3]).await.unwrap();
     people[0].profile.last_name = String::new();
-    store.update(&people[0]).await.unwrap();
+    store.update(&mut people[0]).await.unwrap();
     assert!(store.delete(people[2].id).await.unwrap());
     let found = store.list(&search, None, 50).await.unwrap();
     assert_eq!(usernames(&found.contacts), ["smithy", "ann", "dee", "cy"]);
