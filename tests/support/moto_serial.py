@@ -15,7 +15,25 @@ import threading
 
 from werkzeug.serving import run_simple
 
+from moto.core.common_models import BaseModel
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+# moto keeps every model object it ever makes for its dashboard (/moto-api/data.json): every
+# DynamoDB item, and every copy of every table each TransactWriteItems makes. Over a test run that
+# grew without bound, so data.json, which the mail tests read for SES's sent messages, took many
+# seconds, and this serial server answered no one else meanwhile (requests timed out: 500s and
+# 503s in whichever test ran beside). Only SES's messages are kept for it.
+KEPT_FOR_DATA_JSON = {("moto.ses.models", "Message"), ("moto.ses.models", "RawMessage")}
+
+
+def _new_model(cls, *args, **kwargs):
+    instance = object.__new__(cls)
+    if (cls.__module__, cls.__name__) in KEPT_FOR_DATA_JSON:
+        cls.instances_tracked.append(instance)
+    return instance
+
+
+BaseModel.__new__ = _new_model
 
 
 def main() -> None:
