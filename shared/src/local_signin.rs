@@ -26,6 +26,10 @@ pub enum SigninError {
     InvalidCredentials,
     #[error("too many failed attempts")]
     Throttled { until: OffsetDateTime },
+    /// An email that more than one contact has: no password is checked (only a username can
+    /// tell them apart).
+    #[error("the email belongs to more than one account")]
+    Ambiguous,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -113,25 +117,35 @@ fn source_key(source: IpAddr) -> String {
     format!("signin-source:{source}")
 }
 
-/// Checks `password` for the account `identifier` names, `named` being what [`find_contact`]
-/// found for it (the caller has looked, to tell an ambiguous email apart). `source` is the
-/// client's address (API Gateway's source IP on Lambda, the peer locally), when known.
+/// Checks `password` for the account `identifier` names. `named` looks that account up (as
+/// [`find_contact`] does); it runs beside the read of the source address's failures, one round
+/// trip for both on DynamoDB. `source` is the client's address (API Gateway's source IP on
+/// Lambda, the peer locally), when known.
 pub async fn verify_password(
     state: &AppState,
     identifier: &str,
-    named: Lookup,
+    named: impl Future<Output = Result<Lookup, StoreError>>,
     password: &str,
     source: Option<IpAddr>,
     now: OffsetDateTime,
 ) -> Result<Contact, SigninError> {
     let throttle = &state.stores.throttle;
-    if let Some(source) = source
-        && let Some((failures, until)) = throttle.failures(&source_key(source), now).await?
+    let source_failures = async {
+        match source {
+            Some(source) => throttle.failures(&source_key(source), now).await,
+            None => Ok(None),
+        }
+    };
+    let (named, source_failures) = tokio::try_join!(named, source_failures)?;
+    if let Some((failures, until)) = source_failures
         && failures >= MAX_SOURCE_FAILURES
     {
         return Err(SigninError::Throttled { until });
     }
-    let contact = named.found();
+    let contact = match named {
+        Lookup::Ambiguous => return Err(SigninError::Ambiguous),
+        named => named.found(),
+    };
     let Attempt { key, number: attempt } =
         count_attempt(&state.stores, throttle_key(contact.as_ref(), identifier), now).await?;
     let hash = contact.as_ref().and_then(|c| c.password_hash.clone());

@@ -126,9 +126,10 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     };
     let source = source_ip(req);
     let (username, named) = (&contact.profile.username, Lookup::Found(Box::new(contact.clone())));
+    let named = std::future::ready(Ok(named));
     match local_signin::verify_password(state, username, named, params.text("password"), source, now).await {
         Ok(proven) => link(state, proven, &pending, now).await,
-        Err(SigninError::InvalidCredentials) => {
+        Err(SigninError::InvalidCredentials | SigninError::Ambiguous) => {
             again(state, &pending, StatusCode::UNAUTHORIZED, "The password is incorrect.").await
         }
         Err(SigninError::Throttled { until }) => {

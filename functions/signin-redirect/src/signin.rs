@@ -52,14 +52,13 @@ pub async fn submit(State(state): State<SharedState>, Req(req): Req) -> Result<R
     if settings.is_on() && !params.has("password") {
         return email_step(state, req, &settings, &params, return_to, now).await;
     }
-    let named = local_signin::find_contact(state, identifier).await?;
-    if matches!(named, Lookup::Ambiguous) {
-        let status = StatusCode::UNAUTHORIZED;
-        return form_page(state, req, status, return_to, identifier, Some(AMBIGUOUS)).await;
-    }
+    let named = local_signin::find_contact(state, identifier);
     let password = params.text("password");
     let contact = match local_signin::verify_password(state, identifier, named, password, source_ip(req), now).await {
         Ok(contact) => contact,
+        Err(SigninError::Ambiguous) => {
+            return form_page(state, req, StatusCode::UNAUTHORIZED, return_to, identifier, Some(AMBIGUOUS)).await;
+        }
         Err(SigninError::InvalidCredentials) => {
             let message = "The username or password is incorrect.";
             return form_page(state, req, StatusCode::UNAUTHORIZED, return_to, identifier, Some(message)).await;

@@ -67,10 +67,12 @@ pub async fn exchange(
         }
     };
 
-    let named = local_signin::find_contact(state, username).await?;
+    let named = local_signin::find_contact(state, username);
     let contact = match local_signin::verify_password(state, username, named, password, source, now).await {
         Ok(contact) => contact,
-        Err(SigninError::InvalidCredentials) => return Err(invalid_grant("the username or password is incorrect")),
+        Err(SigninError::InvalidCredentials | SigninError::Ambiguous) => {
+            return Err(invalid_grant("the username or password is incorrect"));
+        }
         Err(SigninError::Throttled { .. }) => return Err(slow_down()),
         Err(SigninError::Store(e)) => return Err(e.into()),
     };

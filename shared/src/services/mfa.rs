@@ -41,7 +41,7 @@ pub enum MfaError {
 impl From<SigninError> for MfaError {
     fn from(e: SigninError) -> Self {
         match e {
-            SigninError::InvalidCredentials => Self::WrongCode,
+            SigninError::InvalidCredentials | SigninError::Ambiguous => Self::WrongCode,
             SigninError::Throttled { until } => Self::Throttled { until },
             SigninError::Store(e) => Self::Store(e),
         }
