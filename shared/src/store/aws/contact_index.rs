@@ -162,14 +162,19 @@ impl ContactsTable {
             loop {
                 let output = self.query_way(search, way, listing.wanted(way), start.take()).await?;
                 // More may match than the page has room for: the rest are read again next page.
-                let room = listing.room();
-                let contacts = match way {
-                    SearchWay::Username => output.items().iter().take(room).map(decode).collect::<StoreResult<_>>()?,
-                    _ => self.contacts_of(&output.items()[..room.min(output.items().len())]).await?,
-                };
-                for contact in contacts {
-                    if listing.take(way, contact) {
-                        return Ok(listing.finish());
+                // A page's room at a time, as a marker may turn out to be passed over.
+                let mut items = output.items();
+                while !items.is_empty() {
+                    let (these, rest) = items.split_at(listing.room().min(items.len()));
+                    items = rest;
+                    let contacts = match way {
+                        SearchWay::Username => these.iter().map(decode).collect::<StoreResult<_>>()?,
+                        _ => self.contacts_of(way, these).await?,
+                    };
+                    for contact in contacts {
+                        if listing.take(way, contact) {
+                            return Ok(listing.finish());
+                        }
                     }
                 }
                 let dropped = usize::try_from(output.scanned_count() - output.count()).unwrap_or(0);
@@ -232,7 +237,7 @@ impl ContactsTable {
 
     /// The contacts `markers` stand for, in the markers' order, read together; a contact
     /// deleted since its marker was read is left out.
-    async fn contacts_of(&self, markers: &[Item]) -> StoreResult<Vec<Contact>> {
+    async fn contacts_of(&self, way: SearchWay, markers: &[Item]) -> StoreResult<Vec<Contact>> {
         if markers.is_empty() {
             return Ok(Vec::new());
         }
@@ -242,7 +247,18 @@ impl ContactsTable {
         for chunk in ids.chunks(100) {
             self.batch_get(chunk, &mut found).await?;
         }
-        Ok(ids.iter().filter_map(|id| found.remove(*id)).collect())
+        // A marker that no longer matches its contact (written over by a version from before the
+        // markers, during a deployment) would list the contact under a key it no longer has,
+        // and end a page on a cursor elsewhere in the order: such markers are passed over.
+        let matches = |marker: &Item, contact: &Contact| {
+            let key = way.key_of(contact).map(|key| sort_value(way, &key, contact.id));
+            key.as_deref().is_some_and(|key| string_attribute(marker, SORT).is_ok_and(|sort| sort == key))
+        };
+        Ok(ids
+            .iter()
+            .zip(markers)
+            .filter_map(|(id, marker)| found.remove(*id).filter(|contact| matches(marker, contact)))
+            .collect())
     }
 
     /// Reads the contacts with `ids` into `found`, asking again for any DynamoDB left unread.
