@@ -399,7 +399,25 @@ async fn the_backfill_lists_items_saved_before_the_listing_indexes() {
     assert_eq!(stores.queries.list().await.unwrap().len(), 1);
     assert_eq!(stores.registrations.list().await.unwrap().len(), 1);
     assert_eq!(stores.contacts.find_by_username("before-indexes").await.unwrap(), Some(old), "markers untouched");
-    assert_eq!(backfill::run(&client, prefix, OffsetDateTime::now_utc()).await.unwrap(), 0, "once per stack");
+    let first_pass = OffsetDateTime::now_utc();
+    assert_eq!(backfill::run(&client, prefix, first_pass).await.unwrap(), 0, "once per stack");
+
+    // A version from before the search markers, still serving during the deployment, saves a
+    // contact without them: the pass runs once more an hour on, for the contacts changed since.
+    let late = Contact { created_at: first_pass, updated_at: first_pass, ..contact("late-comer", None) };
+    stores.contacts.insert(&late).await.unwrap();
+    for marker in ["last_name", "email"] {
+        let key = aws_sdk_dynamodb::types::AttributeValue::S(format!("search#{marker}#{}", late.id));
+        client.delete_item().table_name(schema::CONTACTS.table_name(prefix)).key("pk", key).send().await.unwrap();
+    }
+    let in_ten_minutes = first_pass + time::Duration::minutes(10);
+    assert_eq!(backfill::run(&client, prefix, in_ten_minutes).await.unwrap(), 0, "not while the deployment may last");
+    assert_eq!(stores.contacts.list(&by_last_name, None, 10).await.unwrap().contacts.len(), 1);
+    let in_an_hour = first_pass + time::Duration::minutes(61);
+    assert_eq!(backfill::run(&client, prefix, in_an_hour).await.unwrap(), 1, "only the contact changed since");
+    assert_eq!(stores.contacts.list(&by_last_name, None, 10).await.unwrap().contacts.len(), 2, "found by last name");
+    let later = first_pass + time::Duration::hours(3);
+    assert_eq!(backfill::run(&client, prefix, later).await.unwrap(), 0, "then never again");
     fixture.drop_tables().await;
 }
 

@@ -5,14 +5,16 @@
 //! lack the attribute, and then writes a marker that later start-ups find with one GetItem.
 //! Log entries and mail are not backfilled: they expire by TTL within their retention.
 //! A second pass, with its own marker, gives contacts saved before the prefix search their
-//! search markers (`contact_index`).
+//! search markers (`contact_index`). During a deployment a version from before the markers may
+//! still serve a while and save contacts without theirs, so that pass runs once more at the
+//! first start an hour or more after it (`SEARCH_RECHECKED`).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use super::schema::{self, LISTED, LISTING, TableSpec};
-use super::{Item, get_item, sdk_error, string, string_attribute};
+use super::{Item, get_item, number, number_attribute, sdk_error, string, string_attribute};
 use crate::contact::Contact;
 use crate::store::StoreResult;
 use crate::store::records::{ContactRecord, from_json};
@@ -20,6 +22,12 @@ use crate::store::records::{ContactRecord, from_json};
 /// The markers' keys in the contacts table (no contact, username or external id looks like them).
 const LISTINGS_DONE: &str = "meta#listing-backfill-1";
 const SEARCH_DONE: &str = "meta#search-backfill-1";
+const SEARCH_RECHECKED: &str = "meta#search-backfill-2";
+/// On a marker: when its pass finished (markers written before this was recorded have none).
+const DONE_AT: &str = "done_at";
+/// How long after the search-marker pass it runs again: longer than a deployment lets
+/// instances of the version before it serve.
+const DEPLOYMENT_WINDOW: Duration = Duration::hours(1);
 
 /// Backfills the stack's tables unless that was done before; returns how many items it updated.
 /// Also records when the log's level views began (`timeline`), the first time.
@@ -31,11 +39,27 @@ pub async fn run(client: &Client, prefix: &str, now: OffsetDateTime) -> StoreRes
         for spec in [schema::CONTACTS, schema::QUERIES, schema::REGISTRATIONS] {
             updated += backfill_table(client, &spec, prefix).await?;
         }
-        mark_done(client, &contacts, LISTINGS_DONE).await?;
+        mark_done(client, &contacts, LISTINGS_DONE, now).await?;
     }
-    if !done(client, &contacts, SEARCH_DONE).await? {
-        updated += super::contact_index::backfill(client, &contacts).await?;
-        mark_done(client, &contacts, SEARCH_DONE).await?;
+    if !done(client, &contacts, SEARCH_RECHECKED).await? {
+        let marker = get_item(client, &contacts, schema::CONTACTS.partition_key, SEARCH_DONE.to_owned()).await?;
+        // A marker recorded by a version that kept no time: that pass was in an earlier deployment.
+        let last = marker.map(|marker| {
+            number_attribute(&marker, DONE_AT).map_or(OffsetDateTime::UNIX_EPOCH, crate::clock::from_unix)
+        });
+        match last {
+            None => {
+                updated += super::contact_index::backfill(client, &contacts, None).await?;
+                mark_done(client, &contacts, SEARCH_DONE, now).await?;
+            }
+            // Only what changed since the first pass began (its time, less a margin for clocks).
+            Some(at) if now - at >= DEPLOYMENT_WINDOW => {
+                let since = at - DEPLOYMENT_WINDOW;
+                updated += super::contact_index::backfill(client, &contacts, Some(since)).await?;
+                mark_done(client, &contacts, SEARCH_RECHECKED, now).await?;
+            }
+            Some(_) => {}
+        }
     }
     Ok(updated)
 }
@@ -44,11 +68,12 @@ async fn done(client: &Client, table: &str, marker: &str) -> StoreResult<bool> {
     Ok(get_item(client, table, schema::CONTACTS.partition_key, marker.to_owned()).await?.is_some())
 }
 
-async fn mark_done(client: &Client, table: &str, marker: &str) -> StoreResult<()> {
+async fn mark_done(client: &Client, table: &str, marker: &str, now: OffsetDateTime) -> StoreResult<()> {
     client
         .put_item()
         .table_name(table)
         .item(schema::CONTACTS.partition_key, string(marker))
+        .item(DONE_AT, number(now.unix_timestamp()))
         .send()
         .await
         .map_err(|e| sdk_error("PutItem", table, e))?;

@@ -292,9 +292,14 @@ impl ContactsTable {
 }
 
 /// Gives every contact the search markers it lacks (contacts saved before the search had
-/// none): a page of the table at a time, each contact's markers written on condition that it
-/// is unchanged since read (a change writes its own). Returns how many contacts it marked.
-pub(super) async fn backfill(client: &aws_sdk_dynamodb::Client, table: &str) -> StoreResult<usize> {
+/// none), or only those changed `since` then: a page of the table at a time, each contact's
+/// markers written on condition that it is unchanged since read (a change writes its own).
+/// Returns how many contacts it marked.
+pub(super) async fn backfill(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    since: Option<time::OffsetDateTime>,
+) -> StoreResult<usize> {
     let contacts = ContactsTable { client: client.clone(), table: table.to_owned() };
     let mut marked = 0;
     let mut start: Option<Item> = None;
@@ -310,6 +315,9 @@ pub(super) async fn backfill(client: &aws_sdk_dynamodb::Client, table: &str) -> 
             .await
             .map_err(|e| sdk_error("Scan", table, e))?;
         for item in page.items() {
+            if since.is_some_and(|since| decode(item).is_ok_and(|contact| contact.updated_at < since)) {
+                continue;
+            }
             marked += usize::from(contacts.mark(item).await?);
         }
         match page.last_evaluated_key {
