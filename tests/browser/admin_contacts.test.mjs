@@ -1,5 +1,6 @@
 // The Contacts pages in a real browser: add a contact (a bad email is refused with the input
-// kept), find it by search, edit it, set its password, link and unlink a provider identity, see that a non-administrator is refused
+// kept), find it by search, edit it (a save from a form opened before another tab's change is
+// refused, with what was typed kept), set its password, link and unlink a provider identity, see that a non-administrator is refused
 // the admin, and delete it through the confirm page.
 //
 // GATEHOUSE_URL and GATEHOUSE_ADMIN_PASSWORD say where and how (username `admin`).
@@ -7,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, newPage, screenshot, signIn, submit } from './browser.mjs';
+import { accessibilityViolations, launchBrowser, newPage, screenshot, signIn, submit } from './browser.mjs';
 
 const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 const USERNAME = `member-${suffix}`;
@@ -68,6 +69,29 @@ test('an administrator manages a contact through the pages', async (t) => {
     assert.equal(result.status, 303);
     const row = page.locator('tbody tr', { hasText: USERNAME });
     assert.match(await row.innerText(), /Bob Smythe/);
+  });
+
+  await t.test('a save from a form opened before a change made in another tab is refused, what was typed kept', async () => {
+    await page.goto(contactPath);
+    const other = await page.context().newPage();
+    await other.goto(contactPath);
+    await other.getByLabel('First name').fill('Robert');
+    assert.equal((await submit(other, other.getByRole('button', { name: 'Save', exact: true }))).status, 303);
+    await other.close();
+    await page.getByLabel('Member type').fill('VIP');
+    let result = await submit(page, page.getByRole('button', { name: 'Save', exact: true }));
+    assert.equal(result.status, 409);
+    assert.match(
+      await page.locator('.flash.error').innerText(),
+      /Someone else changed this contact since you opened it\. It now differs from what you typed in: First name, Member type\./,
+    );
+    assert.equal(await page.getByLabel('Member type').inputValue(), 'VIP');
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await screenshot(page, 'admin-contact-changed-meanwhile.png');
+    await page.getByLabel('First name').fill('Robert');
+    result = await submit(page, page.getByRole('button', { name: 'Save', exact: true }));
+    assert.equal(result.status, 303);
+    assert.match(await page.locator('tbody tr', { hasText: USERNAME }).innerText(), /Robert Smythe/);
   });
 
   await t.test('sets its password', async () => {

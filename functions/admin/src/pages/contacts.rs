@@ -241,7 +241,7 @@ fn changed_since_opened(differs: &[&str]) -> String {
     let differs =
         if fields.is_empty() { String::new() } else { format!(" It now differs from what you typed in: {fields}.") };
     format!(
-        "Someone else changed this contact since you opened it, so nothing was saved.{differs} \
+        "Someone else changed this contact since you opened it.{differs} \
          Save again to keep what you typed, or reload the page to start from the saved contact."
     )
 }
