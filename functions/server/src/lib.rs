@@ -12,15 +12,20 @@ use axum::ServiceExt;
 use gatehouse::web::SharedState;
 use tokio::net::TcpListener;
 
-/// Threads for blocking work: the embedded store's calls (`block_in_place`, which hands the
-/// worker's queue to one of these) and password hashes. Both wait on one lock (the database's,
-/// one hash at a time), so more threads add no throughput; uncapped, a burst of concurrent
-/// requests left hundreds of them behind, each with its stack and a malloc arena.
+/// Threads for blocking work: password hashes (one at a time under a lock, so more threads
+/// add no throughput; uncapped, a burst of sign-ins left hundreds of them behind, each with
+/// its stack and a malloc arena).
 const MAX_BLOCKING_THREADS: usize = 16;
 
-/// The server's runtime: a worker per core, at most [`MAX_BLOCKING_THREADS`] blocking threads.
+/// The server's runtime: one thread, as on Lambda, and at most [`MAX_BLOCKING_THREADS`]
+/// blocking threads. The embedded store runs its statements on one connection under a lock,
+/// so a second worker added no throughput there, only thread wake-ups: measured side by side
+/// (`tests/bench/ab.mjs`), one thread took an HS512 refresh from 135-140 to 120-125 µs of CPU
+/// at concurrency 1 and from 95-100 to 80-85 µs at 32 (p99 17-18 to 12-13 ms), and an RS256
+/// refresh from 325 to 285 µs at 32 (p99 45 to 25 ms, p50 6.6 to 9.0 ms: signing has one
+/// core).
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(MAX_BLOCKING_THREADS).build()
+    tokio::runtime::Builder::new_current_thread().enable_all().max_blocking_threads(MAX_BLOCKING_THREADS).build()
 }
 
 /// All seven functions' routes; anything else is a JSON 404.
