@@ -197,6 +197,8 @@ pub struct SavedQuery {
     pub columns: Vec<Column>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// How many times the stored query has been written over (see `Registration::revision`).
+    pub revision: u64,
 }
 
 /// The single parameter every query takes.
@@ -211,6 +213,10 @@ pub struct QueryDraft {
     #[serde(default = "default_parameter")]
     pub parameter: String,
     pub columns: Vec<ColumnDraft>,
+    /// On an update, the revision the change was made from: refused if the query was written
+    /// since. Without it the change applies to the query as it is now.
+    #[serde(default)]
+    pub revision: Option<u64>,
 }
 
 fn default_parameter() -> String {
@@ -381,6 +387,7 @@ impl SavedQuery {
                 .iter()
                 .map(|c| ColumnDraft { source: c.source.name(), alias: c.alias.clone() })
                 .collect(),
+            revision: Some(self.revision),
         }
     }
 }
@@ -420,6 +427,7 @@ mod tests {
             kind,
             parameter: "username".into(),
             columns: columns.iter().map(|(s, a)| ColumnDraft { source: (*s).into(), alias: (*a).into() }).collect(),
+            revision: None,
         }
     }
 

@@ -251,6 +251,27 @@ impl RegistrationSettings {
     pub fn allows(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }
+
+    /// The fields (as the API names them) whose values differ between the two settings.
+    pub fn differing_fields(&self, other: &Self) -> Vec<&'static str> {
+        let (a, b) = (self, other);
+        [
+            ("name", a.name != b.name),
+            ("redirect_urls", a.redirect_urls != b.redirect_urls),
+            ("post_logout_redirect_urls", a.post_logout_redirect_urls != b.post_logout_redirect_urls),
+            ("backchannel_logout_url", a.backchannel_logout_url != b.backchannel_logout_url),
+            ("profile_query", a.profile_query != b.profile_query),
+            ("id_token_fields", a.id_token_fields != b.id_token_fields),
+            ("role_query", a.role_query != b.role_query),
+            ("role_format", a.role_format != b.role_format),
+            ("no_access_mapping", a.no_access_mapping != b.no_access_mapping),
+            ("grant_types", a.grant_types != b.grant_types),
+            ("id_token_hmac_key", a.id_token_hmac_key != b.id_token_hmac_key),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect()
+    }
 }
 
 /// Grants that serve apps holding no client secret: ID tokens they get cannot be keyed by it.
@@ -262,6 +283,10 @@ pub struct Registration {
     pub settings: RegistrationSettings,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// How many times the stored registration has been written over: an update is made over
+    /// the revision it was read at, so a change made from an older copy (another administrator,
+    /// another tab) is refused instead of undoing one made meanwhile. New ones are at 0.
+    pub revision: u64,
 }
 
 /// The per-client credentials, kept in the secret store (one secret per registration).
@@ -319,6 +344,10 @@ pub struct RegistrationDraft {
     /// Absent means the seed's separate JWT signing key, so existing API clients keep it.
     #[serde(default)]
     pub id_token_hmac_key: Option<IdTokenHmacKey>,
+    /// On an update, the revision the change was made from: refused if the registration was
+    /// written since. Without it the change applies to the registration as it is now.
+    #[serde(default)]
+    pub revision: Option<u64>,
 }
 
 impl RegistrationDraft {

@@ -342,18 +342,23 @@ async fn a_marker_an_older_version_left_behind_is_passed_over() {
 /// Items saved before the listing indexes lack their attributes, and contacts saved before the
 /// prefix search their search markers: the backfill adds them once, and the admin lists and
 /// searches show those items again.
+/// A saved query and a registration, stored, to be made to look as an older Gatehouse left them.
+async fn old_documents(stores: &Stores) -> (gatehouse::query::SavedQuery, gatehouse::registration::Registration) {
+    let query = suite::saved_query("$/Old/Profile", gatehouse::query::QueryKind::Profile);
+    stores.queries.insert(&query).await.unwrap();
+    let registration = suite::registration("Old App");
+    stores.registrations.insert(&registration).await.unwrap();
+    (query, registration)
+}
+
 #[tokio::test]
 async fn the_backfill_lists_items_saved_before_the_listing_indexes() {
-    use gatehouse::query::QueryKind;
     use gatehouse::store::aws::backfill;
     let fixture = Fixture::new().await;
     let stores = &fixture.stores;
     let old = contact("Before-Indexes", None);
     stores.contacts.insert(&old).await.unwrap();
-    let query = suite::saved_query("$/Old/Profile", QueryKind::Profile);
-    stores.queries.insert(&query).await.unwrap();
-    let registration = suite::registration("Old App");
-    stores.registrations.insert(&registration).await.unwrap();
+    let (_, registration) = old_documents(stores).await;
     // What an item saved by an older Gatehouse looks like: no listing attributes.
     let client = dynamo(&fixture.sdk_config);
     let prefix = &fixture.settings.table_prefix;
@@ -418,6 +423,47 @@ async fn the_backfill_lists_items_saved_before_the_listing_indexes() {
     assert_eq!(stores.contacts.list(&by_last_name, None, 10).await.unwrap().contacts.len(), 2, "found by last name");
     let later = first_pass + time::Duration::hours(3);
     assert_eq!(backfill::run(&client, prefix, later).await.unwrap(), 0, "then never again");
+    fixture.drop_tables().await;
+}
+
+/// Registrations and queries saved before revisions were counted (no `revision` attribute, none
+/// in the document) are at revision 0: an update from a copy read then is made, and one from a
+/// copy older than that update is refused.
+#[tokio::test]
+async fn documents_saved_before_revisions_are_at_revision_zero() {
+    use gatehouse::query::QueryKind;
+    let fixture = Fixture::new().await;
+    let stores = &fixture.stores;
+    let (query, registration) = old_documents(stores).await;
+    let client = dynamo(&fixture.sdk_config);
+    let prefix = &fixture.settings.table_prefix;
+    for (spec, key, value) in [
+        (schema::QUERIES, "path", query.path.to_string()),
+        (schema::REGISTRATIONS, "client_id", registration.client_id.to_string()),
+    ] {
+        client
+            .update_item()
+            .table_name(spec.table_name(prefix))
+            .key(key, aws_sdk_dynamodb::types::AttributeValue::S(value))
+            .update_expression("REMOVE revision")
+            .condition_expression("attribute_exists(revision)")
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut changed = registration.clone();
+    changed.settings.name = "Old App, renamed".into();
+    stores.registrations.update(&mut changed).await.unwrap();
+    assert_eq!(stores.registrations.get(registration.client_id).await.unwrap(), Some(changed.clone()));
+    let mut stale = registration.clone();
+    assert!(matches!(stores.registrations.update(&mut stale).await, Err(StoreError::Stale)));
+    let mut changed = query.clone();
+    changed.kind = QueryKind::Role;
+    stores.queries.update(&mut changed).await.unwrap();
+    assert_eq!(changed.revision, 1);
+    let mut stale = query.clone();
+    assert!(matches!(stores.queries.update(&mut stale).await, Err(StoreError::Stale)));
+    assert_eq!(stores.queries.get(&query.path).await.unwrap(), Some(changed));
     fixture.drop_tables().await;
 }
 

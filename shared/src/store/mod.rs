@@ -100,7 +100,9 @@ pub trait QueryStore: Send + Sync {
     /// Fails with `Conflict` when the path exists.
     async fn insert(&self, query: &SavedQuery) -> StoreResult<()>;
     async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>>;
-    async fn update(&self, query: &SavedQuery) -> StoreResult<()>;
+    /// Replaces the query as read at `query.revision` and advances that revision; `Stale` when
+    /// it was written since, `NotFound` if it is gone.
+    async fn update(&self, query: &mut SavedQuery) -> StoreResult<()>;
     async fn delete(&self, path: &QueryPath) -> StoreResult<bool>;
     async fn list(&self) -> StoreResult<Vec<SavedQuery>>;
 }
@@ -109,7 +111,9 @@ pub trait QueryStore: Send + Sync {
 pub trait RegistrationStore: Send + Sync {
     async fn insert(&self, registration: &Registration) -> StoreResult<()>;
     async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>>;
-    async fn update(&self, registration: &Registration) -> StoreResult<()>;
+    /// Replaces the registration as read at `registration.revision` and advances that revision;
+    /// `Stale` when it was written since, `NotFound` if it is gone.
+    async fn update(&self, registration: &mut Registration) -> StoreResult<()>;
     async fn delete(&self, client_id: ClientId) -> StoreResult<bool>;
     async fn list(&self) -> StoreResult<Vec<Registration>>;
 }

@@ -151,6 +151,9 @@ pub struct QueryRecord {
     columns: Vec<(String, String)>,
     created_at: i64,
     updated_at: i64,
+    /// Queries saved before revisions were counted read as revision 0.
+    #[serde(default)]
+    revision: u64,
 }
 
 impl From<&SavedQuery> for QueryRecord {
@@ -161,6 +164,7 @@ impl From<&SavedQuery> for QueryRecord {
             columns: q.columns.iter().map(|c| (c.source.name(), c.alias.clone())).collect(),
             created_at: q.created_at.unix_timestamp(),
             updated_at: q.updated_at.unix_timestamp(),
+            revision: q.revision,
         }
     }
 }
@@ -181,6 +185,7 @@ impl TryFrom<QueryRecord> for SavedQuery {
             columns,
             created_at: from_unix(r.created_at),
             updated_at: from_unix(r.updated_at),
+            revision: r.revision,
         })
     }
 }
@@ -206,6 +211,9 @@ pub struct RegistrationRecord {
     id_token_hmac_key: IdTokenHmacKey,
     created_at: i64,
     updated_at: i64,
+    /// Registrations saved before revisions were counted read as revision 0.
+    #[serde(default)]
+    revision: u64,
 }
 
 impl From<&Registration> for RegistrationRecord {
@@ -226,6 +234,7 @@ impl From<&Registration> for RegistrationRecord {
             id_token_hmac_key: s.id_token_hmac_key,
             created_at: r.created_at.unix_timestamp(),
             updated_at: r.updated_at.unix_timestamp(),
+            revision: r.revision,
         }
     }
 }
@@ -250,6 +259,7 @@ impl TryFrom<RegistrationRecord> for Registration {
             },
             created_at: from_unix(r.created_at),
             updated_at: from_unix(r.updated_at),
+            revision: r.revision,
         })
     }
 }
@@ -324,6 +334,7 @@ mod tests {
             "no_access_mapping":"","grant_types":["authorization_code"],"created_at":0,"updated_at":0}"#;
         let registration = from_json::<RegistrationRecord>(doc).and_then(Registration::try_from).unwrap();
         assert_eq!(registration.settings.id_token_hmac_key, IdTokenHmacKey::JwtSigningKey);
+        assert_eq!(registration.revision, 0, "and revision 0");
     }
 
     #[test]

@@ -99,7 +99,7 @@ async fn validate(_: SysAdmin, State(state): State<SharedState>, JsonBody(body):
         Some(columns) => {
             let kind = body.kind.ok_or_else(|| ApiError::from(Invalid::new("kind", "choose `profile` or `role`")))?;
             let parameter = body.parameter.unwrap_or_else(|| gatehouse::query::PARAMETER.to_owned());
-            QueryDraft { path: body.path, kind, parameter, columns }.validate()?
+            QueryDraft { path: body.path, kind, parameter, columns, revision: None }.validate()?
         }
         None => {
             let path = QueryPath::parse("path", &body.path)?;

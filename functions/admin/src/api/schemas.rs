@@ -46,6 +46,11 @@ pub struct RegistrationInput {
     grant_types: Vec<String>,
     /// `jwt_signing_key` (default) or `client_secret` (not for public registrations).
     id_token_hmac_key: Option<String>,
+    /// On `PUT`, the `revision` the change was made from: if the registration was written
+    /// since, the change is refused with 409 and nothing is saved. Without it the change
+    /// applies to the registration as it is now. Ignored on `POST`.
+    #[schema(minimum = 0)]
+    revision: Option<u64>,
 }
 
 /// The body of `POST`/`PUT /admin/api/contacts`. Unknown fields are refused.
@@ -93,6 +98,11 @@ pub struct QueryInput {
     parameter: Option<String>,
     #[schema(min_items = 1, max_items = 100)]
     columns: Vec<ColumnInput>,
+    /// On `PUT`, the `revision` the change was made from: if the query was written since, the
+    /// change is refused with 409 and nothing is saved. Without it the change applies to the
+    /// query as it is now. Ignored on `POST`.
+    #[schema(minimum = 0)]
+    revision: Option<u64>,
 }
 
 /// The body of `PUT /admin/api/oidc-settings`. A missing `client_secret` keeps the stored one.

@@ -81,6 +81,9 @@ pub struct RegistrationView {
     pub jwt_signing_key: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Advances with every change (a regenerated credential too): send it back with a `PUT`
+    /// so that a change made meanwhile is not overwritten.
+    pub revision: u64,
 }
 
 impl RegistrationView {
@@ -113,6 +116,7 @@ impl RegistrationView {
             },
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
+            revision: r.revision,
         }
     }
 }
@@ -213,6 +217,9 @@ pub struct QueryView {
     pub columns: Vec<ColumnView>,
     pub created_at: String,
     pub updated_at: String,
+    /// Advances with every change: send it back with a `PUT` so that a change made meanwhile
+    /// is not overwritten.
+    pub revision: u64,
 }
 
 impl From<&SavedQuery> for QueryView {
@@ -225,6 +232,7 @@ impl From<&SavedQuery> for QueryView {
             columns: draft.columns.into_iter().map(|c| ColumnView { source: c.source, alias: c.alias }).collect(),
             created_at: rfc3339(q.created_at),
             updated_at: rfc3339(q.updated_at),
+            revision: q.revision,
         }
     }
 }

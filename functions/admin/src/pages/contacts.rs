@@ -203,7 +203,7 @@ async fn update(ctx: Ctx, Path(id): Path<String>, RawForm(params): RawForm) -> R
         Err(AdminError::Stale { current, differs, .. }) => {
             // What was typed stays, now over the stored revision: saving again keeps it.
             let form = ContactForm { revision: Some(current), ..form };
-            let error = FormError::conflict(changed_since_opened(&differs));
+            let error = FormError::changed_since_opened("contact", &differs, label);
             Ok(show(&ctx, &form, Some(&contact), Some(&error), None))
         }
         Err(e) => Ok(show(&ctx, &form, Some(&contact), Some(&FormError::from_admin(e)?), None)),
@@ -234,16 +234,6 @@ async fn delete(ctx: Ctx, Path(id): Path<String>, _: CsrfForm<NoFields>) -> Resu
         Err(AdminError::Conflict(message)) => Ok(confirm_delete(&ctx, StatusCode::CONFLICT, &contact, Some(&message))),
         Err(e) => Err(e.into()),
     }
-}
-
-fn changed_since_opened(differs: &[&str]) -> String {
-    let fields = differs.iter().map(|f| label(f)).collect::<Vec<_>>().join(", ");
-    let differs =
-        if fields.is_empty() { String::new() } else { format!(" It now differs from what you typed in: {fields}.") };
-    format!(
-        "Someone else changed this contact since you opened it.{differs} \
-         Save again to keep what you typed, or reload the page to start from the saved contact."
-    )
 }
 
 fn contact_id(segment: &str) -> Result<ContactId, PageError> {

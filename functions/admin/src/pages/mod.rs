@@ -303,12 +303,27 @@ impl FormError {
         }
     }
 
-    /// Errors the person can fix in the form; anything else becomes an error page.
     /// One problem with the whole form: it clashes with what is stored.
     pub fn conflict(message: String) -> Self {
         Self { status: StatusCode::CONFLICT, problems: vec![Problem { field: None, message }] }
     }
 
+    /// A save refused because `what` ("contact") was changed since its form was opened;
+    /// `differs` names the fields that now differ from the form, by the form's `label`s.
+    pub fn changed_since_opened(what: &str, differs: &[&str], label: impl Fn(&str) -> String) -> Self {
+        let fields = differs.iter().map(|f| label(f)).collect::<Vec<_>>().join(", ");
+        let differs = if fields.is_empty() {
+            String::new()
+        } else {
+            format!(" It now differs from what you typed in: {fields}.")
+        };
+        Self::conflict(format!(
+            "Someone else changed this {what} since you opened it.{differs} \
+             Save again to keep what you typed, or reload the page to start from the saved {what}."
+        ))
+    }
+
+    /// Errors the person can fix in the form; anything else becomes an error page.
     pub fn from_admin(e: AdminError) -> Result<Self, PageError> {
         match e {
             AdminError::Invalid(invalid) => Ok(Self::invalid(invalid)),

@@ -29,6 +29,8 @@ struct QueryForm {
     kind: String,
     columns: String,
     username: String,
+    /// The revision the edit form was opened at (none on the add form).
+    revision: Option<u64>,
 }
 
 impl QueryForm {
@@ -38,6 +40,7 @@ impl QueryForm {
             kind: p.text("kind").to_owned(),
             columns: p.text("columns").to_owned(),
             username: p.text("username").to_owned(),
+            revision: p.text("revision").parse().ok(),
         }
     }
 
@@ -48,6 +51,7 @@ impl QueryForm {
             kind: kind_name(q.kind).to_owned(),
             columns: columns.join("\n"),
             username: String::new(),
+            revision: Some(q.revision),
         }
     }
 
@@ -62,7 +66,7 @@ impl QueryForm {
 
     fn draft_of(&self, kind: QueryKind) -> QueryDraft {
         let columns = parse_columns(&self.columns).into_iter().map(|(_, c)| c).collect();
-        QueryDraft { path: self.path.clone(), kind, parameter: PARAMETER.to_owned(), columns }
+        QueryDraft { path: self.path.clone(), kind, parameter: PARAMETER.to_owned(), columns, revision: self.revision }
     }
 
     #[cfg(test)]
@@ -273,6 +277,12 @@ async fn submit(ctx: &Ctx, params: &Params, existing: Option<&SavedQuery>) -> Re
     };
     match saved {
         Ok(done) => Ok(see_other(&format!("/admin/queries?done={done}"))),
+        Err(AdminError::Stale { current, differs, .. }) => {
+            // What was typed stays, now over the stored revision: saving again keeps it.
+            let form = QueryForm { revision: Some(current), ..form };
+            let error = FormError::changed_since_opened("query", &differs, |field| form.label(field));
+            Ok(show(ctx, StatusCode::OK, &form, existing, Some(&error), None))
+        }
         Err(e) => Ok(show(ctx, StatusCode::OK, &form, existing, Some(&FormError::from_admin(e)?), None)),
     }
 }
@@ -298,6 +308,7 @@ fn show(
         (error_summary(e, |field| f.label(field)))
         form.card method="post" action=(action) {
             (csrf_input(ctx))
+            @if let Some(revision) = f.revision { input type="hidden" name="revision" value=(revision); }
             // Enter in a text field saves: the first submit button is the form's default.
             input type="submit" value="Save" hidden tabindex="-1" aria-hidden="true";
             @match existing {
@@ -400,6 +411,7 @@ mod tests {
             kind: "profile".into(),
             columns: "first_name AS given_name\n\nnope AS x".into(),
             username: String::new(),
+            revision: None,
         };
         let err = form.draft().unwrap().validate().unwrap_err();
         assert_eq!(err.field, "columns[1].source");
@@ -413,6 +425,7 @@ mod tests {
             kind: "role".into(),
             columns: "roles AS role".into(),
             username: String::new(),
+            revision: None,
         };
         let def = form.draft().unwrap().validate().unwrap();
         let now = time::OffsetDateTime::UNIX_EPOCH;
@@ -422,6 +435,7 @@ mod tests {
             columns: def.columns.clone(),
             created_at: now,
             updated_at: now,
+            revision: 0,
         };
         assert_eq!(QueryForm::from_query(&saved).draft().unwrap().validate().unwrap(), def);
         let missing = QueryForm { kind: String::new(), ..form };
@@ -435,6 +449,7 @@ mod tests {
             kind: String::new(),
             columns: "nope\nfirst_name AS bad alias".into(),
             username: String::new(),
+            revision: None,
         };
         let fields: Vec<_> = form.checked().unwrap_err().into_iter().map(|i| i.field).collect();
         assert_eq!(fields, ["kind", "path", "columns[0].source", "columns[1].alias"]);

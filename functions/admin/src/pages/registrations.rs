@@ -5,9 +5,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
 use gatehouse::query::{QueryKind, QueryPath, SavedQuery, kind_name};
-use gatehouse::registration::{
-    ClientId, GrantType, IdTokenHmacKey, RegistrationDraft, RegistrationSettings, RoleFormat,
-};
+use gatehouse::registration::{ClientId, GrantType, IdTokenHmacKey, Registration, RegistrationDraft, RoleFormat};
 use gatehouse::validation::Invalid;
 use gatehouse::web::error::PageError;
 use gatehouse::web::request::Params;
@@ -67,6 +65,8 @@ pub(super) struct RegistrationForm {
     pub no_access_mapping: String,
     pub grant_types: Vec<String>,
     pub id_token_hmac_key: String,
+    /// The revision the edit form was opened at (none on the add form).
+    pub revision: Option<u64>,
 }
 
 impl RegistrationForm {
@@ -88,10 +88,12 @@ impl RegistrationForm {
             no_access_mapping: p.text("no_access_mapping").to_owned(),
             grant_types: p.all("grant_types").map(str::to_owned).collect(),
             id_token_hmac_key: p.text("id_token_hmac_key").to_owned(),
+            revision: p.text("revision").parse().ok(),
         }
     }
 
-    fn from_settings(s: &RegistrationSettings) -> Self {
+    fn from_registration(r: &Registration) -> Self {
+        let s = &r.settings;
         Self {
             name: s.name.clone(),
             redirect_urls: s.redirect_urls.iter().map(|u| u.as_str()).collect::<Vec<_>>().join("\n"),
@@ -125,6 +127,7 @@ impl RegistrationForm {
                 .find(|(k, _, _)| *k == s.id_token_hmac_key)
                 .map_or("", |(_, value, _)| value)
                 .to_owned(),
+            revision: Some(r.revision),
         }
     }
 
@@ -167,6 +170,7 @@ impl RegistrationForm {
             no_access_mapping: self.no_access_mapping.clone(),
             grant_types,
             id_token_hmac_key,
+            revision: self.revision,
         })
     }
 }
@@ -228,7 +232,7 @@ async fn create(ctx: Ctx, RawForm(params): RawForm) -> Result<Response, PageErro
 
 async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> Result<Response, PageError> {
     let details = service::get(&ctx.state, client_id(&id)?).await?;
-    let form = RegistrationForm::from_settings(&details.registration.settings);
+    let form = RegistrationForm::from_registration(&details.registration);
     show(&ctx, StatusCode::OK, &form, Some(&details), None, None).await
 }
 
@@ -396,6 +400,12 @@ async fn submit(ctx: &Ctx, params: &Params, id: Option<ClientId>) -> Result<Resp
             Ok(see_other(&format!("/admin/registrations/{}?done=registration-created", saved.registration.client_id)))
         }
         Ok(_) => Ok(see_other("/admin/registrations?done=registration-saved")),
+        Err(AdminError::Stale { current, differs, .. }) => {
+            // What was typed stays, now over the stored revision: saving again keeps it.
+            let form = RegistrationForm { revision: Some(current), ..form };
+            let error = FormError::changed_since_opened("registration", &differs, label);
+            show(ctx, error.status, &form, details, Some(&error), None).await
+        }
         Err(e) => {
             let error = FormError::from_admin(e)?;
             show(ctx, error.status, &form, details, Some(&error), None).await
@@ -501,7 +511,17 @@ mod tests {
         assert_eq!(draft.id_token_hmac_key, None, "a form without the choice keeps the API default");
         let settings = draft.validate().unwrap();
         assert_eq!(settings.redirect_urls.len(), 2);
-        assert_eq!(RegistrationForm::from_settings(&settings).draft().unwrap().validate().unwrap(), settings);
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let stored = Registration {
+            client_id: ClientId::new_random(),
+            settings: settings.clone(),
+            created_at: now,
+            updated_at: now,
+            revision: 7,
+        };
+        let again = RegistrationForm::from_registration(&stored).draft().unwrap();
+        assert_eq!(again.revision, Some(7), "the edit form carries the revision it was opened at");
+        assert_eq!(again.validate().unwrap(), settings);
     }
 
     #[test]

@@ -39,7 +39,14 @@ async fn users_of(state: &AppState, path: &QueryPath) -> AdminResult<Vec<(String
 
 pub async fn create(state: &AppState, draft: &QueryDraft, now: OffsetDateTime) -> AdminResult<SavedQuery> {
     let def = draft.validate()?;
-    let query = SavedQuery { path: def.path, kind: def.kind, columns: def.columns, created_at: now, updated_at: now };
+    let query = SavedQuery {
+        path: def.path,
+        kind: def.kind,
+        columns: def.columns,
+        created_at: now,
+        updated_at: now,
+        revision: 0,
+    };
     state.stores.queries.insert(&query).await.map_err(conflict)?;
     tracing::info!(path = %query.path, "query created");
     Ok(query)
@@ -54,6 +61,15 @@ pub async fn update(
 ) -> AdminResult<SavedQuery> {
     let existing = get(state, path).await?;
     let def = draft.validate()?;
+    if let Some(from) = draft.revision
+        && from != existing.revision
+    {
+        let differs = [("kind", def.kind != existing.kind), ("columns", def.columns != existing.columns)]
+            .into_iter()
+            .filter_map(|(name, differs)| differs.then_some(name))
+            .collect();
+        return Err(AdminError::Stale { from, current: existing.revision, differs });
+    }
     if &def.path != path {
         return Err(Invalid::new("path", "a query's path cannot be changed; create a new query instead").into());
     }
@@ -64,10 +80,10 @@ pub async fn update(
             "{path} is used by registration `{name}`, so its kind cannot change"
         )));
     }
-    let query = SavedQuery { kind: def.kind, columns: def.columns, updated_at: now, ..existing };
-    state.stores.queries.update(&query).await.map_err(|e| match e {
+    let mut query = SavedQuery { kind: def.kind, columns: def.columns, updated_at: now, ..existing };
+    state.stores.queries.update(&mut query).await.map_err(|e| match e {
         StoreError::NotFound => AdminError::NotFound("query"),
-        other => other.into(),
+        other => conflict(other),
     })?;
     tracing::info!(%path, "query updated");
     Ok(query)

@@ -12,7 +12,7 @@ use gatehouse::validation::Invalid;
 use time::OffsetDateTime;
 
 use super::short_list::{ShortPage, page_of};
-use super::{AdminError, AdminResult};
+use super::{AdminError, AdminResult, conflict};
 
 /// A registration with its credentials and the ID token fields that will be ignored.
 #[derive(Debug)]
@@ -94,7 +94,8 @@ pub async fn create(
 ) -> AdminResult<RegistrationDetails> {
     let settings = draft.validate()?;
     check_queries(state, &settings).await?;
-    let registration = Registration { client_id: ClientId::new_random(), settings, created_at: now, updated_at: now };
+    let registration =
+        Registration { client_id: ClientId::new_random(), settings, created_at: now, updated_at: now, revision: 0 };
     // Secrets first: a registration must never exist without its credentials.
     state.stores.put_client_secrets(registration.client_id, &ClientSecrets::generate()?).await?;
     if let Err(e) = state.stores.registrations.insert(&registration).await {
@@ -113,11 +114,17 @@ pub async fn update(
 ) -> AdminResult<RegistrationDetails> {
     let existing = state.stores.registrations.get(client_id).await?.ok_or(AdminError::NotFound("registration"))?;
     let settings = draft.validate()?;
+    if let Some(from) = draft.revision
+        && from != existing.revision
+    {
+        let differs = existing.settings.differing_fields(&settings);
+        return Err(AdminError::Stale { from, current: existing.revision, differs });
+    }
     check_queries(state, &settings).await?;
-    let registration = Registration { settings, updated_at: now, ..existing };
-    state.stores.registrations.update(&registration).await.map_err(|e| match e {
+    let mut registration = Registration { settings, updated_at: now, ..existing };
+    state.stores.registrations.update(&mut registration).await.map_err(|e| match e {
         StoreError::NotFound => AdminError::NotFound("registration"),
-        other => other.into(),
+        other => conflict(other),
     })?;
     tracing::info!(%client_id, "registration updated");
     details(state, registration).await
@@ -158,7 +165,7 @@ pub async fn regenerate(
     // caller's error is true. The credential's write is then the last step, so an answer of
     // success or failure always matches which credential is in force.
     registration.updated_at = now;
-    state.stores.registrations.update(&registration).await?;
+    state.stores.registrations.update(&mut registration).await.map_err(conflict)?;
     state.stores.put_client_secrets(client_id, &secrets).await?;
     tracing::info!(%client_id, credential = ?which, "credential regenerated");
     details(state, registration).await

@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::schema::{IndexSpec, LISTED, LISTING};
 use super::{DOC, Item, sdk_error, string, string_attribute};
@@ -12,7 +13,11 @@ use crate::registration::{ClientId, Registration};
 use crate::store::records::{QueryRecord, RegistrationRecord, from_json, to_json};
 use crate::store::{QueryStore, RegistrationStore, StoreError, StoreResult, Taken};
 
-/// A table of `{<key>: <id>, doc: <record JSON>}` items.
+/// The item's revision beside its document, so a condition can compare it (items written
+/// before revisions were counted have none: revision 0).
+const REVISION: &str = "revision";
+
+/// A table of `{<key>: <id>, doc: <record JSON>, revision: <n>}` items.
 pub struct DocumentTable {
     pub client: Client,
     pub table: String,
@@ -24,7 +29,8 @@ pub struct DocumentTable {
 impl DocumentTable {
     /// Adds the item; `Conflict(taken)` when its key exists.
     async fn insert(&self, id: &str, doc: String, taken: impl FnOnce() -> Taken) -> StoreResult<()> {
-        self.put_if(id, doc, "attribute_not_exists(#key)", || StoreError::Conflict(taken())).await
+        let put = self.put(id, doc, 0).condition_expression("attribute_not_exists(#key)");
+        self.put_if(put, || StoreError::Conflict(taken())).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<String>> {
@@ -32,31 +38,40 @@ impl DocumentTable {
         item.map(|item| string_attribute(&item, DOC).map(str::to_owned)).transpose()
     }
 
-    /// Replaces the item; `NotFound` when there is none.
-    async fn update(&self, id: &str, doc: String) -> StoreResult<()> {
-        self.put_if(id, doc, "attribute_exists(#key)", || StoreError::NotFound).await
+    /// Replaces the item (`doc` is the record at revision `from + 1`) if it is still at
+    /// revision `from`: `Stale` if it was written since, `NotFound` when there is none.
+    async fn update(&self, id: &str, doc: String, from: u64) -> StoreResult<()> {
+        let condition = if from == 0 {
+            "attribute_exists(#key) AND (attribute_not_exists(#revision) OR #revision = :from)"
+        } else {
+            "attribute_exists(#key) AND #revision = :from"
+        };
+        let put = self
+            .put(id, doc, from + 1)
+            .condition_expression(condition)
+            .expression_attribute_names("#revision", REVISION)
+            .expression_attribute_values(":from", AttributeValue::N(from.to_string()));
+        match self.put_if(put, || StoreError::Stale).await {
+            Err(StoreError::Stale) if self.get(id).await?.is_none() => Err(StoreError::NotFound),
+            other => other,
+        }
     }
 
-    /// Puts the item when `condition` (on `#key`) holds, otherwise fails with `refused()`.
-    async fn put_if(
-        &self,
-        id: &str,
-        doc: String,
-        condition: &str,
-        refused: impl FnOnce() -> StoreError,
-    ) -> StoreResult<()> {
-        let result = self
-            .client
+    /// The PutItem of the whole item; its condition names the key `#key`.
+    fn put(&self, id: &str, doc: String, revision: u64) -> PutItemFluentBuilder {
+        self.client
             .put_item()
             .table_name(&self.table)
             .item(self.key, string(id))
             .item(DOC, string(doc))
+            .item(REVISION, AttributeValue::N(revision.to_string()))
             .item(LISTING, string(LISTED))
-            .condition_expression(condition)
             .expression_attribute_names("#key", self.key)
-            .send()
-            .await;
-        match result {
+    }
+
+    /// Sends `put`; a failed condition is `refused()`.
+    async fn put_if(&self, put: PutItemFluentBuilder, refused: impl FnOnce() -> StoreError) -> StoreResult<()> {
+        match put.send().await {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Err(refused()),
             Err(e) => Err(sdk_error("PutItem", &self.table, e)),
@@ -121,9 +136,11 @@ impl QueryStore for QueriesTable {
         self.0.get(path.as_str()).await?.map(|doc| decode_query(&doc)).transpose()
     }
 
-    async fn update(&self, query: &SavedQuery) -> StoreResult<()> {
-        let doc = to_json(&QueryRecord::from(query))?;
-        self.0.update(query.path.as_str(), doc).await
+    async fn update(&self, query: &mut SavedQuery) -> StoreResult<()> {
+        let next = SavedQuery { revision: query.revision + 1, ..query.clone() };
+        self.0.update(query.path.as_str(), to_json(&QueryRecord::from(&next))?, query.revision).await?;
+        *query = next;
+        Ok(())
     }
 
     async fn delete(&self, path: &QueryPath) -> StoreResult<bool> {
@@ -156,9 +173,12 @@ impl RegistrationStore for RegistrationsTable {
         self.0.get(&client_id.to_string()).await?.map(|doc| decode_registration(&doc)).transpose()
     }
 
-    async fn update(&self, registration: &Registration) -> StoreResult<()> {
-        let doc = to_json(&RegistrationRecord::from(registration))?;
-        self.0.update(&registration.client_id.to_string(), doc).await
+    async fn update(&self, registration: &mut Registration) -> StoreResult<()> {
+        let next = Registration { revision: registration.revision + 1, ..registration.clone() };
+        let doc = to_json(&RegistrationRecord::from(&next))?;
+        self.0.update(&registration.client_id.to_string(), doc, registration.revision).await?;
+        *registration = next;
+        Ok(())
     }
 
     async fn delete(&self, client_id: ClientId) -> StoreResult<bool> {

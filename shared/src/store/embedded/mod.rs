@@ -12,13 +12,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, OptionalExtension as _};
 
-use super::records::{QueryRecord, RegistrationRecord, from_json, to_json};
+use super::records::from_json;
 use super::*;
 
 mod contacts;
+mod documents;
 mod expiring;
 mod issuance;
 pub mod maintenance;
@@ -224,77 +224,4 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     docs.iter().map(|d| from_json::<R>(d).and_then(T::try_from)).collect()
-}
-
-#[async_trait]
-impl QueryStore for Database {
-    async fn insert(&self, query: &SavedQuery) -> StoreResult<()> {
-        let doc = to_json(&QueryRecord::from(query))?;
-        self.execute("INSERT INTO queries (path, doc) VALUES (?1, ?2)", params![query.path.as_str(), doc])
-            .map(drop)
-            .map_err(|e| conflict_or(e, |_| Taken::Path(query.path.clone())))
-    }
-
-    async fn get(&self, path: &QueryPath) -> StoreResult<Option<SavedQuery>> {
-        let doc: Option<String> = self.doc("SELECT doc FROM queries WHERE path = ?1", [path.as_str()])?;
-        doc.map(|d| from_json::<QueryRecord>(&d).and_then(SavedQuery::try_from)).transpose()
-    }
-
-    async fn update(&self, query: &SavedQuery) -> StoreResult<()> {
-        let doc = to_json(&QueryRecord::from(query))?;
-        let changed = self
-            .execute("UPDATE queries SET doc = ?2 WHERE path = ?1", params![query.path.as_str(), doc])
-            .map_err(db_err)?;
-        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-    }
-
-    async fn delete(&self, path: &QueryPath) -> StoreResult<bool> {
-        Ok(self.execute("DELETE FROM queries WHERE path = ?1", [path.as_str()]).map_err(db_err)? > 0)
-    }
-
-    async fn list(&self) -> StoreResult<Vec<SavedQuery>> {
-        let docs = self.docs("SELECT doc FROM queries ORDER BY path", [])?;
-        decode::<QueryRecord, SavedQuery>(docs)
-    }
-}
-
-#[async_trait]
-impl RegistrationStore for Database {
-    async fn insert(&self, registration: &Registration) -> StoreResult<()> {
-        let doc = to_json(&RegistrationRecord::from(registration))?;
-        self.execute(
-            "INSERT INTO registrations (client_id, doc) VALUES (?1, ?2)",
-            params![registration.client_id.to_string(), doc],
-        )
-        .map(drop)
-        .map_err(|e| conflict_or(e, |_| Taken::ClientId(registration.client_id)))
-    }
-
-    async fn get(&self, client_id: ClientId) -> StoreResult<Option<Registration>> {
-        let doc: Option<String> =
-            self.doc("SELECT doc FROM registrations WHERE client_id = ?1", [client_id.to_string()])?;
-        doc.map(|d| from_json::<RegistrationRecord>(&d).and_then(Registration::try_from)).transpose()
-    }
-
-    async fn update(&self, registration: &Registration) -> StoreResult<()> {
-        let doc = to_json(&RegistrationRecord::from(registration))?;
-        let changed = self
-            .execute(
-                "UPDATE registrations SET doc = ?2 WHERE client_id = ?1",
-                params![registration.client_id.to_string(), doc],
-            )
-            .map_err(db_err)?;
-        if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-    }
-
-    async fn delete(&self, client_id: ClientId) -> StoreResult<bool> {
-        Ok(self.execute("DELETE FROM registrations WHERE client_id = ?1", [client_id.to_string()]).map_err(db_err)? > 0)
-    }
-
-    async fn list(&self) -> StoreResult<Vec<Registration>> {
-        let docs = self.docs("SELECT doc FROM registrations", [])?;
-        let mut list = decode::<RegistrationRecord, Registration>(docs)?;
-        list.sort_by_key(|a| a.settings.name.to_lowercase());
-        Ok(list)
-    }
 }

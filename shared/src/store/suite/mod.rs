@@ -138,6 +138,7 @@ pub fn saved_query(path: &str, kind: QueryKind) -> SavedQuery {
         ],
         created_at: T0,
         updated_at: T0,
+        revision: 0,
     }
 }
 
@@ -150,9 +151,17 @@ pub async fn queries(stores: &Stores) {
     let mut changed = q.clone();
     changed.columns.pop();
     changed.updated_at = T0 + Duration::hours(1);
-    store.update(&changed).await.unwrap();
+    store.update(&mut changed).await.unwrap();
+    assert_eq!(changed.revision, 1, "an update advances the revision");
     assert_eq!(store.get(&q.path).await.unwrap().as_ref(), Some(&changed));
-    assert!(matches!(store.update(&saved_query("$/Nope", QueryKind::Role)).await, Err(StoreError::NotFound)));
+    // A change made from the copy read before that update is refused and changes nothing.
+    let mut stale = q.clone();
+    stale.kind = QueryKind::Role;
+    assert!(matches!(store.update(&mut stale).await, Err(StoreError::Stale)), "an older revision is refused");
+    assert_eq!(stale.revision, 0, "a refused update leaves the revision as it was");
+    assert_eq!(store.get(&q.path).await.unwrap().as_ref(), Some(&changed));
+    let mut ghost = saved_query("$/Nope", QueryKind::Role);
+    assert!(matches!(store.update(&mut ghost).await, Err(StoreError::NotFound)));
     store.insert(&saved_query("$/SSO/A", QueryKind::Role)).await.unwrap();
     let paths: Vec<_> = store.list().await.unwrap().into_iter().map(|q| q.path.to_string()).collect();
     assert_eq!(paths, ["$/SSO/A", "$/SSO/ProfileData"]);
@@ -180,6 +189,7 @@ pub fn registration(name: &str) -> Registration {
         },
         created_at: T0,
         updated_at: T0,
+        revision: 0,
     }
 }
 
@@ -191,12 +201,26 @@ pub async fn registrations(stores: &Stores) {
     assert!(matches!(store.insert(&r).await, Err(StoreError::Conflict(Taken::ClientId(id))) if id == r.client_id));
     let mut changed = r.clone();
     changed.settings.name = "Zeta App 2".into();
-    store.update(&changed).await.unwrap();
+    store.update(&mut changed).await.unwrap();
+    assert_eq!(changed.revision, 1, "an update advances the revision");
     assert_eq!(store.get(r.client_id).await.unwrap().as_ref(), Some(&changed));
-    assert!(matches!(store.update(&registration("ghost")).await, Err(StoreError::NotFound)));
+    let mut again = changed.clone();
+    again.settings.name = "Zeta App 3".into();
+    store.update(&mut again).await.unwrap();
+    assert_eq!(again.revision, 2);
+    // Changes made from copies read before those updates are refused and change nothing.
+    for older in [&r, &changed] {
+        let mut stale = older.clone();
+        stale.settings.redirect_urls.clear();
+        assert!(matches!(store.update(&mut stale).await, Err(StoreError::Stale)), "an older revision is refused");
+        assert_eq!(stale.revision, older.revision);
+    }
+    assert_eq!(store.get(r.client_id).await.unwrap().as_ref(), Some(&again));
+    let mut ghost = registration("ghost");
+    assert!(matches!(store.update(&mut ghost).await, Err(StoreError::NotFound)));
     store.insert(&registration("alpha app")).await.unwrap();
     let names: Vec<_> = store.list().await.unwrap().into_iter().map(|r| r.settings.name).collect();
-    assert_eq!(names, ["alpha app", "Zeta App 2"], "listed by name, ignoring case");
+    assert_eq!(names, ["alpha app", "Zeta App 3"], "listed by name, ignoring case");
     assert!(store.delete(r.client_id).await.unwrap());
     assert!(store.get(r.client_id).await.unwrap().is_none());
     assert!(!store.delete(r.client_id).await.unwrap());

@@ -42,6 +42,7 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
         (error_summary(e, label))
         form method="post" action=(action) {
             (csrf_input(ctx))
+            @if let Some(revision) = view.form.revision { input type="hidden" name="revision" value=(revision); }
             // Enter in a text field submits with the first submit button: make that Save, not Validate.
             // (An input, not a button: the layout styles buttons `display: inline-block`, which beats `hidden`.)
             input type="submit" value="Save" hidden tabindex="-1" aria-hidden="true";
