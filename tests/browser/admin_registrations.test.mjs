@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { BASE, launchBrowser, newPage, screenshot, signIn, submit, submitWith } from './browser.mjs';
+import { BASE, accessibilityViolations, launchBrowser, newPage, screenshot, signIn, submit, submitWith } from './browser.mjs';
 
 const PROFILE_QUERY = '$/SSO/ProfileData';
 const ROLE_QUERY = '$/SSO/RoleData';
@@ -229,6 +229,31 @@ test('an administrator manages an app registration through the pages', async (t)
     assert.notEqual(afterwards, before);
     assert.equal(await page.getByLabel('JWT Signing Key', { exact: true }).inputValue(), signingKey, 'only the secret changes');
     await screenshot(page, 'admin-registration.png');
+  });
+
+  await t.test('a save from a form opened before a change made in another tab is refused, what was typed kept', async () => {
+    const editPath = `/admin/registrations/${clientId}`;
+    await page.goto(editPath);
+    const other = await page.context().newPage();
+    await other.goto(editPath);
+    await other.getByLabel('Post-Logout Return URL(s)').fill('https://thirdparty.example.org/bye');
+    assert.equal((await submit(other, other.getByRole('button', { name: 'Save', exact: true }))).status, 303);
+    await other.close();
+    await page.getByLabel('Back-Channel Logout URL').fill('https://thirdparty.example.org/backchannel');
+    let result = await submit(page, page.getByRole('button', { name: 'Save', exact: true }));
+    assert.equal(result.status, 409, await mainText(page));
+    assert.match(
+      await page.locator('.flash.error').innerText(),
+      /Someone else changed this registration since you opened it\. It now differs from what you typed in: Post-Logout Return URL\(s\), Back-Channel Logout URL\./,
+    );
+    assert.equal(await page.getByLabel('Back-Channel Logout URL').inputValue(), 'https://thirdparty.example.org/backchannel');
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await screenshot(page, 'admin-registration-changed-meanwhile.png');
+    result = await submit(page, page.getByRole('button', { name: 'Save', exact: true }));
+    assert.equal(result.status, 303, 'saved over the newer revision once seen');
+    await page.goto(editPath);
+    assert.equal(await page.getByLabel('Back-Channel Logout URL').inputValue(), 'https://thirdparty.example.org/backchannel');
+    assert.equal(await page.getByLabel('Post-Logout Return URL(s)').inputValue(), '', 'what was typed replaced it');
   });
 
   await t.test('a query in use cannot be deleted', async () => {
