@@ -361,6 +361,11 @@ impl QueryDefinition {
 }
 
 impl SavedQuery {
+    /// The query as the next update stores it.
+    pub fn next_revision(&self) -> Self {
+        Self { revision: self.revision + 1, ..self.clone() }
+    }
+
     pub fn definition(&self) -> QueryDefinition {
         QueryDefinition { path: self.path.clone(), kind: self.kind, columns: self.columns.clone() }
     }

@@ -289,6 +289,13 @@ pub struct Registration {
     pub revision: u64,
 }
 
+impl Registration {
+    /// The registration as the next update stores it.
+    pub fn next_revision(&self) -> Self {
+        Self { revision: self.revision + 1, ..self.clone() }
+    }
+}
+
 /// The per-client credentials, kept in the secret store (one secret per registration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSecrets {

@@ -20,7 +20,8 @@ use serde::Deserialize;
 use super::contact_cards::{self as cards, Card};
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, csrf_input, delete_link,
-    edit_link, error_summary, field_error, lines, list_href, pager, search_form, text_field, textarea_field,
+    edit_link, error_summary, field_error, lines, list_href, pager, revision_input, search_form, text_field,
+    textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::contacts as service;
@@ -356,7 +357,7 @@ fn show(
         (error_summary(e, label))
         form.card method="post" action=(action) {
             (csrf_input(ctx))
-            @if let Some(revision) = f.revision { input type="hidden" name="revision" value=(revision); }
+            (revision_input(f.revision))
             (text_field("username", "Username", &f.username, "text", html! {}, e))
             (text_field("email", "Email", &f.email, "email", html! {}, e))
             (text_field("first_name", "First name", &f.first_name, "text", html! {}, e))

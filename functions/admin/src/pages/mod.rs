@@ -276,6 +276,11 @@ pub fn csrf_input(ctx: &Ctx) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(ctx.csrf()); }
 }
 
+/// The revision an edit form was opened at, sent back with it (nothing on an add form).
+pub fn revision_input(revision: Option<u64>) -> Markup {
+    html! { @if let Some(revision) = revision { input type="hidden" name="revision" value=(revision); } }
+}
+
 /// A failed save: what is wrong, field by field. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormError {

@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use super::{
     Confirm, CsrfForm, Ctx, FormError, NoFields, RawForm, Section, admin_page, confirm_page, count_text, csrf_input,
     delete_link, edit_link, encode, error_summary, field_error, list_href, pager, readonly_field, required,
-    required_label, search_form, text_field, textarea_field,
+    required_label, revision_input, search_form, text_field, textarea_field,
 };
 use crate::service::AdminError;
 use crate::service::queries::{self as service, Preview};
@@ -308,7 +308,7 @@ fn show(
         (error_summary(e, |field| f.label(field)))
         form.card method="post" action=(action) {
             (csrf_input(ctx))
-            @if let Some(revision) = f.revision { input type="hidden" name="revision" value=(revision); }
+            (revision_input(f.revision))
             // Enter in a text field saves: the first submit button is the form's default.
             input type="submit" value="Save" hidden tabindex="-1" aria-hidden="true";
             @match existing {

@@ -13,7 +13,7 @@ use gatehouse::validation::{Invalid, required_text};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{AdminError, AdminResult, conflict};
+use super::{AdminError, AdminResult, conflict, unchanged_since};
 
 async fn hash(password: SecretString) -> AdminResult<PasswordHash> {
     tokio::task::spawn_blocking(move || PasswordHash::create(&password))
@@ -78,12 +78,7 @@ pub async fn update(
 ) -> AdminResult<Contact> {
     let existing = get(state, id).await?;
     let profile = draft.validate()?;
-    if let Some(from) = draft.revision
-        && from != existing.revision
-    {
-        let differs = existing.profile.differing_fields(&profile);
-        return Err(AdminError::Stale { from, current: existing.revision, differs });
-    }
+    unchanged_since(draft.revision, existing.revision, || existing.profile.differing_fields(&profile))?;
     if acting.id == id && !profile.is_sysadmin {
         return Err(Invalid::new("is_sysadmin", "you cannot remove your own system administrator rights").into());
     }

@@ -81,6 +81,19 @@ impl From<AdminError> for PageError {
     }
 }
 
+/// Refuses a change made from revision `from` (when the change names one) of an item now at
+/// `current`; `differs` names the fields where they disagree, computed only then.
+pub(crate) fn unchanged_since(
+    from: Option<u64>,
+    current: u64,
+    differs: impl FnOnce() -> Vec<&'static str>,
+) -> AdminResult<()> {
+    match from {
+        Some(from) if from != current => Err(AdminError::Stale { from, current, differs: differs() }),
+        _ => Ok(()),
+    }
+}
+
 /// A write lost a race with another: nothing of this one was saved.
 pub(crate) const CHANGED_MEANWHILE: &str =
     "it was changed by someone else at the same moment, and nothing was saved: reload it and make the change again";

@@ -7,7 +7,7 @@ use gatehouse::validation::Invalid;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{AdminError, AdminResult, conflict};
+use super::{AdminError, AdminResult, conflict, unchanged_since};
 
 pub async fn get(state: &AppState, path: &QueryPath) -> AdminResult<SavedQuery> {
     state.stores.queries.get(path).await?.ok_or(AdminError::NotFound("query"))
@@ -61,15 +61,12 @@ pub async fn update(
 ) -> AdminResult<SavedQuery> {
     let existing = get(state, path).await?;
     let def = draft.validate()?;
-    if let Some(from) = draft.revision
-        && from != existing.revision
-    {
-        let differs = [("kind", def.kind != existing.kind), ("columns", def.columns != existing.columns)]
+    unchanged_since(draft.revision, existing.revision, || {
+        [("kind", def.kind != existing.kind), ("columns", def.columns != existing.columns)]
             .into_iter()
             .filter_map(|(name, differs)| differs.then_some(name))
-            .collect();
-        return Err(AdminError::Stale { from, current: existing.revision, differs });
-    }
+            .collect()
+    })?;
     if &def.path != path {
         return Err(Invalid::new("path", "a query's path cannot be changed; create a new query instead").into());
     }

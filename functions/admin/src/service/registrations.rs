@@ -12,7 +12,7 @@ use gatehouse::validation::Invalid;
 use time::OffsetDateTime;
 
 use super::short_list::{ShortPage, page_of};
-use super::{AdminError, AdminResult, conflict};
+use super::{AdminError, AdminResult, conflict, unchanged_since};
 
 /// A registration with its credentials and the ID token fields that will be ignored.
 #[derive(Debug)]
@@ -114,12 +114,7 @@ pub async fn update(
 ) -> AdminResult<RegistrationDetails> {
     let existing = state.stores.registrations.get(client_id).await?.ok_or(AdminError::NotFound("registration"))?;
     let settings = draft.validate()?;
-    if let Some(from) = draft.revision
-        && from != existing.revision
-    {
-        let differs = existing.settings.differing_fields(&settings);
-        return Err(AdminError::Stale { from, current: existing.revision, differs });
-    }
+    unchanged_since(draft.revision, existing.revision, || existing.settings.differing_fields(&settings))?;
     check_queries(state, &settings).await?;
     let mut registration = Registration { settings, updated_at: now, ..existing };
     state.stores.registrations.update(&mut registration).await.map_err(|e| match e {

@@ -137,7 +137,7 @@ impl QueryStore for QueriesTable {
     }
 
     async fn update(&self, query: &mut SavedQuery) -> StoreResult<()> {
-        let next = SavedQuery { revision: query.revision + 1, ..query.clone() };
+        let next = query.next_revision();
         self.0.update(query.path.as_str(), to_json(&QueryRecord::from(&next))?, query.revision).await?;
         *query = next;
         Ok(())
@@ -174,7 +174,7 @@ impl RegistrationStore for RegistrationsTable {
     }
 
     async fn update(&self, registration: &mut Registration) -> StoreResult<()> {
-        let next = Registration { revision: registration.revision + 1, ..registration.clone() };
+        let next = registration.next_revision();
         let doc = to_json(&RegistrationRecord::from(&next))?;
         self.0.update(&registration.client_id.to_string(), doc, registration.revision).await?;
         *registration = next;

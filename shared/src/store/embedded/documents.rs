@@ -58,7 +58,7 @@ impl QueryStore for Database {
     }
 
     async fn update(&self, query: &mut SavedQuery) -> StoreResult<()> {
-        let next = SavedQuery { revision: query.revision + 1, ..query.clone() };
+        let next = query.next_revision();
         let doc = to_json(&QueryRecord::from(&next))?;
         self.update_revised(&QUERIES, query.path.as_str(), doc, query.revision)?;
         *query = next;
@@ -94,7 +94,7 @@ impl RegistrationStore for Database {
     }
 
     async fn update(&self, registration: &mut Registration) -> StoreResult<()> {
-        let next = Registration { revision: registration.revision + 1, ..registration.clone() };
+        let next = registration.next_revision();
         let doc = to_json(&RegistrationRecord::from(&next))?;
         self.update_revised(&REGISTRATIONS, &registration.client_id.to_string(), doc, registration.revision)?;
         *registration = next;

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::{GRANTS, HMAC_KEYS, QueryCheck, REGENERATE_WARNING, RegistrationForm, label};
 use crate::pages::{
     Ctx, FormError, copy_field, csrf_input, encode, error_summary, field_error, readonly_field, required,
-    required_label, text_field, textarea_field,
+    required_label, revision_input, text_field, textarea_field,
 };
 use crate::service::registrations::RegistrationDetails;
 
@@ -42,7 +42,7 @@ pub fn render_form(ctx: &Ctx, view: &RegistrationView<'_>, hide_signing_key: boo
         (error_summary(e, label))
         form method="post" action=(action) {
             (csrf_input(ctx))
-            @if let Some(revision) = view.form.revision { input type="hidden" name="revision" value=(revision); }
+            (revision_input(view.form.revision))
             // Enter in a text field submits with the first submit button: make that Save, not Validate.
             // (An input, not a button: the layout styles buttons `display: inline-block`, which beats `hidden`.)
             input type="submit" value="Save" hidden tabindex="-1" aria-hidden="true";
