@@ -130,7 +130,7 @@ async fn the_wal_starts_again_after_each_checkpoint_although_requests_read_meanw
         let path = dir.join("gatehouse.sqlite3");
         write(&db, 300).await;
         let full = std::fs::metadata(path.with_extension("sqlite3-wal")).unwrap().len();
-        let reader = rusqlite::Connection::open(&path).unwrap();
+        let reader = gatehouse::store::embedded::open_connection(&path).unwrap();
         reader.execute_batch("BEGIN; SELECT count(*) FROM grants;").unwrap();
         write(&db, 10).await;
         maintenance::checkpoint(&mut None, &path).unwrap();
@@ -169,7 +169,7 @@ async fn a_version_4_database_gains_the_last_name_key_and_log_levels() {
     stores.logs.append(&error).await.unwrap();
     stores.logs.append(&LogEntry::new(Level::Info, "fine", serde_json::Value::Null, now)).await.unwrap();
     drop(stores);
-    let old = rusqlite::Connection::open(dir.join("gatehouse.sqlite3")).unwrap();
+    let old = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
     old.execute_batch(
         "DROP INDEX event_log_warnings; DROP INDEX event_log_errors; ALTER TABLE event_log DROP COLUMN level;
          DROP INDEX contacts_by_last_name; DROP INDEX contacts_by_email_then_id; DROP INDEX contacts_by_username;
@@ -193,7 +193,7 @@ async fn a_version_4_database_gains_the_last_name_key_and_log_levels() {
     let found = stores.logs.search(&errors, now + time::Duration::minutes(1)).await.unwrap();
     assert_eq!(found.entries, vec![error], "the entry's level is read from its document");
     drop(stores);
-    let reopened = rusqlite::Connection::open(dir.join("gatehouse.sqlite3")).unwrap();
+    let reopened = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
     let version: i64 = reopened.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, 5);
     drop(reopened);

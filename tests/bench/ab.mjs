@@ -34,14 +34,15 @@
 // password check to pay for. Code exchange spends codes made the same way for a member already
 // signed in (authorize, consent), made before each timed run.
 
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { parseForms } from '../support/html.mjs';
+import { basic, expectOk, load, median, percentile, refresher, rssMiB, start } from './harness.mjs';
+
+const DATA_DIR = mkdtempSync(join(tmpdir(), 'gatehouse-ab-'));
 
 const [binary, requestsArg, roundsArg, flowsArg, onlyArg] = process.argv.slice(2);
 if (!binary) {
@@ -54,80 +55,6 @@ const FLOWS = Number(flowsArg ?? 1000);
 const ONLY = new RegExp(onlyArg ?? '');
 const ADMIN_PASSWORD = 'bench-admin-password-1';
 const PROVIDER_SECRET = 'bench-secret-'.padEnd(96, 'x');
-const TICK_MICROS = 10_000; // USER_HZ = 100
-
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS;
-}
-
-function rssMiB(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-const children = new Set();
-const DATA_DIR = mkdtempSync(join(tmpdir(), 'gatehouse-ab-'));
-
-/** Starts a process (stopped when this one exits) and resolves with it and the first stdout line matching `ready`. */
-function start(command, args, env, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    children.add(child);
-    const lines = [];
-    const reader = createInterface({ input: child.stdout });
-    reader.on('line', (line) => {
-      lines.push(line);
-      const match = line.match(ready);
-      if (match) resolve({ child, match, lines, reader });
-    });
-    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${lines.join('\n')}`)));
-  });
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
-
-/**
- * Runs `requests` calls of `call(worker, index)` from `concurrency` workers; CPU µs/request of
- * pid, latency p50/p99 and every latency (ms, by index). `call` may instead be { prepare(n) },
- * which makes (untimed) the call for n requests.
- */
-async function load(pid, concurrency, requests, side) {
-  const call = side.prepare ? await side.prepare(requests) : side;
-  const latencies = [];
-  let next = 0;
-  const before = cpuMicros(pid);
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      while (next < requests) {
-        const index = next;
-        next += 1;
-        const t0 = performance.now();
-        await call(worker, index);
-        latencies[index] = performance.now() - t0;
-      }
-    }),
-  );
-  const cpu = (cpuMicros(pid) - before) / requests;
-  return { cpu, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), latencies };
-}
-
-async function expectOk(response) {
-  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-/** A refresh chain per worker: each call spends the worker's token and keeps the new one. */
-function refresher(tokenUrl, auth, tokens) {
-  return async (worker) => {
-    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens[worker] });
-    const json = await expectOk(await fetch(tokenUrl, { method: 'POST', headers: { authorization: auth }, body }));
-    if (!json.id_token) throw new Error('no id_token');
-    tokens[worker] = json.refresh_token;
-  };
-}
 
 /**
  * Runs `walk(pause)` one stretch at a time: each call of the returned function resumes the walk
@@ -240,7 +167,6 @@ const devInteraction = (login) => (res, html) => {
   return { kind: 'consent', action: form.action, fields: { prompt: 'consent' } };
 };
 
-const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 async function main() {
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -388,10 +314,7 @@ async function main() {
   process.exit(0);
 }
 
-process.on('exit', () => {
-  children.forEach((child) => child.kill());
-  rmSync(DATA_DIR, { recursive: true, force: true });
-});
+process.on('exit', () => rmSync(DATA_DIR, { recursive: true, force: true }));
 main().catch((e) => {
   console.error(e);
   process.exit(1);

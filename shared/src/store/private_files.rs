@@ -8,8 +8,9 @@ use std::path::Path;
 
 const OWNER_ONLY: u32 = 0o600;
 
-/// Makes `db` (created empty if missing) and its `-wal`/`-shm` companions owner-only before
-/// SQLite opens them; SQLite gives the companions it creates the database file's mode.
+/// Makes `db` (created empty if missing) and its `-wal` companion owner-only before SQLite
+/// opens them (and a `-shm` left by versions that shared the WAL index through a file);
+/// SQLite gives the companions it creates the database file's mode.
 /// Warns when others may list or read the directory.
 pub fn prepare(data_dir: &Path, db: &Path) -> io::Result<()> {
     let dir_mode = fs::metadata(data_dir)?.permissions().mode();
@@ -60,11 +61,13 @@ mod tests {
         stores.secrets.put("probe", &crate::secret::SecretString::new("x")).await.unwrap();
         assert!(stores.contacts.find_by_username("nobody").await.unwrap().is_none());
 
-        for name in ["gatehouse.sqlite3", "gatehouse.sqlite3-wal", "gatehouse.sqlite3-shm", "secrets.json"] {
+        for name in ["gatehouse.sqlite3", "gatehouse.sqlite3-wal", "secrets.json"] {
             let path = dir.join(name);
             assert!(path.exists(), "{name} was not created");
             assert_eq!(mode(&path), 0o600, "{name}");
         }
+        // The WAL index is in the process's memory (unix-excl): no file to leak it.
+        assert!(!dir.join("gatehouse.sqlite3-shm").exists());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -60,7 +60,7 @@ fn sweep_all(db: &Database) -> StoreResult<()> {
 /// Copies the WAL into the database without waiting for readers or writers (PASSIVE).
 pub fn checkpoint(conn: &mut Option<Connection>, path: &Path) -> rusqlite::Result<()> {
     if conn.is_none() {
-        let fresh = Connection::open(path)?;
+        let fresh = super::open_connection(path)?;
         fresh.busy_timeout(StdDuration::from_millis(100))?;
         *conn = Some(fresh);
     }

@@ -124,13 +124,23 @@ impl Database {
         let db_path = data_dir.join(DB_FILE);
         super::private_files::prepare(data_dir, &db_path)
             .map_err(|e| StoreError::Backend(format!("cannot secure {}: {e}", db_path.display())))?;
-        let conn = Connection::open(&db_path).map_err(StoreError::backend)?;
+        let conn = open_connection(&db_path).map_err(StoreError::backend)?;
         // Checkpoints are the maintenance thread's (wal_autocheckpoint = 0): never inline.
+        // The first statement takes the process's lock on the file: another process holding
+        // it is the one error worth its own message.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
-             PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+            "PRAGMA busy_timeout = 1000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+             PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
         )
-        .map_err(StoreError::backend)?;
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Backend(format!(
+                    "{} is in use by another process (another Gatehouse on the same data directory?)",
+                    db_path.display()
+                ))
+            }
+            _ => StoreError::backend(e),
+        })?;
         contacts::migrate(&conn).map_err(StoreError::backend)?;
         expiring::migrate(&conn).map_err(StoreError::backend)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
@@ -192,6 +202,22 @@ impl Database {
     fn saw(&self, now: time::OffsetDateTime) {
         self.latest.fetch_max(now.unix_timestamp(), Ordering::Relaxed);
     }
+}
+
+/// A connection to the database file through SQLite's `unix-excl` VFS: the process takes one
+/// lock on the file at its first statement and holds it, so every later transaction's locking
+/// (and the WAL index, kept in memory) is settled inside the process with no `fcntl` call,
+/// while the maintenance connection still checkpoints beside the requests'. Another process
+/// cannot open the database meanwhile, which the single-writer design assumes anyway. Every
+/// connection to the file in this process must be opened here: a plain one would take and
+/// drop POSIX locks that are the process's own.
+pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags_and_vfs(path, flags, c"unix-excl")
 }
 
 /// The first column of the one row `sql` finds on `conn`, if any.
