@@ -22,6 +22,7 @@ mod documents;
 mod expiring;
 mod issuance;
 pub mod maintenance;
+mod memo;
 mod secrets_file;
 
 pub use secrets_file::SecretsFile;
@@ -107,6 +108,8 @@ const DB_FILE: &str = "gatehouse.sqlite3";
 
 pub struct Database {
     conn: Mutex<Connection>,
+    registrations: memo::Memo<ClientId, Registration>,
+    queries: memo::Memo<QueryPath, SavedQuery>,
     retention: Retention,
     /// The latest time (unix seconds) a request passed in: the sweeps' "now", so that time
     /// stays a parameter of the requests and a test's clock governs expiry as it does reads.
@@ -145,7 +148,13 @@ impl Database {
         expiring::migrate(&conn).map_err(StoreError::backend)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(Self { conn: Mutex::new(conn), retention, latest: AtomicI64::new(i64::MIN) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            registrations: memo::Memo::new(),
+            queries: memo::Memo::new(),
+            retention,
+            latest: AtomicI64::new(i64::MIN),
+        })
     }
 
     /// Runs `f` on the connection. A free connection is taken at once (a call holds it for
