@@ -40,7 +40,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { parseForms } from '../support/html.mjs';
-import { basic, expectOk, load, median, percentile, refresher, rssMiB, start } from './harness.mjs';
+import { basic, expectOk, load, median, passwordTokens, percentile, refresher, rssMiB, start } from './harness.mjs';
 
 const DATA_DIR = mkdtempSync(join(tmpdir(), 'gatehouse-ab-'));
 
@@ -189,16 +189,8 @@ async function main() {
   const idle = { gatehouse: rssMiB(gPid) };
   const fixture = await createFixture({ grantTypes: ['password_confidential'], prefix: 'bench' });
   const gAuth = basic(fixture.clientId, fixture.clientSecret);
-  const gTokens = [];
-  for (let i = 0; i < 32; i += 1) {
-    const body = new URLSearchParams({
-      grant_type: 'password',
-      username: fixture.member.username,
-      password: fixture.member.password,
-      scope: 'openid offline_access profile email',
-    });
-    gTokens.push(await expectOk(await fetch(`${BASE}/token`, { method: 'POST', headers: { authorization: gAuth }, body })));
-  }
+  const gTokens = await passwordTokens(BASE, fixture, 32);
+
   const gAccess = gTokens[0].access_token;
   const gRefresh = gTokens.map((t) => t.refresh_token);
 

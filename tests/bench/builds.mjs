@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { basic, expectOk, load, median, refresher, start } from './harness.mjs';
+import { basic, expectOk, load, median, passwordTokens, refresher, start } from './harness.mjs';
 
 const [binaryA, binaryB, requestsArg, roundsArg, onlyArg] = process.argv.slice(2);
 if (!binaryA || !binaryB) {
@@ -54,16 +54,8 @@ async function launch(binary, tag) {
   );
   const fixture = JSON.parse(setup.match[1]);
   const auth = basic(fixture.clientId, fixture.clientSecret);
-  const tokens = [];
-  for (let i = 0; i < 9; i += 1) {
-    const body = new URLSearchParams({
-      grant_type: 'password',
-      username: fixture.member.username,
-      password: fixture.member.password,
-      scope: 'openid offline_access profile email',
-    });
-    tokens.push(await expectOk(await fetch(`${base}/token`, { method: 'POST', headers: { authorization: auth }, body })));
-  }
+  const tokens = await passwordTokens(base, fixture, 9);
+
   const access = tokens[0].access_token;
   const userinfo = async () => {
     await expectOk(await fetch(`${base}/userinfo`, { headers: { authorization: `Bearer ${access}` } }));

@@ -81,3 +81,19 @@ export function refresher(tokenUrl, auth, tokens) {
 }
 
 export const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** `n` token responses from Gatehouse's password grant for the fixture's member (each with a refresh token). */
+export async function passwordTokens(base, fixture, n) {
+  const auth = basic(fixture.clientId, fixture.clientSecret);
+  const tokens = [];
+  for (let i = 0; i < n; i += 1) {
+    const body = new URLSearchParams({
+      grant_type: 'password',
+      username: fixture.member.username,
+      password: fixture.member.password,
+      scope: 'openid offline_access profile email',
+    });
+    tokens.push(await expectOk(await fetch(`${base}/token`, { method: 'POST', headers: { authorization: auth }, body })));
+  }
+  return tokens;
+}
