@@ -1,6 +1,6 @@
 //! Saved queries and registrations: one row of JSON per record, written over only at the
-//! revision it was read at, and remembered decoded (see `memo.rs`): every read and write here
-//! touches its memo inside the connection's lock, so a read cannot put back a replaced row.
+//! revision it was read at, and remembered decoded (see `memo.rs`): a memo is filled and
+//! forgotten only inside the connection's lock, so a read cannot put back a replaced row.
 
 use std::hash::Hash;
 
@@ -39,16 +39,14 @@ const REGISTRATIONS: Table = Table {
     delete: "DELETE FROM registrations WHERE client_id = ?1",
 };
 
-/// A record type stored in a [`Table`], remembered in a [`Memo`] under its key.
-trait Document: Clone + Sized {
+/// A record type stored in a [`Table`] as its `Record`, remembered in a [`Memo`] under its key.
+trait Document: Clone + TryFrom<Self::Record, Error = StoreError> {
     type Key: Eq + Hash + Clone;
-    type Record: serde::Serialize + for<'de> serde::Deserialize<'de>;
+    type Record: serde::Serialize + for<'de> serde::Deserialize<'de> + for<'a> From<&'a Self>;
     const TABLE: Table;
     fn key(&self) -> Self::Key;
     fn column(key: &Self::Key) -> String;
     fn memo(db: &Database) -> &Memo<Self::Key, Self>;
-    fn record(&self) -> Self::Record;
-    fn decode(record: Self::Record) -> StoreResult<Self>;
     fn taken(&self) -> Taken;
     fn revision(&self) -> u64;
 }
@@ -65,12 +63,6 @@ impl Document for SavedQuery {
     }
     fn memo(db: &Database) -> &Memo<QueryPath, Self> {
         &db.queries
-    }
-    fn record(&self) -> QueryRecord {
-        QueryRecord::from(self)
-    }
-    fn decode(record: QueryRecord) -> StoreResult<Self> {
-        Self::try_from(record)
     }
     fn taken(&self) -> Taken {
         Taken::Path(self.path.clone())
@@ -93,12 +85,6 @@ impl Document for Registration {
     fn memo(db: &Database) -> &Memo<ClientId, Self> {
         &db.registrations
     }
-    fn record(&self) -> RegistrationRecord {
-        RegistrationRecord::from(self)
-    }
-    fn decode(record: RegistrationRecord) -> StoreResult<Self> {
-        Self::try_from(record)
-    }
     fn taken(&self) -> Taken {
         Taken::ClientId(self.client_id)
     }
@@ -109,7 +95,7 @@ impl Document for Registration {
 
 impl Database {
     fn insert_document<D: Document>(&self, document: &D) -> StoreResult<()> {
-        let doc = to_json(&document.record())?;
+        let doc = to_json(&D::Record::from(document))?;
         let key = document.key();
         self.with(|c| {
             c.prepare_cached(D::TABLE.insert)?.execute(params![D::column(&key), doc])?;
@@ -119,15 +105,17 @@ impl Database {
         .map_err(|e| conflict_or(e, |_| document.taken()))
     }
 
+    /// A remembered document is returned without the connection: only filling the memo needs
+    /// it, so that a fill and a write's forgetting cannot interleave.
     fn get_document<D: Document>(&self, key: &D::Key) -> StoreResult<Option<D>> {
+        if let Some(hit) = D::memo(self).get(key) {
+            return Ok(Some(hit));
+        }
         self.with(|c| {
-            if let Some(hit) = D::memo(self).get(key) {
-                return Ok(Some(hit));
-            }
             let Some(doc) = value::<String>(c, D::TABLE.get, [D::column(key)]).map_err(db_err)? else {
                 return Ok(None);
             };
-            let document = from_json::<D::Record>(&doc).and_then(D::decode)?;
+            let document = from_json::<D::Record>(&doc).and_then(D::try_from)?;
             D::memo(self).keep(key.clone(), document.clone());
             Ok(Some(document))
         })
@@ -137,7 +125,7 @@ impl Database {
     /// `document` was read at: `Stale` if it was written since, `NotFound` if it is gone.
     fn update_document<D: Document>(&self, document: &D, next: &D) -> StoreResult<()> {
         let from = i64::try_from(document.revision()).map_err(StoreError::backend)?;
-        let doc = to_json(&next.record())?;
+        let doc = to_json(&D::Record::from(next))?;
         let key = document.key();
         let column = D::column(&key);
         self.with(|c| {
