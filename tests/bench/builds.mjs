@@ -55,7 +55,6 @@ async function launch(binary, tag) {
   const fixture = JSON.parse(setup.match[1]);
   const auth = basic(fixture.clientId, fixture.clientSecret);
   const tokens = await passwordTokens(base, fixture, 9);
-
   const access = tokens[0].access_token;
   const userinfo = async () => {
     await expectOk(await fetch(`${base}/userinfo`, { headers: { authorization: `Bearer ${access}` } }));

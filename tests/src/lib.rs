@@ -97,6 +97,14 @@ pub async fn fresh_aws() -> AwsSettings {
     settings
 }
 
+/// The local server's debug binary, which `scripts/test.sh` builds before the tests run;
+/// panics saying so when it is missing.
+pub fn server_binary() -> PathBuf {
+    let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/gatehouse-server");
+    assert!(binary.exists(), "build the server first (`cargo build --workspace --bins`, as scripts/test.sh does)");
+    binary
+}
+
 pub fn temp_dir(unique: &str) -> PathBuf {
     std::env::temp_dir().join(format!("gatehouse-e2e-{unique}"))
 }

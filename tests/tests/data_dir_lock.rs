@@ -3,16 +3,12 @@
 //! at once with a message saying why, instead of two processes writing one file; once the
 //! first stops, the directory is free again.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use gatehouse_tests::ADMIN_PASSWORD;
+use gatehouse_tests::{ADMIN_PASSWORD, server_binary};
 use tokio::process::{Child, Command};
-
-fn server_binary() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/gatehouse-server")
-}
 
 fn server(data_dir: &Path, port: u16) -> Command {
     let mut command = Command::new(server_binary());

@@ -4,16 +4,11 @@
 
 use std::time::Duration;
 
-use gatehouse_tests::{ADMIN_PASSWORD, Client, add_member, aws_endpoint, form_value, fresh_aws};
-
-fn server_binary() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/gatehouse-server")
-}
+use gatehouse_tests::{ADMIN_PASSWORD, Client, add_member, aws_endpoint, form_value, fresh_aws, server_binary};
 
 #[tokio::test]
 async fn trace_logs_carry_no_secrets() {
     let binary = server_binary();
-    assert!(binary.exists(), "build the server first (`cargo build --workspace --bins`, as scripts/test.sh does)");
     let settings = fresh_aws().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
