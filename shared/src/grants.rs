@@ -148,7 +148,7 @@ pub enum Redeemed<T> {
 #[derive(Debug, Clone, Copy)]
 pub struct Issuance<'a> {
     pub spends: Spend<'a>,
-    pub access_token: (&'a TokenDigest, &'a TokenGrant),
+    /// The access token is not here: it carries its grant sealed and is not stored.
     pub refresh_token: Option<(&'a TokenDigest, &'a TokenGrant)>,
     /// The session (`sid`) that got these tokens, kept until the session ends.
     pub session: Option<(&'a str, &'a SessionGrant, OffsetDateTime)>,

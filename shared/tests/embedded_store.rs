@@ -70,19 +70,12 @@ async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
     for _ in 0..expired {
         let token = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
         let expired = grant(t0);
-        let issuance =
-            Issuance { spends: Spend::Nothing, access_token: (&token, &expired), refresh_token: None, session: None };
+        let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&token, &expired)), session: None };
         db.store_issuance(&issuance, t0).await.unwrap();
     }
     let live = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
-    let (live_grant, access) =
-        (grant(t0 + Duration::days(30)), gatehouse::secret::OpaqueToken::generate().unwrap().digest());
-    let issuance = Issuance {
-        spends: Spend::Nothing,
-        access_token: (&access, &live_grant),
-        refresh_token: Some((&live, &live_grant)),
-        session: None,
-    };
+    let live_grant = grant(t0 + Duration::days(30));
+    let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&live, &live_grant)), session: None };
     // A request two hours later: the expired tokens are past the hour spent items are kept.
     let later = t0 + Duration::hours(2);
     db.store_issuance(&issuance, later).await.unwrap();
@@ -117,8 +110,7 @@ async fn the_wal_starts_again_after_each_checkpoint_although_requests_read_meanw
     let write = async |db: &Database, n: usize| {
         for _ in 0..n {
             let token = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
-            let issuance =
-                Issuance { spends: Spend::Nothing, access_token: (&token, &grant), refresh_token: None, session: None };
+            let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&token, &grant)), session: None };
             db.store_issuance(&issuance, t0).await.unwrap();
         }
     };

@@ -595,3 +595,26 @@ fn the_mfa_sealing_key_is_generated_and_only_the_sign_in_function_reads_it() {
     assert_eq!(readers, ["signin-redirect"], "only sign-in sets up and checks second factors");
     assert_eq!(grants["signin-redirect"][&Target::Secret(id)].iter().collect::<Vec<_>>(), ["GetSecretValue"]);
 }
+
+#[test]
+fn the_access_token_key_is_generated_and_read_by_the_functions_that_issue_or_accept_access_tokens() {
+    let template = template();
+    let (id, secret) = of_type(&template, "AWS::SecretsManager::Secret")
+        .into_iter()
+        .find(|(_, s)| sub_text(&s["Properties"]["Name"]).is_some_and(|n| n.ends_with("/access-token-key")))
+        .expect("the template defines the access-token key");
+    let name = sub_text(&secret["Properties"]["Name"]).unwrap();
+    assert_eq!(name.strip_prefix("${AWS::StackName}/"), Some(gatehouse::services::access_tokens::KEY_SECRET_NAME));
+    let length = secret["Properties"]["GenerateSecretString"]["PasswordLength"].as_u64().expect("a generated key");
+    assert!(length as usize >= gatehouse::seal::MIN_KEY_CHARS, "long enough to seal with");
+    let grants = grants(&template);
+    let mut readers: Vec<&String> =
+        grants.iter().filter(|(_, g)| g.contains_key(&Target::Secret(id.clone()))).map(|(f, _)| f).collect();
+    readers.sort();
+    // authorize issues access tokens in implicit and hybrid responses; the admin API takes them.
+    assert_eq!(readers, ["admin", "authorize", "token", "userinfo"]);
+    for reader in readers {
+        let actions: Vec<&String> = grants[reader][&Target::Secret(id.clone())].iter().collect();
+        assert_eq!(actions, ["GetSecretValue"], "{reader} only reads it: the stack made it");
+    }
+}

@@ -124,3 +124,25 @@ both_backends!(bad_revocation_and_introspection_requests_are_refused, |server: T
     assert_eq!(discovery["revocation_endpoint"], format!("{}/token/revoke", server.url));
     assert_eq!(discovery["introspection_endpoint"], format!("{}/token/introspect", server.url));
 });
+
+both_backends!(an_access_token_changed_by_one_character_is_refused, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Tamper Check", &[], "array").await;
+    add_member(&admin, "tam", "T").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "tam").await;
+    let access = text(&tokens, "access_token");
+    assert!(access.starts_with("ga1."), "the access token carries its grant sealed: {access}");
+    assert_eq!(member.userinfo(access).await.0, 200);
+    // Flip one character in the middle (the ciphertext) and one at the end (the tag).
+    for at in [access.len() / 2, access.len() - 1] {
+        let mut changed = access.as_bytes().to_vec();
+        changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+        let changed = String::from_utf8(changed).unwrap();
+        assert_eq!(member.userinfo(&changed).await.0, 401, "changed at {at}");
+        let (status, seen) = call(&member, "/token/introspect", &app, &[("token", &changed)]).await;
+        assert_eq!((status, seen), (200, serde_json::json!({"active": false})), "changed at {at}");
+    }
+    let (status, _) = call(&member, "/token/revoke", &app, &[("token", "ga1.AAAA")]).await;
+    assert_eq!(status, 200, "a malformed one is an unknown token (RFC 7009 §2.2)");
+    assert_eq!(member.userinfo(access).await.0, 200, "the real one is untouched");
+});

@@ -20,9 +20,9 @@ pub async fn introspect(
 ) -> Result<Value, TokenError> {
     let registration = client.confidential()?;
     let token = lookup::required_token(params.get("token"))?;
-    let hint = TokenKind::parse_hint(params.get("token_type_hint"), ErrorCode::InvalidRequest)?;
+    TokenKind::parse_hint(params.get("token_type_hint"), ErrorCode::InvalidRequest)?;
     let inactive = json!({ "active": false });
-    let Some(found) = lookup::find(state, token, hint, now).await? else { return Ok(inactive) };
+    let Some(found) = lookup::find(state, token, now).await? else { return Ok(inactive) };
     let grant = &found.grant;
     if !lookup::owns(client, grant) {
         tracing::info!(client_id = %registration.client_id, "introspection of another client's token");

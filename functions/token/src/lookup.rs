@@ -1,10 +1,13 @@
 //! Finding a presented token for revocation (RFC 7009) and introspection (RFC 7662): an
-//! access or refresh token, looked up by its digest, the hinted kind first.
+//! access token opens (it carries its grant sealed); anything else may be a refresh token,
+//! looked up by its digest. The kinds cannot be confused, so `token_type_hint` is checked for
+//! validity but not needed (RFC 7009 §2.1 lets the server ignore it).
 
 use gatehouse::app::AppState;
 use gatehouse::grants::TokenGrant;
 use gatehouse::oidc::error::ErrorCode;
 use gatehouse::secret::OpaqueToken;
+use gatehouse::services::access_tokens;
 use time::OffsetDateTime;
 
 use crate::client::Client;
@@ -40,35 +43,21 @@ impl TokenKind {
     }
 }
 
-/// A live (unexpired, unspent) token's grant and kind. Family revocation is not checked here.
+/// A live (unexpired, unspent, not itself revoked) token's grant and kind. Family revocation
+/// is not checked here.
 pub struct Found {
     pub kind: TokenKind,
     pub token: OpaqueToken,
     pub grant: TokenGrant,
 }
 
-pub async fn find(
-    state: &AppState,
-    token: &str,
-    hint: Option<TokenKind>,
-    now: OffsetDateTime,
-) -> Result<Option<Found>, TokenError> {
-    let token = OpaqueToken::from_presented(token);
-    let digest = token.digest();
-    let order = match hint {
-        Some(TokenKind::Refresh) => [TokenKind::Refresh, TokenKind::Access],
-        _ => [TokenKind::Access, TokenKind::Refresh],
-    };
-    for kind in order {
-        let grant = match kind {
-            TokenKind::Access => state.stores.grants.get_access_token(&digest, now).await?,
-            TokenKind::Refresh => state.stores.grants.get_refresh_token(&digest, now).await?,
-        };
-        if let Some(grant) = grant {
-            return Ok(Some(Found { kind, token, grant }));
-        }
+pub async fn find(state: &AppState, token: &str, now: OffsetDateTime) -> Result<Option<Found>, TokenError> {
+    if let Some(grant) = access_tokens::verify(&state.stores, token, now).await? {
+        return Ok(Some(Found { kind: TokenKind::Access, token: OpaqueToken::from_presented(token), grant }));
     }
-    Ok(None)
+    let token = OpaqueToken::from_presented(token);
+    let grant = state.stores.grants.get_refresh_token(&token.digest(), now).await?;
+    Ok(grant.map(|grant| Found { kind: TokenKind::Refresh, token, grant }))
 }
 
 /// Whether `client` may act on a token issued with `grant`: the client it was issued to, having

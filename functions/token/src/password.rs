@@ -107,7 +107,7 @@ pub async fn exchange(
             sid: None,
             method: SignInMethod::Password,
         };
-        let minted = issue::mint(&grant, true, now)?;
+        let minted = issue::mint(state, &grant, true, now).await?;
         issue::store(state, &minted, Spend::Nothing, None, now).await?;
         tracing::info!(contact = %contact.id, "admin API token issued");
         return Ok(admin_tokens(&minted, &scope));

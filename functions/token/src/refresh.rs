@@ -106,7 +106,7 @@ async fn rotate(
             return Err(invalid_grant("the member is no longer a system administrator"));
         }
         let next = TokenGrant { scope: scope.clone(), expires_at: now + ACCESS_TOKEN_LIFETIME, ..grant.clone() };
-        let minted = issue::mint(&next, true, now)?;
+        let minted = issue::mint(state, &next, true, now).await?;
         if let Err(e) = issue::store(state, &minted, Spend::RefreshToken(spent), None, now).await {
             return Err(not_issued(state, client, grant, e, now).await);
         }

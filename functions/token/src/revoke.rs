@@ -20,8 +20,8 @@ pub async fn revoke(
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
     let token = lookup::required_token(params.get("token"))?;
-    let hint = TokenKind::parse_hint(params.get("token_type_hint"), ErrorCode::UnsupportedTokenType)?;
-    let Some(found) = lookup::find(state, token, hint, now).await? else {
+    TokenKind::parse_hint(params.get("token_type_hint"), ErrorCode::UnsupportedTokenType)?;
+    let Some(found) = lookup::find(state, token, now).await? else {
         tracing::info!(client_id = %client.id(), "revocation of an unknown or inactive token");
         return Ok(json!({}));
     };
@@ -33,7 +33,9 @@ pub async fn revoke(
         TokenKind::Refresh => {
             state.stores.grants.revoke_family(&found.grant.family, now + REFRESH_TOKEN_LIFETIME).await?;
         }
-        TokenKind::Access => state.stores.grants.delete_access_token(&found.token.digest()).await?,
+        TokenKind::Access => {
+            state.stores.grants.revoke_access_token(&found.token.digest(), found.grant.expires_at).await?;
+        }
     }
     tracing::info!(client_id = %client.id(), kind = ?found.kind, contact = %found.grant.contact_id, "token revoked");
     Ok(json!({}))

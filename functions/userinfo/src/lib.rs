@@ -9,6 +9,7 @@ use gatehouse::app::AppState;
 use gatehouse::grants::GrantClient;
 use gatehouse::oidc::scope::Scope;
 use gatehouse::secret::OpaqueToken;
+use gatehouse::services::access_tokens;
 use gatehouse::services::issue::Profile;
 use gatehouse::web::extract::Req;
 use gatehouse::web::request::{bearer_token, form, is_form};
@@ -97,10 +98,7 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
             _ => refuse(StatusCode::INTERNAL_SERVER_ERROR, Some("server_error"), "something went wrong on our side"),
         }
     };
-    let grant = state
-        .stores
-        .grants
-        .get_access_token(&OpaqueToken::from_presented(token).digest(), now)
+    let grant = access_tokens::open(&state.stores, &token, now)
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_token("the access token is invalid or expired"))?;
@@ -117,13 +115,15 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
     };
     // What the token names, read together (on DynamoDB, one round trip instead of three), then
     // checked in order.
-    let (revoked, registration, contact) = tokio::try_join!(
+    let digest = OpaqueToken::from_presented(token.as_str()).digest();
+    let (token_revoked, family_revoked, registration, contact) = tokio::try_join!(
+        state.stores.grants.is_access_token_revoked(&digest, now),
         state.stores.grants.is_family_revoked(&grant.family, now),
         registration,
         state.stores.contacts.get(grant.contact_id),
     )
     .map_err(internal)?;
-    if revoked {
+    if token_revoked || family_revoked {
         return Err(invalid_token("the access token was revoked"));
     }
     if !grant.scope.contains(Scope::Openid) {

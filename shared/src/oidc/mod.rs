@@ -1,6 +1,7 @@
 //! The OpenID Provider's protocol pieces: requests parsed at the edge into typed values,
 //! PKCE, scopes, signing keys, and the tokens Gatehouse issues.
 
+pub mod access_token;
 pub mod error;
 pub mod jwt_crypto;
 pub mod pkce;

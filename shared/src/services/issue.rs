@@ -15,6 +15,7 @@ use crate::query::{QueryKind, SavedQuery, nest};
 use crate::registration::{NoAccessRule, Registration, RoleFormat};
 use crate::scope::{Scope, Scopes};
 use crate::secret::{OpaqueToken, RandomError};
+use crate::services::access_tokens;
 use crate::services::signing::{SignerError, signer};
 use crate::session::{SESSION_LIFETIME, SignInMethod};
 use crate::store::StoreError;
@@ -210,15 +211,23 @@ pub struct Minted {
     pub refresh_token: Option<(OpaqueToken, TokenGrant)>,
 }
 
-/// Fresh tokens for `grant` (whose `expires_at` is the access token's), not yet stored.
-pub fn mint(grant: &TokenGrant, with_refresh: bool, now: OffsetDateTime) -> Result<Minted, IssueError> {
+/// Fresh tokens for `grant` (whose `expires_at` is the access token's), the refresh token not
+/// yet stored (the access token never is: it carries `grant` sealed).
+pub async fn mint(
+    state: &AppState,
+    grant: &TokenGrant,
+    with_refresh: bool,
+    now: OffsetDateTime,
+) -> Result<Minted, IssueError> {
     let refresh_token = if with_refresh {
         let refresh = TokenGrant { expires_at: now + REFRESH_TOKEN_LIFETIME, ..grant.clone() };
         Some((OpaqueToken::generate()?, refresh))
     } else {
         None
     };
-    Ok(Minted { access_token: OpaqueToken::generate()?, grant: grant.clone(), refresh_token })
+    let access_token =
+        access_tokens::key(&state.stores).await?.seal(grant).map_err(|e| IssueError::Store(StoreError::backend(e)))?;
+    Ok(Minted { access_token, grant: grant.clone(), refresh_token })
 }
 
 /// Stores minted tokens with what they spend and the session's note, all in one write.
@@ -229,14 +238,9 @@ pub async fn store(
     session: Option<(&str, &SessionGrant, OffsetDateTime)>,
     now: OffsetDateTime,
 ) -> Result<(), IssueError> {
-    let access = minted.access_token.digest();
     let refresh = minted.refresh_token.as_ref().map(|(token, grant)| (token.digest(), grant));
-    let issuance = Issuance {
-        spends,
-        access_token: (&access, &minted.grant),
-        refresh_token: refresh.as_ref().map(|(digest, grant)| (digest, *grant)),
-        session,
-    };
+    let issuance =
+        Issuance { spends, refresh_token: refresh.as_ref().map(|(digest, grant)| (digest, *grant)), session };
     match state.stores.grants.store_issuance(&issuance, now).await? {
         Stored::Written => Ok(()),
         Stored::AlreadySpent => Err(IssueError::AlreadySpent),
@@ -263,7 +267,7 @@ pub async fn issue_tokens(
         sid: auth.sid.clone(),
         method: auth.method.clone(),
     };
-    let minted = mint(&grant, options.with_refresh, now)?;
+    let minted = mint(state, &grant, options.with_refresh, now).await?;
     let id_token = if options.with_id_token {
         Some(id_token(state, auth, Some(minted.access_token.expose()), options.code, options.profile, now).await?)
     } else {

@@ -2,6 +2,7 @@
 //! functions. Each takes the stores (and the config pieces or caches it needs) and the time
 //! explicitly rather than the whole `AppState`, so it can be called and tested on its own.
 
+pub mod access_tokens;
 pub mod backchannel;
 pub mod id_token_hint;
 pub mod issue;

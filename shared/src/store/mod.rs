@@ -158,10 +158,11 @@ pub trait GrantStore: Send + Sync {
     /// Stores a token response: spends what it spends (if still unused and live) and writes
     /// the new tokens and the session's note, in one transaction: all of it or nothing.
     async fn store_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored>;
-    /// The grant, unless expired.
-    async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
-    /// Removes an access token (revocation); nothing happens if there is none.
-    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()>;
+    /// Ends one access token before `until`, its expiry. Access tokens carry their grant
+    /// sealed (`oidc::access_token`) and are not stored, so what is stored is their revocation.
+    async fn revoke_access_token(&self, token: &TokenDigest, until: OffsetDateTime) -> StoreResult<()>;
+    /// Whether the access token was revoked (and would still be live).
+    async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool>;
     /// Looks a refresh token up without spending it (its issuance spends it).
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>>;
     /// The refresh token's grant without spending it, unless it is expired or already spent.

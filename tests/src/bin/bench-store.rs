@@ -75,7 +75,8 @@ where
     (cpu_micros() - cpu) / ops as f64
 }
 
-/// The refresh: a look-up, then the spend and two new tokens in one write transaction.
+/// The refresh: a look-up, then the spend and the new refresh token in one write transaction
+/// (the access token carries its grant and is not stored).
 const LABELS: [&str; 4] = ["put_code (issue a code)", "redeem_code", "refresh (look up, one write)", "session lookup"];
 
 /// A store filled with `rows` refresh tokens, half of them expired, swept as the maintenance
@@ -87,8 +88,7 @@ async fn filled(rows: usize, now: OffsetDateTime) -> (std::path::PathBuf, Stores
     for i in 0..rows {
         let expires_at = if i % 2 == 0 { now - Duration::days(2) } else { now + Duration::days(30) };
         let (token, grant) = (OpaqueToken::generate().unwrap().digest(), grant(now, expires_at));
-        let issuance =
-            Issuance { spends: Spend::Nothing, access_token: (&token, &grant), refresh_token: None, session: None };
+        let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&token, &grant)), session: None };
         db.store_issuance(&issuance, now - Duration::days(3)).await.unwrap();
     }
     // A request tells the store the time; then sweep the expired half as the thread does.
@@ -137,27 +137,17 @@ async fn round(stores: &Stores, session: &Session, now: OffsetDateTime, ops: usi
     })
     .await;
     let mut current = OpaqueToken::generate().unwrap().digest();
-    let (first, first_access) = (grant(now, now + Duration::days(30)), OpaqueToken::generate().unwrap().digest());
-    let issuance = Issuance {
-        spends: Spend::Nothing,
-        access_token: (&first_access, &first),
-        refresh_token: Some((&current, &first)),
-        session: None,
-    };
+    let first = grant(now, now + Duration::days(30));
+    let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&current, &first)), session: None };
     grants.store_issuance(&issuance, now).await.unwrap();
     let tokens: Vec<_> = (0..ops).map(|_| OpaqueToken::generate().unwrap().digest()).collect();
-    let accesses: Vec<_> = (0..ops).map(|_| OpaqueToken::generate().unwrap().digest()).collect();
     let refresh = measure(ops, |i| {
         let old = std::mem::replace(&mut current, tokens[i].clone());
-        let (next, access) = (tokens[i].clone(), accesses[i].clone());
+        let next = tokens[i].clone();
         async move {
             let Redeemed::Fresh(g) = grants.find_refresh_token(&old, now).await.unwrap() else { panic!("spent") };
-            let issuance = Issuance {
-                spends: Spend::RefreshToken(&old),
-                access_token: (&access, &g),
-                refresh_token: Some((&next, &g)),
-                session: None,
-            };
+            let issuance =
+                Issuance { spends: Spend::RefreshToken(&old), refresh_token: Some((&next, &g)), session: None };
             assert_eq!(grants.store_issuance(&issuance, now).await.unwrap(), Stored::Written);
         }
     })

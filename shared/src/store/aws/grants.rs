@@ -17,7 +17,9 @@ use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGran
 
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
-use crate::store::records::{access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json};
+use crate::store::records::{
+    REVOKED_ACCESS, access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json,
+};
 use crate::store::{GrantStore, StoreError, StoreResult};
 use crate::ticket::{Ticket, TicketKind};
 
@@ -92,11 +94,6 @@ impl EphemeralTable {
     async fn live_item(&self, pk: String, now: OffsetDateTime) -> StoreResult<Option<Item>> {
         let Some(item) = self.get_item(pk).await? else { return Ok(None) };
         Ok((number_attribute(&item, EXPIRES_AT)? > now.unix_timestamp()).then_some(item))
-    }
-
-    async fn live_doc(&self, pk: String, now: OffsetDateTime) -> StoreResult<Option<String>> {
-        let item = self.live_item(pk, now).await?;
-        item.map(|item| string_attribute(&item, DOC).map(str::to_owned)).transpose()
     }
 
     /// A member's consents, one item per member: `client_id` → consent.
@@ -190,12 +187,22 @@ impl GrantStore for EphemeralTable {
         self.write_issuance(issuance, now).await
     }
 
-    async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
-        self.live_doc(access_key(token), now).await?.map(|doc| from_json(&doc)).transpose()
+    async fn revoke_access_token(&self, token: &TokenDigest, until: OffsetDateTime) -> StoreResult<()> {
+        // Kept until the token would have expired; the table's TTL removes it afterwards.
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.pk(), string(access_key(token)))
+            .item(USED_BY, string(REVOKED_ACCESS))
+            .item(EXPIRES_AT, number(until.unix_timestamp()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+        Ok(())
     }
 
-    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
-        self.delete_item(access_key(token)).await
+    async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
+        Ok(self.live_item(access_key(token), now).await?.is_some())
     }
 
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {

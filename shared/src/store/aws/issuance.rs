@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::ephemeral::EphemeralTable;
 use super::{DOC, Item, MAX_ATTEMPTS, number, sdk_error, string};
 use crate::grants::{Issuance, Spend, Stored, TokenGrant};
-use crate::store::records::{SPENT_REFRESH, access_key, code_key, refresh_key, to_json};
+use crate::store::records::{SPENT_REFRESH, code_key, refresh_key, to_json};
 use crate::store::{StoreError, StoreResult};
 
 pub(super) const EXPIRES_AT: &str = "expires_at";
@@ -49,6 +49,10 @@ impl EphemeralTable {
     pub(super) async fn write_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored> {
         let spends = !matches!(issuance.spends, Spend::Nothing);
         let items = self.issuance_items(issuance, now)?;
+        if items.is_empty() {
+            // A password grant without a refresh token: its access token is all, and not stored.
+            return Ok(Stored::Written);
+        }
         for attempt in 0..MAX_ATTEMPTS {
             let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
                 Ok(_) => return Ok(Stored::Written),
@@ -96,8 +100,6 @@ impl EphemeralTable {
                 .map_err(StoreError::backend)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
-        let (access, grant) = issuance.access_token;
-        items.push(self.put_new_token(access_key(access), grant)?);
         if let Some((refresh, grant)) = issuance.refresh_token {
             items.push(self.put_new_token(refresh_key(refresh), grant)?);
         }

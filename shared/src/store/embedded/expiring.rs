@@ -15,7 +15,7 @@ use crate::registration::ClientId;
 use crate::secret::TokenDigest;
 use crate::session::Session;
 use crate::store::records::{
-    SessionRecord, access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json,
+    REVOKED_ACCESS, SessionRecord, access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json,
 };
 use crate::store::{GrantStore, LogStore, OutboxStore, SessionStore, StoreError, StoreResult, Taken, ThrottleStore};
 use crate::ticket::{Ticket, TicketKind};
@@ -165,16 +165,22 @@ impl GrantStore for Database {
         self.write_issuance(issuance, now)
     }
 
-    async fn get_access_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>> {
-        let doc: Option<String> = self.doc(
-            "SELECT doc FROM grants WHERE key = ?1 AND expires_at > ?2",
-            params![access_key(token), now.unix_timestamp()],
-        )?;
-        doc.map(|d| from_json(&d)).transpose()
+    async fn revoke_access_token(&self, token: &TokenDigest, until: OffsetDateTime) -> StoreResult<()> {
+        // A spent row under the token's key: the sweep removes it like any other past `until`.
+        self.execute(
+            "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, '', ?2, ?3) ON CONFLICT(key) DO NOTHING",
+            params![access_key(token), REVOKED_ACCESS, until.unix_timestamp()],
+        )
+        .map(drop)
+        .map_err(db_err)
     }
 
-    async fn delete_access_token(&self, token: &TokenDigest) -> StoreResult<()> {
-        self.execute("DELETE FROM grants WHERE key = ?1", [access_key(token)]).map(drop).map_err(db_err)
+    async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
+        let found: Option<i64> = self.value(
+            "SELECT 1 FROM grants WHERE key = ?1 AND expires_at > ?2",
+            params![access_key(token), now.unix_timestamp()],
+        )?;
+        Ok(found.is_some())
     }
 
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {

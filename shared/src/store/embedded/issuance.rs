@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{Database, conflict_or, db_err};
 use crate::grants::{Issuance, Spend, Stored};
-use crate::store::records::{SPENT_REFRESH, access_key, code_key, refresh_key, to_json};
+use crate::store::records::{SPENT_REFRESH, code_key, refresh_key, to_json};
 use crate::store::{StoreResult, Taken};
 
 /// A single-use row as found: its document and, once spent, what spent it.
@@ -27,8 +27,6 @@ impl Database {
 
     pub(super) fn write_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored> {
         self.saw(now);
-        let (access, access_grant) = issuance.access_token;
-        let access_doc = to_json(access_grant)?;
         let refresh = issuance.refresh_token.map(|(token, grant)| to_json(grant).map(|doc| (token, grant, doc)));
         let refresh = refresh.transpose()?;
         let (spent_key, marker) = match issuance.spends {
@@ -49,13 +47,10 @@ impl Database {
                     return Ok(Stored::AlreadySpent);
                 }
             }
-            let mut insert =
-                tx.prepare_cached("INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)")?;
-            insert.execute(params![access_key(access), access_doc, access_grant.expires_at.unix_timestamp()])?;
             if let Some((token, grant, doc)) = &refresh {
-                insert.execute(params![refresh_key(token), doc, grant.expires_at.unix_timestamp()])?;
+                tx.prepare_cached("INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)")?
+                    .execute(params![refresh_key(token), doc, grant.expires_at.unix_timestamp()])?;
             }
-            drop(insert);
             if let Some((sid, grant, until)) = issuance.session {
                 tx.prepare_cached(
                     "INSERT INTO session_grants (sid, client_id, family, expires_at) VALUES (?1, ?2, ?3, ?4)

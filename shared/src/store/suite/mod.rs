@@ -342,29 +342,27 @@ fn digest() -> TokenDigest {
     OpaqueToken::generate().unwrap().digest()
 }
 
-/// Stores one token response: an access token for `grant`, maybe a refresh token with the
-/// same grant and a session's note, spending `spends`.
+/// Stores one token response (its access token is not stored): maybe a refresh token for
+/// `grant` and a session's note, spending `spends`.
 async fn issue_at(
     store: &Arc<dyn GrantStore>,
     spends: Spend<'_>,
-    (access, grant): (&TokenDigest, &TokenGrant),
+    grant: &TokenGrant,
     refresh: Option<&TokenDigest>,
     session: Option<(&str, &SessionGrant, OffsetDateTime)>,
     now: OffsetDateTime,
 ) -> StoreResult<Stored> {
-    let issuance =
-        Issuance { spends, access_token: (access, grant), refresh_token: refresh.map(|r| (r, grant)), session };
+    let issuance = Issuance { spends, refresh_token: refresh.map(|r| (r, grant)), session };
     store.store_issuance(&issuance, now).await
 }
 
 async fn issue(
     store: &Arc<dyn GrantStore>,
     spends: Spend<'_>,
-    access: &TokenDigest,
     grant: &TokenGrant,
     refresh: Option<&TokenDigest>,
 ) -> StoreResult<Stored> {
-    issue_at(store, spends, (access, grant), refresh, None, T0).await
+    issue_at(store, spends, grant, refresh, None, T0).await
 }
 
 /// Tokens issued in session `sid`, noting `note` there until `until`.
@@ -375,7 +373,7 @@ async fn noted(
     until: OffsetDateTime,
 ) -> StoreResult<Stored> {
     let grant = token_grant(&note.family, T0 + Duration::hours(1));
-    issue_at(store, Spend::Nothing, (&digest(), &grant), None, Some((sid, note, until)), T0).await
+    issue_at(store, Spend::Nothing, &grant, None, Some((sid, note, until)), T0).await
 }
 
 pub async fn grants(stores: &Stores) {
@@ -414,57 +412,56 @@ pub async fn grants(stores: &Stores) {
     assert_eq!(store.find_code(&c, T0).await.unwrap(), Redeemed::Replayed { family: Some(f1.clone()) });
 
     let grant = token_grant(&f1, T0 + Duration::hours(1));
-    let access = digest();
-    assert_eq!(issue(store, Spend::Nothing, &access, &grant, None).await.unwrap(), Stored::Written);
-    assert_eq!(store.get_access_token(&access, T0).await.unwrap(), Some(grant.clone()));
-    assert_eq!(store.get_access_token(&access, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
-    let other_access = digest();
-    issue(store, Spend::Nothing, &other_access, &grant, None).await.unwrap();
-    store.delete_access_token(&access).await.unwrap();
-    assert_eq!(store.get_access_token(&access, T0).await.unwrap(), None, "a revoked access token is gone");
-    assert_eq!(store.get_access_token(&other_access, T0).await.unwrap(), Some(grant.clone()), "only that one");
-    store.delete_access_token(&access).await.unwrap();
+    assert_eq!(issue(store, Spend::Nothing, &grant, None).await.unwrap(), Stored::Written, "nothing to store");
+    // Access tokens are not stored; their revocations are, until the token would expire.
+    let (access, other_access) = (digest(), digest());
+    assert!(!store.is_access_token_revoked(&access, T0).await.unwrap());
+    store.revoke_access_token(&access, T0 + Duration::hours(1)).await.unwrap();
+    assert!(store.is_access_token_revoked(&access, T0).await.unwrap(), "revoked");
+    assert!(!store.is_access_token_revoked(&other_access, T0).await.unwrap(), "only that one");
+    store.revoke_access_token(&access, T0 + Duration::hours(1)).await.unwrap();
+    let later = T0 + Duration::minutes(59);
+    assert!(store.is_access_token_revoked(&access, later).await.unwrap(), "revoking twice is harmless");
+    let gone = T0 + Duration::hours(1);
+    assert!(!store.is_access_token_revoked(&access, gone).await.unwrap(), "forgotten once the token expired");
 
     let refresh = digest();
     assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "never issued");
     assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Unknown);
-    issue(store, Spend::Nothing, &digest(), &grant, Some(&refresh)).await.unwrap();
+    issue(store, Spend::Nothing, &grant, Some(&refresh)).await.unwrap();
     assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "read without spending");
     assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "still unspent");
     assert_eq!(store.get_refresh_token(&refresh, T0 + Duration::hours(1)).await.unwrap(), None, "expired");
     assert_eq!(store.find_refresh_token(&refresh, T0 + Duration::hours(1)).await.unwrap(), Redeemed::Unknown);
 
     // Rotation: the old refresh token is spent and its successors written together.
-    let (next_access, next) = (digest(), digest());
-    let rotated = issue(store, Spend::RefreshToken(&refresh), &next_access, &grant, Some(&next)).await;
+    let next = digest();
+    let rotated = issue(store, Spend::RefreshToken(&refresh), &grant, Some(&next)).await;
     assert_eq!(rotated.unwrap(), Stored::Written);
     assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Replayed { family: Some(f1.clone()) });
     assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "a spent refresh token is not live");
     assert_eq!(store.get_refresh_token(&next, T0).await.unwrap(), Some(grant.clone()));
-    assert_eq!(store.get_access_token(&next_access, T0).await.unwrap(), Some(grant.clone()));
     // Spending it again, or an expired one, writes nothing at all.
-    let (late_access, late) = (digest(), digest());
+    let late = digest();
     let note = SessionGrant { client_id: ClientId::new_random(), family: f1.clone() };
     let session = Some(("sid-late", &note, T0 + Duration::hours(8)));
-    let again = issue_at(store, Spend::RefreshToken(&refresh), (&late_access, &grant), Some(&late), session, T0);
+    let again = issue_at(store, Spend::RefreshToken(&refresh), &grant, Some(&late), session, T0);
     assert_eq!(again.await.unwrap(), Stored::AlreadySpent);
     let later = T0 + Duration::hours(1);
-    let expired = issue_at(store, Spend::RefreshToken(&next), (&late_access, &grant), Some(&late), session, later);
+    let expired = issue_at(store, Spend::RefreshToken(&next), &grant, Some(&late), session, later);
     assert_eq!(expired.await.unwrap(), Stored::AlreadySpent);
-    assert_eq!(store.get_access_token(&late_access, T0).await.unwrap(), None, "nothing half-written");
-    assert_eq!(store.get_refresh_token(&late, T0).await.unwrap(), None);
+    assert_eq!(store.get_refresh_token(&late, T0).await.unwrap(), None, "nothing half-written");
     assert!(store.session_grants("sid-late", T0).await.unwrap().is_empty());
     assert_eq!(store.find_refresh_token(&next, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "still unspent");
-    // A write that fails (a token key that exists) rolls the spend back.
-    let clash = issue(store, Spend::RefreshToken(&next), &next_access, &grant, Some(&late));
+    // A write that fails (a token key that exists: the spent one's) rolls the spend back.
+    let clash = issue(store, Spend::RefreshToken(&next), &grant, Some(&refresh));
     assert!(clash.await.is_err(), "a token key is never reused");
     assert_eq!(store.find_refresh_token(&next, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "the spend undone");
-    assert_eq!(store.get_refresh_token(&late, T0).await.unwrap(), None);
     // Racing rotations of one token: exactly one stores its successors.
-    let [x1, x2, y1, y2] = [digest(), digest(), digest(), digest()];
+    let [x, y] = [digest(), digest()];
     let (a, b) = tokio::join!(
-        issue(store, Spend::RefreshToken(&next), &x1, &grant, Some(&x2)),
-        issue(store, Spend::RefreshToken(&next), &y1, &grant, Some(&y2))
+        issue(store, Spend::RefreshToken(&next), &grant, Some(&x)),
+        issue(store, Spend::RefreshToken(&next), &grant, Some(&y))
     );
     let written = [a.unwrap(), b.unwrap()].iter().filter(|s| **s == Stored::Written).count();
     assert_eq!(written, 1, "two racing rotations: exactly one succeeds");
@@ -472,9 +469,9 @@ pub async fn grants(stores: &Stores) {
     let exchanged = digest();
     store.put_code(&exchanged, &issued).await.unwrap();
     let spends = Spend::Code { code: &exchanged, family: &f2 };
-    assert_eq!(issue(store, spends, &digest(), &grant, None).await.unwrap(), Stored::Written);
+    assert_eq!(issue(store, spends, &grant, None).await.unwrap(), Stored::Written);
     assert_eq!(store.find_code(&exchanged, T0).await.unwrap(), Redeemed::Replayed { family: Some(f2.clone()) });
-    assert_eq!(issue(store, spends, &digest(), &grant, None).await.unwrap(), Stored::AlreadySpent);
+    assert_eq!(issue(store, spends, &grant, None).await.unwrap(), Stored::AlreadySpent);
 
     assert!(!store.is_family_revoked(&f1, T0).await.unwrap());
     store.revoke_family(&f1, T0 + Duration::days(30)).await.unwrap();
