@@ -574,47 +574,36 @@ fn environment_parameters_and_outputs() {
     assert!(samconfig.contains("build_in_source = true"), "samconfig.toml builds in the repository");
 }
 
-#[test]
-fn the_mfa_sealing_key_is_generated_and_only_the_sign_in_function_reads_it() {
+/// The secret the stack generates as `<stack>/<name>` (the name the code reads, under the
+/// secret prefix), long enough to seal with; its resource id and who may do what with it.
+fn generated_key(name: &str) -> (String, BTreeMap<String, Vec<String>>) {
     let template = template();
     let (id, secret) = of_type(&template, "AWS::SecretsManager::Secret")
         .into_iter()
-        .find(|(_, s)| sub_text(&s["Properties"]["Name"]).is_some_and(|n| n.ends_with("/mfa-key")))
-        .expect("the template defines the MFA sealing key");
-    let name = sub_text(&secret["Properties"]["Name"]).unwrap();
-    assert_eq!(
-        name.strip_prefix("${AWS::StackName}/"),
-        Some(gatehouse::services::mfa::KEY_SECRET_NAME),
-        "the name the code reads, under the secret prefix"
-    );
+        .find(|(_, s)| sub_text(&s["Properties"]["Name"]) == Some(&format!("${{AWS::StackName}}/{name}")))
+        .unwrap_or_else(|| panic!("the template defines the secret {name}"));
     let length = secret["Properties"]["GenerateSecretString"]["PasswordLength"].as_u64().expect("a generated key");
-    assert!(length as usize >= gatehouse::seal::MIN_KEY_CHARS, "long enough to seal with");
-    let grants = grants(&template);
-    let readers: Vec<&String> =
-        grants.iter().filter(|(_, g)| g.contains_key(&Target::Secret(id.clone()))).map(|(f, _)| f).collect();
-    assert_eq!(readers, ["signin-redirect"], "only sign-in sets up and checks second factors");
-    assert_eq!(grants["signin-redirect"][&Target::Secret(id)].iter().collect::<Vec<_>>(), ["GetSecretValue"]);
+    assert!(length as usize >= gatehouse::seal::MIN_KEY_CHARS, "{name} is long enough to seal with");
+    let target = Target::Secret(id.clone());
+    let readers = grants(&template)
+        .into_iter()
+        .filter_map(|(function, granted)| Some((function, granted.get(&target)?.iter().cloned().collect())))
+        .collect();
+    (id, readers)
+}
+
+#[test]
+fn the_mfa_sealing_key_is_generated_and_only_the_sign_in_function_reads_it() {
+    let (_, readers) = generated_key(gatehouse::services::mfa::KEY_SECRET_NAME);
+    let expected = BTreeMap::from([("signin-redirect".to_owned(), vec!["GetSecretValue".to_owned()])]);
+    assert_eq!(readers, expected, "only sign-in sets up and checks second factors");
 }
 
 #[test]
 fn the_access_token_key_is_generated_and_read_by_the_functions_that_issue_or_accept_access_tokens() {
-    let template = template();
-    let (id, secret) = of_type(&template, "AWS::SecretsManager::Secret")
-        .into_iter()
-        .find(|(_, s)| sub_text(&s["Properties"]["Name"]).is_some_and(|n| n.ends_with("/access-token-key")))
-        .expect("the template defines the access-token key");
-    let name = sub_text(&secret["Properties"]["Name"]).unwrap();
-    assert_eq!(name.strip_prefix("${AWS::StackName}/"), Some(gatehouse::services::access_tokens::KEY_SECRET_NAME));
-    let length = secret["Properties"]["GenerateSecretString"]["PasswordLength"].as_u64().expect("a generated key");
-    assert!(length as usize >= gatehouse::seal::MIN_KEY_CHARS, "long enough to seal with");
-    let grants = grants(&template);
-    let mut readers: Vec<&String> =
-        grants.iter().filter(|(_, g)| g.contains_key(&Target::Secret(id.clone()))).map(|(f, _)| f).collect();
-    readers.sort();
+    let (_, readers) = generated_key(gatehouse::services::access_tokens::KEY_SECRET_NAME);
     // authorize issues access tokens in implicit and hybrid responses; the admin API takes them.
-    assert_eq!(readers, ["admin", "authorize", "token", "userinfo"]);
-    for reader in readers {
-        let actions: Vec<&String> = grants[reader][&Target::Secret(id.clone())].iter().collect();
-        assert_eq!(actions, ["GetSecretValue"], "{reader} only reads it: the stack made it");
-    }
+    let expected = ["admin", "authorize", "token", "userinfo"]
+        .map(|function| (function.to_owned(), vec!["GetSecretValue".to_owned()]));
+    assert_eq!(readers, BTreeMap::from(expected), "each only reads it: the stack made it");
 }

@@ -17,9 +17,7 @@ use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGran
 
 use crate::registration::ClientId;
 use crate::secret::TokenDigest;
-use crate::store::records::{
-    REVOKED_ACCESS, access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json,
-};
+use crate::store::records::{access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json};
 use crate::store::{GrantStore, StoreError, StoreResult};
 use crate::ticket::{Ticket, TicketKind};
 
@@ -88,6 +86,19 @@ impl EphemeralTable {
             }
             Err(e) => Err(sdk_error("UpdateItem", &self.table, e)),
         }
+    }
+
+    /// An item that says only "until `until`" (a revocation), replacing any under `pk`.
+    async fn put_until(&self, pk: String, until: OffsetDateTime) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(self.pk(), string(pk))
+            .item(EXPIRES_AT, number(until.unix_timestamp()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
+        Ok(())
     }
 
     /// The item under `pk` unless it expired (spent or not).
@@ -189,16 +200,7 @@ impl GrantStore for EphemeralTable {
 
     async fn revoke_access_token(&self, token: &TokenDigest, until: OffsetDateTime) -> StoreResult<()> {
         // Kept until the token would have expired; the table's TTL removes it afterwards.
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item(self.pk(), string(access_key(token)))
-            .item(USED_BY, string(REVOKED_ACCESS))
-            .item(EXPIRES_AT, number(until.unix_timestamp()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
-        Ok(())
+        self.put_until(access_key(token), until).await
     }
 
     async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
@@ -224,15 +226,7 @@ impl GrantStore for EphemeralTable {
     }
 
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item(self.pk(), string(format!("family#{}", family.as_str())))
-            .item(EXPIRES_AT, number(until.unix_timestamp()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("PutItem", &self.table, e))?;
-        Ok(())
+        self.put_until(format!("family#{}", family.as_str()), until).await
     }
 
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool> {
