@@ -42,9 +42,6 @@ pub fn refresh_key(token: &TokenDigest) -> String {
 /// What marks a spent refresh token (a spent code's marker is the family its use issued).
 pub const SPENT_REFRESH: &str = "spent";
 
-/// What marks a revoked access token's row, the only row an access token has.
-pub const REVOKED_ACCESS: &str = "revoked";
-
 /// The key a ticket is kept under: its kind, then the digest of the value handed out.
 pub fn ticket_key(kind: TicketKind, key: &TokenDigest) -> String {
     format!("{}#{}", kind.as_str(), key.as_str())

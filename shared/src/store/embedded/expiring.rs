@@ -15,7 +15,7 @@ use crate::registration::ClientId;
 use crate::secret::TokenDigest;
 use crate::session::Session;
 use crate::store::records::{
-    REVOKED_ACCESS, SessionRecord, access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json,
+    SessionRecord, access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json,
 };
 use crate::store::{GrantStore, LogStore, OutboxStore, SessionStore, StoreError, StoreResult, Taken, ThrottleStore};
 use crate::ticket::{Ticket, TicketKind};
@@ -128,6 +128,9 @@ impl Database {
         .map_err(db_err)
     }
 }
+
+/// What marks a revoked access token's row, the only row an access token has.
+const REVOKED_ACCESS: &str = "revoked";
 
 #[async_trait]
 impl GrantStore for Database {
