@@ -20,7 +20,7 @@ pub async fn introspect(
 ) -> Result<Value, TokenError> {
     let registration = client.confidential()?;
     let token = lookup::required_token(params.get("token"))?;
-    TokenKind::parse_hint(params.get("token_type_hint"), ErrorCode::InvalidRequest)?;
+    TokenKind::check_hint(params.get("token_type_hint"), ErrorCode::InvalidRequest)?;
     let inactive = json!({ "active": false });
     let Some(found) = lookup::find(state, token, now).await? else { return Ok(inactive) };
     let grant = &found.grant;

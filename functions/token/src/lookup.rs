@@ -21,12 +21,11 @@ pub enum TokenKind {
 
 impl TokenKind {
     /// `token_type_hint`: absent, `access_token` or `refresh_token`; anything else is refused
-    /// with `code` (RFC 7009 and RFC 7662 name different codes for it).
-    pub fn parse_hint(hint: Option<&str>, code: ErrorCode) -> Result<Option<Self>, TokenError> {
+    /// with `code` (RFC 7009 and RFC 7662 name different codes for it). Its value is not needed
+    /// (see the module comment).
+    pub fn check_hint(hint: Option<&str>, code: ErrorCode) -> Result<(), TokenError> {
         match hint {
-            None => Ok(None),
-            Some("access_token") => Ok(Some(Self::Access)),
-            Some("refresh_token") => Ok(Some(Self::Refresh)),
+            None | Some("access_token" | "refresh_token") => Ok(()),
             Some(other) => Err(TokenError::new(
                 code,
                 format!("token_type_hint `{other}` is not supported: use access_token or refresh_token"),

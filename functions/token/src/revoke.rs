@@ -20,7 +20,7 @@ pub async fn revoke(
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
     let token = lookup::required_token(params.get("token"))?;
-    TokenKind::parse_hint(params.get("token_type_hint"), ErrorCode::UnsupportedTokenType)?;
+    TokenKind::check_hint(params.get("token_type_hint"), ErrorCode::UnsupportedTokenType)?;
     let Some(found) = lookup::find(state, token, now).await? else {
         tracing::info!(client_id = %client.id(), "revocation of an unknown or inactive token");
         return Ok(json!({}));

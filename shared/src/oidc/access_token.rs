@@ -16,7 +16,7 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hkdf;
 
 use crate::grants::TokenGrant;
-use crate::seal::{MIN_KEY_CHARS, SealError};
+use crate::seal::{SealError, key_text};
 use crate::secret::{OpaqueToken, SecretString, random_bytes};
 
 const PREFIX: &str = "ga1.";
@@ -36,11 +36,8 @@ impl fmt::Debug for AccessTokenKey {
 impl AccessTokenKey {
     /// The key text is random (made by the secret store or by us), of any alphabet.
     pub fn from_secret(secret: &SecretString) -> Result<Self, SealError> {
-        if secret.expose().chars().count() < MIN_KEY_CHARS {
-            return Err(SealError::WeakKey);
-        }
         let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, b"gatehouse access tokens");
-        Ok(Self(salt.extract(secret.expose().as_bytes())))
+        Ok(Self(salt.extract(key_text(secret)?)))
     }
 
     /// A new access token carrying `grant`.

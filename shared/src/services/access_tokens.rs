@@ -28,6 +28,11 @@ pub async fn key(stores: &Stores) -> StoreResult<AccessTokenKey> {
         .map_err(|e| StoreError::Backend(format!("the secret {KEY_SECRET_NAME} is not usable: {e}")))
 }
 
+/// A new access token carrying `grant`.
+pub async fn seal(stores: &Stores, grant: &TokenGrant) -> StoreResult<OpaqueToken> {
+    key(stores).await?.seal(grant).map_err(StoreError::backend)
+}
+
 /// The grant of a presented access token that opens under the key and has not expired.
 /// Revocation (of the token, or of its family) is the caller's to check, so that it can be
 /// read together with what else the request needs.

@@ -225,8 +225,7 @@ pub async fn mint(
     } else {
         None
     };
-    let access_token =
-        access_tokens::key(&state.stores).await?.seal(grant).map_err(|e| IssueError::Store(StoreError::backend(e)))?;
+    let access_token = access_tokens::seal(&state.stores, grant).await?;
     Ok(Minted { access_token, grant: grant.clone(), refresh_token })
 }
 

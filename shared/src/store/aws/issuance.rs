@@ -50,7 +50,8 @@ impl EphemeralTable {
         let spends = !matches!(issuance.spends, Spend::Nothing);
         let items = self.issuance_items(issuance, now)?;
         if items.is_empty() {
-            // A password grant without a refresh token: its access token is all, and not stored.
+            // No spend, refresh token or session note: the access token is all, and is not
+            // stored (TransactWriteItems refuses an empty list).
             return Ok(Stored::Written);
         }
         for attempt in 0..MAX_ATTEMPTS {

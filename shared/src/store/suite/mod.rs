@@ -457,6 +457,8 @@ pub async fn grants(stores: &Stores) {
     let clash = issue(store, Spend::RefreshToken(&next), &grant, Some(&refresh));
     assert!(clash.await.is_err(), "a token key is never reused");
     assert_eq!(store.find_refresh_token(&next, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "the spend undone");
+    let kept = Redeemed::Replayed { family: Some(f1.clone()) };
+    assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), kept, "the existing row not written over");
     // Racing rotations of one token: exactly one stores its successors.
     let [x, y] = [digest(), digest()];
     let (a, b) = tokio::join!(
