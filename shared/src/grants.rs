@@ -143,13 +143,12 @@ pub enum Redeemed<T> {
 }
 
 /// One token response's writes, stored together or not at all (one write transaction): the
-/// code or refresh token it spends, the new tokens, and the browser session's note of the app.
-/// So a failure half-way never leaves a spent refresh token without its successor.
+/// code or refresh token it spends and the browser session's note of the app. The new tokens
+/// are not here: they carry their grants sealed (`oidc::sealed_token`), so a response that
+/// spends nothing and notes nothing writes nothing.
 #[derive(Debug, Clone, Copy)]
 pub struct Issuance<'a> {
     pub spends: Spend<'a>,
-    /// The access token is not here: it carries its grant sealed and is not stored.
-    pub refresh_token: Option<(&'a TokenDigest, &'a TokenGrant)>,
     /// The session (`sid`) that got these tokens, kept until the session ends.
     pub session: Option<(&'a str, &'a SessionGrant, OffsetDateTime)>,
 }
@@ -161,8 +160,11 @@ pub enum Spend<'a> {
     Nothing,
     /// An authorization code, marked with the family its use issued.
     Code { code: &'a TokenDigest, family: &'a FamilyId },
-    /// A refresh token (they rotate on every use).
-    RefreshToken(&'a TokenDigest),
+    /// A sealed refresh token (they rotate on every use): spending it records its digest, kept
+    /// until `until`, its expiry; a second spend finds it recorded.
+    SealedRefreshToken { token: &'a TokenDigest, until: OffsetDateTime },
+    /// A refresh token issued before they were sealed: a stored row, marked spent.
+    StoredRefreshToken(&'a TokenDigest),
 }
 
 /// Whether an issuance was stored.

@@ -93,6 +93,28 @@ async fn aws_backend_passes_the_store_suite() {
     }
 }
 
+#[tokio::test]
+async fn refresh_tokens_stored_before_they_were_sealed_still_work() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let fixture = Fixture::new().await;
+    let client = dynamo(&fixture.sdk_config);
+    let table = schema::EPHEMERAL.table_name(&fixture.settings.table_prefix);
+    // The item as releases before sealed refresh tokens wrote it.
+    let write = async |digest: gatehouse::secret::TokenDigest, grant: gatehouse::grants::TokenGrant| {
+        client
+            .put_item()
+            .table_name(&table)
+            .item(schema::EPHEMERAL.partition_key, AttributeValue::S(format!("refresh#{}", digest.as_str())))
+            .item("doc", AttributeValue::S(serde_json::to_string(&grant).unwrap()))
+            .item("expires_at", AttributeValue::N(grant.expires_at.unix_timestamp().to_string()))
+            .send()
+            .await
+            .unwrap();
+    };
+    suite::stored_refresh_tokens(&fixture.stores, write).await;
+    fixture.drop_tables().await;
+}
+
 fn contact(username: &str, external_id: Option<&str>) -> Contact {
     let at = OffsetDateTime::from_unix_timestamp(1_767_268_800).unwrap();
     Contact {

@@ -30,6 +30,24 @@ async fn embedded_backend_passes_the_store_suite() {
 }
 
 #[tokio::test]
+async fn refresh_tokens_stored_before_they_were_sealed_still_work() {
+    let dir = temp_dir("stored-refresh");
+    let stores = Stores::open(&Backend::Embedded { data_dir: dir.clone() }, Retention::default()).await.unwrap();
+    let writer = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
+    // The row as releases before sealed refresh tokens wrote it.
+    let write = async |digest: gatehouse::secret::TokenDigest, grant: gatehouse::grants::TokenGrant| {
+        let row = rusqlite::params![
+            format!("refresh#{}", digest.as_str()),
+            serde_json::to_string(&grant).unwrap(),
+            grant.expires_at.unix_timestamp()
+        ];
+        writer.execute("INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)", row).unwrap();
+    };
+    suite::stored_refresh_tokens(&stores, write).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn secrets_file_is_private_and_survives_reopening() {
     let dir = temp_dir("reopen");
     let backend = Backend::Embedded { data_dir: dir.clone() };
@@ -45,7 +63,8 @@ async fn secrets_file_is_private_and_survives_reopening() {
 
 #[tokio::test]
 async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
-    use gatehouse::grants::{FamilyId, GrantClient, Issuance, Spend, TokenGrant};
+    use gatehouse::grants::{Issuance, Spend};
+    use gatehouse::secret::TokenDigest;
     use gatehouse::store::GrantStore as _;
     use gatehouse::store::embedded::{Database, maintenance};
     use time::{Duration, macros::datetime};
@@ -53,65 +72,40 @@ async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
     let dir = temp_dir("sweep");
     let db = Database::open(&dir, Retention::default()).unwrap();
     let t0 = datetime!(2026-01-01 12:00 UTC);
-    let grant = |expires_at| TokenGrant {
-        client_id: GrantClient::Admin,
-        contact_id: gatehouse::contact::ContactId::new_random(),
-        scope: gatehouse::scope::Scopes::parse("openid offline_access"),
-        family: FamilyId::generate().unwrap(),
-        auth_time: t0,
-        expires_at,
-        public_client: false,
-        credential: Default::default(),
-        sid: None,
-        method: Default::default(),
+    let spend = async |token: &TokenDigest, until, now| {
+        let issuance = Issuance { spends: Spend::SealedRefreshToken { token, until }, session: None };
+        db.store_issuance(&issuance, now).await.unwrap();
     };
     assert_eq!(maintenance::sweep(&db, 256).unwrap(), 0, "before any request there is no `now` to sweep by");
     let expired = 600;
     for _ in 0..expired {
-        let token = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
-        let expired = grant(t0);
-        let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&token, &expired)), session: None };
-        db.store_issuance(&issuance, t0).await.unwrap();
+        spend(&gatehouse::secret::OpaqueToken::generate().unwrap().digest(), t0, t0).await;
     }
     let live = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
-    let live_grant = grant(t0 + Duration::days(30));
-    let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&live, &live_grant)), session: None };
     // A request two hours later: the expired tokens are past the hour spent items are kept.
     let later = t0 + Duration::hours(2);
-    db.store_issuance(&issuance, later).await.unwrap();
-    assert!(db.get_refresh_token(&live, later).await.unwrap().is_some());
+    spend(&live, t0 + Duration::days(30), later).await;
+    assert!(db.is_refresh_token_spent(&live, later).await.unwrap());
     let batches: Vec<usize> =
         std::iter::from_fn(|| Some(maintenance::sweep(&db, 256).unwrap())).take_while(|removed| *removed > 0).collect();
     assert_eq!(batches, [256, 256, 88], "each call removes at most one batch");
-    assert!(db.get_refresh_token(&live, later).await.unwrap().is_some(), "the live token stays");
+    assert!(db.is_refresh_token_spent(&live, later).await.unwrap(), "the live token's record stays");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
 async fn the_wal_starts_again_after_each_checkpoint_although_requests_read_meanwhile() {
-    use gatehouse::grants::{FamilyId, GrantClient, Issuance, Spend, TokenGrant};
+    use gatehouse::grants::{Issuance, Spend};
     use gatehouse::store::GrantStore as _;
     use gatehouse::store::embedded::{Database, maintenance};
     use time::{Duration, macros::datetime};
 
     let t0 = datetime!(2026-01-01 12:00 UTC);
-    let grant = TokenGrant {
-        client_id: GrantClient::Admin,
-        contact_id: gatehouse::contact::ContactId::new_random(),
-        scope: gatehouse::scope::Scopes::parse("openid"),
-        family: FamilyId::generate().unwrap(),
-        auth_time: t0,
-        expires_at: t0 + Duration::hours(1),
-        public_client: false,
-        credential: Default::default(),
-        sid: None,
-        method: Default::default(),
-    };
     let write = async |db: &Database, n: usize| {
         for _ in 0..n {
             let token = gatehouse::secret::OpaqueToken::generate().unwrap().digest();
-            let issuance = Issuance { spends: Spend::Nothing, refresh_token: Some((&token, &grant)), session: None };
-            db.store_issuance(&issuance, t0).await.unwrap();
+            let spends = Spend::SealedRefreshToken { token: &token, until: t0 + Duration::hours(1) };
+            db.store_issuance(&Issuance { spends, session: None }, t0).await.unwrap();
         }
     };
     // One maintenance tick while the requests go on: a request is reading when the checkpoint

@@ -600,8 +600,8 @@ fn the_mfa_sealing_key_is_generated_and_only_the_sign_in_function_reads_it() {
 }
 
 #[test]
-fn the_access_token_key_is_generated_and_read_by_the_functions_that_issue_or_accept_access_tokens() {
-    let (_, readers) = generated_key(gatehouse::services::access_tokens::KEY_SECRET_NAME);
+fn the_token_key_is_generated_and_read_by_the_functions_that_issue_or_accept_sealed_tokens() {
+    let (_, readers) = generated_key(gatehouse::services::sealed_tokens::KEY_SECRET_NAME);
     // authorize issues access tokens in implicit and hybrid responses; the admin API takes them.
     let expected = ["admin", "authorize", "token", "userinfo"]
         .map(|function| (function.to_owned(), vec!["GetSecretValue".to_owned()]));

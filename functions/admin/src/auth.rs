@@ -9,7 +9,7 @@ use gatehouse::app::AppState;
 use gatehouse::contact::Contact;
 use gatehouse::grants::GrantClient;
 use gatehouse::oidc::scope::Scope;
-use gatehouse::services::access_tokens;
+use gatehouse::services::sealed_tokens;
 use gatehouse::session::Session;
 use gatehouse::web::error::ApiError;
 use gatehouse::web::request::bearer_token;
@@ -33,7 +33,7 @@ fn invalid_token() -> ApiError {
 /// 403 for a cookie-authenticated write without the CSRF header.
 async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<SysAdmin, ApiError> {
     if let Some(token) = bearer_token(req) {
-        let grant = access_tokens::verify(&state.stores, token, now).await?;
+        let grant = sealed_tokens::verify_access(&state.stores, token, now).await?;
         let grant = grant
             .filter(|g| g.client_id == GrantClient::Admin && g.scope.contains(Scope::Admin))
             .ok_or_else(invalid_token)?;

@@ -58,7 +58,7 @@ const SINGLE: &[&str] = &[
 /// while the client authenticates (on DynamoDB, one round trip fewer), acted on only after.
 enum Grant {
     Code { presented: Presented<AuthCode>, redirect_uri: Option<String>, code_verifier: Option<String> },
-    Refresh { presented: Presented<TokenGrant>, scope: Option<String> },
+    Refresh { presented: Presented<TokenGrant>, form: refresh::Form, scope: Option<String> },
     Password { username: String, password: String, scope: Option<String> },
 }
 
@@ -79,8 +79,8 @@ impl Grant {
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
                 let digest = digest(&refresh_token);
-                let found = state.stores.grants.find_refresh_token(&digest, now).await;
-                Self::Refresh { presented: Presented { digest, found }, scope }
+                let (form, found) = refresh::look_up(state, &refresh_token, &digest, now).await;
+                Self::Refresh { presented: Presented { digest, found }, form, scope }
             }
             TokenRequest::Password { username, password, scope } => Self::Password { username, password, scope },
         }
@@ -167,8 +167,8 @@ async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
         Grant::Code { presented, redirect_uri, code_verifier } => {
             code::exchange(state, &client, presented, redirect_uri.as_deref(), code_verifier.as_deref(), now).await
         }
-        Grant::Refresh { presented, scope } => {
-            refresh::exchange(state, &client, presented, scope.as_deref(), now).await
+        Grant::Refresh { presented, form, scope } => {
+            refresh::exchange(state, &client, presented, form, scope.as_deref(), now).await
         }
         Grant::Password { username, password, scope } => {
             password::exchange(state, &client, &username, &password, scope.as_deref(), source_ip(&req), now).await

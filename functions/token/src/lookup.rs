@@ -1,13 +1,15 @@
-//! Finding a presented token for revocation (RFC 7009) and introspection (RFC 7662): an
-//! access token opens (it carries its grant sealed); anything else may be a refresh token,
-//! looked up by its digest. The kinds cannot be confused, so `token_type_hint` is checked for
-//! validity but not needed (RFC 7009 §2.1 lets the server ignore it).
+//! Finding a presented token for revocation (RFC 7009) and introspection (RFC 7662): access
+//! and refresh tokens open (they carry their grant sealed, each kind its own way); anything
+//! else may be a refresh token issued before they were sealed, looked up by its digest. The
+//! kinds cannot be confused, so `token_type_hint` is checked for validity but not needed
+//! (RFC 7009 §2.1 lets the server ignore it).
 
 use gatehouse::app::AppState;
 use gatehouse::grants::TokenGrant;
 use gatehouse::oidc::error::ErrorCode;
+use gatehouse::oidc::sealed_token::TokenUse;
 use gatehouse::secret::OpaqueToken;
-use gatehouse::services::access_tokens;
+use gatehouse::services::sealed_tokens;
 use time::OffsetDateTime;
 
 use crate::client::Client;
@@ -51,11 +53,19 @@ pub struct Found {
 }
 
 pub async fn find(state: &AppState, token: &str, now: OffsetDateTime) -> Result<Option<Found>, TokenError> {
-    if let Some(grant) = access_tokens::verify(&state.stores, token, now).await? {
+    if let Some(grant) = sealed_tokens::verify_access(&state.stores, token, now).await? {
         return Ok(Some(Found { kind: TokenKind::Access, token: OpaqueToken::from_presented(token), grant }));
     }
+    let sealed = TokenUse::Refresh.is_form_of(token);
     let token = OpaqueToken::from_presented(token);
-    let grant = state.stores.grants.get_refresh_token(&token.digest(), now).await?;
+    let grant = if sealed {
+        match sealed_tokens::open(&state.stores, TokenUse::Refresh, token.expose(), now).await? {
+            Some(grant) if !state.stores.grants.is_refresh_token_spent(&token.digest(), now).await? => Some(grant),
+            _ => None,
+        }
+    } else {
+        state.stores.grants.get_refresh_token(&token.digest(), now).await?
+    };
     Ok(grant.map(|grant| Found { kind: TokenKind::Refresh, token, grant }))
 }
 

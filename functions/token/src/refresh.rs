@@ -1,13 +1,17 @@
 //! `grant_type=refresh_token`: rotated on every use; a replayed one revokes its family;
-//! never widens the scope; bound to its client.
+//! never widens the scope; bound to its client. Refresh tokens carry their grant sealed
+//! (`oidc::sealed_token`); those issued before that are stored rows, still honoured.
 
 use gatehouse::app::AppState;
 use gatehouse::grants::{FamilyId, Redeemed, Spend, TokenGrant};
 use gatehouse::oidc::error::ErrorCode;
 use gatehouse::oidc::scope::{Scope, Scopes};
+use gatehouse::oidc::sealed_token::TokenUse;
 use gatehouse::oidc::tokens::{ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME};
 use gatehouse::secret::TokenDigest;
 use gatehouse::services::issue::{self, Authorization, IssueError, IssueOptions, Profile, ProfileQueries};
+use gatehouse::services::sealed_tokens;
+use gatehouse::store::StoreResult;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -15,10 +19,45 @@ use crate::Presented;
 use crate::client::Client;
 use crate::response::{TokenError, admin_tokens, invalid_grant};
 
+/// How a presented refresh token is kept, and so how it is spent.
+#[derive(Debug, Clone, Copy)]
+pub enum Form {
+    /// Its grant sealed inside: spending it records its digest.
+    Sealed,
+    /// Issued before refresh tokens were sealed: a stored row, marked spent.
+    Stored,
+}
+
+impl Form {
+    fn spend<'a>(self, token: &'a TokenDigest, grant: &TokenGrant) -> Spend<'a> {
+        match self {
+            Self::Sealed => Spend::SealedRefreshToken { token, until: grant.expires_at },
+            Self::Stored => Spend::StoredRefreshToken(token),
+        }
+    }
+}
+
+/// The presented token's grant. A sealed one opens without a read, and whether it was spent
+/// is learnt only by spending it: a replay is caught then (see [`not_issued`]).
+pub async fn look_up(
+    state: &AppState,
+    presented: &str,
+    digest: &TokenDigest,
+    now: OffsetDateTime,
+) -> (Form, StoreResult<Redeemed<TokenGrant>>) {
+    if TokenUse::Refresh.is_form_of(presented) {
+        let opened = sealed_tokens::open(&state.stores, TokenUse::Refresh, presented, now).await;
+        (Form::Sealed, opened.map(|grant| grant.map_or(Redeemed::Unknown, Redeemed::Fresh)))
+    } else {
+        (Form::Stored, state.stores.grants.find_refresh_token(digest, now).await)
+    }
+}
+
 pub async fn exchange(
     state: &AppState,
     client: &Client,
     token: Presented<TokenGrant>,
+    form: Form,
     scope: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
@@ -29,7 +68,7 @@ pub async fn exchange(
         Redeemed::Replayed { family } => return Err(replayed(state, client, family.as_ref(), now).await),
         Redeemed::Unknown => return Err(invalid_grant("the refresh token is invalid or expired")),
     };
-    rotate(state, client, &grant, &digest, scope, now).await
+    rotate(state, client, &grant, form.spend(&digest, &grant), scope, now).await
 }
 
 /// A failed issuance; one whose token a racing request spent meanwhile is a replay too.
@@ -61,7 +100,7 @@ async fn rotate(
     state: &AppState,
     client: &Client,
     grant: &TokenGrant,
-    spent: &TokenDigest,
+    spend: Spend<'_>,
     scope: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Value, TokenError> {
@@ -107,7 +146,7 @@ async fn rotate(
         }
         let next = TokenGrant { scope: scope.clone(), expires_at: now + ACCESS_TOKEN_LIFETIME, ..grant.clone() };
         let minted = issue::mint(state, &next, true, now).await?;
-        if let Err(e) = issue::store(state, &minted, Spend::RefreshToken(spent), None, now).await {
+        if let Err(e) = issue::store(state, spend, None, now).await {
             return Err(not_issued(state, client, grant, e, now).await);
         }
         return Ok(admin_tokens(&minted, &scope));
@@ -130,7 +169,7 @@ async fn rotate(
     };
     let options = IssueOptions {
         family: grant.family.clone(),
-        spends: Spend::RefreshToken(spent),
+        spends: spend,
         with_refresh: true,
         public_client: grant.public_client,
         with_id_token: scope.contains(Scope::Openid),

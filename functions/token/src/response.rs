@@ -60,7 +60,7 @@ pub fn admin_tokens(minted: &gatehouse::services::issue::Minted, scope: &gatehou
         "access_token": minted.access_token.expose(),
         "token_type": "Bearer",
         "expires_in": gatehouse::oidc::tokens::ACCESS_TOKEN_LIFETIME.whole_seconds(),
-        "refresh_token": minted.refresh_token.as_ref().map(|(token, _)| token.expose()),
+        "refresh_token": minted.refresh_token.as_ref().map(|token| token.expose()),
         "scope": scope.to_string(),
     })
 }

@@ -8,9 +8,10 @@ use axum::routing::get;
 use gatehouse::app::AppState;
 use gatehouse::grants::GrantClient;
 use gatehouse::oidc::scope::Scope;
+use gatehouse::oidc::sealed_token::TokenUse;
 use gatehouse::secret::OpaqueToken;
-use gatehouse::services::access_tokens;
 use gatehouse::services::issue::Profile;
+use gatehouse::services::sealed_tokens;
 use gatehouse::web::extract::Req;
 use gatehouse::web::request::{bearer_token, form, is_form};
 use gatehouse::web::response::{json_response, ok_json};
@@ -98,7 +99,7 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
             _ => refuse(StatusCode::INTERNAL_SERVER_ERROR, Some("server_error"), "something went wrong on our side"),
         }
     };
-    let grant = access_tokens::open(&state.stores, &token, now)
+    let grant = sealed_tokens::open(&state.stores, TokenUse::Access, &token, now)
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_token("the access token is invalid or expired"))?;

@@ -1,12 +1,12 @@
 //! The OpenID Provider's protocol pieces: requests parsed at the edge into typed values,
 //! PKCE, scopes, signing keys, and the tokens Gatehouse issues.
 
-pub mod access_token;
 pub mod error;
 pub mod jwt_crypto;
 pub mod pkce;
 pub mod request;
 pub mod rsa_key;
+pub mod sealed_token;
 pub mod signer;
 pub mod signing;
 pub mod tokens;

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use crate::app::AppState;
 use crate::contact::Contact;
 use crate::grants::{AuthCode, FamilyId, GrantClient, Issuance, SessionGrant, Spend, Stored, TokenGrant};
+use crate::oidc::sealed_token::TokenUse;
 use crate::oidc::signing::{SigningAlgorithm, SigningError};
 use crate::oidc::tokens::{
     ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, IdTokenFacts, REFRESH_TOKEN_LIFETIME, id_token_claims,
@@ -15,7 +16,7 @@ use crate::query::{QueryKind, SavedQuery, nest};
 use crate::registration::{NoAccessRule, Registration, RoleFormat};
 use crate::scope::{Scope, Scopes};
 use crate::secret::{OpaqueToken, RandomError};
-use crate::services::access_tokens;
+use crate::services::sealed_tokens;
 use crate::services::signing::{SignerError, signer};
 use crate::session::{SESSION_LIFETIME, SignInMethod};
 use crate::store::StoreError;
@@ -208,39 +209,37 @@ pub struct IssueOptions<'a> {
 pub struct Minted {
     pub access_token: OpaqueToken,
     pub grant: TokenGrant,
-    pub refresh_token: Option<(OpaqueToken, TokenGrant)>,
+    pub refresh_token: Option<OpaqueToken>,
 }
 
-/// Fresh tokens for `grant` (whose `expires_at` is the access token's), the refresh token not
-/// yet stored (the access token never is: it carries `grant` sealed).
+/// Fresh tokens for `grant` (whose `expires_at` is the access token's). Neither is stored:
+/// each carries its grant sealed, the refresh token's expiring later.
 pub async fn mint(
     state: &AppState,
     grant: &TokenGrant,
     with_refresh: bool,
     now: OffsetDateTime,
 ) -> Result<Minted, IssueError> {
+    let key = sealed_tokens::key(&state.stores).await?;
+    let seal = |use_, grant: &TokenGrant| key.seal(use_, grant).map_err(StoreError::backend);
     let refresh_token = if with_refresh {
         let refresh = TokenGrant { expires_at: now + REFRESH_TOKEN_LIFETIME, ..grant.clone() };
-        Some((OpaqueToken::generate()?, refresh))
+        Some(seal(TokenUse::Refresh, &refresh)?)
     } else {
         None
     };
-    let access_token = access_tokens::seal(&state.stores, grant).await?;
+    let access_token = seal(TokenUse::Access, grant)?;
     Ok(Minted { access_token, grant: grant.clone(), refresh_token })
 }
 
-/// Stores minted tokens with what they spend and the session's note, all in one write.
+/// Stores what a response spends and the session's note, in one write.
 pub async fn store(
     state: &AppState,
-    minted: &Minted,
     spends: Spend<'_>,
     session: Option<(&str, &SessionGrant, OffsetDateTime)>,
     now: OffsetDateTime,
 ) -> Result<(), IssueError> {
-    let refresh = minted.refresh_token.as_ref().map(|(token, grant)| (token.digest(), grant));
-    let issuance =
-        Issuance { spends, refresh_token: refresh.as_ref().map(|(digest, grant)| (digest, *grant)), session };
-    match state.stores.grants.store_issuance(&issuance, now).await? {
+    match state.stores.grants.store_issuance(&Issuance { spends, session }, now).await? {
         Stored::Written => Ok(()),
         Stored::AlreadySpent => Err(IssueError::AlreadySpent),
     }
@@ -278,13 +277,13 @@ pub async fn issue_tokens(
     // A refresh within the session's lifetime would write again, unchanged, the note its
     // family's first tokens wrote (same session, app, family and end): skipping it spares a
     // refresh a page or two of SQLite and 2 of DynamoDB's 8 write units.
-    let note_unchanged =
-        matches!(options.spends, Spend::RefreshToken(_)) && session_until == auth.auth_time + SESSION_LIFETIME;
+    let note_unchanged = matches!(options.spends, Spend::SealedRefreshToken { .. } | Spend::StoredRefreshToken(_))
+        && session_until == auth.auth_time + SESSION_LIFETIME;
     let session = auth.sid.as_deref().filter(|_| !note_unchanged).map(|sid| (sid, &entry, session_until));
-    store(state, &minted, options.spends, session, now).await?;
+    store(state, options.spends, session, now).await?;
     Ok(TokenSet {
         access_token: minted.access_token,
-        refresh_token: minted.refresh_token.map(|(token, _)| token),
+        refresh_token: minted.refresh_token,
         id_token,
         scope: auth.scope.clone(),
         expires_in: ACCESS_TOKEN_LIFETIME.whole_seconds(),

@@ -2,7 +2,6 @@
 //! functions. Each takes the stores (and the config pieces or caches it needs) and the time
 //! explicitly rather than the whole `AppState`, so it can be called and tested on its own.
 
-pub mod access_tokens;
 pub mod backchannel;
 pub mod id_token_hint;
 pub mod issue;
@@ -10,6 +9,7 @@ pub mod log;
 pub mod logout;
 pub mod mail;
 pub mod mfa;
+pub mod sealed_tokens;
 pub mod secrets;
 pub mod settings;
 pub mod signing;

@@ -156,16 +156,20 @@ pub trait GrantStore: Send + Sync {
     /// Looks an authorization code up without spending it.
     async fn find_code(&self, code: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<AuthCode>>;
     /// Stores a token response: spends what it spends (if still unused and live) and writes
-    /// the new tokens and the session's note, in one transaction: all of it or nothing.
+    /// the session's note, in one transaction: all of it or nothing.
     async fn store_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored>;
     /// Ends one access token before `until`, its expiry. Access tokens carry their grant
     /// sealed (`oidc::access_token`) and are not stored, so what is stored is their revocation.
     async fn revoke_access_token(&self, token: &TokenDigest, until: OffsetDateTime) -> StoreResult<()>;
     /// Whether the access token was revoked (and would still be live).
     async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool>;
-    /// Looks a refresh token up without spending it (its issuance spends it).
+    /// Whether the sealed refresh token was spent (and would still be live). Its issuance
+    /// spends it ([`Spend::SealedRefreshToken`](crate::grants::Spend)).
+    async fn is_refresh_token_spent(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Looks a stored refresh token (one issued before they were sealed) up without spending
+    /// it (its issuance spends it).
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>>;
-    /// The refresh token's grant without spending it, unless it is expired or already spent.
+    /// A stored refresh token's grant without spending it, unless it is expired or spent.
     async fn get_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Option<TokenGrant>>;
     /// Every token of the family stops working, until `until` (past their lifetimes).
     async fn revoke_family(&self, family: &FamilyId, until: OffsetDateTime) -> StoreResult<()>;

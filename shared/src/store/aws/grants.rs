@@ -21,7 +21,7 @@ use crate::store::records::{access_key, code_key, from_json, refresh_key, ticket
 use crate::store::{GrantStore, StoreError, StoreResult};
 use crate::ticket::{Ticket, TicketKind};
 
-fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
+pub(super) fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -205,6 +205,10 @@ impl GrantStore for EphemeralTable {
 
     async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
         Ok(self.live_item(access_key(token), now).await?.is_some())
+    }
+
+    async fn is_refresh_token_spent(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
+        Ok(self.live_item(refresh_key(token), now).await?.is_some())
     }
 
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {

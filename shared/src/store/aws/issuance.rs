@@ -1,5 +1,6 @@
 //! A token response's writes as one DynamoDB transaction (TransactWriteItems): the spend's
-//! condition, the new tokens and the session's note succeed together or not at all.
+//! condition and the session's note succeed together or not at all. A refresh (which notes
+//! nothing) is one conditional PutItem: half the write units of a transaction.
 
 use std::collections::HashMap;
 
@@ -9,8 +10,8 @@ use time::OffsetDateTime;
 
 use super::ephemeral::EphemeralTable;
 use super::{DOC, Item, MAX_ATTEMPTS, number, sdk_error, string};
-use crate::grants::{Issuance, Spend, Stored, TokenGrant};
-use crate::store::records::{SPENT_REFRESH, code_key, refresh_key, to_json};
+use crate::grants::{Issuance, Spend, Stored};
+use crate::store::records::{SPENT_REFRESH, code_key, refresh_key};
 use crate::store::{StoreError, StoreResult};
 
 pub(super) const EXPIRES_AT: &str = "expires_at";
@@ -48,10 +49,13 @@ pub(super) fn session_grants_key(sid: &str) -> String {
 impl EphemeralTable {
     pub(super) async fn write_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored> {
         let spends = !matches!(issuance.spends, Spend::Nothing);
+        if let (Spend::SealedRefreshToken { token, until }, None) = (issuance.spends, issuance.session) {
+            return self.record_spent(refresh_key(token), until).await;
+        }
         let items = self.issuance_items(issuance, now)?;
         if items.is_empty() {
-            // No spend, refresh token or session note: the access token is all, and is not
-            // stored (TransactWriteItems refuses an empty list).
+            // No spend and no session note: the tokens are sealed, nothing is stored (and
+            // TransactWriteItems refuses an empty list).
             return Ok(Stored::Written);
         }
         for attempt in 0..MAX_ATTEMPTS {
@@ -86,7 +90,18 @@ impl EphemeralTable {
         let spent = match issuance.spends {
             Spend::Nothing => None,
             Spend::Code { code, family } => Some((code_key(code), family.as_str())),
-            Spend::RefreshToken(token) => Some((refresh_key(token), SPENT_REFRESH)),
+            Spend::StoredRefreshToken(token) => Some((refresh_key(token), SPENT_REFRESH)),
+            Spend::SealedRefreshToken { token, until } => {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(self.spent_item(refresh_key(token), until)))
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", self.pk())
+                    .build()
+                    .map_err(StoreError::backend)?;
+                items.push(TransactWriteItem::builder().put(put).build());
+                None
+            }
         };
         if let Some((pk, marker)) = spent {
             let spend = Spending::new(self.pk(), marker, now);
@@ -100,9 +115,6 @@ impl EphemeralTable {
                 .build()
                 .map_err(StoreError::backend)?;
             items.push(TransactWriteItem::builder().update(update).build());
-        }
-        if let Some((refresh, grant)) = issuance.refresh_token {
-            items.push(self.put_new_token(refresh_key(refresh), grant)?);
         }
         if let Some((sid, grant, until)) = issuance.session {
             // One item per session; ADD to a string set keeps every app that got tokens.
@@ -131,15 +143,30 @@ impl EphemeralTable {
         ])
     }
 
-    /// A new token's item, on condition that its key is new.
-    fn put_new_token(&self, pk: String, grant: &TokenGrant) -> StoreResult<TransactWriteItem> {
-        let put = Put::builder()
+    /// What a spent sealed refresh token leaves: its key, marked spent, until it expires.
+    fn spent_item(&self, pk: String, until: OffsetDateTime) -> Item {
+        Item::from([
+            (self.pk().to_owned(), string(pk)),
+            (USED_BY.to_owned(), string(SPENT_REFRESH)),
+            (EXPIRES_AT.to_owned(), number(until.unix_timestamp())),
+        ])
+    }
+
+    /// Spends a sealed refresh token alone: one conditional PutItem.
+    async fn record_spent(&self, pk: String, until: OffsetDateTime) -> StoreResult<Stored> {
+        let result = self
+            .client
+            .put_item()
             .table_name(&self.table)
-            .set_item(Some(self.expiring_item(pk, to_json(grant)?, grant.expires_at)))
+            .set_item(Some(self.spent_item(pk, until)))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", self.pk())
-            .build()
-            .map_err(StoreError::backend)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Stored::Written),
+            Err(e) if super::grants::is_condition_failure(&e) => Ok(Stored::AlreadySpent),
+            Err(e) => Err(sdk_error("PutItem", &self.table, e)),
+        }
     }
 }

@@ -3,10 +3,10 @@
 use rusqlite::{OptionalExtension as _, params};
 use time::OffsetDateTime;
 
-use super::{Database, conflict_or, db_err};
+use super::{Database, db_err};
 use crate::grants::{Issuance, Spend, Stored};
-use crate::store::records::{SPENT_REFRESH, code_key, refresh_key, to_json};
-use crate::store::{StoreResult, Taken};
+use crate::store::StoreResult;
+use crate::store::records::{SPENT_REFRESH, code_key, refresh_key};
 
 /// A single-use row as found: its document and, once spent, what spent it.
 pub(super) struct Found {
@@ -27,40 +27,46 @@ impl Database {
 
     pub(super) fn write_issuance(&self, issuance: &Issuance<'_>, now: OffsetDateTime) -> StoreResult<Stored> {
         self.saw(now);
-        let refresh = issuance.refresh_token.map(|(token, grant)| to_json(grant).map(|doc| (token, grant, doc)));
-        let refresh = refresh.transpose()?;
-        let (spent_key, marker) = match issuance.spends {
-            Spend::Nothing => (None, ""),
-            Spend::Code { code, family } => (Some(code_key(code)), family.as_str()),
-            Spend::RefreshToken(token) => (Some(refresh_key(token)), SPENT_REFRESH),
-        };
         self.with(|c| {
-            // Dropped without commit (an early return, an error) it rolls back: nothing is written.
-            let tx = c.unchecked_transaction()?;
-            if let Some(key) = &spent_key {
-                let spent = tx
-                    .prepare_cached(
-                        "UPDATE grants SET used_by = ?2 WHERE key = ?1 AND used_by IS NULL AND expires_at > ?3",
-                    )?
-                    .execute(params![key, marker, now.unix_timestamp()])?;
-                if spent == 0 {
-                    return Ok(Stored::AlreadySpent);
-                }
-            }
-            if let Some((token, grant, doc)) = &refresh {
-                tx.prepare_cached("INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, ?2, NULL, ?3)")?
-                    .execute(params![refresh_key(token), doc, grant.expires_at.unix_timestamp()])?;
+            // Alone, the spend is its own (autocommit) transaction; with the session's note,
+            // both are one. Dropped without commit (an early return, an error) it rolls back.
+            let tx = issuance.session.is_some().then(|| c.unchecked_transaction()).transpose()?;
+            if spend(c, issuance.spends, now)? == 0 {
+                return Ok(Stored::AlreadySpent);
             }
             if let Some((sid, grant, until)) = issuance.session {
-                tx.prepare_cached(
+                c.prepare_cached(
                     "INSERT INTO session_grants (sid, client_id, family, expires_at) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT(sid, client_id, family) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
                 )?
                 .execute(params![sid, grant.client_id.to_string(), grant.family.as_str(), until.unix_timestamp()])?;
             }
-            tx.commit()?;
+            if let Some(tx) = tx {
+                tx.commit()?;
+            }
             Ok(Stored::Written)
         })
-        .map_err(|e| conflict_or(e, |_| Taken::Token))
+        .map_err(db_err)
+    }
+}
+
+/// Spends what an issuance spends: the rows changed, 0 when it was spent (or expired) before.
+/// Spending nothing changes nothing and counts as done.
+fn spend(c: &rusqlite::Connection, spends: Spend<'_>, now: OffsetDateTime) -> rusqlite::Result<usize> {
+    let mark = |key: String, marker: &str| {
+        c.prepare_cached("UPDATE grants SET used_by = ?2 WHERE key = ?1 AND used_by IS NULL AND expires_at > ?3")?
+            .execute(params![key, marker, now.unix_timestamp()])
+    };
+    match spends {
+        Spend::Nothing => Ok(1),
+        Spend::Code { code, family } => mark(code_key(code), family.as_str()),
+        Spend::StoredRefreshToken(token) => mark(refresh_key(token), SPENT_REFRESH),
+        // A row of its own, spent from the start: its key is the token's, so a second spend
+        // conflicts and inserts nothing. The sweep removes it once the token has expired.
+        Spend::SealedRefreshToken { token, until } => c
+            .prepare_cached(
+                "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, '', ?2, ?3) ON CONFLICT(key) DO NOTHING",
+            )?
+            .execute(params![refresh_key(token), SPENT_REFRESH, until.unix_timestamp()]),
     }
 }
