@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
-use super::{Database, conflict_or, db_err};
+use super::{Database, conflict_or, db_err, value};
 use crate::contact::{Contact, ContactId, normalize_key};
 use crate::contact_search::{ContactCursor, ContactListing, ContactPage, ContactSearch, SearchWay};
 use crate::store::records::{ContactRecord, from_json, to_json};
@@ -61,17 +61,19 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 /// ?5) and its document (?6).
 fn write_row(db: &Database, sql: &str, contact: &Contact) -> StoreResult<usize> {
     let doc = to_json(&ContactRecord::from(contact))?;
-    db.execute(
-        sql,
-        params![
-            contact.id.to_string(),
-            contact.username_key(),
-            contact.email_key(),
-            SearchWay::LastName.key_of(contact),
-            contact.profile.external_id,
-            doc
-        ],
-    )
+    let row = params![
+        contact.id.to_string(),
+        contact.username_key(),
+        contact.email_key(),
+        SearchWay::LastName.key_of(contact),
+        contact.profile.external_id,
+        doc
+    ];
+    db.with(|c| {
+        // Forgotten, written or not (a refused update may have been overtaken): see `memo.rs`.
+        db.contacts.forget(&contact.id);
+        c.prepare_cached(sql)?.execute(row)
+    })
     .map_err(|e| conflict_or(e, contact_conflict(contact)))
 }
 
@@ -102,8 +104,21 @@ impl ContactStore for Database {
         .map(drop)
     }
 
+    /// A remembered contact is returned without the connection; filling the memo holds it.
     async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
-        self.doc("SELECT doc FROM contacts WHERE id = ?1", [id.to_string()])?.as_deref().map(decode).transpose()
+        if let Some(hit) = self.contacts.get(&id) {
+            return Ok(Some(hit));
+        }
+        self.with(|c| {
+            let Some(doc) =
+                value::<String>(c, "SELECT doc FROM contacts WHERE id = ?1", [id.to_string()]).map_err(db_err)?
+            else {
+                return Ok(None);
+            };
+            let contact = decode(&doc)?;
+            self.contacts.keep(id, contact.clone());
+            Ok(Some(contact))
+        })
     }
 
     async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {
@@ -142,7 +157,12 @@ impl ContactStore for Database {
     }
 
     async fn delete(&self, id: ContactId) -> StoreResult<bool> {
-        let changed = self.execute("DELETE FROM contacts WHERE id = ?1", [id.to_string()]).map_err(db_err)?;
+        let changed = self
+            .with(|c| {
+                self.contacts.forget(&id);
+                c.prepare_cached("DELETE FROM contacts WHERE id = ?1")?.execute([id.to_string()])
+            })
+            .map_err(db_err)?;
         Ok(changed > 0)
     }
 

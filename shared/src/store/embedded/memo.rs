@@ -1,25 +1,24 @@
-//! Registrations and saved queries as last read or written, kept decoded: nearly every
-//! protocol request reads a registration and two queries, and administrators change them
-//! rarely. Sound because this process is the database's only writer (the file is held
-//! through `unix-excl`) and every read and write of these tables goes through
-//! `documents.rs`, which fills and updates a memo only while holding the connection: a read
-//! cannot put back a row that a write replaced meanwhile.
+//! Registrations, saved queries and contacts as last read, kept decoded: nearly every protocol
+//! request reads a registration, two queries and its member, and they change rarely next to
+//! how often they are read. Sound because this process is the database's only writer (the file
+//! is held through `unix-excl`) and every read and write by key of these tables goes through
+//! `documents.rs` or `contacts.rs`, which fill and forget a memo entry only while holding the
+//! connection: a read cannot put back a row that a write replaced meanwhile.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
-/// Past this many entries the memo starts afresh: lookups of unknown keys are never kept, so
-/// only real records fill it, but a bound keeps memory flat whatever the table's size.
-const MOST: usize = 4096;
-
 pub(super) struct Memo<K, V> {
     entries: Mutex<HashMap<K, V>>,
+    /// Past this many entries the memo starts afresh: lookups of unknown keys are never kept,
+    /// so only real records fill it, but a bound keeps memory flat whatever the table's size.
+    most: usize,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
-    pub fn new() -> Self {
-        Self { entries: Mutex::new(HashMap::new()) }
+    pub fn new(most: usize) -> Self {
+        Self { entries: Mutex::new(HashMap::new()), most }
     }
 
     pub fn get(&self, key: &K) -> Option<V> {
@@ -28,7 +27,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 
     pub fn keep(&self, key: K, value: V) {
         let mut entries = self.entries();
-        if entries.len() >= MOST && !entries.contains_key(&key) {
+        if entries.len() >= self.most && !entries.contains_key(&key) {
             entries.clear();
         }
         entries.insert(key, value);
@@ -50,7 +49,8 @@ mod tests {
 
     #[test]
     fn keeps_forgets_and_stays_bounded() {
-        let memo = Memo::new();
+        const MOST: usize = 64;
+        let memo = Memo::new(MOST);
         memo.keep(1, "one");
         assert_eq!(memo.get(&1), Some("one"));
         memo.keep(1, "uno");

@@ -105,11 +105,16 @@ pub fn open(data_dir: &Path, retention: Retention) -> StoreResult<Stores> {
 }
 
 const DB_FILE: &str = "gatehouse.sqlite3";
+/// How many registrations and queries (each) are kept decoded: every one a site has, usually.
+const DOCUMENTS_REMEMBERED: usize = 4096;
+/// How many contacts are kept decoded (about a kilobyte each): the members active lately.
+const CONTACTS_REMEMBERED: usize = 1024;
 
 pub struct Database {
     conn: Mutex<Connection>,
     registrations: memo::Memo<ClientId, Registration>,
     queries: memo::Memo<QueryPath, SavedQuery>,
+    contacts: memo::Memo<ContactId, Contact>,
     retention: Retention,
     /// The latest time (unix seconds) a request passed in: the sweeps' "now", so that time
     /// stays a parameter of the requests and a test's clock governs expiry as it does reads.
@@ -150,8 +155,9 @@ impl Database {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Self {
             conn: Mutex::new(conn),
-            registrations: memo::Memo::new(),
-            queries: memo::Memo::new(),
+            registrations: memo::Memo::new(DOCUMENTS_REMEMBERED),
+            queries: memo::Memo::new(DOCUMENTS_REMEMBERED),
+            contacts: memo::Memo::new(CONTACTS_REMEMBERED),
             retention,
             latest: AtomicI64::new(i64::MIN),
         })
