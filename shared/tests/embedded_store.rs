@@ -181,7 +181,7 @@ async fn a_version_4_database_gains_the_last_name_key_and_log_levels() {
     drop(stores);
     let reopened = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
     let version: i64 = reopened.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     drop(reopened);
     std::fs::remove_dir_all(&dir).unwrap();
 }

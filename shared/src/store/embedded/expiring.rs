@@ -127,14 +127,6 @@ impl Database {
         })
         .map_err(db_err)
     }
-
-    /// Whether a live row (spent or not) is under `key`: what a revoked access token or a spent
-    /// sealed refresh token leaves.
-    fn is_live(&self, key: &str, now: OffsetDateTime) -> StoreResult<bool> {
-        let found: Option<i64> =
-            self.value("SELECT 1 FROM grants WHERE key = ?1 AND expires_at > ?2", params![key, now.unix_timestamp()])?;
-        Ok(found.is_some())
-    }
 }
 
 /// What marks a revoked access token's row, the only row an access token has.
@@ -187,11 +179,19 @@ impl GrantStore for Database {
     }
 
     async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
-        self.is_live(&access_key(token), now)
+        let found: Option<i64> = self.value(
+            "SELECT 1 FROM grants WHERE key = ?1 AND expires_at > ?2",
+            params![access_key(token), now.unix_timestamp()],
+        )?;
+        Ok(found.is_some())
     }
 
     async fn is_refresh_token_spent(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
-        self.is_live(&refresh_key(token), now)
+        let found: Option<i64> = self.value(
+            "SELECT 1 FROM spent_tokens WHERE key = ?1 AND until > ?2",
+            params![token.as_str(), now.unix_timestamp()],
+        )?;
+        Ok(found.is_some())
     }
 
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {

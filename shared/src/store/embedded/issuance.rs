@@ -61,12 +61,10 @@ fn spend(c: &rusqlite::Connection, spends: Spend<'_>, now: OffsetDateTime) -> ru
         Spend::Nothing => Ok(1),
         Spend::Code { code, family } => mark(code_key(code), family.as_str()),
         Spend::StoredRefreshToken(token) => mark(refresh_key(token), SPENT_REFRESH),
-        // A row of its own, spent from the start: its key is the token's, so a second spend
-        // conflicts and inserts nothing. The sweep removes it once the token has expired.
+        // A row keyed by the token's digest: a second spend conflicts and inserts nothing. The
+        // sweep removes it once the token has expired.
         Spend::SealedRefreshToken { token, until } => c
-            .prepare_cached(
-                "INSERT INTO grants (key, doc, used_by, expires_at) VALUES (?1, '', ?2, ?3) ON CONFLICT(key) DO NOTHING",
-            )?
-            .execute(params![refresh_key(token), SPENT_REFRESH, until.unix_timestamp()]),
+            .prepare_cached("INSERT INTO spent_tokens (key, until) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING")?
+            .execute(params![token.as_str(), until.unix_timestamp()]),
     }
 }

@@ -87,21 +87,23 @@ pub fn sweep(db: &Database, batch: usize) -> StoreResult<usize> {
         return Ok(0);
     }
     let spent_before = now - KEEP_SPENT.whole_seconds();
+    // (table, the column naming a row, the column of its end, the cutoff)
     let cutoffs = [
-        ("grants", "expires_at", spent_before),
-        ("revoked_families", "until", spent_before),
-        ("session_grants", "expires_at", spent_before),
-        ("sessions", "expires_at", now),
-        ("throttle", "window_ends", now),
-        ("event_log", "occurred_at", now - db.retention.log.whole_seconds()),
-        ("outbox", "sent_at", now - db.retention.outbox.whole_seconds()),
+        ("grants", "rowid", "expires_at", spent_before),
+        ("spent_tokens", "key", "until", spent_before),
+        ("revoked_families", "rowid", "until", spent_before),
+        ("session_grants", "rowid", "expires_at", spent_before),
+        ("sessions", "rowid", "expires_at", now),
+        ("throttle", "rowid", "window_ends", now),
+        ("event_log", "rowid", "occurred_at", now - db.retention.log.whole_seconds()),
+        ("outbox", "rowid", "sent_at", now - db.retention.outbox.whole_seconds()),
     ];
     let batch = i64::try_from(batch).unwrap_or(i64::MAX);
     let mut most = 0;
-    for (table, column, cutoff) in cutoffs {
+    for (table, row, column, cutoff) in cutoffs {
         // Table and column names are the constants above; the index on `column` finds the rows.
         let sql =
-            format!("DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} <= ?1 LIMIT ?2)");
+            format!("DELETE FROM {table} WHERE {row} IN (SELECT {row} FROM {table} WHERE {column} <= ?1 LIMIT ?2)");
         let removed = db.execute(&sql, rusqlite::params![cutoff, batch]).map_err(db_err)?;
         most = most.max(removed);
     }

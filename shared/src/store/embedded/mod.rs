@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT
 CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_ends INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS grants (key TEXT PRIMARY KEY, doc TEXT NOT NULL, used_by TEXT, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS revoked_families (family TEXT PRIMARY KEY, until INTEGER NOT NULL);
+-- Sealed refresh tokens once spent, until they expire: the one row a refresh writes. Without
+-- a rowid the key's b-tree is the table, so an insert touches two pages (it and the expiry
+-- index), where a row of `grants` touches three.
+CREATE TABLE IF NOT EXISTS spent_tokens (key TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS session_grants (
     sid TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -68,6 +72,7 @@ CREATE TABLE IF NOT EXISTS event_log (
 );
 -- What the sweeps and the per-contact session list look up: each an index, never a table scan.
 CREATE INDEX IF NOT EXISTS grants_by_expiry ON grants(expires_at);
+CREATE INDEX IF NOT EXISTS spent_tokens_by_until ON spent_tokens(until);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_contact ON sessions(json_extract(doc, '$.contact_id'));
 CREATE INDEX IF NOT EXISTS throttle_by_window ON throttle(window_ends);
@@ -78,7 +83,7 @@ CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(occurred_at);
 -- The log's level views (see expiring.rs): warnings and errors, and errors, newest first.
 CREATE INDEX IF NOT EXISTS event_log_warnings ON event_log(sort_key) WHERE level >= 2;
 CREATE INDEX IF NOT EXISTS event_log_errors ON event_log(sort_key) WHERE level >= 3;
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 ";
 
 /// Distinct statements this backend runs, with room to spare: all stay prepared.
