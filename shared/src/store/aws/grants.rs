@@ -11,7 +11,9 @@ use super::ephemeral::EphemeralTable;
 use super::issuance::{
     EXPIRES_AT, SESSION_GRANTS, SPEND_CONDITION, SPEND_UPDATE, Spending, USED_BY, session_grants_key,
 };
-use super::{DOC, Item, MAX_ATTEMPTS, number, number_attribute, sdk_error, string, string_attribute};
+use super::{
+    DOC, Item, MAX_ATTEMPTS, is_condition_failure, number, number_attribute, sdk_error, string, string_attribute,
+};
 use crate::contact::ContactId;
 use crate::grants::{AuthCode, Consent, FamilyId, Issuance, Redeemed, SessionGrant, Stored, TokenGrant};
 
@@ -20,13 +22,6 @@ use crate::secret::TokenDigest;
 use crate::store::records::{access_key, code_key, from_json, refresh_key, ticket_from_json, ticket_key, to_json};
 use crate::store::{GrantStore, StoreError, StoreResult};
 use crate::ticket::{Ticket, TicketKind};
-
-pub(super) fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
-}
 
 impl EphemeralTable {
     async fn put_expiring(&self, pk: String, doc: String, expires_at: OffsetDateTime) -> StoreResult<()> {

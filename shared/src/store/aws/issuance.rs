@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
 
 use super::ephemeral::EphemeralTable;
-use super::{DOC, Item, MAX_ATTEMPTS, number, sdk_error, string};
+use super::{DOC, Item, MAX_ATTEMPTS, is_condition_failure, number, sdk_error, string};
 use crate::grants::{Issuance, Spend, Stored};
 use crate::store::records::{SPENT_REFRESH, code_key, refresh_key};
 use crate::store::{StoreError, StoreResult};
@@ -165,7 +165,7 @@ impl EphemeralTable {
             .await;
         match result {
             Ok(_) => Ok(Stored::Written),
-            Err(e) if super::grants::is_condition_failure(&e) => Ok(Stored::AlreadySpent),
+            Err(e) if is_condition_failure(&e) => Ok(Stored::AlreadySpent),
             Err(e) => Err(sdk_error("PutItem", &self.table, e)),
         }
     }

@@ -185,6 +185,14 @@ async fn get_item(
     Ok(output.item)
 }
 
+/// Whether a conditional write was refused because its condition did not hold.
+fn is_condition_failure<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
 /// An SDK failure as a store error naming the call and its target, with the full cause chain:
 /// `Unavailable` when AWS could not be reached or answered "slow down" after the retries,
 /// `Backend` for everything else.
