@@ -28,11 +28,6 @@ pub async fn key(stores: &Stores) -> StoreResult<TokenKey> {
         .map_err(|e| StoreError::Backend(format!("the secret {KEY_SECRET_NAME} is not usable: {e}")))
 }
 
-/// A new token for `use_` carrying `grant`.
-pub async fn seal(stores: &Stores, use_: TokenUse, grant: &TokenGrant) -> StoreResult<OpaqueToken> {
-    key(stores).await?.seal(use_, grant).map_err(StoreError::backend)
-}
-
 /// The grant of a presented token of `use_` that opens under the key and has not expired.
 /// Revocation (of an access token, of the family) and a refresh token's spending are the
 /// caller's to check, so that they can be read together with what else the request needs.

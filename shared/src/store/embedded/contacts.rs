@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 
-use super::{Database, conflict_or, db_err, value};
+use super::{Database, conflict_or, db_err};
 use crate::contact::{Contact, ContactId, normalize_key};
 use crate::contact_search::{ContactCursor, ContactListing, ContactPage, ContactSearch, SearchWay};
 use crate::store::records::{ContactRecord, from_json, to_json};
@@ -104,21 +104,8 @@ impl ContactStore for Database {
         .map(drop)
     }
 
-    /// A remembered contact is returned without the connection; filling the memo holds it.
     async fn get(&self, id: ContactId) -> StoreResult<Option<Contact>> {
-        if let Some(hit) = self.contacts.get(&id) {
-            return Ok(Some(hit));
-        }
-        self.with(|c| {
-            let Some(doc) =
-                value::<String>(c, "SELECT doc FROM contacts WHERE id = ?1", [id.to_string()]).map_err(db_err)?
-            else {
-                return Ok(None);
-            };
-            let contact = decode(&doc)?;
-            self.contacts.keep(id, contact.clone());
-            Ok(Some(contact))
-        })
+        self.remembered(&self.contacts, &id, "SELECT doc FROM contacts WHERE id = ?1", id.to_string(), decode)
     }
 
     async fn find_by_username(&self, username: &str) -> StoreResult<Option<Contact>> {

@@ -105,19 +105,9 @@ impl Database {
         .map_err(|e| conflict_or(e, |_| document.taken()))
     }
 
-    /// A remembered document is returned without the connection: only filling the memo needs
-    /// it, so that a fill and a write's forgetting cannot interleave.
     fn get_document<D: Document>(&self, key: &D::Key) -> StoreResult<Option<D>> {
-        if let Some(hit) = D::memo(self).get(key) {
-            return Ok(Some(hit));
-        }
-        self.with(|c| {
-            let Some(doc) = value::<String>(c, D::TABLE.get, [D::column(key)]).map_err(db_err)? else {
-                return Ok(None);
-            };
-            let document = from_json::<D::Record>(&doc).and_then(D::try_from)?;
-            D::memo(self).keep(key.clone(), document.clone());
-            Ok(Some(document))
+        self.remembered(D::memo(self), key, D::TABLE.get, D::column(key), |doc| {
+            from_json::<D::Record>(doc).and_then(D::try_from)
         })
     }
 

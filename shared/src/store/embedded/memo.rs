@@ -9,6 +9,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
+use super::{Database, db_err, value};
+use crate::store::StoreResult;
+
 pub(super) struct Memo<K, V> {
     entries: Mutex<HashMap<K, V>>,
     /// Past this many entries the memo starts afresh: lookups of unknown keys are never kept,
@@ -40,6 +43,30 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     fn entries(&self) -> MutexGuard<'_, HashMap<K, V>> {
         // A panic while holding it cannot leave a half-made entry: insert and remove are whole.
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Database {
+    /// The record under `key`: remembered in `memo`, or else the `doc` that `get` (binding
+    /// `column` as ?1) reads, decoded and remembered. A hit does not take the connection; a
+    /// fill holds it, so that it cannot interleave with a write's forgetting.
+    pub(super) fn remembered<K: Eq + Hash + Clone, V: Clone>(
+        &self,
+        memo: &Memo<K, V>,
+        key: &K,
+        get: &str,
+        column: String,
+        decode: impl FnOnce(&str) -> StoreResult<V>,
+    ) -> StoreResult<Option<V>> {
+        if let Some(hit) = memo.get(key) {
+            return Ok(Some(hit));
+        }
+        self.with(|c| {
+            let Some(doc) = value::<String>(c, get, [column]).map_err(db_err)? else { return Ok(None) };
+            let record = decode(&doc)?;
+            memo.keep(key.clone(), record.clone());
+            Ok(Some(record))
+        })
     }
 }
 
