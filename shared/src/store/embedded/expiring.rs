@@ -127,6 +127,13 @@ impl Database {
         })
         .map_err(db_err)
     }
+
+    /// Whether `sql` (a `SELECT 1` binding a key as ?1 and the time as ?2) finds a row still
+    /// live at `now`: a revocation, or a spent token's record.
+    fn is_live(&self, sql: &str, key: &str, now: OffsetDateTime) -> StoreResult<bool> {
+        let found: Option<i64> = self.value(sql, params![key, now.unix_timestamp()])?;
+        Ok(found.is_some())
+    }
 }
 
 /// What marks a revoked access token's row, the only row an access token has.
@@ -179,19 +186,11 @@ impl GrantStore for Database {
     }
 
     async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
-        let found: Option<i64> = self.value(
-            "SELECT 1 FROM grants WHERE key = ?1 AND expires_at > ?2",
-            params![access_key(token), now.unix_timestamp()],
-        )?;
-        Ok(found.is_some())
+        self.is_live("SELECT 1 FROM grants WHERE key = ?1 AND expires_at > ?2", &access_key(token), now)
     }
 
     async fn is_refresh_token_spent(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
-        let found: Option<i64> = self.value(
-            "SELECT 1 FROM spent_tokens WHERE key = ?1 AND until > ?2",
-            params![token.as_str(), now.unix_timestamp()],
-        )?;
-        Ok(found.is_some())
+        self.is_live("SELECT 1 FROM spent_tokens WHERE key = ?1 AND until > ?2", token.as_str(), now)
     }
 
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {
@@ -223,11 +222,7 @@ impl GrantStore for Database {
     }
 
     async fn is_family_revoked(&self, family: &FamilyId, now: OffsetDateTime) -> StoreResult<bool> {
-        let found: Option<i64> = self.value(
-            "SELECT 1 FROM revoked_families WHERE family = ?1 AND until > ?2",
-            params![family.as_str(), now.unix_timestamp()],
-        )?;
-        Ok(found.is_some())
+        self.is_live("SELECT 1 FROM revoked_families WHERE family = ?1 AND until > ?2", family.as_str(), now)
     }
 
     async fn session_grants(&self, sid: &str, now: OffsetDateTime) -> StoreResult<Vec<SessionGrant>> {
