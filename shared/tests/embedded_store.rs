@@ -85,11 +85,14 @@ async fn expired_rows_go_in_bounded_batches_and_live_ones_stay() {
     // A request two hours later: the expired tokens are past the hour spent items are kept.
     let later = t0 + Duration::hours(2);
     spend(&live, t0 + Duration::days(30), later).await;
-    assert!(db.is_refresh_token_spent(&live, later).await.unwrap());
+    assert!(db.is_refresh_token_spent(&live, t0 + Duration::days(30), later).await.unwrap());
     let batches: Vec<usize> =
         std::iter::from_fn(|| Some(maintenance::sweep(&db, 256).unwrap())).take_while(|removed| *removed > 0).collect();
     assert_eq!(batches, [256, 256, 88], "each call removes at most one batch");
-    assert!(db.is_refresh_token_spent(&live, later).await.unwrap(), "the live token's record stays");
+    assert!(
+        db.is_refresh_token_spent(&live, t0 + Duration::days(30), later).await.unwrap(),
+        "the live token's record stays"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -181,7 +184,57 @@ async fn a_version_4_database_gains_the_last_name_key_and_log_levels() {
     drop(stores);
     let reopened = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
     let version: i64 = reopened.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
     drop(reopened);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A version 6 database kept spent refresh tokens keyed by digest (`spent_tokens`); opened by
+/// this release, they move to `spent_refresh_tokens` and a token spent before stays spent.
+#[tokio::test]
+async fn a_version_6_database_keeps_its_spent_refresh_tokens() {
+    use gatehouse::grants::{Issuance, Spend, Stored};
+    use gatehouse::store::GrantStore as _;
+    use gatehouse::store::embedded::Database;
+    use time::{Duration, macros::datetime};
+
+    let dir = temp_dir("migrate-spent");
+    let now = datetime!(2026-01-01 12:00 UTC);
+    let until = now + Duration::days(30);
+    let (spent, unspent) = (digest(), digest());
+    drop(Database::open(&dir, Retention::default()).unwrap());
+    let old = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
+    old.execute_batch(
+        "DROP TABLE spent_refresh_tokens;
+         CREATE TABLE spent_tokens (key TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE INDEX spent_tokens_by_until ON spent_tokens(until);
+         PRAGMA user_version = 6;",
+    )
+    .unwrap();
+    old.execute(
+        "INSERT INTO spent_tokens (key, until) VALUES (?1, ?2)",
+        rusqlite::params![spent.as_str(), until.unix_timestamp()],
+    )
+    .unwrap();
+    drop(old);
+
+    let db = Database::open(&dir, Retention::default()).unwrap();
+    assert!(db.is_refresh_token_spent(&spent, until, now).await.unwrap(), "spent before, spent after");
+    assert!(!db.is_refresh_token_spent(&unspent, until, now).await.unwrap());
+    let again = Issuance { spends: Spend::SealedRefreshToken { token: &spent, until }, session: None };
+    assert_eq!(db.store_issuance(&again, now).await.unwrap(), Stored::AlreadySpent, "a replay is still caught");
+    let first = Issuance { spends: Spend::SealedRefreshToken { token: &unspent, until }, session: None };
+    assert_eq!(db.store_issuance(&first, now).await.unwrap(), Stored::Written);
+    drop(db);
+    let reopened = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
+    let tables: i64 = reopened
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE 'spent_tokens%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 0, "the old table and its index are gone");
+    drop(reopened);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn digest() -> gatehouse::secret::TokenDigest {
+    gatehouse::secret::OpaqueToken::generate().unwrap().digest()
 }

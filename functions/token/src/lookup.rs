@@ -60,7 +60,11 @@ pub async fn find(state: &AppState, token: &str, now: OffsetDateTime) -> Result<
     let token = OpaqueToken::from_presented(token);
     let grant = if sealed {
         match sealed_tokens::open(&state.stores, TokenUse::Refresh, token.expose(), now).await? {
-            Some(grant) if !state.stores.grants.is_refresh_token_spent(&token.digest(), now).await? => Some(grant),
+            Some(grant)
+                if !state.stores.grants.is_refresh_token_spent(&token.digest(), grant.expires_at, now).await? =>
+            {
+                Some(grant)
+            }
             _ => None,
         }
     } else {

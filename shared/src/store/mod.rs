@@ -163,9 +163,15 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_access_token(&self, token: &TokenDigest, until: OffsetDateTime) -> StoreResult<()>;
     /// Whether the access token was revoked (and would still be live).
     async fn is_access_token_revoked(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool>;
-    /// Whether the sealed refresh token was spent (and would still be live). Its issuance
-    /// spends it ([`Spend::SealedRefreshToken`](crate::grants::Spend)).
-    async fn is_refresh_token_spent(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool>;
+    /// Whether the sealed refresh token, expiring at `until`, was spent (and would still be
+    /// live). Its issuance spends it ([`Spend::SealedRefreshToken`](crate::grants::Spend)),
+    /// with the same `until`, which a backend may key the record by.
+    async fn is_refresh_token_spent(
+        &self,
+        token: &TokenDigest,
+        until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
     /// Looks a stored refresh token (one issued before they were sealed) up without spending
     /// it (its issuance spends it).
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>>;

@@ -202,7 +202,12 @@ impl GrantStore for EphemeralTable {
         Ok(self.live_item(access_key(token), now).await?.is_some())
     }
 
-    async fn is_refresh_token_spent(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
+    async fn is_refresh_token_spent(
+        &self,
+        token: &TokenDigest,
+        _until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
         Ok(self.live_item(refresh_key(token), now).await?.is_some())
     }
 

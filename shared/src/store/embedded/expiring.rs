@@ -189,8 +189,18 @@ impl GrantStore for Database {
         self.is_live("SELECT 1 FROM grants WHERE key = ?1 AND expires_at > ?2", &access_key(token), now)
     }
 
-    async fn is_refresh_token_spent(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<bool> {
-        self.is_live("SELECT 1 FROM spent_tokens WHERE key = ?1 AND until > ?2", token.as_str(), now)
+    async fn is_refresh_token_spent(
+        &self,
+        token: &TokenDigest,
+        until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        if until <= now {
+            return Ok(false);
+        }
+        let sql = "SELECT 1 FROM spent_refresh_tokens WHERE until = ?1 AND key = ?2";
+        let found: Option<i64> = self.value(sql, params![until.unix_timestamp(), token.as_str()])?;
+        Ok(found.is_some())
     }
 
     async fn find_refresh_token(&self, token: &TokenDigest, now: OffsetDateTime) -> StoreResult<Redeemed<TokenGrant>> {

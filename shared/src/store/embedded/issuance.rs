@@ -61,10 +61,30 @@ fn spend(c: &rusqlite::Connection, spends: Spend<'_>, now: OffsetDateTime) -> ru
         Spend::Nothing => Ok(1),
         Spend::Code { code, family } => mark(code_key(code), family.as_str()),
         Spend::StoredRefreshToken(token) => mark(refresh_key(token), SPENT_REFRESH),
-        // A row keyed by the token's digest: a second spend conflicts and inserts nothing. The
-        // sweep removes it once the token has expired.
+        // A row keyed by the token's expiry and digest: a second spend conflicts and inserts
+        // nothing. The sweep removes it once the token has expired.
         Spend::SealedRefreshToken { token, until } => c
-            .prepare_cached("INSERT INTO spent_tokens (key, until) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING")?
-            .execute(params![token.as_str(), until.unix_timestamp()]),
+            .prepare_cached("INSERT INTO spent_refresh_tokens (until, key) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+            .execute(params![until.unix_timestamp(), token.as_str()]),
     }
+}
+
+/// Moves the spent refresh tokens of a version 6 database (`spent_tokens`, keyed by digest)
+/// into `spent_refresh_tokens`, in one transaction: a token spent before the upgrade stays
+/// spent after it.
+pub(super) fn migrate(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let old: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'spent_tokens'", [], |r| {
+            r.get(0)
+        })?;
+    if old == 0 {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(
+        "INSERT INTO spent_refresh_tokens (until, key) SELECT until, key FROM spent_tokens WHERE true
+             ON CONFLICT DO NOTHING;
+         DROP TABLE spent_tokens;",
+    )?;
+    tx.commit()
 }

@@ -87,10 +87,10 @@ pub fn sweep(db: &Database, batch: usize) -> StoreResult<usize> {
         return Ok(0);
     }
     let spent_before = now - KEEP_SPENT.whole_seconds();
-    // (table, the column naming a row, the column of its end, the cutoff)
+    // (table, the columns naming a row, the column of its end, the cutoff)
     let cutoffs = [
         ("grants", "rowid", "expires_at", spent_before),
-        ("spent_tokens", "key", "until", spent_before),
+        ("spent_refresh_tokens", "until, key", "until", spent_before),
         ("revoked_families", "rowid", "until", spent_before),
         ("session_grants", "rowid", "expires_at", spent_before),
         ("sessions", "rowid", "expires_at", now),
@@ -103,7 +103,7 @@ pub fn sweep(db: &Database, batch: usize) -> StoreResult<usize> {
     for (table, row, column, cutoff) in cutoffs {
         // Table and column names are the constants above; the index on `column` finds the rows.
         let sql =
-            format!("DELETE FROM {table} WHERE {row} IN (SELECT {row} FROM {table} WHERE {column} <= ?1 LIMIT ?2)");
+            format!("DELETE FROM {table} WHERE ({row}) IN (SELECT {row} FROM {table} WHERE {column} <= ?1 LIMIT ?2)");
         let removed = db.execute(&sql, rusqlite::params![cutoff, batch]).map_err(db_err)?;
         most = most.max(removed);
     }

@@ -46,10 +46,15 @@ CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT
 CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_ends INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS grants (key TEXT PRIMARY KEY, doc TEXT NOT NULL, used_by TEXT, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS revoked_families (family TEXT PRIMARY KEY, until INTEGER NOT NULL);
--- Sealed refresh tokens once spent, until they expire: the one row a refresh writes. Without
--- a rowid the key's b-tree is the table, so an insert touches two pages (it and the expiry
--- index), where a row of `grants` touches three.
-CREATE TABLE IF NOT EXISTS spent_tokens (key TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
+-- Sealed refresh tokens once spent, until they expire: the one row a refresh writes. Keyed by
+-- expiry first (the token carries it, so a look-up knows it) and without a rowid, the key's
+-- b-tree is the table and its own expiry index: an insert touches one page, near the end,
+-- where a row keyed by digest with an expiry index touched two (and a row of `grants` three).
+CREATE TABLE IF NOT EXISTS spent_refresh_tokens (
+    until INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (until, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS session_grants (
     sid TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -72,7 +77,6 @@ CREATE TABLE IF NOT EXISTS event_log (
 );
 -- What the sweeps and the per-contact session list look up: each an index, never a table scan.
 CREATE INDEX IF NOT EXISTS grants_by_expiry ON grants(expires_at);
-CREATE INDEX IF NOT EXISTS spent_tokens_by_until ON spent_tokens(until);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_contact ON sessions(json_extract(doc, '$.contact_id'));
 CREATE INDEX IF NOT EXISTS throttle_by_window ON throttle(window_ends);
@@ -83,7 +87,7 @@ CREATE INDEX IF NOT EXISTS event_log_by_time ON event_log(occurred_at);
 -- The log's level views (see expiring.rs): warnings and errors, and errors, newest first.
 CREATE INDEX IF NOT EXISTS event_log_warnings ON event_log(sort_key) WHERE level >= 2;
 CREATE INDEX IF NOT EXISTS event_log_errors ON event_log(sort_key) WHERE level >= 3;
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 ";
 
 /// Distinct statements this backend runs, with room to spare: all stay prepared.
@@ -157,6 +161,7 @@ impl Database {
         contacts::migrate(&conn).map_err(StoreError::backend)?;
         expiring::migrate(&conn).map_err(StoreError::backend)?;
         conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+        issuance::migrate(&conn).map_err(StoreError::backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Self {
             conn: Mutex::new(conn),

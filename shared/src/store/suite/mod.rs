@@ -418,21 +418,21 @@ pub async fn grants(stores: &Stores) {
     // Sealed refresh tokens are not stored either: spending one records it, until it expires.
     let (refresh, until) = (digest(), T0 + Duration::hours(1));
     let spend = Spend::SealedRefreshToken { token: &refresh, until };
-    assert!(!store.is_refresh_token_spent(&refresh, T0).await.unwrap(), "never spent");
+    assert!(!store.is_refresh_token_spent(&refresh, until, T0).await.unwrap(), "never spent");
     assert_eq!(issue(store, spend).await.unwrap(), Stored::Written);
-    assert!(store.is_refresh_token_spent(&refresh, T0).await.unwrap(), "spent");
+    assert!(store.is_refresh_token_spent(&refresh, until, T0).await.unwrap(), "spent");
     assert!(!store.is_access_token_revoked(&refresh, T0).await.unwrap(), "kinds are kept apart");
     // Spending it again writes nothing at all, the session's note included.
     let note = SessionGrant { client_id: ClientId::new_random(), family: f1.clone() };
     let session = Some(("sid-late", &note, T0 + Duration::hours(8)));
     assert_eq!(issue_at(store, spend, session, T0).await.unwrap(), Stored::AlreadySpent);
     assert!(store.session_grants("sid-late", T0).await.unwrap().is_empty(), "nothing half-written");
-    assert!(!store.is_refresh_token_spent(&refresh, until).await.unwrap(), "forgotten once the token expired");
+    assert!(!store.is_refresh_token_spent(&refresh, until, until).await.unwrap(), "forgotten once the token expired");
     // With the session's note, both are written.
     let noted_refresh = digest();
     let spend = Spend::SealedRefreshToken { token: &noted_refresh, until };
     assert_eq!(issue_at(store, spend, session, T0).await.unwrap(), Stored::Written);
-    assert!(store.is_refresh_token_spent(&noted_refresh, T0).await.unwrap());
+    assert!(store.is_refresh_token_spent(&noted_refresh, until, T0).await.unwrap());
     assert_eq!(store.session_grants("sid-late", T0).await.unwrap(), vec![note.clone()]);
     // Racing rotations of one token: exactly one is stored.
     let raced = digest();
