@@ -40,7 +40,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { parseForms } from '../support/html.mjs';
-import { basic, expectOk, load, median, passwordTokens, percentile, refresher, rssMiB, start } from './harness.mjs';
+import { basic, expectOk, load, median, passwordTokens, percentile, refresher, request, rssMiB, start } from './harness.mjs';
 
 const DATA_DIR = mkdtempSync(join(tmpdir(), 'gatehouse-ab-'));
 
@@ -113,7 +113,7 @@ function codeFlow({ pid, authorizeUrl, tokenUrl, userinfoUrl, clientId, redirect
   };
   const exchange = async ({ code, verifier }) => {
     const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier });
-    const json = await expectOk(await fetch(tokenUrl, { method: 'POST', headers: { authorization: auth }, body }));
+    const json = await expectOk(await request(tokenUrl, { method: 'POST', headers: { authorization: auth }, body }));
     if (!json.id_token || !json.refresh_token || !json.access_token) throw new Error(`code exchange: ${JSON.stringify(json)}`);
     return json;
   };
@@ -151,7 +151,7 @@ function codeFlow({ pid, authorizeUrl, tokenUrl, userinfoUrl, clientId, redirect
       steps.push(await load(pid, 1, n, async (_, i) => expect(flows[i], 'consent')));
       steps.push(await load(pid, 1, n, async (_, i) => { flows[i].code = codeOf(await flows[i].next()); }));
       steps.push(await load(pid, 1, n, async (_, i) => { flows[i].tokens = await exchange(flows[i]); }));
-      steps.push(await load(pid, 1, n, async (_, i) => expectOk(await fetch(userinfoUrl, { headers: { authorization: `Bearer ${flows[i].tokens.access_token}` } }))));
+      steps.push(await load(pid, 1, n, async (_, i) => expectOk(await request(userinfoUrl, { headers: { authorization: `Bearer ${flows[i].tokens.access_token}` } }))));
       return steps;
     },
   };
@@ -284,9 +284,9 @@ async function main() {
     const pSignedIn = new CookieJar();
     await pFlow.signIn(pSignedIn);
     if (alg === 'HS512') {
-      const pAccess = (await expectOk(await fetch(`${pIssuer}/token`, { method: 'POST', headers: { authorization: pAuth }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: pTokens[0] }) })));
+      const pAccess = (await expectOk(await request(`${pIssuer}/token`, { method: 'POST', headers: { authorization: pAuth }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: pTokens[0] }) })));
       pTokens[0] = pAccess.refresh_token;
-      const get = (url, headers = {}) => async () => expectOk(await fetch(url, { headers }));
+      const get = (url, headers = {}) => async () => expectOk(await request(url, { headers }));
       await compare('discovery', 1, get(`${BASE}/.well-known/openid-configuration`), provider, get(`${pIssuer}/.well-known/openid-configuration`));
       await compare('jwks', 1, get(`${BASE}/jwks`), provider, get(`${pIssuer}/jwks`));
       await compare('userinfo', 1, get(`${BASE}/userinfo`, { authorization: `Bearer ${gAccess}` }), provider, get(`${pIssuer}/me`, { authorization: `Bearer ${pAccess.access_token}` }));

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { basic, expectOk, load, median, passwordTokens, refresher, start } from './harness.mjs';
+import { basic, expectOk, load, median, passwordTokens, refresher, request, start } from './harness.mjs';
 
 const [binaryA, binaryB, requestsArg, roundsArg, onlyArg] = process.argv.slice(2);
 if (!binaryA || !binaryB) {
@@ -57,7 +57,7 @@ async function launch(binary, tag) {
   const tokens = await passwordTokens(base, fixture, 9);
   const access = tokens[0].access_token;
   const userinfo = async () => {
-    await expectOk(await fetch(`${base}/userinfo`, { headers: { authorization: `Bearer ${access}` } }));
+    await expectOk(await request(`${base}/userinfo`, { headers: { authorization: `Bearer ${access}` } }));
   };
   return {
     pid: server.child.pid,
