@@ -71,7 +71,10 @@ async fn filled(rows: usize, now: OffsetDateTime) -> (std::path::PathBuf, Stores
     let _ = std::fs::remove_dir_all(&dir);
     let db = embedded::Database::open(&dir, Retention::default()).unwrap();
     for i in 0..rows {
-        let expires_at = if i % 2 == 0 { now - Duration::days(2) } else { now + Duration::days(30) };
+        // The live half was issued over the last 30 days, so it expires over the next 30, as a
+        // site's spent tokens do; a refresh now records a token expiring after all of them.
+        let issued_ago = Duration::days(30) * (i as f64 / rows as f64);
+        let expires_at = if i % 2 == 0 { now - Duration::days(2) } else { now + Duration::days(30) - issued_ago };
         let token = OpaqueToken::generate().unwrap().digest();
         let issuance =
             Issuance { spends: Spend::SealedRefreshToken { token: &token, until: expires_at }, session: None };
