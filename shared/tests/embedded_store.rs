@@ -238,3 +238,41 @@ async fn a_version_6_database_keeps_its_spent_refresh_tokens() {
 fn digest() -> gatehouse::secret::TokenDigest {
     gatehouse::secret::OpaqueToken::generate().unwrap().digest()
 }
+
+/// A token response's writes are one transaction: when the session's note cannot be written,
+/// the spend is undone with it, so the token can still be used (and no replay is recorded).
+#[tokio::test]
+async fn a_write_that_fails_half_way_leaves_the_token_unspent() {
+    use gatehouse::grants::{FamilyId, Issuance, SessionGrant, Spend, Stored};
+    use gatehouse::registration::ClientId;
+    use gatehouse::store::GrantStore as _;
+    use gatehouse::store::embedded::Database;
+    use time::{Duration, macros::datetime};
+
+    let dir = temp_dir("half-way");
+    let db = Database::open(&dir, Retention::default()).unwrap();
+    let now = datetime!(2026-01-01 12:00 UTC);
+    let (token, until) = (digest(), now + Duration::days(30));
+    let note = SessionGrant { client_id: ClientId::new_random(), family: FamilyId::generate().unwrap() };
+    let issuance = Issuance {
+        spends: Spend::SealedRefreshToken { token: &token, until },
+        session: Some(("sid", &note, now + Duration::hours(8))),
+    };
+    // Another connection of this process makes the note's insert fail after the spend ran.
+    let sabotage = gatehouse::store::embedded::open_connection(&dir.join("gatehouse.sqlite3")).unwrap();
+    sabotage
+        .execute_batch(
+            "CREATE TRIGGER refuse_notes BEFORE INSERT ON session_grants BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    assert!(db.store_issuance(&issuance, now).await.is_err(), "the failure is reported");
+    assert!(!db.is_refresh_token_spent(&token, until, now).await.unwrap(), "the spend was rolled back");
+    assert!(db.session_grants("sid", now).await.unwrap().is_empty());
+
+    sabotage.execute_batch("DROP TRIGGER refuse_notes").unwrap();
+    assert_eq!(db.store_issuance(&issuance, now).await.unwrap(), Stored::Written, "the token still spends");
+    assert!(db.is_refresh_token_spent(&token, until, now).await.unwrap());
+    assert_eq!(db.session_grants("sid", now).await.unwrap(), vec![note]);
+    drop((sabotage, db));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
