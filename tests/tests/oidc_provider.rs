@@ -550,3 +550,57 @@ both_backends!(members_can_withdraw_consent, |server: TestServer| async move {
     let response = member.get_raw(&authorize_url(&app, &[])).await;
     assert_eq!(response.status(), 200, "consent is asked again");
 });
+
+both_backends!(malformed_token_requests_get_rfc6749_errors_and_spend_nothing, |server: TestServer| async move {
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Form App", &[], "array").await;
+    add_member(&admin, "fform", "A").await;
+    let (member, tokens) = code_flow(&server, &app, "fform").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let cases: [(&[(&str, &str)], &str, &str); 6] = [
+        (&[("grant_type", "device_code"), ("refresh_token", refresh)], "unsupported_grant_type", "not supported"),
+        (&[("grant_type", "")], "unsupported_grant_type", "not supported"),
+        (&[("refresh_token", refresh)], "invalid_request", "grant_type"),
+        (&[("grant_type", "refresh_token")], "invalid_request", "refresh_token"),
+        (&[("grant_type", "authorization_code"), ("redirect_uri", &app.redirect_uri)], "invalid_request", "code"),
+        (
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("refresh_token", refresh)],
+            "invalid_request",
+            "refresh_token is repeated",
+        ),
+    ];
+    for (form, error, says) in cases {
+        let (status, answer) = member.token(&app, form).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some(error)), "{form:?}: {answer}");
+        let description = answer["error_description"].as_str().unwrap();
+        assert!(description.contains(says), "{form:?}: {description}");
+    }
+    // None of those spent the token; values arrive decoded once (`+` and `%20` are spaces).
+    let (status, renewed) = member
+        .token(&app, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", "openid email")])
+        .await;
+    assert_eq!(status, 200, "{renewed}");
+    let scope_of = |answer: &Value| {
+        let mut names: Vec<String> =
+            answer["scope"].as_str().unwrap_or_default().split(' ').map(str::to_owned).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(scope_of(&renewed), ["email", "openid"], "{renewed}");
+    let body = format!(
+        "grant_type=refresh%5Ftoken&scope=openid%20email&refresh_token={}",
+        renewed["refresh_token"].as_str().unwrap()
+    );
+    let response = member
+        .http
+        .post(member.url("/token"))
+        .basic_auth(&app.client_id, Some(&app.client_secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let again: Value = response.json().await.unwrap();
+    assert_eq!(scope_of(&again), ["email", "openid"], "{again}");
+});

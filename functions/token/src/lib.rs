@@ -26,6 +26,7 @@ use gatehouse::web::SharedState;
 use gatehouse::web::extract::Req;
 use gatehouse::web::request::{Params, form, is_form, source_ip};
 use serde::Deserialize;
+use serde::de::value::MapDeserializer;
 use time::OffsetDateTime;
 
 use crate::response::{TokenError, error_response, invalid_grant, token_error};
@@ -152,7 +153,7 @@ async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
         Err(e) => return error_response(e, false),
     };
     let now = state.now();
-    let grant = async { Ok::<_, OAuthError>(Grant::look_up(state, parse(&req, &params)?, now).await) };
+    let grant = async { Ok::<_, OAuthError>(Grant::look_up(state, parse(&params)?, now).await) };
     let (client, grant) = tokio::join!(client::authenticate(state, &req, &params), grant);
     // The client's failure is answered first, as when nothing was read before it.
     let client = match client {
@@ -180,10 +181,11 @@ async fn handle(State(state): State<SharedState>, Req(req): Req) -> Response {
     }
 }
 
-/// The token request in the body, or the error that answers it.
-fn parse(req: &Request, params: &Params) -> Result<TokenRequest, OAuthError> {
-    let body = String::from_utf8_lossy(gatehouse::web::request::body_bytes(req));
-    serde_urlencoded::from_str(&body).map_err(|e| {
+/// The token request in the body, or the error that answers it: read from the pairs the body
+/// was already decoded into (none repeated), not decoded a second time.
+fn parse(params: &Params) -> Result<TokenRequest, OAuthError> {
+    let pairs = MapDeserializer::<_, serde::de::value::Error>::new(params.pairs());
+    TokenRequest::deserialize(pairs).map_err(|e| {
         let code = match params.get("grant_type") {
             Some("authorization_code" | "refresh_token" | "password") | None => ErrorCode::InvalidRequest,
             Some(_) => ErrorCode::UnsupportedGrantType,
