@@ -557,7 +557,9 @@ both_backends!(malformed_token_requests_get_rfc6749_errors_and_spend_nothing, |s
     add_member(&admin, "fform", "A").await;
     let (member, tokens) = code_flow(&server, &app, "fform").await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let cases: [(&[(&str, &str)], &str, &str); 6] = [
+    // Each: the form, the error it gets, and what its description names.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 6] = [
         (&[("grant_type", "device_code"), ("refresh_token", refresh)], "unsupported_grant_type", "not supported"),
         (&[("grant_type", "")], "unsupported_grant_type", "not supported"),
         (&[("refresh_token", refresh)], "invalid_request", "grant_type"),
