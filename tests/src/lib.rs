@@ -497,14 +497,21 @@ impl Client {
 
     /// POST /token with HTTP Basic client authentication.
     pub async fn token(&self, app: &App, form: &[(&str, &str)]) -> (u16, Value) {
-        let response = self
-            .http
-            .post(self.url("/token"))
-            .basic_auth(&app.client_id, Some(&app.client_secret))
-            .form(form)
-            .send()
+        self.send_token(self.token_post(app).form(form)).await
+    }
+
+    /// [`Self::token`] with a body already form-encoded, for a test that picks the encoding.
+    pub async fn token_body(&self, app: &App, body: String) -> (u16, Value) {
+        self.send_token(self.token_post(app).header("content-type", "application/x-www-form-urlencoded").body(body))
             .await
-            .unwrap();
+    }
+
+    fn token_post(&self, app: &App) -> reqwest::RequestBuilder {
+        self.http.post(self.url("/token")).basic_auth(&app.client_id, Some(&app.client_secret))
+    }
+
+    async fn send_token(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.unwrap();
         assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
         into_json(response).await
     }

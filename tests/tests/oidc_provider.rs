@@ -593,16 +593,7 @@ both_backends!(malformed_token_requests_get_rfc6749_errors_and_spend_nothing, |s
         "grant_type=refresh%5Ftoken&scope=openid%20email&refresh_token={}",
         renewed["refresh_token"].as_str().unwrap()
     );
-    let response = member
-        .http
-        .post(member.url("/token"))
-        .basic_auth(&app.client_id, Some(&app.client_secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let again: Value = response.json().await.unwrap();
+    let (status, again) = member.token_body(&app, body).await;
+    assert_eq!(status, 200, "{again}");
     assert_eq!(scope_of(&again), ["email", "openid"], "{again}");
 });
