@@ -11,6 +11,7 @@ use crate::mail::{MailError, Mailer};
 use crate::oidc::signer::SignerCache;
 use crate::password::PasswordHash;
 use crate::secret::SecretString;
+use crate::services::sealed_tokens::TokenKeyCache;
 use crate::store::{Retention, StoreError, Stores};
 
 pub struct AppState {
@@ -19,6 +20,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The ID token signer, read from the secret store at most once a minute.
     pub signer: SignerCache,
+    /// The access and refresh tokens' key, derived once from the secret that holds it.
+    pub token_keys: TokenKeyCache,
     pub mailer: Mailer,
 }
 
@@ -38,7 +41,7 @@ impl AppState {
     pub async fn new(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let stores = Stores::open(&config.backend, Retention::default()).await?.with_secret_cache(clock.clone());
         let mailer = Mailer::from_config(&config).await?;
-        Ok(Self { config, stores, clock, signer: SignerCache::default(), mailer })
+        Ok(Self { config, stores, clock, signer: SignerCache::default(), token_keys: TokenKeyCache::default(), mailer })
     }
 
     pub async fn from_env() -> Result<Self, StartupError> {

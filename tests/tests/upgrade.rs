@@ -48,7 +48,7 @@ both_backends!(a_refresh_token_stored_before_the_upgrade_still_refreshes_once, |
     let sealed = tokens["refresh_token"].as_str().unwrap();
     assert!(sealed.starts_with("gr1."), "refresh tokens are sealed: {sealed}");
     let now = server.state.now();
-    let grant = sealed_tokens::open(&server.state.stores, TokenUse::Refresh, sealed, now).await.unwrap().unwrap();
+    let grant = sealed_tokens::open(&server.state, TokenUse::Refresh, sealed, now).await.unwrap().unwrap();
     let old = stored_refresh_token(&server, &grant).await;
 
     let refresh = |token: String| {

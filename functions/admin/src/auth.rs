@@ -33,7 +33,7 @@ fn invalid_token() -> ApiError {
 /// 403 for a cookie-authenticated write without the CSRF header.
 async fn api_admin(state: &AppState, req: &Request, now: OffsetDateTime) -> Result<SysAdmin, ApiError> {
     if let Some(token) = bearer_token(req) {
-        let grant = sealed_tokens::verify_access(&state.stores, token, now).await?;
+        let grant = sealed_tokens::verify_access(state, token, now).await?;
         let grant = grant
             .filter(|g| g.client_id == GrantClient::Admin && g.scope.contains(Scope::Admin))
             .ok_or_else(invalid_token)?;

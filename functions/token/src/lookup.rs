@@ -53,13 +53,13 @@ pub struct Found {
 }
 
 pub async fn find(state: &AppState, token: &str, now: OffsetDateTime) -> Result<Option<Found>, TokenError> {
-    if let Some(grant) = sealed_tokens::verify_access(&state.stores, token, now).await? {
+    if let Some(grant) = sealed_tokens::verify_access(state, token, now).await? {
         return Ok(Some(Found { kind: TokenKind::Access, token: OpaqueToken::from_presented(token), grant }));
     }
     let sealed = TokenUse::Refresh.is_form_of(token);
     let token = OpaqueToken::from_presented(token);
     let grant = if sealed {
-        match sealed_tokens::open(&state.stores, TokenUse::Refresh, token.expose(), now).await? {
+        match sealed_tokens::open(state, TokenUse::Refresh, token.expose(), now).await? {
             Some(grant)
                 if !state.stores.grants.is_refresh_token_spent(&token.digest(), grant.expires_at, now).await? =>
             {

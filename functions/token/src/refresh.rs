@@ -46,7 +46,7 @@ pub async fn look_up(
     now: OffsetDateTime,
 ) -> (Form, StoreResult<Redeemed<TokenGrant>>) {
     if TokenUse::Refresh.is_form_of(presented) {
-        let opened = sealed_tokens::open(&state.stores, TokenUse::Refresh, presented, now).await;
+        let opened = sealed_tokens::open(state, TokenUse::Refresh, presented, now).await;
         (Form::Sealed, opened.map(|grant| grant.map_or(Redeemed::Unknown, Redeemed::Fresh)))
     } else {
         (Form::Stored, state.stores.grants.find_refresh_token(digest, now).await)

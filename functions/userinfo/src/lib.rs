@@ -99,7 +99,7 @@ async fn userinfo(state: &AppState, req: &Request) -> Result<Response, Refusal> 
             _ => refuse(StatusCode::INTERNAL_SERVER_ERROR, Some("server_error"), "something went wrong on our side"),
         }
     };
-    let grant = sealed_tokens::open(&state.stores, TokenUse::Access, &token, now)
+    let grant = sealed_tokens::open(state, TokenUse::Access, &token, now)
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_token("the access token is invalid or expired"))?;

@@ -220,7 +220,7 @@ pub async fn mint(
     with_refresh: bool,
     now: OffsetDateTime,
 ) -> Result<Minted, IssueError> {
-    let key = sealed_tokens::key(&state.stores).await?;
+    let key = sealed_tokens::key(state).await?;
     let seal = |use_, grant: &TokenGrant| key.seal(use_, grant).map_err(StoreError::backend);
     let refresh_token = if with_refresh {
         let refresh = TokenGrant { expires_at: now + REFRESH_TOKEN_LIFETIME, ..grant.clone() };
