@@ -8,10 +8,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::contact::{Contact, ContactId, ContactProfile};
 use crate::mail::{MailError, Mailer};
+use crate::oidc::sealed_token::TokenKeyCache;
 use crate::oidc::signer::SignerCache;
 use crate::password::PasswordHash;
 use crate::secret::SecretString;
-use crate::services::sealed_tokens::TokenKeyCache;
 use crate::store::{Retention, StoreError, Stores};
 
 pub struct AppState {

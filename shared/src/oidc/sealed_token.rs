@@ -12,6 +12,7 @@
 //! without the key.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -105,6 +106,33 @@ impl TokenKey {
     }
 }
 
+/// The key derived from the secret as last read. The secret store already keeps its own copy
+/// for a minute; deriving the key from it again (an HKDF-Extract) cost about 1.5% of a
+/// refresh, which derived it twice. A secret that differs from the last is derived afresh.
+#[derive(Default)]
+pub struct TokenKeyCache(Mutex<Option<(SecretString, Arc<TokenKey>)>>);
+
+impl TokenKeyCache {
+    pub fn derived_from(&self, secret: &SecretString) -> Result<Arc<TokenKey>, SealError> {
+        // The slot holds no invariant a panicking holder could break.
+        let mut slot = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((from, key)) = slot.as_ref()
+            && from == secret
+        {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(TokenKey::from_secret(secret)?);
+        *slot = Some((secret.clone(), key.clone()));
+        Ok(key)
+    }
+}
+
+impl fmt::Debug for TokenKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenKeyCache(..)")
+    }
+}
+
 /// Every token has a key of its own, used once: a fixed nonce is safe.
 fn fixed_nonce() -> Nonce {
     Nonce::assume_unique_for_key([0; NONCE_LEN])
@@ -186,5 +214,24 @@ mod tests {
     #[test]
     fn a_short_key_text_is_refused() {
         assert!(matches!(TokenKey::from_secret(&SecretString::new("short")), Err(SealError::WeakKey)));
+    }
+
+    #[test]
+    fn the_cache_derives_again_only_when_the_secret_changes() {
+        let cache = TokenKeyCache::default();
+        let first = SecretString::new("a".repeat(64));
+        let key = cache.derived_from(&first).unwrap();
+        assert!(Arc::ptr_eq(&key, &cache.derived_from(&first.clone()).unwrap()), "the same secret: the same key");
+        let rotated = SecretString::new("b".repeat(64));
+        let new_key = cache.derived_from(&rotated).unwrap();
+        assert!(!Arc::ptr_eq(&key, &new_key), "a rotated secret: a new key");
+        // What the cache hands out is what deriving afresh gives.
+        let grant = grant();
+        let sealed = new_key.seal(TokenUse::Access, &grant).unwrap();
+        let fresh = TokenKey::from_secret(&rotated).unwrap();
+        assert_eq!(fresh.open(TokenUse::Access, sealed.expose()), Some(grant.clone()));
+        assert_eq!(key.open(TokenUse::Access, sealed.expose()), None, "the old key does not open it");
+        assert!(matches!(cache.derived_from(&SecretString::new("short")), Err(SealError::WeakKey)));
+        assert!(Arc::ptr_eq(&new_key, &cache.derived_from(&rotated).unwrap()), "a refused secret keeps the last key");
     }
 }
