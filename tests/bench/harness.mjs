@@ -21,6 +21,9 @@ export function rssMiB(pid) {
 
 const children = new Set();
 process.on('exit', () => children.forEach((child) => child.kill()));
+// Interrupted or killed, exit so that the line above stops the servers (and temporary
+// directories go): by default a signal ends node without its exit handlers.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(1));
 
 /** Starts a process (stopped when this one exits) and resolves with it and the first stdout line matching `ready`. */
 export function start(command, args, env, ready) {
