@@ -146,3 +146,31 @@ both_backends!(an_access_token_changed_by_one_character_is_refused, |server: Tes
     assert_eq!(status, 200, "a malformed one is an unknown token (RFC 7009 §2.2)");
     assert_eq!(member.userinfo(access).await.0, 200, "the real one is untouched");
 });
+
+both_backends!(replacing_the_token_key_ends_every_earlier_token_at_once, |server: TestServer| async move {
+    use gatehouse::secret::SecretString;
+    use gatehouse::services::sealed_tokens::KEY_SECRET_NAME;
+
+    let admin = Client::admin(&server).await;
+    let app = register_app(&admin, "Rekeyed App", &[], "array").await;
+    add_member(&admin, "rky", "A").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "rky").await;
+    let (access, refresh) = (text(&tokens, "access_token"), text(&tokens, "refresh_token"));
+    assert_eq!(member.userinfo(access).await.0, 200);
+
+    // What an operator's rotation does; this process's write forgets its copy of the secret,
+    // so the key derived from the old one must not outlive it.
+    let replacement = SecretString::new("replacement-token-key-".repeat(4));
+    server.state.stores.secrets.put(KEY_SECRET_NAME, &replacement).await.unwrap();
+    assert_eq!(member.userinfo(access).await.0, 401, "an access token sealed under the old key");
+    let (status, refused) = member.token(&app, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "a refresh token too: {refused}");
+    let (status, seen) = call(&member, "/token/introspect", &app, &[("token", access)]).await;
+    assert_eq!((status, seen), (200, serde_json::json!({"active": false})));
+
+    let (member, tokens) = code_flow_tokens(&server, &app, "rky").await;
+    assert_eq!(member.userinfo(text(&tokens, "access_token")).await.0, 200, "tokens sealed under the new key work");
+    let (status, renewed) =
+        member.token(&app, &[("grant_type", "refresh_token"), ("refresh_token", text(&tokens, "refresh_token"))]).await;
+    assert_eq!(status, 200, "{renewed}");
+});
