@@ -521,14 +521,17 @@ impl Client {
     }
 }
 
-/// A PKCE verifier and its S256 challenge.
-/// Runs the code flow with PKCE for `username` in a new browser and exchanges the code.
+/// Runs the code flow with PKCE for `username` in a new browser and exchanges the code,
+/// checking the redirect on the way (303, `state`, and the RFC 9207 `iss`).
 pub async fn code_flow_tokens(server: &TestServer, app: &App, username: &str) -> (Client, Value) {
     let mut member = Client::new(server);
     let (verifier, challenge) = pkce_pair();
     let start = authorize_url(app, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
     let answer = member.authorize(&start, username).await;
+    assert_eq!(answer.status(), 303);
     let params = url_params(&location(&answer), false);
+    assert_eq!(params["state"], "st-123");
+    assert_eq!(params["iss"], server.url, "RFC 9207 issuer in the response");
     let form = [
         ("grant_type", "authorization_code"),
         ("code", params["code"].as_str()),
@@ -540,6 +543,7 @@ pub async fn code_flow_tokens(server: &TestServer, app: &App, username: &str) ->
     (member, tokens)
 }
 
+/// A PKCE verifier and its S256 challenge.
 pub fn pkce_pair() -> (String, String) {
     use base64::Engine as _;
     use sha2::Digest as _;

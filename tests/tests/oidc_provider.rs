@@ -19,31 +19,6 @@ fn manual_clock() -> std::sync::Arc<gatehouse::clock::ManualClock> {
     ))
 }
 
-/// Runs the code flow with PKCE for `username` and exchanges the code.
-async fn code_flow(server: &TestServer, app: &App, username: &str) -> (Client, Value) {
-    let mut member = Client::new(server);
-    let (verifier, challenge) = pkce_pair();
-    let start = authorize_url(app, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]);
-    let answer = member.authorize(&start, username).await;
-    assert_eq!(answer.status(), 303);
-    let params = url_params(&location(&answer), false);
-    assert_eq!(params["state"], "st-123");
-    assert_eq!(params["iss"], server.url, "RFC 9207 issuer in the response");
-    let (status, tokens) = member
-        .token(
-            app,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &params["code"]),
-                ("redirect_uri", &app.redirect_uri),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{tokens}");
-    (member, tokens)
-}
-
 both_backends!(member_journey_code_flow_userinfo_and_refresh, |server: TestServer| async move {
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Example App Solutions", &[], "array").await;
@@ -55,7 +30,7 @@ both_backends!(member_journey_code_flow_userinfo_and_refresh, |server: TestServe
     let signin = member.get_raw(&location(&first)).await.text().await.unwrap();
     assert!(signin.contains("Sign in to continue to: <strong>Example App Solutions</strong>"), "{signin}");
 
-    let (member, tokens) = code_flow(&server, &app, "bsmith").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "bsmith").await;
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(tokens["refresh_token"].is_string(), "offline_access gives a refresh token");
     let claims = verify_hs512(&app, tokens["id_token"].as_str().unwrap(), &server.url);
@@ -282,16 +257,16 @@ async fn another_process_follows_a_signing_change_within_a_minute() {
     add_member(&admin, "bsmith", "A").await;
     let alg = |tokens: &Value| jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap().alg;
 
-    let (_, tokens) = code_flow(&token_process, &app, "bsmith").await;
+    let (_, tokens) = code_flow_tokens(&token_process, &app, "bsmith").await;
     assert_eq!(alg(&tokens), Algorithm::HS512);
     assert_eq!(admin.put("/admin/api/signing", &json!({"algorithm": "RS256"})).await.0, 200);
     clock.advance(time::Duration::seconds(59));
-    let (_, tokens) = code_flow(&token_process, &app, "bsmith").await;
+    let (_, tokens) = code_flow_tokens(&token_process, &app, "bsmith").await;
     assert_eq!(alg(&tokens), Algorithm::HS512, "the cached signer still serves");
     verify_hs512(&app, tokens["id_token"].as_str().unwrap(), &token_process.url);
 
     clock.advance(time::Duration::seconds(1));
-    let (member, tokens) = code_flow(&token_process, &app, "bsmith").await;
+    let (member, tokens) = code_flow_tokens(&token_process, &app, "bsmith").await;
     let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.alg, Algorithm::RS256, "a minute later the token process reads the secret again");
     let (_, jwks) = member.get("/jwks").await;
@@ -303,7 +278,7 @@ both_backends!(refresh_tokens_are_bound_to_their_client, |server: TestServer| as
     let app = register_app(&admin, "Refresh App", &[], "array").await;
     let other = register_app(&admin, "Thief App", &[], "array").await;
     add_member(&admin, "bsmith", "A").await;
-    let (member, tokens) = code_flow(&server, &app, "bsmith").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "bsmith").await;
     let (status, body) = member
         .token(&other, &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())])
         .await;
@@ -365,7 +340,7 @@ both_backends!(deleting_a_registration_ends_its_sso_at_once, |server: TestServer
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Doomed App", &[], "array").await;
     add_member(&admin, "bsmith", "A").await;
-    let (member, tokens) = code_flow(&server, &app, "bsmith").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "bsmith").await;
     assert_eq!(admin.delete(&format!("/admin/api/registrations/{}", app.client_id)).await.0, 204);
     let (status, _) = member.userinfo(tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(status, 401);
@@ -391,7 +366,7 @@ both_backends!(rs256_tokens_verify_through_jwks_and_rotation_keeps_old_keys, |se
     let app = register_app(&admin, "RSA App", &[], "array").await;
     assert!(app.signing_key.is_empty(), "the HS512 key is hidden while RS256 signs");
     add_member(&admin, "bsmith", "A").await;
-    let (member, tokens) = code_flow(&server, &app, "bsmith").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "bsmith").await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(id_token).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
@@ -442,13 +417,13 @@ both_backends!(hs512_keyed_by_the_client_secret_follows_it, |server: TestServer|
     body["id_token_hmac_key"] = json!("client_secret");
     assert_eq!(admin.put(&url, &body).await.0, 200);
     let secret_keyed = App { signing_key: app.client_secret.clone(), ..app };
-    let (_, tokens) = code_flow(&server, &secret_keyed, "bsmith").await;
+    let (_, tokens) = code_flow_tokens(&server, &secret_keyed, "bsmith").await;
     assert_eq!(verify_hs512(&secret_keyed, tokens["id_token"].as_str().unwrap(), &server.url)["nonce"], "n-456");
 
     let (_, regenerated) = admin.post(&format!("{url}/regenerate-secret"), &json!({})).await;
     let secret = regenerated["client_secret"].as_str().unwrap().to_owned();
     let rekeyed = App { client_secret: secret.clone(), signing_key: secret, ..secret_keyed };
-    let (_, tokens) = code_flow(&server, &rekeyed, "bsmith").await;
+    let (_, tokens) = code_flow_tokens(&server, &rekeyed, "bsmith").await;
     // verify_hs512 checks the signature with the new secret.
     assert_eq!(verify_hs512(&rekeyed, tokens["id_token"].as_str().unwrap(), &server.url)["nonce"], "n-456");
 });
@@ -555,7 +530,7 @@ both_backends!(malformed_token_requests_get_rfc6749_errors_and_spend_nothing, |s
     let admin = Client::admin(&server).await;
     let app = register_app(&admin, "Form App", &[], "array").await;
     add_member(&admin, "fform", "A").await;
-    let (member, tokens) = code_flow(&server, &app, "fform").await;
+    let (member, tokens) = code_flow_tokens(&server, &app, "fform").await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
     // Each: the form, the error it gets, and what its description names.
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
