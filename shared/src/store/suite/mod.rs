@@ -7,14 +7,10 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 use super::*;
 use crate::contact::ContactProfile;
 use crate::contact_search::ContactSearch;
-use crate::grants::{
-    AuthCode, Consent, FamilyId, GrantClient, Issuance, Redeemed, SessionGrant, Spend, Stored, TokenGrant,
-};
 use crate::mfa::MfaEnrolment;
 use crate::password::PasswordHash;
 use crate::query::{Column, ContactField, QueryKind};
 use crate::registration::{GrantType, IdTokenHmacKey, NoAccessMapping, RedirectUrl, RegistrationSettings, RoleFormat};
-use crate::scope::Scopes;
 use crate::seal::Sealed;
 use crate::secret::OpaqueToken;
 use crate::session::SignInMethod;
@@ -22,7 +18,11 @@ use crate::ticket::{Ticket, TicketKind};
 
 const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
 
+mod grants;
+mod logs;
 mod search;
+
+pub use grants::stored_refresh_tokens;
 
 /// A contact with every field set (also for backends' own tests).
 pub fn contact(username: &str, email: &str) -> Contact {
@@ -306,189 +306,6 @@ pub async fn secrets(stores: &Stores) {
     assert!(stores.client_secrets(&app).await.unwrap().is_none());
 }
 
-fn code(expires_at: OffsetDateTime) -> AuthCode {
-    AuthCode {
-        client_id: ClientId::new_random(),
-        contact_id: ContactId::new_random(),
-        redirect_uri: "https://app.example/cb".into(),
-        redirect_uri_sent: true,
-        scope: Scopes::parse("openid profile"),
-        nonce: Some("n".into()),
-        code_challenge: None,
-        auth_time: T0,
-        sid: "sid".into(),
-        expires_at,
-        method: SignInMethod::PasswordAndCode,
-    }
-}
-
-fn token_grant(family: &FamilyId, expires_at: OffsetDateTime) -> TokenGrant {
-    TokenGrant {
-        // The admin client's id is no UUID: its grants must round-trip too.
-        client_id: GrantClient::Admin,
-        contact_id: ContactId::new_random(),
-        scope: Scopes::parse("openid offline_access"),
-        family: family.clone(),
-        auth_time: T0,
-        expires_at,
-        public_client: false,
-        credential: PasswordHash::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()).stamp(),
-        sid: Some("session-id".into()),
-        method: SignInMethod::Provider { amr: vec!["pwd".into(), "mfa".into()] },
-    }
-}
-
-fn digest() -> TokenDigest {
-    OpaqueToken::generate().unwrap().digest()
-}
-
-/// Stores one token response (its access token is not stored): maybe a refresh token for
-/// `grant` and a session's note, spending `spends`.
-async fn issue_at(
-    store: &Arc<dyn GrantStore>,
-    spends: Spend<'_>,
-    session: Option<(&str, &SessionGrant, OffsetDateTime)>,
-    now: OffsetDateTime,
-) -> StoreResult<Stored> {
-    store.store_issuance(&Issuance { spends, session }, now).await
-}
-
-async fn issue(store: &Arc<dyn GrantStore>, spends: Spend<'_>) -> StoreResult<Stored> {
-    issue_at(store, spends, None, T0).await
-}
-
-/// Tokens issued in session `sid`, noting `note` there until `until`.
-async fn noted(
-    store: &Arc<dyn GrantStore>,
-    sid: &str,
-    note: &SessionGrant,
-    until: OffsetDateTime,
-) -> StoreResult<Stored> {
-    issue_at(store, Spend::Nothing, Some((sid, note, until)), T0).await
-}
-
-pub async fn grants(stores: &Stores) {
-    let store = &stores.grants;
-    let (f1, f2) = (FamilyId::generate().unwrap(), FamilyId::generate().unwrap());
-    let c = OpaqueToken::generate().unwrap().digest();
-    let issued = code(T0 + Duration::seconds(60));
-    store.put_code(&c, &issued).await.unwrap();
-    assert_eq!(store.redeem_code(&c, &f1, T0).await.unwrap(), Redeemed::Fresh(issued.clone()));
-    assert_eq!(
-        store.redeem_code(&c, &f2, T0).await.unwrap(),
-        Redeemed::Replayed { family: Some(f1.clone()) },
-        "a code is single use and remembers its first family"
-    );
-    let late = OpaqueToken::generate().unwrap().digest();
-    store.put_code(&late, &issued).await.unwrap();
-    assert_eq!(
-        store.redeem_code(&late, &f1, T0 + Duration::seconds(60)).await.unwrap(),
-        Redeemed::Unknown,
-        "expired codes are refused on read"
-    );
-    let missing = OpaqueToken::generate().unwrap().digest();
-    assert_eq!(store.redeem_code(&missing, &f1, T0).await.unwrap(), Redeemed::Unknown);
-
-    let raced = OpaqueToken::generate().unwrap().digest();
-    store.put_code(&raced, &issued).await.unwrap();
-    let (a, b) = tokio::join!(store.redeem_code(&raced, &f1, T0), store.redeem_code(&raced, &f2, T0));
-    let fresh = [a.unwrap(), b.unwrap()].iter().filter(|r| matches!(r, Redeemed::Fresh(_))).count();
-    assert_eq!(fresh, 1, "two racing redemptions: exactly one succeeds");
-
-    let found = OpaqueToken::generate().unwrap().digest();
-    store.put_code(&found, &issued).await.unwrap();
-    assert_eq!(store.find_code(&found, T0).await.unwrap(), Redeemed::Fresh(issued.clone()), "looked up");
-    assert_eq!(store.find_code(&found, T0).await.unwrap(), Redeemed::Fresh(issued.clone()), "not spent by it");
-    assert_eq!(store.find_code(&found, T0 + Duration::seconds(60)).await.unwrap(), Redeemed::Unknown, "expired");
-    assert_eq!(store.find_code(&c, T0).await.unwrap(), Redeemed::Replayed { family: Some(f1.clone()) });
-
-    assert_eq!(issue(store, Spend::Nothing).await.unwrap(), Stored::Written, "nothing to store");
-    // Access tokens are not stored; their revocations are, until the token would expire.
-    let (access, other_access) = (digest(), digest());
-    assert!(!store.is_access_token_revoked(&access, T0).await.unwrap());
-    store.revoke_access_token(&access, T0 + Duration::hours(1)).await.unwrap();
-    assert!(store.is_access_token_revoked(&access, T0).await.unwrap(), "revoked");
-    assert!(!store.is_access_token_revoked(&other_access, T0).await.unwrap(), "only that one");
-    store.revoke_access_token(&access, T0 + Duration::hours(1)).await.unwrap();
-    let later = T0 + Duration::minutes(59);
-    assert!(store.is_access_token_revoked(&access, later).await.unwrap(), "revoking twice is harmless");
-    let gone = T0 + Duration::hours(1);
-    assert!(!store.is_access_token_revoked(&access, gone).await.unwrap(), "forgotten once the token expired");
-
-    // Sealed refresh tokens are not stored either: spending one records it, until it expires.
-    let (refresh, until) = (digest(), T0 + Duration::hours(1));
-    let spend = Spend::SealedRefreshToken { token: &refresh, until };
-    assert!(!store.is_refresh_token_spent(&refresh, until, T0).await.unwrap(), "never spent");
-    assert_eq!(issue(store, spend).await.unwrap(), Stored::Written);
-    assert!(store.is_refresh_token_spent(&refresh, until, T0).await.unwrap(), "spent");
-    assert!(!store.is_access_token_revoked(&refresh, T0).await.unwrap(), "kinds are kept apart");
-    // Spending it again writes nothing at all, the session's note included.
-    let note = SessionGrant { client_id: ClientId::new_random(), family: f1.clone() };
-    let session = Some(("sid-late", &note, T0 + Duration::hours(8)));
-    assert_eq!(issue_at(store, spend, session, T0).await.unwrap(), Stored::AlreadySpent);
-    assert!(store.session_grants("sid-late", T0).await.unwrap().is_empty(), "nothing half-written");
-    assert!(!store.is_refresh_token_spent(&refresh, until, until).await.unwrap(), "forgotten once the token expired");
-    // With the session's note, both are written.
-    let noted_refresh = digest();
-    let spend = Spend::SealedRefreshToken { token: &noted_refresh, until };
-    assert_eq!(issue_at(store, spend, session, T0).await.unwrap(), Stored::Written);
-    assert!(store.is_refresh_token_spent(&noted_refresh, until, T0).await.unwrap());
-    assert_eq!(store.session_grants("sid-late", T0).await.unwrap(), vec![note.clone()]);
-    // Racing rotations of one token: exactly one is stored.
-    let raced = digest();
-    let spend = Spend::SealedRefreshToken { token: &raced, until };
-    let (a, b) = tokio::join!(issue(store, spend), issue(store, spend));
-    let written = [a.unwrap(), b.unwrap()].iter().filter(|s| **s == Stored::Written).count();
-    assert_eq!(written, 1, "two racing rotations: exactly one succeeds");
-    // A code is spent the same way, marked with the family its tokens belong to.
-    let exchanged = digest();
-    store.put_code(&exchanged, &issued).await.unwrap();
-    let spends = Spend::Code { code: &exchanged, family: &f2 };
-    assert_eq!(issue(store, spends).await.unwrap(), Stored::Written);
-    assert_eq!(store.find_code(&exchanged, T0).await.unwrap(), Redeemed::Replayed { family: Some(f2.clone()) });
-    assert_eq!(issue(store, spends).await.unwrap(), Stored::AlreadySpent);
-
-    assert!(!store.is_family_revoked(&f1, T0).await.unwrap());
-    store.revoke_family(&f1, T0 + Duration::days(30)).await.unwrap();
-    assert!(store.is_family_revoked(&f1, T0).await.unwrap());
-    assert!(!store.is_family_revoked(&f2, T0).await.unwrap(), "families are separate");
-    assert!(
-        !store.is_family_revoked(&f1, T0 + Duration::days(30)).await.unwrap(),
-        "revocation outlives the tokens, then goes"
-    );
-
-    let (sid, other_sid) = ("sid-one", "sid-two");
-    assert!(store.session_grants(sid, T0).await.unwrap().is_empty(), "a session with nothing issued");
-    let (a, b) = (ClientId::new_random(), ClientId::new_random());
-    let until = T0 + Duration::hours(8);
-    let first = SessionGrant { client_id: a, family: f1.clone() };
-    let second = SessionGrant { client_id: b, family: f2.clone() };
-    let (x, y) = tokio::join!(noted(store, sid, &first, until), noted(store, sid, &second, until));
-    assert_eq!((x.unwrap(), y.unwrap()), (Stored::Written, Stored::Written));
-    noted(store, sid, &first, until).await.unwrap();
-    noted(store, other_sid, &second, until).await.unwrap();
-    let mut expected = vec![first.clone(), second.clone()];
-    expected.sort();
-    assert_eq!(store.session_grants(sid, T0).await.unwrap(), expected, "racing additions both kept, each once");
-    assert_eq!(store.session_grants(other_sid, T0).await.unwrap(), vec![second], "sessions are separate");
-    assert!(store.session_grants(sid, until).await.unwrap().is_empty(), "gone when the session ends");
-
-    let member = ContactId::new_random();
-    let (app, other_app) = (ClientId::new_random(), ClientId::new_random());
-    assert!(store.get_consent(member, app).await.unwrap().is_none());
-    let consent = Consent { contact_id: member, client_id: app, scope: Scopes::parse("openid"), granted_at: T0 };
-    store.put_consent(&consent).await.unwrap();
-    let wider = Consent { scope: Scopes::parse("openid email"), ..consent.clone() };
-    store.put_consent(&wider).await.unwrap();
-    store.put_consent(&Consent { client_id: other_app, ..consent.clone() }).await.unwrap();
-    assert_eq!(store.get_consent(member, app).await.unwrap(), Some(wider), "a new consent replaces the old");
-    assert_eq!(store.list_consents(member).await.unwrap().len(), 2);
-    assert!(store.list_consents(ContactId::new_random()).await.unwrap().is_empty());
-    store.delete_consent(member, app).await.unwrap();
-    assert!(store.get_consent(member, app).await.unwrap().is_none(), "consent can be withdrawn");
-    assert_eq!(store.list_consents(member).await.unwrap().len(), 1);
-}
-
 pub async fn tickets_and_outbox(stores: &Stores) {
     let grants = &stores.grants;
     let key = OpaqueToken::generate().unwrap().digest();
@@ -530,183 +347,8 @@ pub async fn tickets_and_outbox(stores: &Stores) {
     assert!(none.mails.is_empty() && none.next_before.is_none());
 }
 
-pub async fn event_log(stores: &Stores) {
-    use crate::event_log::{Level, LogEntry, LogFilter};
-    let entry = |n: i64, level: Level, message: &str| LogEntry {
-        id: format!("e{n}"),
-        level,
-        message: message.into(),
-        details: serde_json::json!({ "n": n }),
-        occurred_at: T0 + Duration::minutes(n),
-    };
-    stores.logs.append(&entry(1, Level::Info, "Redirecting to the OpenID provider")).await.unwrap();
-    stores.logs.append(&entry(2, Level::Error, "The OpenID provider returned an error")).await.unwrap();
-    stores.logs.append(&entry(3, Level::Info, "ID token verified")).await.unwrap();
-    let now = T0 + Duration::hours(1);
-    let all = stores.logs.search(&LogFilter { limit: 10, ..Default::default() }, now).await.unwrap().entries;
-    assert_eq!(all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e3", "e2", "e1"], "newest first");
-    let errors = stores
-        .logs
-        .search(&LogFilter { level: Some(Level::Warning), limit: 10, ..Default::default() }, now)
-        .await
-        .unwrap()
-        .entries;
-    assert_eq!(errors.len(), 1);
-    let text = LogFilter { contains: Some("PROVIDER".into()), limit: 10, ..Default::default() };
-    assert_eq!(stores.logs.search(&text, now).await.unwrap().entries.len(), 2, "message contains, any case");
-    let between = LogFilter {
-        from: Some(T0 + Duration::minutes(2)),
-        to: Some(T0 + Duration::minutes(3)),
-        limit: 10,
-        ..Default::default()
-    };
-    assert_eq!(stores.logs.search(&between, now).await.unwrap().entries.len(), 2);
-    let page = LogFilter { limit: 2, ..Default::default() };
-    let first = stores.logs.search(&page, now).await.unwrap().entries;
-    let rest = LogFilter { before: Some(first[1].sort_key()), ..page };
-    assert_eq!(
-        stores.logs.search(&rest, now).await.unwrap().entries.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
-        ["e1"],
-        "paged"
-    );
-    // Paging with the cursor while newer entries arrive: every older entry exactly once.
-    for n in 10..35 {
-        stores.logs.append(&entry(n, Level::Info, "paged entry")).await.unwrap();
-    }
-    let mut seen = Vec::new();
-    let mut cursor = LogFilter { contains: Some("paged".into()), limit: 10, ..Default::default() };
-    for round in 0.. {
-        let page = stores.logs.search(&cursor, now).await.unwrap();
-        stores.logs.append(&entry(40 + round, Level::Info, "paged entry, newer")).await.unwrap();
-        seen.extend(page.entries.iter().map(|e| e.id.clone()));
-        let Some(next) = page.next_before else { break };
-        cursor.before = Some(next);
-    }
-    let expected: Vec<String> = (10..35).rev().map(|n| format!("e{n}")).collect();
-    assert_eq!(seen, expected, "each entry once, newest first, across pages");
-    let much_later = T0 + stores.retention.log + Duration::hours(1);
-    assert!(
-        stores
-            .logs
-            .search(&LogFilter { limit: 10, ..Default::default() }, much_later)
-            .await
-            .unwrap()
-            .entries
-            .is_empty(),
-        "retention"
-    );
-    log_search_reads_a_bounded_number_of_entries(stores).await;
-    a_level_search_reads_only_its_level(stores).await;
-}
-
-/// Warnings and errors have views of their own: among many other entries, a level search
-/// fills its pages reading nothing else (its budget is the page).
-async fn a_level_search_reads_only_its_level(stores: &Stores) {
-    use crate::event_log::{Level, LogEntry, LogFilter};
-    let at = |n: i64| T0 + Duration::days(3) + Duration::seconds(n);
-    let entry = |n: i64, level: Level| LogEntry {
-        id: format!("v{n:04}"),
-        level,
-        message: format!("entry {n}"),
-        details: serde_json::Value::Null,
-        occurred_at: at(n),
-    };
-    for n in 0..250 {
-        let level = match n {
-            10 | 120 | 240 => Level::Error,
-            50 | 200 => Level::Warning,
-            _ => Level::Info,
-        };
-        stores.logs.append(&entry(n, level)).await.unwrap();
-    }
-    let now = at(300);
-    let mut errors = LogFilter { level: Some(Level::Error), limit: 2, from: Some(at(0)), ..Default::default() };
-    assert_eq!(errors.read_budget(), 2, "a page's worth");
-    let first = stores.logs.search(&errors, now).await.unwrap();
-    let ids = |page: &crate::event_log::LogPage| page.entries.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&first), ["v0240", "v0120"], "two errors, 130 entries apart, on one page");
-    errors.before = first.next_before;
-    let second = stores.logs.search(&errors, now).await.unwrap();
-    assert_eq!(ids(&second), ["v0010"]);
-    assert_eq!(second.next_before, None);
-    let warnings = LogFilter { level: Some(Level::Warning), limit: 10, from: Some(at(0)), ..Default::default() };
-    let found = stores.logs.search(&warnings, now).await.unwrap();
-    assert_eq!(ids(&found), ["v0240", "v0200", "v0120", "v0050", "v0010"], "warnings and errors, newest first");
-}
-
-/// A rare match costs a page's worth of reads: the search stops after its budget, says how far
-/// back it looked, and the cursor goes on from there.
-async fn log_search_reads_a_bounded_number_of_entries(stores: &Stores) {
-    use crate::event_log::{Level, LogEntry, LogFilter};
-    let at = |n: i64| T0 + Duration::days(1) + Duration::seconds(n);
-    let entry = |n: i64, message: &str| LogEntry {
-        id: format!("b{n:04}"),
-        level: Level::Info,
-        message: message.into(),
-        details: serde_json::Value::Null,
-        occurred_at: at(n),
-    };
-    stores.logs.append(&entry(0, "the needle")).await.unwrap();
-    let mut filter = LogFilter { contains: Some("needle".into()), limit: 10, from: Some(at(0)), ..Default::default() };
-    let budget = filter.read_budget();
-    assert!(budget > filter.limit, "a text search reads more than a page to fill one");
-    let hay = i64::try_from(budget).unwrap() + 20;
-    for n in 1..=hay {
-        stores.logs.append(&entry(n, "hay")).await.unwrap();
-    }
-    let now = at(hay) + Duration::minutes(1);
-    let first = stores.logs.search(&filter, now).await.unwrap();
-    assert!(first.entries.is_empty(), "the budget ran out among the newer entries");
-    let back_to = first.searched_back_to().expect("a cursor to go on with");
-    assert_eq!(back_to, at(hay + 1 - i64::try_from(budget).unwrap()), "read exactly the budget, newest first");
-    filter.before = first.next_before;
-    let second = stores.logs.search(&filter, now).await.unwrap();
-    assert_eq!(second.entries.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["the needle"]);
-    assert_eq!(second.next_before, None, "the period is searched to its start");
-}
-
 /// One check of the suite, run against fresh stores.
 pub type Check = for<'a> fn(&'a Stores) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
-
-/// Refresh tokens issued before they were sealed are stored rows. The backend's own test
-/// writes them as those releases did (`write(digest, grant)`); they are found, spent and
-/// replayed as before.
-pub async fn stored_refresh_tokens(stores: &Stores, write: impl AsyncFn(TokenDigest, TokenGrant)) {
-    let store = &stores.grants;
-    let family = FamilyId::generate().unwrap();
-    let grant = token_grant(&family, T0 + Duration::hours(1));
-    let refresh = digest();
-    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "never issued");
-    assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Unknown);
-    write(refresh.clone(), grant.clone()).await;
-    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), Some(grant.clone()), "read without spending");
-    assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "still unspent");
-    let later = T0 + Duration::hours(1);
-    assert_eq!(store.get_refresh_token(&refresh, later).await.unwrap(), None, "expired");
-    assert_eq!(store.find_refresh_token(&refresh, later).await.unwrap(), Redeemed::Unknown);
-
-    // Rotation spends the row; a replay finds the family to revoke.
-    assert_eq!(issue(store, Spend::StoredRefreshToken(&refresh)).await.unwrap(), Stored::Written);
-    let replayed = Redeemed::Replayed { family: Some(family.clone()) };
-    assert_eq!(store.find_refresh_token(&refresh, T0).await.unwrap(), replayed);
-    assert_eq!(store.get_refresh_token(&refresh, T0).await.unwrap(), None, "a spent refresh token is not live");
-    // Spending it again, or an expired one, writes nothing at all.
-    let note = SessionGrant { client_id: ClientId::new_random(), family: family.clone() };
-    let session = Some(("sid-stored", &note, T0 + Duration::hours(8)));
-    let again = issue_at(store, Spend::StoredRefreshToken(&refresh), session, T0);
-    assert_eq!(again.await.unwrap(), Stored::AlreadySpent);
-    let next = digest();
-    write(next.clone(), grant.clone()).await;
-    let expired = issue_at(store, Spend::StoredRefreshToken(&next), session, later);
-    assert_eq!(expired.await.unwrap(), Stored::AlreadySpent);
-    assert!(store.session_grants("sid-stored", T0).await.unwrap().is_empty(), "nothing half-written");
-    assert_eq!(store.find_refresh_token(&next, T0).await.unwrap(), Redeemed::Fresh(grant.clone()), "still unspent");
-    // Racing rotations of one token: exactly one is stored.
-    let spend = Spend::StoredRefreshToken(&next);
-    let (a, b) = tokio::join!(issue(store, spend), issue(store, spend));
-    let written = [a.unwrap(), b.unwrap()].iter().filter(|s| **s == Stored::Written).count();
-    assert_eq!(written, 1, "two racing rotations: exactly one succeeds");
-}
 
 /// Every check in turn; a backend's test opens fresh stores for each.
 pub const ALL: &[(&str, Check)] = &[
@@ -718,7 +360,7 @@ pub const ALL: &[(&str, Check)] = &[
     ("sessions", |s| Box::pin(sessions(s))),
     ("throttle", |s| Box::pin(throttle(s))),
     ("secrets", |s| Box::pin(secrets(s))),
-    ("grants", |s| Box::pin(grants(s))),
+    ("grants", |s| Box::pin(grants::grants(s))),
     ("tickets_and_outbox", |s| Box::pin(tickets_and_outbox(s))),
-    ("event_log", |s| Box::pin(event_log(s))),
+    ("event_log", |s| Box::pin(logs::event_log(s))),
 ];
