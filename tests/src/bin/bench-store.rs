@@ -11,11 +11,10 @@
 use std::time::Instant;
 
 use gatehouse::contact::ContactId;
-use gatehouse::grants::{AuthCode, FamilyId, Issuance, Redeemed, Spend, Stored};
-use gatehouse::registration::ClientId;
-use gatehouse::scope::Scopes;
+use gatehouse::grants::{CODE_LIFETIME, FamilyId, Issuance, Redeemed, Spend, Stored};
 use gatehouse::secret::{OpaqueToken, SecretString};
 use gatehouse::session::{Session, SignInMethod};
+use gatehouse::store::suite::code;
 use gatehouse::store::{GrantStore as _, Retention, Stores, embedded};
 use time::{Duration, OffsetDateTime};
 
@@ -29,22 +28,6 @@ fn cpu_micros() -> f64 {
         }
     }
     nanos as f64 / 1000.0
-}
-
-fn code(now: OffsetDateTime) -> AuthCode {
-    AuthCode {
-        client_id: ClientId::new_random(),
-        contact_id: ContactId::new_random(),
-        redirect_uri: "https://app.example/cb".into(),
-        redirect_uri_sent: true,
-        scope: Scopes::parse("openid profile"),
-        nonce: Some("n".into()),
-        code_challenge: None,
-        auth_time: now,
-        sid: "sid".into(),
-        method: SignInMethod::Password,
-        expires_at: now + gatehouse::grants::CODE_LIFETIME,
-    }
 }
 
 /// Runs `op` `ops` times and returns CPU microseconds per run.
@@ -81,7 +64,7 @@ async fn filled(rows: usize, now: OffsetDateTime) -> (std::path::PathBuf, Stores
         db.store_issuance(&issuance, now - Duration::days(3)).await.unwrap();
     }
     // A request tells the store the time; then sweep the expired half as the thread does.
-    db.put_code(&OpaqueToken::generate().unwrap().digest(), &code(now)).await.unwrap();
+    db.put_code(&OpaqueToken::generate().unwrap().digest(), &code(now + CODE_LIFETIME)).await.unwrap();
     let (started, mut batches) = (Instant::now(), 0);
     while embedded::maintenance::sweep(&db, embedded::maintenance::BATCH).unwrap() > 0 {
         batches += 1;
@@ -114,7 +97,7 @@ async fn round(stores: &Stores, session: &Session, now: OffsetDateTime, ops: usi
     let codes: Vec<_> = (0..ops).map(|_| OpaqueToken::generate().unwrap().digest()).collect();
     let put_code = measure(ops, |i| {
         let digest = codes[i].clone();
-        async move { grants.put_code(&digest, &code(now)).await.unwrap() }
+        async move { grants.put_code(&digest, &code(now + CODE_LIFETIME)).await.unwrap() }
     })
     .await;
     let redeem_code = measure(ops, |i| {

@@ -12,7 +12,8 @@ use crate::secret::OpaqueToken;
 use crate::session::SignInMethod;
 use crate::store::*;
 
-fn code(expires_at: OffsetDateTime) -> AuthCode {
+/// A code with every field set, expiring at `expires_at` (also for the store benchmark).
+pub fn code(expires_at: OffsetDateTime) -> AuthCode {
     AuthCode {
         client_id: ClientId::new_random(),
         contact_id: ContactId::new_random(),

@@ -22,7 +22,7 @@ mod grants;
 mod logs;
 mod search;
 
-pub use grants::stored_refresh_tokens;
+pub use grants::{code, stored_refresh_tokens};
 
 /// A contact with every field set (also for backends' own tests).
 pub fn contact(username: &str, email: &str) -> Contact {
